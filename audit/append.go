@@ -1,0 +1,251 @@
+package audit
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"fmt"
+	"runtime"
+	"sync/atomic"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Request states: the writer takes a pending request, or the caller abandons
+// it (context ended) before the writer got to it.
+const (
+	reqPending int32 = iota
+	reqTaken
+	reqAbandoned
+)
+
+type appendReq struct {
+	rec   Record
+	state atomic.Int32
+	done  chan appendResult // buffered: the writer never blocks on it
+}
+
+type appendResult struct {
+	rec Record
+	err error
+}
+
+// Append stores r and returns it as stored, after the commit that holds it
+// is durable (fsync). It escapes every string field (Sanitize), bounds Fields
+// to MaxFields entries, and assigns Seq (1, 2, 3, ... without gaps), Time,
+// Prev and Hash, ignoring any values the caller put there. Time is always
+// the gateway's clock (UTC) at commit, never earlier than the previous
+// record's Time, so times are non-decreasing in Seq order; put an event's
+// own time into Fields if it differs.
+//
+// An error means the record was NOT stored: the caller must refuse the
+// action it was about to take (fail closed). Errors wrap ErrInvalidRecord
+// (Code missing or not a dotted lower-case code, Data over MaxDataSize),
+// ErrReadOnly, ErrClosed, ErrQueueFull, the context's error, or the cause of
+// a failed commit. If ctx ends after the writer has taken the record, Append
+// waits for that commit and reports its real result.
+//
+// Append is safe for many concurrent callers; their records are committed
+// in batches (group commit), one transaction and fsync per batch.
+func (s *Store) Append(ctx context.Context, r Record) (Record, error) {
+	if s.readOnly {
+		return Record{}, ErrReadOnly
+	}
+	if err := checkCtx(ctx); err != nil {
+		return Record{}, err
+	}
+	if !validCode(r.Code) {
+		return Record{}, fmt.Errorf("%w: code %q is not a dotted lower-case code", ErrInvalidRecord, Sanitize(r.Code))
+	}
+	if len(r.Data) > MaxDataSize {
+		return Record{}, fmt.Errorf("%w: data is %d bytes, more than %d", ErrInvalidRecord, len(r.Data), MaxDataSize)
+	}
+	sanitizeRecord(&r)
+	r.Seq, r.Time, r.Prev, r.Hash = 0, time.Time{}, "", ""
+	req := &appendReq{rec: r, done: make(chan appendResult, 1)}
+	if err := s.enqueue(ctx, req); err != nil {
+		return Record{}, err
+	}
+	select {
+	case res := <-req.done:
+		return res.rec, res.err
+	case <-ctx.Done():
+		if req.state.CompareAndSwap(reqPending, reqAbandoned) {
+			return Record{}, fmt.Errorf("audit: append: %w", ctx.Err())
+		}
+		res := <-req.done // taken: its commit is under way
+		return res.rec, res.err
+	}
+}
+
+// enqueue hands req to the writer, waiting for room while ctx allows.
+func (s *Store) enqueue(ctx context.Context, req *appendReq) error {
+	s.sendMu.RLock()
+	defer s.sendMu.RUnlock()
+	if s.closed {
+		return ErrClosed
+	}
+	select {
+	case s.reqs <- req:
+		return nil
+	default:
+	}
+	var timeout <-chan time.Time
+	if ctx.Done() == nil { // a context that never ends: bound the wait
+		t := time.NewTimer(s.queueWait)
+		defer t.Stop()
+		timeout = t.C
+	}
+	select {
+	case s.reqs <- req:
+		return nil
+	case <-s.closing:
+		return ErrClosed
+	case <-timeout:
+		return fmt.Errorf("%w for %v", ErrQueueFull, s.queueWait)
+	case <-ctx.Done():
+		return fmt.Errorf("%w: %w", ErrQueueFull, ctx.Err())
+	}
+}
+
+// writer is the single goroutine that commits appends. It takes everything
+// queued (up to MaxBatch), commits it in one transaction, answers every
+// waiter, and repeats; it returns once Close has closed the queue and the
+// queue is drained.
+func (s *Store) writer() {
+	defer close(s.writerDone)
+	batch := make([]*appendReq, 0, s.maxBatch)
+	for {
+		req, ok := <-s.reqs
+		if !ok {
+			return
+		}
+		batch = append(batch[:0], req)
+	fill:
+		for len(batch) < s.maxBatch {
+			select {
+			case req, ok := <-s.reqs:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, req)
+			default:
+				break fill
+			}
+		}
+		s.commit(batch)
+		clear(batch) // drop references for the garbage collector
+	}
+}
+
+// commit writes the batch's live requests and answers them.
+func (s *Store) commit(batch []*appendReq) {
+	live := make([]*appendReq, 0, len(batch))
+	for _, req := range batch {
+		if req.state.CompareAndSwap(reqPending, reqTaken) {
+			live = append(live, req)
+		}
+	}
+	if len(live) == 0 {
+		return
+	}
+	recs, err := s.write(live)
+	if err != nil {
+		s.stats.failedCommits.Add(1)
+		s.stats.failedRecords.Add(uint64(len(live)))
+		s.log.Error("audit commit failed; records refused", "records", len(live), "next_seq", s.headSeq+1, "err", err)
+		err = fmt.Errorf("audit: record not stored: %w", err)
+		for _, req := range live {
+			req.done <- appendResult{err: err}
+		}
+		return
+	}
+	last := recs[len(recs)-1]
+	hash, _ := parseHash(last.Hash)
+	s.headMu.Lock()
+	s.headSeq, s.headHash = last.Seq, hash
+	s.headMu.Unlock()
+	s.headTime = last.Time
+	s.stats.commits.Add(1)
+	s.stats.appended.Add(uint64(len(live)))
+	if n := int64(len(live)); n > s.stats.largestBatch.Load() {
+		s.stats.largestBatch.Store(n) // only the writer stores
+	}
+	for i, req := range live {
+		req.done <- appendResult{rec: recs[i]}
+	}
+	// Let the callers just answered run before the next batch is taken:
+	// busy callers append again at once, and their records then join the
+	// next commit instead of waiting for the one after it.
+	runtime.Gosched()
+}
+
+// write commits reqs in one transaction, chained onto the in-memory head,
+// and returns the stored records. On error nothing was stored and the head
+// is unchanged.
+func (s *Store) write(reqs []*appendReq) ([]Record, error) {
+	t := s.now().UTC()
+	if t.Before(s.headTime) {
+		t = s.headTime
+	}
+	recs := make([]Record, len(reqs))
+	err := protect(func() error {
+		return s.db.Update(func(tx *bolt.Tx) error {
+			b, meta := tx.Bucket(bucketRecords), tx.Bucket(bucketMeta)
+			if b == nil || meta == nil {
+				return fmt.Errorf("%w: buckets missing", ErrCorrupt)
+			}
+			b.FillPercent = 0.95 // keys only ever grow: pack pages
+			seq, prev := s.headSeq, s.headHash
+			for i, req := range reqs {
+				r := req.rec
+				seq++
+				r.Seq, r.Time, r.Prev = seq, t, hex.EncodeToString(prev[:])
+				canonical, sum := hashRecord(&r, prev)
+				r.Hash = hex.EncodeToString(sum[:])
+				if err := b.Put(seqKey(seq), storedForm(canonical, r.Hash)); err != nil {
+					return fmt.Errorf("put record #%d: %w", seq, err)
+				}
+				prev, recs[i] = sum, r
+			}
+			if err := dropBeyond(b, seq); err != nil {
+				return err
+			}
+			if err := meta.Put(keyHead, encodeHead(seq, prev)); err != nil {
+				return fmt.Errorf("put chain head: %w", err)
+			}
+			if s.beforeCommit != nil {
+				return s.beforeCommit(tx)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return recs, nil
+}
+
+// dropBeyond deletes records after seq. There are none unless an earlier
+// commit reported failure after its data reached the file; the in-memory
+// head is authoritative and those records were refused to their callers.
+func dropBeyond(b *bolt.Bucket, seq uint64) error {
+	c := b.Cursor()
+	k, _ := c.Last()
+	if last, ok := keySeq(k); k == nil || (ok && last <= seq) {
+		return nil
+	}
+	var stale [][]byte
+	for k, _ := c.Seek(seqKey(seq + 1)); k != nil; k, _ = c.Next() {
+		if _, ok := keySeq(k); ok {
+			stale = append(stale, bytes.Clone(k))
+		}
+	}
+	for _, k := range stale {
+		if err := b.Delete(k); err != nil {
+			return fmt.Errorf("drop stale record key %x: %w", k, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,31 @@
+// Package audit is bmcgate's tamper-evident audit log.
+//
+// Every login, authorization decision, command and BMC call is appended to a
+// bbolt database as a [Record]. Records form a hash chain: each record carries
+// the hash of its predecessor (Prev) and its own hash (Hash), computed over a
+// documented canonical encoding (see canonical.go), so that editing, deleting,
+// inserting or reordering records is detected by [Store.Verify]. The chain
+// head (sequence number and hash) is also kept in a meta bucket, written in the
+// same transaction as the records, which exposes a truncated tail. A rewrite of
+// the whole chain by someone with write access to the file can only be
+// detected against an external anchor: keep a copy of [Store.Head] elsewhere.
+//
+// [Store.Append] is the only way in. It escapes every string field with
+// [Sanitize] so that no control or bidi character ever reaches an auditor's
+// terminal raw, assigns the sequence number, time and hashes, and returns only
+// after the record is durably committed. Callers must treat an error from
+// Append as "not recorded" and refuse the action (fail closed). Appends from
+// many goroutines are group-committed by one writer goroutine: one bbolt
+// transaction and one fsync per batch.
+//
+// Storage layout (one bbolt file):
+//
+//	bucket "records": key = Seq as 8-byte big-endian, value = stored form of the record
+//	bucket "meta":    "format" = "bmcgate-audit/1"
+//	                  "head"   = Seq (8-byte big-endian) || Hash (32 raw bytes)
+//
+// Records are immutable once written, so [Store.Search], [Store.Get] and
+// [Store.Verify] read in short read-only transactions and never block the
+// writer for long. A store opened with Options.ReadOnly (offline tools) takes
+// a shared file lock and never modifies the file.
+package audit

@@ -1,0 +1,281 @@
+package audit
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Search limits.
+const (
+	DefaultSearchLimit = 1000
+	MaxSearchLimit     = 100000
+)
+
+// searchChunk is the number of records scanned per read transaction.
+const searchChunk = 1024
+
+// Query selects records for Search. Zero fields do not filter. String
+// filters compare with the stored (escaped) form of a field, which is what
+// FormatText and WriteJSONLine show.
+type Query struct {
+	Actor, Target, Action, Outcome, Code, Session string // exact match; Target and Action also accept globs (path.Match)
+	Since, Until                                  time.Time
+	AfterSeq                                      uint64 // only records with Seq > AfterSeq
+	Limit                                         int    // max results: 0 = DefaultSearchLimit, capped at MaxSearchLimit
+	Newest                                        bool   // newest first
+}
+
+// Search calls fn for each record matching q, oldest first (newest first
+// with q.Newest), at most q.Limit times. Since is inclusive and Until
+// exclusive. Records appended after Search starts are not included. If fn
+// returns an error, Search stops and returns that error unchanged. fn runs
+// outside any database transaction, so a slow consumer does not hold up
+// appends.
+func (s *Store) Search(ctx context.Context, q Query, fn func(Record) error) error {
+	m, err := newMatcher(q)
+	if err != nil {
+		return err
+	}
+	lo, hi, err := s.seqRange(q)
+	if err != nil {
+		return fmt.Errorf("audit: search: %w", err)
+	}
+	left := m.limit
+	for lo < hi && left > 0 {
+		if err := checkCtx(ctx); err != nil {
+			return err
+		}
+		var batch []Record
+		err := s.view(func(tx *bolt.Tx) error {
+			var err error
+			batch, lo, hi, err = scanChunk(tx, m, lo, hi, left, q.Newest)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("audit: search: %w", err)
+		}
+		for _, r := range batch {
+			if err := checkCtx(ctx); err != nil {
+				return err
+			}
+			if err := fn(r); err != nil {
+				return err
+			}
+			left--
+		}
+	}
+	return nil
+}
+
+// scanChunk scans up to searchChunk records of [lo, hi) from the low end (or
+// the high end when newest), returns up to want matches and the range left.
+func scanChunk(tx *bolt.Tx, m *matcher, lo, hi uint64, want int, newest bool) ([]Record, uint64, uint64, error) {
+	b := tx.Bucket(bucketRecords)
+	if b == nil {
+		return nil, hi, hi, nil
+	}
+	var out []Record
+	c := b.Cursor()
+	var k, v []byte
+	if newest {
+		k, v = seekAtOrBefore(c, hi-1)
+	} else {
+		k, v = c.Seek(seqKey(lo))
+	}
+	for n := 0; n < searchChunk && len(out) < want; n++ {
+		seq, ok := keySeq(k)
+		if k == nil || !ok || seq < lo || seq >= hi {
+			return out, hi, hi, nil // done (a non-8-byte key ends the log for search)
+		}
+		r, err := decodeStored(v)
+		if err != nil {
+			return nil, lo, hi, fmt.Errorf("record #%d: %w", seq, err)
+		}
+		if m.match(&r) {
+			out = append(out, r)
+		}
+		if newest {
+			hi = seq
+			k, v = c.Prev()
+		} else {
+			lo = seq + 1
+			k, v = c.Next()
+		}
+	}
+	return out, lo, hi, nil
+}
+
+// seekAtOrBefore positions c at the largest key <= seq.
+func seekAtOrBefore(c *bolt.Cursor, seq uint64) ([]byte, []byte) {
+	k, v := c.Seek(seqKey(seq))
+	if k == nil {
+		return c.Last()
+	}
+	if got, ok := keySeq(k); !ok || got > seq {
+		return c.Prev()
+	}
+	return k, v
+}
+
+// seqRange narrows q to the sequence numbers [lo, hi) that can match, using
+// binary search on time (times are non-decreasing in Seq order).
+func (s *Store) seqRange(q Query) (lo, hi uint64, err error) {
+	err = s.view(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketRecords)
+		if b == nil {
+			return nil
+		}
+		last, ok := lastSeq(b.Cursor())
+		if !ok {
+			return nil
+		}
+		lo, hi = q.AfterSeq+1, last+1
+		if !q.Since.IsZero() {
+			n, err := firstAtOrAfter(b, q.Since, last)
+			if err != nil {
+				return err
+			}
+			lo = max(lo, n)
+		}
+		if !q.Until.IsZero() {
+			n, err := firstAtOrAfter(b, q.Until, last)
+			if err != nil {
+				return err
+			}
+			hi = min(hi, n)
+		}
+		return nil
+	})
+	return lo, hi, err
+}
+
+// lastSeq returns the largest 8-byte key, skipping longer (corrupt) keys
+// that sort after it.
+func lastSeq(c *bolt.Cursor) (uint64, bool) {
+	for k, _ := c.Last(); k != nil; k, _ = c.Prev() {
+		if seq, ok := keySeq(k); ok {
+			return seq, true
+		}
+	}
+	return 0, false
+}
+
+// firstAtOrAfter returns the smallest seq in [1, last] whose record's time
+// is not before t, or last+1.
+func firstAtOrAfter(b *bolt.Bucket, t time.Time, last uint64) (uint64, error) {
+	var ferr error
+	c := b.Cursor()
+	i := sort.Search(int(min(last, 1<<62)), func(i int) bool {
+		k, v := c.Seek(seqKey(uint64(i) + 1))
+		if _, ok := keySeq(k); !ok || ferr != nil {
+			return true
+		}
+		r, err := decodeStored(v)
+		if err != nil {
+			ferr = err
+			return true
+		}
+		return !r.Time.Before(t)
+	})
+	return uint64(i) + 1, ferr
+}
+
+// matcher applies a Query's filters to a record.
+type matcher struct {
+	q                   Query
+	limit               int
+	targetGlob, actGlob bool
+}
+
+func newMatcher(q Query) (*matcher, error) {
+	m := &matcher{q: q, limit: q.Limit}
+	switch {
+	case q.Limit < 0:
+		return nil, fmt.Errorf("%w: negative limit", ErrInvalidQuery)
+	case q.Limit == 0:
+		m.limit = DefaultSearchLimit
+	case q.Limit > MaxSearchLimit:
+		m.limit = MaxSearchLimit
+	}
+	var err error
+	if m.targetGlob, err = isGlob(q.Target); err != nil {
+		return nil, fmt.Errorf("%w: target pattern: %w", ErrInvalidQuery, err)
+	}
+	if m.actGlob, err = isGlob(q.Action); err != nil {
+		return nil, fmt.Errorf("%w: action pattern: %w", ErrInvalidQuery, err)
+	}
+	return m, nil
+}
+
+// isGlob reports whether p uses glob syntax and checks that it is valid.
+func isGlob(p string) (bool, error) {
+	if !strings.ContainsAny(p, `*?[\`) {
+		return false, nil
+	}
+	_, err := path.Match(p, "")
+	return true, err
+}
+
+func (m *matcher) match(r *Record) bool {
+	q := &m.q
+	switch {
+	case r.Seq <= q.AfterSeq,
+		q.Actor != "" && r.Actor != q.Actor,
+		q.Outcome != "" && r.Outcome != q.Outcome,
+		q.Code != "" && r.Code != q.Code,
+		q.Session != "" && r.Session != q.Session,
+		!q.Since.IsZero() && r.Time.Before(q.Since),
+		!q.Until.IsZero() && !r.Time.Before(q.Until):
+		return false
+	}
+	return matchField(q.Target, m.targetGlob, r.Target) && matchField(q.Action, m.actGlob, r.Action)
+}
+
+func matchField(want string, glob bool, got string) bool {
+	switch {
+	case want == "":
+		return true
+	case glob:
+		ok, _ := path.Match(want, got)
+		return ok
+	default:
+		return got == want
+	}
+}
+
+// Get returns the record with sequence number seq, or an error wrapping
+// ErrNotFound.
+func (s *Store) Get(ctx context.Context, seq uint64) (Record, error) {
+	if err := checkCtx(ctx); err != nil {
+		return Record{}, err
+	}
+	var r Record
+	err := s.view(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketRecords)
+		if b == nil {
+			return ErrNotFound
+		}
+		v := b.Get(seqKey(seq))
+		if v == nil {
+			return ErrNotFound
+		}
+		var err error
+		if r, err = decodeStored(v); err != nil {
+			return err
+		}
+		if r.Seq != seq {
+			return fmt.Errorf("%w: record stored as #%d says it is #%d", ErrCorrupt, seq, r.Seq)
+		}
+		return nil
+	})
+	if err != nil {
+		return Record{}, fmt.Errorf("audit: get #%d: %w", seq, err)
+	}
+	return r, nil
+}

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"runtime/debug"
+	"time"
+
+	"github.com/bmcgate/bmcgate/gateway"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("version", "version", stdout)
+	if code, ok := parse(fs, args, stderr); !ok {
+		return code
+	}
+	v := version
+	if bi, ok := debug.ReadBuildInfo(); ok && v == "dev" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		v = bi.Main.Version
+	}
+	fmt.Fprintf(stdout, "bmcgate %s\n", v)
+	return exitOK
+}
+
+func runConfig(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] != "check" {
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+			fmt.Fprintln(stdout, "usage: bmcgate config check --config FILE [--skip-secrets]")
+			return exitOK
+		}
+		fmt.Fprintln(stderr, "usage: bmcgate config check --config FILE [--skip-secrets]")
+		return exitUsage
+	}
+	fs := newFlags("config check", "config check --config FILE [--skip-secrets]", stdout)
+	path := fs.String("config", "", "config file to check")
+	skip := fs.Bool("skip-secrets", false, "do not read BMC password files or variables (checking a config away from its secrets)")
+	if code, ok := parse(fs, args[1:], stderr); !ok {
+		return code
+	}
+	if *path == "" {
+		fmt.Fprintln(stderr, "bmcgate config check: --config is required")
+		return exitUsage
+	}
+	cfg, err := gateway.LoadConfig(*path, *skip)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return exitFailed
+	}
+	note := ""
+	if *skip {
+		note = " (secrets not checked)"
+	}
+	fmt.Fprintf(stdout, "%s: OK: %d users, %d roles, %d BMCs%s\n", *path, len(cfg.Users), len(cfg.Roles), len(cfg.BMCs), note)
+	return exitOK
+}
+
+func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	const syn = "audit verify --data-dir DIR [--expect-head SEQ:HASH] [--json]\n       bmcgate audit search --data-dir DIR [--user U] [--bmc B] [--action A] [--outcome O] [--code C] [--since T] [--until T] [--limit N] [--newest] [--json]"
+	if len(args) == 0 || (args[0] != "verify" && args[0] != "search") {
+		w, code := stderr, exitUsage
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+			w, code = stdout, exitOK
+		}
+		fmt.Fprintln(w, "usage: bmcgate "+syn)
+		return code
+	}
+	fs := newFlags("audit "+args[0], syn, stdout)
+	dir := fs.String("data-dir", "", "bmcgate data directory (holds "+gateway.AuditDBName+")")
+	asJSON := fs.Bool("json", false, "machine-readable output")
+	if args[0] == "verify" {
+		head := fs.String("expect-head", "", "a head printed earlier (SEQ:HASH); detects records removed from the end")
+		if code, ok := parse(fs, args[1:], stderr); !ok {
+			return code
+		}
+		if *dir == "" {
+			fmt.Fprintln(stderr, "bmcgate audit verify: --data-dir is required")
+			return exitUsage
+		}
+		if err := gateway.VerifyAudit(ctx, *dir, *head, *asJSON, stdout); err != nil {
+			if !errors.Is(err, gateway.ErrVerifyFailed) {
+				fmt.Fprintf(stderr, "bmcgate: %v\n", err)
+			}
+			return exitFailed
+		}
+		return exitOK
+	}
+	var q gateway.AuditQuery
+	fs.StringVar(&q.Actor, "user", "", "user")
+	fs.StringVar(&q.Target, "bmc", "", "BMC name or glob")
+	fs.StringVar(&q.Action, "action", "", "action or glob (power.*)")
+	fs.StringVar(&q.Outcome, "outcome", "", "allow, deny, ok, error, fail")
+	fs.StringVar(&q.Code, "code", "", "record code (auth.login, authz.decision, ...)")
+	fs.StringVar(&q.Session, "session", "", "session id")
+	since := fs.String("since", "", "RFC 3339 time, date, or duration ago (2h)")
+	until := fs.String("until", "", "RFC 3339 time, date, or duration ago")
+	fs.IntVar(&q.Limit, "limit", 1000, "maximum records")
+	fs.BoolVar(&q.Newest, "newest", false, "newest first")
+	if code, ok := parse(fs, args[1:], stderr); !ok {
+		return code
+	}
+	if *dir == "" {
+		fmt.Fprintln(stderr, "bmcgate audit search: --data-dir is required")
+		return exitUsage
+	}
+	var err error
+	if q.Since, err = gateway.ParseTime(*since, time.Now()); err != nil {
+		fmt.Fprintf(stderr, "bmcgate audit search: --since: %v\n", err)
+		return exitUsage
+	}
+	if q.Until, err = gateway.ParseTime(*until, time.Now()); err != nil {
+		fmt.Fprintf(stderr, "bmcgate audit search: --until: %v\n", err)
+		return exitUsage
+	}
+	if _, err := gateway.SearchAudit(ctx, *dir, q, *asJSON, stdout); err != nil {
+		fmt.Fprintf(stderr, "bmcgate: %v\n", err)
+		return exitFailed
+	}
+	return exitOK
+}

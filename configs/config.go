@@ -1,0 +1,138 @@
+package configs
+
+import "golang.org/x/crypto/ssh"
+
+// Config is a loaded, validated bmcgate configuration. After Load, defaults
+// are filled in and relative paths are resolved against the config file's
+// directory.
+type Config struct {
+	Version int    `yaml:"version"`
+	Listen  Listen `yaml:"listen"`
+	// DataDir holds the gateway's state (audit log, host key). Required.
+	DataDir string  `yaml:"data_dir"`
+	SSH     SSH     `yaml:"ssh"`
+	Limits  Limits  `yaml:"limits"`
+	Secrets Secrets `yaml:"secrets"`
+	Roles   []Role  `yaml:"roles"`
+	Users   []User  `yaml:"users"`
+	BMCs    []BMC   `yaml:"bmcs"`
+
+	// Path is the file the config came from.
+	Path string `yaml:"-"`
+
+	pos positions // field path -> position in the file
+}
+
+// Listen says where the front doors listen.
+type Listen struct {
+	// SSH is host:port for the SSH server; default "127.0.0.1:2222".
+	SSH string `yaml:"ssh"`
+	// HTTPS is host:port for the web door; empty means off.
+	HTTPS string `yaml:"https"`
+}
+
+// SSH configures the SSH front door.
+type SSH struct {
+	// HostKeyFile is the server's private host key; default
+	// <data_dir>/ssh_host_ed25519_key.
+	HostKeyFile string `yaml:"host_key_file"`
+	// UserCAKeys are CA public keys (authorized_keys format, optionally with
+	// the cert-authority option) whose user certificates are accepted.
+	UserCAKeys []string `yaml:"user_ca_keys"`
+	// Banner is shown to clients before authentication.
+	Banner string `yaml:"banner"`
+
+	caKeys []ssh.PublicKey
+}
+
+// CAKeys returns the parsed UserCAKeys, in order.
+func (s SSH) CAKeys() []ssh.PublicKey {
+	return append([]ssh.PublicKey(nil), s.caKeys...)
+}
+
+// Secrets configures where BMC passwords may come from.
+type Secrets struct {
+	// AllowInlinePasswords permits ipmi.password in the config file itself.
+	AllowInlinePasswords bool `yaml:"allow_inline_passwords"`
+}
+
+// Role is a named set of rules, checked by the gateway with package authz.
+type Role struct {
+	Name        string `yaml:"name"`
+	Description string `yaml:"description"`
+	Allow       []Rule `yaml:"allow"`
+	Deny        []Rule `yaml:"deny"`
+}
+
+// Rule grants or refuses Actions (patterns like "power.*") on the BMCs
+// matched by BMCs (selectors like "rack=r1"). A rule without BMCs covers
+// only global actions.
+type Rule struct {
+	Actions []string `yaml:"actions"`
+	BMCs    []string `yaml:"bmcs"`
+}
+
+// User is a person or robot that logs in over SSH.
+type User struct {
+	Name     string   `yaml:"name"`
+	SSHKeys  []string `yaml:"ssh_keys"`
+	Roles    []string `yaml:"roles"`
+	Disabled bool     `yaml:"disabled"`
+
+	keys []ssh.PublicKey
+}
+
+// PublicKeys returns the parsed SSHKeys, in order.
+func (u User) PublicKeys() []ssh.PublicKey {
+	return append([]ssh.PublicKey(nil), u.keys...)
+}
+
+// BMC is one baseboard management controller.
+type BMC struct {
+	Name string `yaml:"name"`
+	// Address is host:port; after Load the port is always present (623 when
+	// the file gives none).
+	Address string            `yaml:"address"`
+	Labels  map[string]string `yaml:"labels"`
+	IPMI    IPMI              `yaml:"ipmi"`
+
+	password Secret
+}
+
+// Password returns the BMC password resolved at load time. It is the zero
+// Secret when the config was loaded with LoadOptions.SkipSecrets.
+func (b BMC) Password() Secret {
+	return b.password
+}
+
+// IPMI is how the gateway logs in to a BMC over RMCP+.
+type IPMI struct {
+	Username string `yaml:"username"`
+	// Exactly one of PasswordFile, PasswordEnv and Password must be set.
+	PasswordFile string `yaml:"password_file"`
+	PasswordEnv  string `yaml:"password_env"`
+	// Password is an inline password, refused unless
+	// secrets.allow_inline_passwords is true.
+	Password Secret `yaml:"password"`
+	// CipherSuite is the RMCP+ cipher suite: 3 (default) or 17.
+	CipherSuite int `yaml:"cipher_suite"`
+	// Privilege is the session privilege level: "user", "operator"
+	// (default) or "administrator".
+	Privilege string `yaml:"privilege"`
+}
+
+// The RMCP+ cipher suites bmcgate accepts.
+const (
+	// CipherSuite3 is HMAC-SHA1 authentication, HMAC-SHA1-96 integrity and
+	// AES-CBC-128 confidentiality: supported by nearly every BMC.
+	CipherSuite3 = 3
+	// CipherSuite17 is HMAC-SHA256, HMAC-SHA256-128 and AES-CBC-128.
+	CipherSuite17 = 17
+)
+
+// Privilege levels for IPMI.Privilege.
+const (
+	PrivilegeUser          = "user"
+	PrivilegeOperator      = "operator"
+	PrivilegeAdministrator = "administrator"
+)

@@ -1,0 +1,90 @@
+package configs
+
+import "time"
+
+// Limits bound the gateway's resources. Durations are Go duration strings
+// ("10s"); every field has a default and a sane range.
+type Limits struct {
+	HandshakeTimeout   Duration `yaml:"handshake_timeout"`    // SSH handshake and authentication (10s)
+	IdleTimeout        Duration `yaml:"idle_timeout"`         // idle SSH session (15m)
+	MaxSessionDuration Duration `yaml:"max_session_duration"` // any SSH session (12h)
+	CommandTimeout     Duration `yaml:"command_timeout"`      // one gateway command, fan-out included (60s)
+	IPMICallTimeout    Duration `yaml:"ipmi_call_timeout"`    // one IPMI request (10s)
+	IPMIConnectTimeout Duration `yaml:"ipmi_connect_timeout"` // RMCP+ session setup (5s)
+	IPMIKeepAlive      Duration `yaml:"ipmi_keepalive"`       // keep-alive interval of idle IPMI sessions (15s)
+
+	MaxConnections        int `yaml:"max_connections"`          // concurrent SSH connections (256)
+	MaxConnectionsPerUser int `yaml:"max_connections_per_user"` // per user (16)
+	FanoutConcurrency     int `yaml:"fanout_concurrency"`       // BMCs worked on at once by one command (32)
+	MaxTargets            int `yaml:"max_targets"`              // BMCs one command may select (1000)
+	IPMISessionsPerBMC    int `yaml:"ipmi_sessions_per_bmc"`    // concurrent IPMI sessions per BMC (2)
+}
+
+// durationLimit is the default and range of one Duration field.
+type durationLimit struct {
+	name          string
+	v             *Duration
+	def, min, max time.Duration
+}
+
+// intLimit is the default and range of one int field.
+type intLimit struct {
+	name          string
+	v             *int
+	def, min, max int
+}
+
+// limits fills in defaults and checks ranges. A field written in the file
+// is checked as written, so an explicit 0 is an error, not the default.
+func (v *validator) limits() {
+	l := &v.c.Limits
+	bad := map[string]bool{} // out of range: left out of the comparisons below
+	durs := []durationLimit{
+		{"handshake_timeout", &l.HandshakeTimeout, 10 * time.Second, time.Second, 5 * time.Minute},
+		{"idle_timeout", &l.IdleTimeout, 15 * time.Minute, 10 * time.Second, 24 * time.Hour},
+		{"max_session_duration", &l.MaxSessionDuration, 12 * time.Hour, time.Minute, 7 * 24 * time.Hour},
+		{"command_timeout", &l.CommandTimeout, 60 * time.Second, time.Second, time.Hour},
+		{"ipmi_call_timeout", &l.IPMICallTimeout, 10 * time.Second, 100 * time.Millisecond, 5 * time.Minute},
+		{"ipmi_connect_timeout", &l.IPMIConnectTimeout, 5 * time.Second, 100 * time.Millisecond, 5 * time.Minute},
+		{"ipmi_keepalive", &l.IPMIKeepAlive, 15 * time.Second, time.Second, 5 * time.Minute},
+	}
+	for _, d := range durs {
+		field := fieldPath("limits", d.name)
+		if !v.present(field) {
+			d.v.Duration = d.def
+			continue
+		}
+		if d.v.Duration < d.min || d.v.Duration > d.max {
+			v.probs.add(field, "%s is out of range: use %s to %s (default %s)", d.v.Duration, d.min, d.max, d.def)
+			bad[d.name] = true
+		}
+	}
+	ints := []intLimit{
+		{"max_connections", &l.MaxConnections, 256, 1, 65535},
+		{"max_connections_per_user", &l.MaxConnectionsPerUser, 16, 1, 65535},
+		{"fanout_concurrency", &l.FanoutConcurrency, 32, 1, 1024},
+		{"max_targets", &l.MaxTargets, 1000, 1, 100000},
+		{"ipmi_sessions_per_bmc", &l.IPMISessionsPerBMC, 2, 1, 16},
+	}
+	for _, n := range ints {
+		field := fieldPath("limits", n.name)
+		if !v.present(field) {
+			*n.v = n.def
+			continue
+		}
+		if *n.v < n.min || *n.v > n.max {
+			v.probs.add(field, "%d is out of range: use %d to %d (default %d)", *n.v, n.min, n.max, n.def)
+			bad[n.name] = true
+		}
+	}
+	ok := func(a, b string) bool { return !bad[a] && !bad[b] }
+	if ok("max_connections_per_user", "max_connections") && l.MaxConnectionsPerUser > l.MaxConnections {
+		v.probs.add("limits.max_connections_per_user", "%d is more than max_connections (%d)", l.MaxConnectionsPerUser, l.MaxConnections)
+	}
+	if ok("ipmi_call_timeout", "command_timeout") && l.IPMICallTimeout.Duration > l.CommandTimeout.Duration {
+		v.probs.add("limits.ipmi_call_timeout", "%s is longer than command_timeout (%s)", l.IPMICallTimeout, l.CommandTimeout)
+	}
+	if ok("idle_timeout", "max_session_duration") && l.IdleTimeout.Duration > l.MaxSessionDuration.Duration {
+		v.probs.add("limits.idle_timeout", "%s is longer than max_session_duration (%s)", l.IdleTimeout, l.MaxSessionDuration)
+	}
+}

@@ -1,0 +1,171 @@
+package gateway
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+
+	"github.com/bmcgate/bmcgate/authz"
+	"github.com/bmcgate/bmcgate/configs"
+	"github.com/bmcgate/bmcgate/gateway/core"
+	"github.com/bmcgate/bmcgate/gateway/sshd"
+	"github.com/bmcgate/bmcgate/proxy/ipmi"
+	gossh "golang.org/x/crypto/ssh"
+)
+
+// LoadConfig loads and fully checks a config file: the loader's own checks
+// plus the policy checks that need authz. Every problem is reported at once.
+func LoadConfig(path string, skipSecrets bool) (*configs.Config, error) {
+	return configs.Load(path, configs.LoadOptions{SkipSecrets: skipSecrets, Checks: []configs.Check{checkPolicy}})
+}
+
+// checkPolicy is the config check that builds the policy with authz and
+// reports each problem at its field.
+func checkPolicy(c *configs.Config, report func(field, msg string)) {
+	_, _ = buildPolicy(c, report)
+}
+
+// buildPolicy turns the config's roles into an authz policy.
+func buildPolicy(c *configs.Config, report func(field, msg string)) (*authz.Policy, bool) {
+	ok := true
+	bad := func(field, msg string) {
+		ok = false
+		report(field, msg)
+	}
+	var roles []authz.Role
+	for i, rc := range c.Roles {
+		role := authz.Role{Name: rc.Name, Description: rc.Description}
+		add := func(kind string, effect authz.Effect, rules []configs.Rule) {
+			for j, r := range rules {
+				where := fmt.Sprintf("roles[%d].%s[%d]", i, kind, j)
+				rule := authz.Rule{Effect: effect, Where: fmt.Sprintf("role %s %s[%d]", rc.Name, kind, j+1)}
+				if len(r.Actions) == 0 {
+					bad(where+".actions", "a rule needs at least one action")
+				}
+				for k, a := range r.Actions {
+					p, err := authz.ParseActionPattern(a)
+					if err != nil {
+						bad(fmt.Sprintf("%s.actions[%d]", where, k), err.Error())
+						continue
+					}
+					rule.Actions = append(rule.Actions, p)
+				}
+				for k, b := range r.BMCs {
+					s, err := authz.ParseSelector(b)
+					if err != nil {
+						bad(fmt.Sprintf("%s.bmcs[%d]", where, k), err.Error())
+						continue
+					}
+					rule.BMCs = append(rule.BMCs, s)
+				}
+				role.Rules = append(role.Rules, rule)
+			}
+		}
+		add("allow", authz.Allow, rc.Allow)
+		add("deny", authz.Deny, rc.Deny)
+		roles = append(roles, role)
+	}
+	p, err := authz.NewPolicy(roles)
+	if err != nil {
+		bad("roles", err.Error())
+		return nil, false
+	}
+	return p, ok
+}
+
+// buildState builds the policy, inventory and limits from a loaded config.
+func buildState(c *configs.Config) (*core.State, error) {
+	var problems []string
+	policy, ok := buildPolicy(c, func(field, msg string) { problems = append(problems, field+": "+msg) })
+	if !ok {
+		return nil, fmt.Errorf("policy: %v", problems)
+	}
+	var bmcs []*core.BMC
+	for _, b := range c.BMCs {
+		host, portStr, err := net.SplitHostPort(b.Address)
+		if err != nil {
+			return nil, fmt.Errorf("bmc %s: address: %w", b.Name, err)
+		}
+		port, err := strconv.Atoi(portStr)
+		if err != nil {
+			return nil, fmt.Errorf("bmc %s: port: %w", b.Name, err)
+		}
+		bmcs = append(bmcs, &core.BMC{
+			Name: b.Name, Address: b.Address, Labels: b.Labels,
+			Endpoint: ipmi.Endpoint{
+				Name: b.Name, Host: host, Port: port,
+				Username:    b.IPMI.Username,
+				Password:    b.Password().Reveal(),
+				CipherSuite: b.IPMI.CipherSuite,
+				Privilege:   privilege(b.IPMI.Privilege),
+			},
+		})
+	}
+	inv, err := core.NewInventory(bmcs)
+	if err != nil {
+		return nil, err
+	}
+	l := c.Limits
+	return &core.State{Policy: policy, Inventory: inv, Limits: core.Limits{
+		FanoutConcurrency: l.FanoutConcurrency,
+		MaxTargets:        l.MaxTargets,
+		CommandTimeout:    l.CommandTimeout.Duration,
+	}}, nil
+}
+
+func privilege(s string) ipmi.Privilege {
+	switch s {
+	case "user":
+		return ipmi.PrivUser
+	case "administrator":
+		return ipmi.PrivAdministrator
+	}
+	return ipmi.PrivOperator
+}
+
+// buildDirectory builds the SSH user directory.
+func buildDirectory(c *configs.Config) (*sshd.Directory, error) {
+	var users []sshd.User
+	for _, u := range c.Users {
+		su := sshd.User{Name: u.Name, Roles: u.Roles, Disabled: u.Disabled}
+		for _, k := range u.SSHKeys {
+			pk, _, _, _, err := gossh.ParseAuthorizedKey([]byte(k))
+			if err != nil {
+				return nil, fmt.Errorf("user %s: ssh key: %w", u.Name, err)
+			}
+			su.Keys = append(su.Keys, pk)
+		}
+		users = append(users, su)
+	}
+	var cas []gossh.PublicKey
+	for _, k := range c.SSH.UserCAKeys {
+		pk, _, _, _, err := gossh.ParseAuthorizedKey([]byte(k))
+		if err != nil {
+			return nil, fmt.Errorf("ssh user CA key: %w", err)
+		}
+		cas = append(cas, pk)
+	}
+	return sshd.NewDirectory(users, cas), nil
+}
+
+func brokerOptions(c *configs.Config) ipmi.Options {
+	l := c.Limits
+	return ipmi.Options{
+		SessionsPerBMC: l.IPMISessionsPerBMC,
+		CallTimeout:    l.IPMICallTimeout.Duration,
+		ConnectTimeout: l.IPMIConnectTimeout.Duration,
+		KeepAlive:      l.IPMIKeepAlive.Duration,
+	}
+}
+
+func sshConfig(c *configs.Config) sshd.Config {
+	l := c.Limits
+	return sshd.Config{
+		Banner:                c.SSH.Banner,
+		HandshakeTimeout:      l.HandshakeTimeout.Duration,
+		IdleTimeout:           l.IdleTimeout.Duration,
+		MaxSessionDuration:    l.MaxSessionDuration.Duration,
+		MaxConnections:        l.MaxConnections,
+		MaxConnectionsPerUser: l.MaxConnectionsPerUser,
+	}
+}

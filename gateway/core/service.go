@@ -1,0 +1,141 @@
+package core
+
+import (
+	"context"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/bmcgate/bmcgate/audit"
+	"github.com/bmcgate/bmcgate/authz"
+	"github.com/bmcgate/bmcgate/proxy/ipmi"
+)
+
+// Broker is the subset of the IPMI broker that core uses.
+type Broker interface {
+	PowerStatus(ctx context.Context, ep ipmi.Endpoint) (ipmi.PowerState, error)
+	Power(ctx context.Context, ep ipmi.Endpoint, op ipmi.PowerOp) error
+	DeviceInfo(ctx context.Context, ep ipmi.Endpoint) (ipmi.DeviceInfo, error)
+	Sensors(ctx context.Context, ep ipmi.Endpoint) ([]ipmi.Sensor, error)
+	SEL(ctx context.Context, ep ipmi.Endpoint, limit int) ([]ipmi.SELEntry, error)
+	ClearSEL(ctx context.Context, ep ipmi.Endpoint) error
+}
+
+// AuditLog is the subset of the audit store that core uses.
+type AuditLog interface {
+	Append(ctx context.Context, r audit.Record) (audit.Record, error)
+	Search(ctx context.Context, q audit.Query, fn func(audit.Record) error) error
+	Verify(ctx context.Context) (audit.VerifyReport, error)
+}
+
+// Caller is an authenticated user at a front door.
+type Caller struct {
+	Principal authz.Principal
+	Door      string // "ssh", "web", "api"
+	Source    string // remote address
+	Session   string // front-door session id
+	Auth      string // how the caller authenticated, e.g. "publickey SHA256:…"
+}
+
+// record returns an audit record pre-filled with the caller's identity.
+func (c Caller) record(code string) audit.Record {
+	return audit.Record{
+		Code:    code,
+		Actor:   c.Principal.Name,
+		Door:    c.Door,
+		Source:  c.Source,
+		Session: c.Session,
+	}
+}
+
+// Limits bound the work one request may cause.
+type Limits struct {
+	FanoutConcurrency int           // BMC calls in flight per request
+	MaxTargets        int           // BMCs one request may address
+	CommandTimeout    time.Duration // whole request
+}
+
+func (l Limits) withDefaults() Limits {
+	if l.FanoutConcurrency <= 0 {
+		l.FanoutConcurrency = 32
+	}
+	if l.MaxTargets <= 0 {
+		l.MaxTargets = 1000
+	}
+	if l.CommandTimeout <= 0 {
+		l.CommandTimeout = 60 * time.Second
+	}
+	return l
+}
+
+// State is what a config reload replaces as one unit.
+type State struct {
+	Policy    *authz.Policy
+	Inventory *Inventory
+	Limits    Limits
+}
+
+// Service is the front doors' shared entry point. It is safe for concurrent use.
+type Service struct {
+	state  atomic.Pointer[State]
+	broker Broker
+	audit  AuditLog
+	log    *slog.Logger
+	now    func() time.Time
+}
+
+// New builds a service.
+func New(st *State, broker Broker, log AuditLog, logger *slog.Logger) *Service {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	s := &Service{broker: broker, audit: log, log: logger, now: time.Now}
+	s.Swap(st)
+	return s
+}
+
+// Swap installs a new state (config reload). Requests already running keep
+// the state they started with.
+func (s *Service) Swap(st *State) {
+	cp := *st
+	cp.Limits = cp.Limits.withDefaults()
+	s.state.Store(&cp)
+}
+
+// State returns the current state.
+func (s *Service) State() *State { return s.state.Load() }
+
+// Audit appends a record on behalf of a front door. It is the only way front
+// doors write to the audit log, so every write shares the same failure
+// handling: an error means the caller must not proceed.
+func (s *Service) Audit(ctx context.Context, r audit.Record) error {
+	if _, err := s.audit.Append(ctx, r); err != nil {
+		s.log.Error("audit append failed", "code", r.Code, "actor", r.Actor, "err", err)
+		return ErrAuditUnavailable
+	}
+	return nil
+}
+
+// Decide asks the policy and records the decision (fail closed: if the
+// decision cannot be recorded, the answer is deny).
+func (s *Service) Decide(ctx context.Context, c Caller, a authz.Action, t authz.Target) (authz.Decision, error) {
+	return s.decide(ctx, s.State(), c, a, t)
+}
+
+func (s *Service) decide(ctx context.Context, st *State, c Caller, a authz.Action, t authz.Target) (authz.Decision, error) {
+	d := st.Policy.Decide(c.Principal, a, t)
+	r := c.record(audit.CodeDecision)
+	r.Target = t.Name
+	r.Action = string(a)
+	r.Reason = d.Reason
+	r.Outcome = audit.OutcomeDeny
+	if d.Allowed {
+		r.Outcome = audit.OutcomeAllow
+	}
+	if err := s.Audit(ctx, r); err != nil {
+		d.Allowed = false
+		d.Reason = "denied: the audit log is unavailable"
+		return d, err
+	}
+	return d, nil
+}

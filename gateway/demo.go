@@ -1,0 +1,317 @@
+package gateway
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/bmcgate/bmcgate/proxy/bmcsim"
+	gossh "golang.org/x/crypto/ssh"
+)
+
+// DemoOptions configures Demo.
+type DemoOptions struct {
+	DataDir string // empty: a new temporary directory, removed on exit
+	SSHAddr string // default 127.0.0.1:2222, falling back to a free port
+	BMCs    int    // default 8
+	HomeDir string // where to look for ~/.ssh/*.pub; default $HOME
+	Out     io.Writer
+	Logger  *slog.Logger
+}
+
+// demoBMC describes one simulated BMC of the demo fleet.
+type demoBMC struct {
+	name, addr, rack string
+	suite            int
+}
+
+// Demo starts a fleet of simulated BMCs on loopback, writes a demo config
+// into the data directory, authorizes the caller's SSH keys (or a new key
+// pair) and serves until ctx is done.
+func Demo(ctx context.Context, o DemoOptions) error {
+	if o.Out == nil {
+		o.Out = os.Stdout
+	}
+	if o.BMCs <= 0 {
+		o.BMCs = 8
+	}
+	if o.SSHAddr == "" {
+		o.SSHAddr = "127.0.0.1:2222"
+	}
+	if o.HomeDir == "" {
+		o.HomeDir, _ = os.UserHomeDir()
+	}
+	temp := o.DataDir == ""
+	if temp {
+		d, err := os.MkdirTemp("", "bmcgate-demo-")
+		if err != nil {
+			return fmt.Errorf("demo data directory: %w", err)
+		}
+		o.DataDir = d
+		defer os.RemoveAll(d)
+	}
+	if err := os.MkdirAll(filepath.Join(o.DataDir, "secrets"), 0o700); err != nil {
+		return fmt.Errorf("demo data directory: %w", err)
+	}
+
+	fleet, sims, err := startDemoFleet(ctx, o)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		for _, s := range sims {
+			_ = s.Close()
+		}
+	}()
+	ids, err := demoKeys(o)
+	if err != nil {
+		return err
+	}
+	sshAddr := o.SSHAddr
+	if ln, err := net.Listen("tcp", sshAddr); err != nil {
+		sshAddr = "127.0.0.1:0"
+	} else {
+		ln.Close()
+	}
+	cfgPath := filepath.Join(o.DataDir, "bmcgate.yaml")
+	if err := os.WriteFile(cfgPath, []byte(demoConfig(o.DataDir, sshAddr, fleet, ids.keys)), 0o600); err != nil {
+		return fmt.Errorf("write demo config: %w", err)
+	}
+	cfg, err := LoadConfig(cfgPath, false)
+	if err != nil {
+		return fmt.Errorf("demo config: %w", err)
+	}
+	g, err := Open(ctx, cfg, o.Logger)
+	if err != nil {
+		return err
+	}
+	sshCfg, err := writeDemoSSHConfig(o.DataDir, g.SSHAddr(), g.HostKey(), ids.identity)
+	if err != nil {
+		g.Close()
+		return err
+	}
+	printDemoHelp(o.Out, g.SSHAddr(), sshCfg, cfgPath, o.DataDir, ids.note, fleet, temp)
+	return g.Run(ctx)
+}
+
+func startDemoFleet(ctx context.Context, o DemoOptions) ([]demoBMC, []*bmcsim.BMC, error) {
+	var fleet []demoBMC
+	var sims []*bmcsim.BMC
+	for i := 1; i <= o.BMCs; i++ {
+		name := fmt.Sprintf("node%02d", i)
+		pass := randomHex(10) // IPMI 2.0 passwords are at most 20 bytes
+		suite := 17
+		if i%4 == 0 {
+			suite = 3
+		}
+		b, err := bmcsim.Start(ctx, name, bmcsim.Options{
+			Username: "bmcgate", Password: pass, Privilege: "operator",
+			CipherSuites: []int{3, 17}, Sensors: true, SOL: true, PowerOn: i%3 != 0,
+		})
+		if err != nil {
+			for _, s := range sims {
+				_ = s.Close()
+			}
+			return nil, nil, fmt.Errorf("start simulated BMC %s: %w", name, err)
+		}
+		sims = append(sims, b)
+		rack := "r1"
+		if i > (o.BMCs+1)/2 {
+			rack = "r2"
+		}
+		if err := os.WriteFile(filepath.Join(o.DataDir, "secrets", name), []byte(pass+"\n"), 0o600); err != nil {
+			return nil, sims, fmt.Errorf("write demo secret: %w", err)
+		}
+		fleet = append(fleet, demoBMC{name: name, addr: b.Addr(), rack: rack, suite: suite})
+	}
+	return fleet, sims, nil
+}
+
+// demoUsers are the demo's accounts and their roles, admin first.
+var demoUsers = []struct{ name, role string }{
+	{"admin", "admin"}, {"operator", "operator"}, {"viewer", "viewer"}, {"auditor", "auditor"},
+}
+
+// demoIdentities holds each demo user's authorized keys and, for users whose
+// key pair the demo generated, the private key file.
+type demoIdentities struct {
+	keys     map[string][]string
+	identity map[string]string
+	note     string
+}
+
+// demoKeys authorizes the caller's ~/.ssh/*.pub keys as admin (or a new
+// key pair when there are none), and generates one key pair for each other
+// demo user: a key identifies exactly one user.
+func demoKeys(o DemoOptions) (demoIdentities, error) {
+	ids := demoIdentities{keys: map[string][]string{}, identity: map[string]string{}}
+	matches, _ := filepath.Glob(filepath.Join(o.HomeDir, ".ssh", "*.pub"))
+	for _, m := range matches {
+		data, err := os.ReadFile(m)
+		if err != nil {
+			continue
+		}
+		pk, _, _, _, err := gossh.ParseAuthorizedKey(data)
+		if err != nil {
+			continue
+		}
+		if _, isCert := pk.(*gossh.Certificate); isCert {
+			continue
+		}
+		ids.keys["admin"] = append(ids.keys["admin"], strings.TrimSpace(string(gossh.MarshalAuthorizedKey(pk))))
+	}
+	ids.note = "admin uses your keys from " + filepath.Join(o.HomeDir, ".ssh")
+	for _, u := range demoUsers {
+		if len(ids.keys[u.name]) > 0 {
+			continue
+		}
+		path := filepath.Join(o.DataDir, "demo_"+u.name+"_ed25519")
+		line, err := generateKeyPair(path, "bmcgate-demo-"+u.name)
+		if err != nil {
+			return ids, err
+		}
+		ids.keys[u.name] = []string{line}
+		ids.identity[u.name] = path
+		if u.name == "admin" {
+			ids.note = "admin's key pair was generated: " + path
+		}
+	}
+	return ids, nil
+}
+
+// generateKeyPair writes a new Ed25519 key pair (private key mode 0600) and
+// returns the public key in authorized_keys form.
+func generateKeyPair(path, comment string) (string, error) {
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return "", err
+	}
+	block, err := gossh.MarshalPrivateKey(priv, comment)
+	if err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(path, pem.EncodeToMemory(block), 0o600); err != nil {
+		return "", fmt.Errorf("write demo key: %w", err)
+	}
+	spk, err := gossh.NewPublicKey(pub)
+	if err != nil {
+		return "", err
+	}
+	line := strings.TrimSpace(string(gossh.MarshalAuthorizedKey(spk)))
+	if err := os.WriteFile(path+".pub", []byte(line+" "+comment+"\n"), 0o644); err != nil {
+		return "", fmt.Errorf("write demo key: %w", err)
+	}
+	return line, nil
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func demoConfig(dataDir, sshAddr string, fleet []demoBMC, keys map[string][]string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# bmcgate demo config (generated)\nversion: 1\nlisten:\n  ssh: %q\ndata_dir: %q\n", sshAddr, dataDir)
+	b.WriteString(`roles:
+  - name: admin
+    description: everything, everywhere
+    allow:
+      - actions: ["*"]
+        bmcs: ["*"]
+  - name: operator
+    description: power and read access, no event-log clearing
+    allow:
+      - actions: ["bmc.*", "power.*", "sensors.read", "sel.read", "console.*"]
+        bmcs: ["*"]
+    deny:
+      - actions: ["console.force"]
+        bmcs: ["*"]
+  - name: viewer
+    description: read-only on rack r1
+    allow:
+      - actions: ["bmc.list", "bmc.info", "power.status", "sensors.read"]
+        bmcs: ["rack=r1"]
+  - name: auditor
+    description: reads the audit log
+    allow:
+      - actions: ["audit.read"]
+users:
+`)
+	for _, u := range demoUsers {
+		fmt.Fprintf(&b, "  - name: %s\n    roles: [%s]\n    ssh_keys:\n", u.name, u.role)
+		for _, k := range keys[u.name] {
+			fmt.Fprintf(&b, "      - %q\n", k)
+		}
+	}
+	b.WriteString("bmcs:\n")
+	for _, f := range fleet {
+		fmt.Fprintf(&b, "  - name: %s\n    address: %q\n    labels: {rack: %s, env: lab}\n    ipmi:\n      username: bmcgate\n      password_file: %q\n      cipher_suite: %d\n      privilege: operator\n",
+			f.name, f.addr, f.rack, filepath.Join(dataDir, "secrets", f.name), f.suite)
+	}
+	return b.String()
+}
+
+// writeDemoSSHConfig writes an ssh_config and a known_hosts file so that
+// the printed commands verify the gateway's host key.
+func writeDemoSSHConfig(dataDir, addr string, hostKey gossh.PublicKey, identity map[string]string) (string, error) {
+	host, port, _ := net.SplitHostPort(addr)
+	kh := filepath.Join(dataDir, "known_hosts")
+	line := knownhostsLine(host, port, hostKey)
+	if err := os.WriteFile(kh, []byte(line), 0o600); err != nil {
+		return "", fmt.Errorf("write demo known_hosts: %w", err)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Host bmcgate-demo\n  HostName %s\n  Port %s\n  UserKnownHostsFile %s\n  StrictHostKeyChecking yes\n", host, port, kh)
+	for _, u := range demoUsers {
+		if id, ok := identity[u.name]; ok {
+			fmt.Fprintf(&b, "Match originalhost bmcgate-demo user %s\n  IdentityFile %s\n  IdentitiesOnly yes\n", u.name, id)
+		}
+	}
+	path := filepath.Join(dataDir, "ssh_config")
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		return "", fmt.Errorf("write demo ssh_config: %w", err)
+	}
+	return path, nil
+}
+
+func knownhostsLine(host, port string, k gossh.PublicKey) string {
+	h := host
+	if port != "22" {
+		h = "[" + host + "]:" + port
+	}
+	return h + " " + strings.TrimSpace(string(gossh.MarshalAuthorizedKey(k))) + "\n"
+}
+
+func printDemoHelp(w io.Writer, addr, sshCfg, cfgPath, dataDir, keyNote string, fleet []demoBMC, temp bool) {
+	ssh := "ssh -F " + sshCfg
+	fmt.Fprintf(w, "\nbmcgate demo: %d simulated BMCs, SSH front door on %s (%s)\n", len(fleet), addr, keyNote)
+	fmt.Fprintf(w, "config: %s\n", cfgPath)
+	fmt.Fprintf(w, "\nTry:\n")
+	for _, c := range []string{
+		"admin@bmcgate-demo list",
+		"admin@bmcgate-demo power status 'node*'",
+		"admin@bmcgate-demo power cycle node01",
+		"admin@bmcgate-demo sensors node02",
+		"admin@bmcgate-demo power status rack=r2 --json",
+		"viewer@bmcgate-demo power off node01      # denied: viewers only read",
+		"auditor@bmcgate-demo audit search --newest --limit 20",
+		"-t admin@bmcgate-demo                     # interactive bmcgate> prompt",
+	} {
+		fmt.Fprintf(w, "  %s %s\n", ssh, c)
+	}
+	if temp {
+		fmt.Fprintf(w, "\nThe data directory %s is removed when the demo stops (Ctrl-C).\n", dataDir)
+	} else {
+		fmt.Fprintf(w, "\nAfter Ctrl-C: bmcgate audit verify --data-dir %s\n", dataDir)
+	}
+}

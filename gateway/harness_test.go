@@ -1,0 +1,261 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bmcgate/bmcgate/audit"
+	"github.com/bmcgate/bmcgate/proxy/bmcsim/ipmisim"
+	gossh "golang.org/x/crypto/ssh"
+)
+
+// testBMC is one BMC entry of a test config.
+type testBMC struct {
+	name, addr, user, pass string
+	suite                  int
+	labels                 string // YAML flow map, e.g. "{rack: r1}"
+}
+
+// testUser is one user of a test config; the harness makes its key pair.
+type testUser struct {
+	name, roles string // roles as a YAML flow list, e.g. "[admin]"
+	noKey       bool
+}
+
+// harness is a running gateway with real listeners, driven with OpenSSH.
+type harness struct {
+	t          *testing.T
+	dir        string
+	g          *Gateway
+	port       string
+	keys       map[string]string // user -> private key file
+	knownHosts string
+	cancel     context.CancelFunc
+	done       chan error
+}
+
+const testRoles = `roles:
+  - name: admin
+    allow:
+      - actions: ["*"]
+        bmcs: ["*"]
+  - name: viewer
+    allow:
+      - actions: ["bmc.list", "bmc.info", "power.status", "sensors.read", "sel.read"]
+        bmcs: ["*"]
+  - name: auditor
+    allow:
+      - actions: ["audit.read"]
+`
+
+// writeKey writes a new Ed25519 key pair at path and returns its public key.
+func writeKey(t testing.TB, path string) gossh.PublicKey {
+	t.Helper()
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, err := gossh.MarshalPrivateKey(priv, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, pem.EncodeToMemory(block), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pk, err := gossh.NewPublicKey(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path+".pub", gossh.MarshalAuthorizedKey(pk), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return pk
+}
+
+// startHarness writes a config and starts a gateway. extra is appended to
+// the config verbatim (limits, ssh settings).
+func startHarness(t *testing.T, bmcs []testBMC, users []testUser, extra string) *harness {
+	t.Helper()
+	ipmisim.RequireBinaries(t, "ssh", "ssh-keygen")
+	dir := t.TempDir()
+	h := &harness{t: t, dir: dir, keys: map[string]string{}}
+	var b strings.Builder
+	fmt.Fprintf(&b, "version: 1\nlisten:\n  ssh: %q\ndata_dir: %q\n", freeTCPAddr(t), filepath.Join(dir, "data"))
+	b.WriteString(testRoles)
+	b.WriteString("users:\n")
+	for _, u := range users {
+		fmt.Fprintf(&b, "  - name: %s\n    roles: %s\n", u.name, u.roles)
+		key := filepath.Join(dir, "key_"+u.name)
+		pk := writeKey(t, key)
+		h.keys[u.name] = key
+		if !u.noKey {
+			fmt.Fprintf(&b, "    ssh_keys: [%q]\n", strings.TrimSpace(string(gossh.MarshalAuthorizedKey(pk))))
+		}
+	}
+	b.WriteString("bmcs:\n")
+	for _, m := range bmcs {
+		pw := filepath.Join(dir, "pw_"+m.name)
+		if err := os.WriteFile(pw, []byte(m.pass+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		labels := m.labels
+		if labels == "" {
+			labels = "{}"
+		}
+		fmt.Fprintf(&b, "  - name: %s\n    address: %q\n    labels: %s\n    ipmi:\n      username: %q\n      password_file: %q\n      cipher_suite: %d\n",
+			m.name, m.addr, labels, m.user, pw, m.suite)
+	}
+	b.WriteString(extra)
+	cfgPath := filepath.Join(dir, "bmcgate.yaml")
+	if err := os.WriteFile(cfgPath, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := LoadConfig(cfgPath, false)
+	if err != nil {
+		t.Fatalf("config: %v\n%s", err, b.String())
+	}
+	logger := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	ctx, cancel := context.WithCancel(context.Background())
+	g, err := Open(ctx, cfg, logger)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	h.g, h.cancel, h.done = g, cancel, make(chan error, 1)
+	_, h.port, _ = strings.Cut(g.SSHAddr(), ":")
+	h.knownHosts = filepath.Join(dir, "known_hosts")
+	line := knownhostsLine("127.0.0.1", h.port, g.HostKey())
+	if err := os.WriteFile(h.knownHosts, []byte(line), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	go func() { h.done <- g.Run(ctx) }()
+	t.Cleanup(h.stop)
+	return h
+}
+
+// stop shuts the gateway down (idempotent).
+func (h *harness) stop() {
+	if h.cancel == nil {
+		return
+	}
+	h.cancel()
+	select {
+	case err := <-h.done:
+		if err != nil {
+			h.t.Errorf("gateway run: %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		h.t.Errorf("gateway did not stop")
+	}
+	h.cancel = nil
+}
+
+// freeTCPAddr returns a loopback address with a port that was free a moment ago.
+func freeTCPAddr(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// testWriter sends log output to the test log.
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Logf("%s", bytes.TrimRight(p, "\n"))
+	return len(p), nil
+}
+
+// sshArgs are the OpenSSH options every test connection uses: no user
+// config, no agent, strict host key checking against the gateway's key.
+func (h *harness) sshArgs(user string, extra ...string) []string {
+	args := []string{"-F", "/dev/null", "-p", h.port,
+		"-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none",
+		"-o", "StrictHostKeyChecking=yes", "-o", "UserKnownHostsFile=" + h.knownHosts,
+		"-o", "ConnectTimeout=10"}
+	if key, ok := h.keys[user]; ok {
+		args = append(args, "-i", key)
+	}
+	args = append(args, extra...)
+	return args
+}
+
+// ssh runs the real OpenSSH client and returns stdout, stderr and the exit
+// status.
+func (h *harness) ssh(user string, opts []string, command ...string) (string, string, int) {
+	h.t.Helper()
+	args := append(h.sshArgs(user, opts...), user+"@127.0.0.1")
+	args = append(args, command...)
+	return runCmd(h.t, nil, "ssh", args...)
+}
+
+func runCmd(t *testing.T, stdin []byte, name string, args ...string) (string, string, int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if stdin != nil {
+		cmd.Stdin = bytes.NewReader(stdin)
+	}
+	err := cmd.Run()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return out.String(), errb.String(), code
+}
+
+// records returns the audit records matching q (read through the running
+// gateway's store).
+func (h *harness) records(t testing.TB, q audit.Query) []audit.Record {
+	t.Helper()
+	var out []audit.Record
+	if q.Limit == 0 {
+		q.Limit = 100000
+	}
+	if err := h.g.store.Search(context.Background(), q, func(r audit.Record) error {
+		out = append(out, r)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// waitRecord polls for an audit record; some are written when a connection
+// ends, just after the client has exited.
+func (h *harness) waitRecord(t testing.TB, q audit.Query, match func(audit.Record) bool) audit.Record {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, r := range h.records(t, q) {
+			if match == nil || match(r) {
+				return r
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("no audit record matches %+v", q)
+	return audit.Record{}
+}

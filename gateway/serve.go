@@ -1,0 +1,197 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/bmcgate/bmcgate/audit"
+	"github.com/bmcgate/bmcgate/configs"
+	"github.com/bmcgate/bmcgate/gateway/core"
+	"github.com/bmcgate/bmcgate/gateway/sshd"
+	"github.com/bmcgate/bmcgate/proxy/ipmi"
+	gossh "golang.org/x/crypto/ssh"
+)
+
+// AuditDBName is the audit database's file name inside the data directory.
+const AuditDBName = "audit.db"
+
+// Gateway is a running bmcgate: audit store, broker, service and front doors.
+type Gateway struct {
+	log    *slog.Logger
+	store  *audit.Store
+	broker *ipmi.Broker
+	svc    *core.Service
+	ssh    *sshd.Server
+	sshLn  net.Listener
+	hostPK gossh.PublicKey
+
+	mu  sync.Mutex // serializes reloads
+	cfg *configs.Config
+}
+
+// Open builds a gateway from a checked config and binds its listeners. It
+// writes the gateway.start audit record; if it cannot, it refuses to start.
+func Open(ctx context.Context, cfg *configs.Config, log *slog.Logger) (g *Gateway, err error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	g = &Gateway{log: log, cfg: cfg}
+	defer func() {
+		if err != nil {
+			g.Close()
+		}
+	}()
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	g.store, err = audit.Open(filepath.Join(cfg.DataDir, AuditDBName), audit.Options{Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("open audit log: %w", err)
+	}
+	st, err := buildState(cfg)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := buildDirectory(cfg)
+	if err != nil {
+		return nil, err
+	}
+	hostKeyPath := cfg.SSH.HostKeyFile
+	if hostKeyPath == "" {
+		hostKeyPath = filepath.Join(cfg.DataDir, "ssh_host_ed25519_key")
+	}
+	signer, created, err := loadOrCreateHostKey(hostKeyPath)
+	if err != nil {
+		return nil, fmt.Errorf("ssh host key: %w", err)
+	}
+	if created {
+		log.Info("generated a new SSH host key", "path", hostKeyPath)
+	}
+	g.hostPK = signer.PublicKey()
+	log.Info("ssh host key", "fingerprint", gossh.FingerprintSHA256(signer.PublicKey()))
+
+	g.broker = ipmi.NewBroker(withLogger(brokerOptions(cfg), log))
+	g.svc = core.New(st, g.broker, g.store, log)
+	sc := sshConfig(cfg)
+	sc.HostSigners = []gossh.Signer{signer}
+	sc.Logger = log
+	if g.ssh, err = sshd.New(sc, g.svc, dir); err != nil {
+		return nil, err
+	}
+	if g.sshLn, err = net.Listen("tcp", cfg.Listen.SSH); err != nil {
+		return nil, fmt.Errorf("ssh listen %s: %w", cfg.Listen.SSH, err)
+	}
+	seq, head := g.store.Head()
+	if err := g.svc.Audit(ctx, audit.Record{Code: audit.CodeGatewayStart, Door: "system", Outcome: audit.OutcomeOK,
+		Reason: fmt.Sprintf("config %s, %d BMCs, %d users", cfg.Path, st.Inventory.Len(), len(cfg.Users)),
+		Fields: map[string]string{"ssh": g.sshLn.Addr().String(), "head_seq": fmt.Sprint(seq), "head_hash": head}}); err != nil {
+		return nil, errors.New("cannot write to the audit log; refusing to start")
+	}
+	log.Info("audit log", "path", filepath.Join(cfg.DataDir, AuditDBName), "head_seq", seq, "head_hash", head)
+	return g, nil
+}
+
+func withLogger(o ipmi.Options, l *slog.Logger) ipmi.Options {
+	o.Logger = l
+	return o
+}
+
+// SSHAddr is the address the SSH front door listens on.
+func (g *Gateway) SSHAddr() string { return g.sshLn.Addr().String() }
+
+// HostKey is the SSH host public key.
+func (g *Gateway) HostKey() gossh.PublicKey { return g.hostPK }
+
+// Service returns the gateway's service layer (for tests and tools).
+func (g *Gateway) Service() *core.Service { return g.svc }
+
+// Run serves until ctx is done, then shuts down.
+func (g *Gateway) Run(ctx context.Context) error {
+	errc := make(chan error, 1)
+	go func() { errc <- g.ssh.Serve(g.sshLn) }()
+	g.log.Info("bmcgate is serving", "ssh", g.SSHAddr())
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+		if err != nil {
+			err = fmt.Errorf("ssh server: %w", err)
+		}
+	}
+	g.shutdown()
+	return err
+}
+
+func (g *Gateway) shutdown() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = g.ssh.Shutdown(ctx)
+	if err := g.svc.Audit(ctx, audit.Record{Code: audit.CodeGatewayStop, Door: "system", Outcome: audit.OutcomeOK}); err != nil {
+		g.log.Error("could not record the gateway stop")
+	}
+	seq, head := g.store.Head()
+	g.log.Info("bmcgate stopped; record this audit head to detect truncation later", "head_seq", seq, "head_hash", head)
+	g.Close()
+}
+
+// Close releases everything without the shutdown records.
+func (g *Gateway) Close() {
+	if g.sshLn != nil {
+		_ = g.sshLn.Close()
+	}
+	if g.broker != nil {
+		_ = g.broker.Close()
+	}
+	if g.store != nil {
+		_ = g.store.Close()
+	}
+}
+
+// Reload re-reads the config file and swaps policy, inventory and users.
+// A bad config is logged and audited and the running config stays.
+// Listen addresses and the data directory need a restart.
+func (g *Gateway) Reload(ctx context.Context) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	rec := audit.Record{Code: audit.CodeConfigLoad, Door: "system", Outcome: audit.OutcomeOK}
+	cfg, err := LoadConfig(g.cfg.Path, false)
+	var st *core.State
+	var dir *sshd.Directory
+	if err == nil {
+		st, err = buildState(cfg)
+	}
+	if err == nil {
+		dir, err = buildDirectory(cfg)
+	}
+	if err != nil {
+		rec.Outcome, rec.Reason = audit.OutcomeError, "reload refused; keeping the running config"
+		g.log.Error("config reload refused; keeping the running config", "err", err)
+		_ = g.svc.Audit(ctx, rec)
+		return err
+	}
+	if cfg.Listen != g.cfg.Listen || cfg.DataDir != g.cfg.DataDir {
+		g.log.Warn("listen addresses and data_dir change only on restart")
+	}
+	rec.Reason = fmt.Sprintf("reloaded: %d BMCs, %d users", st.Inventory.Len(), len(cfg.Users))
+	if err := g.svc.Audit(ctx, rec); err != nil {
+		return err
+	}
+	old := g.svc.State()
+	g.svc.Swap(st)
+	g.ssh.SetDirectory(dir)
+	for _, b := range old.Inventory.All() {
+		if nb, ok := st.Inventory.Lookup(b.Name); !ok || nb.Endpoint != b.Endpoint {
+			g.broker.Forget(b.Name)
+		}
+	}
+	g.cfg = cfg
+	g.log.Info("config reloaded", "bmcs", st.Inventory.Len(), "users", len(cfg.Users))
+	return nil
+}

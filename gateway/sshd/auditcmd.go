@@ -1,0 +1,93 @@
+package sshd
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+
+	"github.com/bmcgate/bmcgate/audit"
+	"github.com/bmcgate/bmcgate/gateway/core"
+)
+
+func cmdAudit(e *env, p parsed) int {
+	if len(p.args) != 1 {
+		return usage(e, "audit")
+	}
+	switch p.args[0] {
+	case "search":
+		return auditSearch(e, p)
+	case "verify":
+		return auditVerify(e)
+	}
+	return usage(e, "audit")
+}
+
+func auditSearch(e *env, p parsed) int {
+	q := audit.Query{
+		Actor: p.get("user"), Target: p.get("bmc"), Action: p.get("action"),
+		Outcome: p.get("outcome"), Code: p.get("code"), Session: p.get("session"),
+		Newest: p.has("newest"), Limit: 100,
+	}
+	now := e.srv.now()
+	for _, name := range []string{"since", "until"} {
+		if !p.has(name) {
+			continue
+		}
+		t, err := core.ParseTime(p.get(name), now)
+		if err != nil {
+			fmt.Fprintf(e.errw, "bmcgate: --%s: %v\n", name, err)
+			return exitUsage
+		}
+		if name == "since" {
+			q.Since = t
+		} else {
+			q.Until = t
+		}
+	}
+	if p.has("limit") {
+		n, err := strconv.Atoi(p.get("limit"))
+		if err != nil || n < 1 || n > 100000 {
+			fmt.Fprintln(e.errw, "bmcgate: --limit must be a number from 1 to 100000")
+			return exitUsage
+		}
+		q.Limit = n
+	}
+	enc := json.NewEncoder(e.out)
+	n := 0
+	err := e.srv.svc.AuditSearch(e.ctx, e.caller, q, func(r audit.Record) error {
+		n++
+		if e.json {
+			r.Data = nil // recordings are replayed, not dumped
+			return enc.Encode(r)
+		}
+		_, err := fmt.Fprintln(e.out, audit.FormatText(r))
+		return err
+	})
+	if err != nil {
+		return e.fail(err)
+	}
+	if !e.json && n == 0 {
+		fmt.Fprintln(e.errw, "no matching records")
+	}
+	return exitOK
+}
+
+func auditVerify(e *env) int {
+	rep, err := e.srv.svc.AuditVerify(e.ctx, e.caller)
+	if err != nil {
+		return e.fail(err)
+	}
+	if e.json {
+		if code := e.writeJSON(rep); code != exitOK {
+			return code
+		}
+	} else if rep.OK {
+		fmt.Fprintf(e.out, "audit log OK: %d records, head #%d %s\n", rep.Records, rep.HeadSeq, rep.HeadHash)
+	} else {
+		fmt.Fprintf(e.out, "audit log BROKEN at record #%d: %s\n", rep.FirstBad, rep.Problem)
+	}
+	if !rep.OK {
+		return exitFailed
+	}
+	return exitOK
+}

@@ -1,0 +1,153 @@
+package sshd
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/bmcgate/bmcgate/audit"
+	"github.com/bmcgate/bmcgate/gateway/core"
+	"github.com/bmcgate/bmcgate/proxy/ipmi"
+)
+
+// clean makes text from users or BMCs safe for a terminal: control
+// characters and escape sequences are shown escaped, never raw.
+func clean(s string) string { return audit.Sanitize(s) }
+
+func labelString(l map[string]string) string {
+	keys := make([]string, 0, len(l))
+	for k := range l {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = clean(k) + "=" + clean(l[k])
+	}
+	return strings.Join(parts, ",")
+}
+
+// table writes aligned columns; every cell is cleaned.
+type table struct{ tw *tabwriter.Writer }
+
+func newTable(w io.Writer) *table {
+	return &table{tw: tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)}
+}
+
+func (t *table) row(cells ...string) {
+	for i, c := range cells {
+		cells[i] = clean(c)
+	}
+	fmt.Fprintln(t.tw, strings.Join(cells, "\t"))
+}
+
+func (t *table) flush() { _ = t.tw.Flush() }
+
+// printResult prints one line for one BMC: successes to stdout, denials and
+// errors to stderr.
+func printResult(e *env, r core.Result) {
+	switch {
+	case r.OK:
+		fmt.Fprintf(e.out, "%-16s %s\n", r.BMC, clean(valueText(r.Value)))
+	case r.Denied:
+		msg := r.Message
+		if !strings.HasPrefix(msg, "denied") {
+			msg = "denied: " + msg
+		}
+		fmt.Fprintf(e.errw, "%-16s %s\n", r.BMC, clean(msg))
+	default:
+		fmt.Fprintf(e.errw, "%-16s error: %s\n", r.BMC, clean(r.Message))
+	}
+}
+
+func valueText(v any) string {
+	switch x := v.(type) {
+	case ipmi.PowerState:
+		return "power " + string(x)
+	case core.PowerDone:
+		return x.String()
+	case nil:
+		return "ok"
+	}
+	return fmt.Sprint(v)
+}
+
+// jsonResult is the machine form of one BMC's result.
+type jsonResult struct {
+	BMC        string `json:"bmc"`
+	OK         bool   `json:"ok"`
+	Denied     bool   `json:"denied,omitempty"`
+	Error      string `json:"error,omitempty"`
+	Power      string `json:"power,omitempty"`
+	Result     any    `json:"result,omitempty"`
+	DurationMS float64 `json:"duration_ms"`
+}
+
+func toJSON(r core.Result) jsonResult {
+	j := jsonResult{BMC: r.BMC, OK: r.OK, Denied: r.Denied, DurationMS: float64(r.Duration.Microseconds()) / 1000}
+	if !r.OK {
+		j.Error = r.Message
+		return j
+	}
+	switch x := r.Value.(type) {
+	case ipmi.PowerState:
+		j.Power = string(x)
+	case core.PowerDone:
+		j.Result = x.String()
+	default:
+		j.Result = x
+	}
+	return j
+}
+
+// writeJSON writes v as one indented JSON document. encoding/json escapes
+// control characters, so BMC-supplied text cannot reach the terminal raw.
+func (e *env) writeJSON(v any) int {
+	enc := json.NewEncoder(e.out)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		fmt.Fprintln(e.errw, "bmcgate: could not write output")
+		return exitFailed
+	}
+	return exitOK
+}
+
+func printInfo(w io.Writer, v core.InfoView) {
+	d := v.Device
+	fmt.Fprintf(w, "name:          %s\naddress:       %s\nlabels:        %s\n", clean(v.Name), clean(v.Address), labelString(v.Labels))
+	fmt.Fprintf(w, "manufacturer:  %s (%d)\nproduct id:    %d\ndevice id:     %d rev %d\n", clean(d.Manufacturer), d.ManufacturerID, d.ProductID, d.DeviceID, d.DeviceRevision)
+	fmt.Fprintf(w, "firmware:      %s\nipmi version:  %s\nguid:          %s\n", clean(d.FirmwareVersion), clean(d.IPMIVersion), clean(d.GUID))
+	fmt.Fprintf(w, "session:       cipher suite %d, privilege %s\n", d.CipherSuite, clean(d.Privilege))
+}
+
+func printSensors(w io.Writer, v any) {
+	sensors, _ := v.([]ipmi.Sensor)
+	t := newTable(w)
+	t.row("SENSOR", "TYPE", "VALUE", "UNIT", "STATUS")
+	for _, s := range sensors {
+		t.row(s.Name, s.Type, s.Value, s.Unit, s.Status)
+	}
+	t.flush()
+}
+
+func printSEL(w io.Writer, v any) {
+	entries, _ := v.([]ipmi.SELEntry)
+	if len(entries) == 0 {
+		fmt.Fprintln(w, "event log is empty")
+		return
+	}
+	t := newTable(w)
+	t.row("ID", "TIME", "SENSOR", "EVENT", "DIRECTION")
+	for _, s := range entries {
+		ts := "-"
+		if !s.Time.IsZero() {
+			ts = s.Time.UTC().Format(time.RFC3339)
+		}
+		t.row(fmt.Sprintf("%d", s.ID), ts, s.Sensor, s.Event, s.Direction)
+	}
+	t.flush()
+}

@@ -1,0 +1,277 @@
+package sshd
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+
+	"github.com/bmcgate/bmcgate/audit"
+	"github.com/bmcgate/bmcgate/authz"
+	"github.com/bmcgate/bmcgate/gateway/core"
+	"github.com/gliderlabs/ssh"
+	gossh "golang.org/x/crypto/ssh"
+)
+
+// maxChannelsPerConn bounds concurrent session channels on one connection
+// (OpenSSH connection multiplexing opens several).
+const maxChannelsPerConn = 8
+
+// maxEnvNames bounds how many refused env names one session records.
+const maxEnvNames = 16
+
+// window is a terminal size.
+type window struct{ cols, rows int }
+
+// session is one SSH session channel. bmcgate handles the channel's
+// requests itself so that each one is either served or refused and audited:
+// there is no agent forwarding, X11, env or subsystem support.
+type session struct {
+	srv    *Server
+	ch     gossh.Channel
+	ctx    context.Context
+	cancel context.CancelFunc
+	caller core.Caller
+	force  string
+	conn   *connState
+
+	mu       sync.Mutex
+	started  bool
+	pty      bool
+	termName string
+	win      window
+	winch    chan window
+	envNames []string
+	breaks   chan struct{}
+}
+
+// sessionChannel accepts a session channel from an authenticated connection.
+func (s *Server) sessionChannel(_ *ssh.Server, conn *gossh.ServerConn, nc gossh.NewChannel, ctx ssh.Context) {
+	st, _ := ctx.Value(ctxKeyConn).(*connState)
+	user, auth, force, ok := identity(conn)
+	if st == nil || !ok {
+		_ = nc.Reject(gossh.Prohibited, "no verified identity")
+		return
+	}
+	u, exists := s.dir.Load().User(user)
+	if !exists {
+		_ = nc.Reject(gossh.Prohibited, "user no longer exists")
+		return
+	}
+	if st.channels.Add(1) > maxChannelsPerConn {
+		st.channels.Add(-1)
+		_ = nc.Reject(gossh.ResourceShortage, "too many sessions on this connection")
+		return
+	}
+	defer st.channels.Add(-1)
+	st.opened.Store(true)
+	ch, reqs, err := nc.Accept()
+	if err != nil {
+		return
+	}
+	caller := core.Caller{
+		Principal: authz.Principal{Name: u.Name, Roles: u.Roles, Door: "ssh"},
+		Door:      "ssh", Source: st.remote, Session: st.id, Auth: auth,
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	sess := &session{srv: s, ch: ch, ctx: sctx, cancel: cancel, caller: caller, force: force, conn: st,
+		winch: make(chan window, 1), breaks: make(chan struct{}, 1)}
+	if err := s.login(ctx, st, caller); err != nil {
+		fmt.Fprintf(ch.Stderr(), "bmcgate: %s\r\n", core.Message(err))
+		sess.exit(exitRefused)
+		cancel()
+		return
+	}
+	sess.serveRequests(reqs)
+}
+
+// serveRequests handles the channel's requests until the client closes it.
+func (se *session) serveRequests(reqs <-chan *gossh.Request) {
+	defer se.cancel()
+	for req := range reqs {
+		ok := false
+		switch req.Type {
+		case "pty-req":
+			ok = se.ptyReq(req.Payload)
+		case "window-change":
+			ok = se.windowChange(req.Payload)
+		case "env":
+			se.envReq(req.Payload)
+		case "shell", "exec":
+			ok = se.start(req.Type, req.Payload)
+		case "break":
+			select {
+			case se.breaks <- struct{}{}:
+			default:
+			}
+			ok = true
+		case "signal":
+			// Signals have no meaning for gateway commands.
+		default:
+			// subsystem (sftp), x11-req, auth-agent-req@openssh.com and
+			// anything unknown are refused and audited.
+			se.srv.auditRefusalCaller(se.ctx, se.caller, "session request", requestName(req))
+		}
+		if req.WantReply {
+			_ = req.Reply(ok, nil)
+		}
+	}
+}
+
+func requestName(req *gossh.Request) string {
+	if req.Type == "subsystem" {
+		var p struct{ Name string }
+		if gossh.Unmarshal(req.Payload, &p) == nil {
+			return "subsystem " + p.Name
+		}
+	}
+	return req.Type
+}
+
+func (se *session) ptyReq(payload []byte) bool {
+	var p struct {
+		Term          string
+		Cols, Rows    uint32
+		Width, Height uint32
+		Modes         string
+	}
+	se.mu.Lock()
+	defer se.mu.Unlock()
+	if se.started || se.pty || gossh.Unmarshal(payload, &p) != nil {
+		return false
+	}
+	se.pty, se.termName = true, p.Term
+	se.win = window{cols: int(p.Cols), rows: int(p.Rows)}
+	return true
+}
+
+func (se *session) windowChange(payload []byte) bool {
+	var p struct{ Cols, Rows, Width, Height uint32 }
+	if gossh.Unmarshal(payload, &p) != nil {
+		return false
+	}
+	w := window{cols: int(p.Cols), rows: int(p.Rows)}
+	se.mu.Lock()
+	se.win = w
+	se.mu.Unlock()
+	select { // keep only the latest size
+	case <-se.winch:
+	default:
+	}
+	se.winch <- w
+	return true
+}
+
+// envReq refuses an environment variable; the names are audited together
+// when the session starts (OpenSSH sends LANG and LC_* by default).
+func (se *session) envReq(payload []byte) {
+	var p struct{ Name, Value string }
+	if gossh.Unmarshal(payload, &p) != nil {
+		return
+	}
+	se.mu.Lock()
+	if len(se.envNames) < maxEnvNames {
+		se.envNames = append(se.envNames, p.Name)
+	}
+	se.mu.Unlock()
+}
+
+// start begins the shell or the command.
+func (se *session) start(kind string, payload []byte) bool {
+	var line string
+	if kind == "exec" {
+		var p struct{ Command string }
+		if gossh.Unmarshal(payload, &p) != nil {
+			return false
+		}
+		line = p.Command
+	}
+	se.mu.Lock()
+	if se.started {
+		se.mu.Unlock()
+		return false
+	}
+	se.started = true
+	env := se.envNames
+	se.mu.Unlock()
+	if len(env) > 0 {
+		se.srv.auditRefusalCaller(se.ctx, se.caller, "env", strings.Join(env, ","))
+	}
+	go se.run(kind, line)
+	return true
+}
+
+// run executes the session's work and ends the channel with its status.
+func (se *session) run(kind, line string) {
+	defer se.cancel()
+	if se.force != "" {
+		// A certificate's force-command replaces whatever was asked.
+		kind, line = "exec", se.force
+	}
+	var code int
+	switch {
+	case kind == "exec":
+		e := se.env(se.stdout(), se.stderr())
+		code = se.srv.execLine(e, line)
+	case se.pty:
+		code = se.srv.shell(se)
+	default:
+		code = se.srv.lineShell(se)
+	}
+	se.exit(code)
+}
+
+// stdout and stderr translate "\n" to "\r\n" when the client has a
+// terminal, as a tty's output processing would.
+func (se *session) stdout() io.Writer {
+	if se.pty {
+		return crlfWriter{se.ch}
+	}
+	return se.ch
+}
+
+func (se *session) stderr() io.Writer {
+	if se.pty {
+		return crlfWriter{se.ch.Stderr()}
+	}
+	return se.ch.Stderr()
+}
+
+func (se *session) env(out, errw io.Writer) *env {
+	return &env{ctx: se.ctx, srv: se.srv, caller: se.caller, out: out, errw: errw, tty: se.pty}
+}
+
+func (se *session) exit(code int) {
+	_, _ = se.ch.SendRequest("exit-status", false, gossh.Marshal(struct{ Status uint32 }{uint32(code)}))
+	_ = se.ch.Close()
+}
+
+// crlfWriter converts bare "\n" to "\r\n".
+type crlfWriter struct{ w io.Writer }
+
+func (c crlfWriter) Write(p []byte) (int, error) {
+	if !strings.Contains(string(p), "\n") {
+		return c.w.Write(p)
+	}
+	out := make([]byte, 0, len(p)+8)
+	for i, b := range p {
+		if b == '\n' && (i == 0 || p[i-1] != '\r') {
+			out = append(out, '\r')
+		}
+		out = append(out, b)
+	}
+	if _, err := c.w.Write(out); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// auditRefusalCaller records a refused session request.
+func (s *Server) auditRefusalCaller(ctx context.Context, c core.Caller, kind, what string) {
+	r := callerRecord(c, audit.CodeSSHRefused)
+	r.Outcome = audit.OutcomeDeny
+	r.Reason = fmt.Sprintf("%s %q refused", kind, what)
+	r.Fields = map[string]string{"kind": kind, "type": what}
+	s.auditBackground(r)
+}

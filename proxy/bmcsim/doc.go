@@ -1,0 +1,9 @@
+// Package bmcsim runs simulated BMCs in-process on loopback UDP ports, built
+// on go-ipmi's reference server (pkg/server, pkg/bmc).
+//
+// A simulated BMC speaks RMCP+ with configurable cipher suites (and IPMI 1.5
+// only when asked), keeps an observable, changeable chassis power state,
+// serves a few SDR sensors, a System Event Log and an SOL console whose fake
+// host echoes what it receives. It is used by `bmcgate demo` (dozens of
+// instances in one process) and by tests.
+package bmcsim

@@ -1,0 +1,7 @@
+//go:build !linux
+
+package ipmisim
+
+import "syscall"
+
+func sysProcAttr() *syscall.SysProcAttr { return nil }

@@ -1,0 +1,325 @@
+package ipmi
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// guardState follows the RMCP+ session establishment (IPMI 2.0 section 13.15).
+type guardState int
+
+const (
+	gsPre       guardState = iota // before Open Session Request
+	gsOpenSent                    // Open Session Request sent
+	gsOpenRecv                    // Open Session Response accepted
+	gsRAKP1Sent                   // RAKP 1 sent
+	gsRAKP2Recv                   // RAKP 2 verified
+	gsRAKP3Sent                   // RAKP 3 sent
+	gsActive                      // RAKP 4 verified, K1 derived
+)
+
+// secret holds a password. It is always referenced through a pointer so
+// that printing a struct holding it shows an address, never the value.
+type secret struct{ s string }
+
+func (*secret) String() string   { return redacted }
+func (*secret) GoString() string { return redacted }
+
+// readBufferSize bounds inbound datagrams; IPMI messages are far smaller,
+// and a truncated datagram fails its integrity check.
+const readBufferSize = 8192
+
+// guardError is a fatal verdict of the guard.
+type guardError struct {
+	kind   Kind
+	msg    string // safe for users
+	detail string // for logs
+}
+
+func (e *guardError) Error() string {
+	if e.detail != "" {
+		return "session guard: " + e.msg + " (" + e.detail + ")"
+	}
+	return "session guard: " + e.msg
+}
+
+// guard is a net.Conn placed between the go-ipmi client and its UDP socket.
+// It parses every datagram, enforces the requested algorithms, verifies the
+// RAKP exchange with the password it holds and, once the session is active,
+// delivers only inbound packets that are authenticated, encrypted, carry a
+// valid integrity AuthCode and are not replays. Everything else is dropped
+// (inbound) or refused (outbound).
+type guard struct {
+	want   algorithms
+	suite  int
+	priv   uint8 // the only privilege level RAKP 1 may request
+	user   string
+	pw     *secret
+	onOpen func() // called once, when the first Open Session Request leaves
+
+	conn net.Conn // the real socket, set once by dial
+
+	readMu sync.Mutex // serializes Read; guards rbuf
+	rbuf   []byte
+
+	mu          sync.Mutex
+	state       guardState
+	fail        *guardError
+	refused     bool // the peer answered with ICMP port unreachable
+	consoleID   uint32
+	bmcID       uint32
+	role        uint8
+	consoleRand [16]byte
+	bmcRand     [16]byte
+	guid        [16]byte
+	k1          []byte
+	seqInit     bool
+	seqMax      uint32
+	seqSeen     uint64
+	sent        uint64
+	delivered   uint64
+	dropped     uint64
+	closed      bool
+}
+
+func newGuard(ep Endpoint, onOpen func()) *guard {
+	want, _ := suiteAlgorithms(ep.CipherSuite)
+	return &guard{
+		want:   want,
+		suite:  ep.CipherSuite,
+		priv:   uint8(ep.Privilege.level()),
+		user:   ep.Username,
+		pw:     &secret{ep.Password},
+		onOpen: onOpen,
+		rbuf:   make([]byte, readBufferSize),
+	}
+}
+
+// guardDialer is the proxy.Dialer handed to the go-ipmi client: it dials the
+// real UDP socket and returns the guard wrapped around it.
+type guardDialer struct {
+	ctx context.Context
+	g   *guard
+}
+
+func (d guardDialer) Dial(network, addr string) (net.Conn, error) {
+	if network != "udp" {
+		return nil, fmt.Errorf("session guard: unsupported network %q", network)
+	}
+	if d.g.conn != nil {
+		// One socket per session: the client must not redial after Close.
+		return nil, errors.New("session guard: session closed")
+	}
+	var nd net.Dialer
+	c, err := nd.DialContext(d.ctx, "udp", addr)
+	if err != nil {
+		return nil, err
+	}
+	d.g.conn = c
+	return d.g, nil
+}
+
+// Read returns the next datagram that passes inspection. Rejected datagrams
+// are dropped and reading continues until the read deadline.
+func (g *guard) Read(b []byte) (int, error) {
+	g.readMu.Lock()
+	defer g.readMu.Unlock()
+	for {
+		if err := g.verdict(); err != nil {
+			return 0, err
+		}
+		n, err := g.conn.Read(g.rbuf)
+		if err != nil {
+			if errors.Is(err, syscall.ECONNREFUSED) {
+				g.mu.Lock()
+				g.refused = true
+				g.mu.Unlock()
+			}
+			return 0, err
+		}
+		pkt := g.rbuf[:n]
+		ok, ferr := g.inbound(pkt)
+		if ferr != nil {
+			return 0, ferr
+		}
+		if ok {
+			return copy(b, pkt), nil
+		}
+	}
+}
+
+// Write sends b if it passes inspection.
+func (g *guard) Write(b []byte) (int, error) {
+	if err := g.outbound(b); err != nil {
+		return 0, err
+	}
+	n, err := g.conn.Write(b)
+	if err == nil {
+		g.mu.Lock()
+		g.sent++
+		g.mu.Unlock()
+	} else if errors.Is(err, syscall.ECONNREFUSED) {
+		g.mu.Lock()
+		g.refused = true
+		g.mu.Unlock()
+	}
+	return n, err
+}
+
+func (g *guard) Close() error {
+	g.mu.Lock()
+	already := g.closed
+	g.closed = true
+	g.mu.Unlock()
+	if already || g.conn == nil {
+		return nil
+	}
+	return g.conn.Close()
+}
+
+func (g *guard) LocalAddr() net.Addr                { return g.conn.LocalAddr() }
+func (g *guard) RemoteAddr() net.Addr               { return g.conn.RemoteAddr() }
+func (g *guard) SetDeadline(t time.Time) error      { return g.conn.SetDeadline(t) }
+func (g *guard) SetReadDeadline(t time.Time) error  { return g.conn.SetReadDeadline(t) }
+func (g *guard) SetWriteDeadline(t time.Time) error { return g.conn.SetWriteDeadline(t) }
+
+// verdict returns the fatal verdict, if any.
+func (g *guard) verdict() *guardError {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.fail
+}
+
+// failWith records the first fatal verdict and returns it.
+func (g *guard) failWith(kind Kind, msg, detail string) *guardError {
+	if g.fail == nil {
+		g.fail = &guardError{kind: kind, msg: msg, detail: detail}
+	}
+	return g.fail
+}
+
+// snapshot returns counters and flags for classification and tests.
+type guardSnapshot struct {
+	state                    guardState
+	refused                  bool
+	sent, delivered, dropped uint64
+	guid                     [16]byte
+}
+
+func (g *guard) snapshot() guardSnapshot {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return guardSnapshot{state: g.state, refused: g.refused, sent: g.sent,
+		delivered: g.delivered, dropped: g.dropped, guid: g.guid}
+}
+
+// outbound inspects a datagram about to be sent.
+func (g *guard) outbound(b []byte) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.fail != nil {
+		return g.fail
+	}
+	if !isV2(b) {
+		h, ok := parseV15(b)
+		if ok && g.state == gsPre && h.authType == 0 && h.sessionID == 0 && isGetChannelAuthCaps(h.msg) {
+			return nil
+		}
+		return g.failWith(KindInsecure, "refused to send a packet outside RMCP+", "")
+	}
+	h, ok := parseV2(b)
+	if !ok {
+		return g.failWith(KindInsecure, "refused to send a malformed packet", "")
+	}
+	setup := h.sessionID == 0 && !h.authenticated && !h.encrypted
+	switch h.payloadType {
+	case payloadOpenReq:
+		return g.outOpen(h, setup)
+	case payloadRAKP1:
+		p := h.payload
+		if !setup || (g.state != gsOpenRecv && g.state != gsRAKP1Sent) || len(p) < 28 ||
+			binary.LittleEndian.Uint32(p[4:8]) != g.bmcID || p[24]&0x0f != g.priv ||
+			len(p) < 28+int(p[27]) || string(p[28:28+int(p[27])]) != g.user {
+			return g.failWith(KindInsecure, "refused to send an unexpected RAKP message 1", "")
+		}
+		copy(g.consoleRand[:], p[8:24])
+		g.role = p[24]
+		g.state = gsRAKP1Sent
+		return nil
+	case payloadRAKP3:
+		if !setup || (g.state != gsRAKP2Recv && g.state != gsRAKP3Sent) {
+			return g.failWith(KindInsecure, "refused to send an unexpected RAKP message 3", "")
+		}
+		g.state = gsRAKP3Sent
+		return nil
+	case payloadIPMI, payloadSOL:
+		if g.state != gsActive || !h.authenticated || !h.encrypted || h.sessionID != g.bmcID {
+			return g.failWith(KindInsecure, "refused to send a command outside an authenticated, encrypted session", "")
+		}
+		return nil
+	}
+	return g.failWith(KindInsecure, "refused to send an unsupported payload type",
+		fmt.Sprintf("payload type 0x%02x", h.payloadType))
+}
+
+func (g *guard) outOpen(h v2Packet, setup bool) error {
+	p := h.payload
+	if !setup || (g.state != gsPre && g.state != gsOpenSent) || len(p) < 32 {
+		return g.failWith(KindInsecure, "refused to send an unexpected Open Session Request", "")
+	}
+	got, ok := parseAlgPayloads(p[8:32])
+	if !ok || got.weak() || got != g.want {
+		return g.failWith(KindInsecure,
+			fmt.Sprintf("refused to propose %s (only %s is allowed for this BMC)", got, g.want), "")
+	}
+	g.consoleID = binary.LittleEndian.Uint32(p[4:8])
+	if g.state == gsPre && g.onOpen != nil {
+		g.onOpen()
+	}
+	g.state = gsOpenSent
+	return nil
+}
+
+// inbound inspects a received datagram: deliver reports whether it may reach
+// the client; err is a fatal verdict that ends the session setup.
+func (g *guard) inbound(pkt []byte) (deliver bool, err error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	defer func() {
+		if deliver {
+			g.delivered++
+		} else if err == nil {
+			g.dropped++
+		}
+	}()
+	if g.fail != nil {
+		return false, g.fail
+	}
+	if !isV2(pkt) {
+		h, ok := parseV15(pkt)
+		// Only the session-less answer to Get Channel Authentication
+		// Capabilities, before any RMCP+ exchange, is expected in 1.5 form.
+		return ok && g.state == gsPre && h.authType == 0 && h.sessionID == 0, nil
+	}
+	h, ok := parseV2(pkt)
+	if !ok {
+		return false, nil
+	}
+	switch h.payloadType {
+	case payloadOpenResp:
+		return g.inOpen(h)
+	case payloadRAKP2:
+		return g.inRAKP2(h)
+	case payloadRAKP4:
+		return g.inRAKP4(h)
+	case payloadIPMI, payloadSOL:
+		return g.inSession(pkt, h), nil
+	}
+	return false, nil
+}

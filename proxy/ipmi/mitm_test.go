@@ -1,0 +1,198 @@
+package ipmi
+
+import (
+	"context"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/bougou/go-ipmi/pkg/client"
+	"github.com/bougou/go-ipmi/pkg/types"
+
+	"github.com/bmcgate/bmcgate/proxy/bmcsim"
+	"github.com/bmcgate/bmcgate/proxy/bmcsim/ipmisim"
+)
+
+// rewriteOpenResponse returns a hook that replaces the algorithms of every
+// successful Open Session Response.
+func rewriteOpenResponse(a algorithms, rewrites *atomic.Int32) func([]byte) [][]byte {
+	return func(p []byte) [][]byte {
+		h, ok := parseV2(p)
+		if ok && h.payloadType == payloadOpenResp && len(h.payload) >= 36 && h.payload[1] == 0 {
+			q := append([]byte(nil), p...)
+			q[v2HeaderLen+16], q[v2HeaderLen+24], q[v2HeaderLen+32] = a.auth, a.integ, a.conf
+			rewrites.Add(1)
+			return [][]byte{q}
+		}
+		return [][]byte{p}
+	}
+}
+
+func TestMITMDowngradeIsRefused(t *testing.T) {
+	type target struct {
+		name  string
+		addr  func(t *testing.T) string
+		power func() bool
+	}
+	var simPower func() bool
+	targets := []target{
+		{"bmcsim", func(t *testing.T) string {
+			b := startBMC(t, bmcsim.Options{})
+			simPower = b.Power
+			return b.Addr()
+		}, func() bool { return simPower() }},
+		{"ipmi_sim", func(t *testing.T) string {
+			s := ipmisim.StartT(t, ipmisim.Options{Users: ipmiSimUsers})
+			simPower = func() bool { on, _ := s.Power(); return on }
+			return s.Addr
+		}, func() bool { return simPower() }},
+	}
+	downgrades := []struct {
+		name string
+		to   algorithms
+		want string
+	}{
+		{"none/none/none", algorithms{}, "BMC negotiated none/none/none, requested RAKP-HMAC-SHA1/HMAC-SHA1-96/AES-CBC-128"},
+		{"RC4", algorithms{authHMACSHA1, integHMACSHA1_96, confXRC4_128}, "negotiated RAKP-HMAC-SHA1/HMAC-SHA1-96/xRC4-128"},
+		{"no integrity", algorithms{authHMACSHA1, integNone, confAESCBC128}, "negotiated RAKP-HMAC-SHA1/none/AES-CBC-128"},
+	}
+	for _, tg := range targets {
+		t.Run(tg.name, func(t *testing.T) {
+			addr := tg.addr(t)
+			for _, d := range downgrades {
+				t.Run(d.name, func(t *testing.T) {
+					m := newMITM(t, addr)
+					var n atomic.Int32
+					m.setToClient(rewriteOpenResponse(d.to, &n))
+					b, _ := newTestBroker(t, Options{})
+					e := wantKind(t, b.Power(t.Context(), endpointFor("mitm", m.addr(), 3), PowerOn), ErrInsecure)
+					if !strings.Contains(e.Msg, d.want) || n.Load() != 1 {
+						t.Fatalf("message %q after %d rewrites, want %q", e.Msg, n.Load(), d.want)
+					}
+					if tg.power() {
+						t.Fatal("the BMC was powered on through a downgraded session")
+					}
+				})
+			}
+		})
+	}
+}
+
+// chassisStatusForgeries are unauthenticated Get Chassis Status answers
+// claiming "power on", one per requester sequence number, plus copies
+// flagged authenticated with a garbage AuthCode.
+func chassisStatusForgeries() [][]byte {
+	var out [][]byte
+	for seq := range byte(64) {
+		msg := ipmiResponse(0x00, 0x01, seq, 0x00, []byte{0x01, 0x00, 0x00, 0x00})
+		out = append(out, v2Datagram(payloadIPMI, testConsoleID, 1000+uint32(seq), msg))
+		fake := v2Datagram(payloadIPMI|flagAuthenticated, testConsoleID, 2000+uint32(seq), msg)
+		fake = append(fake, 0xff, 0xff, 0x02, nextHeaderIPMI)
+		out = append(out, append(fake, make([]byte, 12)...))
+	}
+	return out
+}
+
+func TestMITMForgedAnswersNeverReachTheClient(t *testing.T) {
+	sim := startBMC(t, bmcsim.Options{}) // powered off
+	m := newMITM(t, sim.Addr())
+	var forged atomic.Int32
+	forge := func(p []byte) bool {
+		if h, ok := parseV2(p); ok && h.payloadType == payloadIPMI && h.sessionID != 0 {
+			for _, f := range chassisStatusForgeries() {
+				m.inject(f)
+				forged.Add(1)
+			}
+		}
+		return true
+	}
+
+	t.Run("control: an unguarded client believes the forgery", func(t *testing.T) {
+		ep := endpointFor("mitm", m.addr(), 3)
+		c, err := client.NewClient(ep.Host, ep.Port, ep.Username, ep.Password)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.WithCipherSuiteID(types.CipherSuiteID3).WithMaxPrivilegeLevel(types.PrivilegeLevelOperator)
+		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+		defer cancel()
+		if err := c.Connect(ctx); err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close(ctx)
+		m.setToBMC(forge)
+		defer m.setToBMC(nil)
+		r, err := c.GetChassisStatus(ctx)
+		if err != nil || !r.PowerIsOn {
+			t.Fatalf("forgery not effective (power on = %v, %v); the test would prove nothing", r != nil && r.PowerIsOn, err)
+		}
+	})
+
+	t.Run("the guarded session drops every forgery", func(t *testing.T) {
+		ctx := t.Context()
+		s, err := Dial(ctx, endpointFor("mitm", m.addr(), 3), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close(ctx)
+		m.setToBMC(forge)
+		defer m.setToBMC(nil)
+		before := s.g.snapshot().dropped
+		forged.Store(0)
+		for range 3 {
+			st, err := s.PowerStatus(ctx)
+			if err != nil || st != PowerStateOff {
+				t.Fatalf("PowerStatus = %v, %v; the forgery got through", st, err)
+			}
+		}
+		dropped := s.g.snapshot().dropped - before
+		if forged.Load() == 0 || dropped < uint64(forged.Load()) {
+			t.Fatalf("forged %d, dropped %d", forged.Load(), dropped)
+		}
+	})
+}
+
+func TestMITMLostAnswers(t *testing.T) {
+	ctx := t.Context()
+	sim := startBMC(t, bmcsim.Options{PowerOn: true})
+	m := newMITM(t, sim.Addr())
+	ep := endpointFor("lossy", m.addr(), 3)
+	b, hs := newTestBroker(t, Options{CallTimeout: 400 * time.Millisecond})
+	if _, err := b.PowerStatus(ctx, ep); err != nil {
+		t.Fatal(err)
+	}
+	var requests atomic.Int32
+	m.setToBMC(func(p []byte) bool {
+		if h, ok := parseV2(p); ok && h.payloadType == payloadIPMI {
+			requests.Add(1)
+		}
+		return true
+	})
+	m.setToClient(func(p []byte) [][]byte {
+		if h, ok := parseV2(p); ok && h.payloadType == payloadIPMI {
+			return nil // the BMC's answers are lost
+		}
+		return [][]byte{p}
+	})
+
+	start := time.Now()
+	e := wantKind(t, b.Power(ctx, ep, PowerCycle), ErrUnknownOutcome)
+	within(t, "lost answer", time.Since(start), time.Second)
+	if requests.Load() != 1 {
+		t.Fatalf("the command was sent %d times, want 1", requests.Load())
+	}
+	if e.Msg != msgUnknownOutcome {
+		t.Fatalf("message %q", e.Msg)
+	}
+	// The command ran exactly once: it was neither retransmitted nor
+	// retried on a new session.
+	if sim.PowerCycles() != 1 || hs.Load() != 1 {
+		t.Fatalf("cycles %d, handshakes %d; want 1 and 1", sim.PowerCycles(), hs.Load())
+	}
+	_, err := b.PowerStatus(ctx, ep)
+	e = wantKind(t, err, ErrUnreachable)
+	if !strings.Contains(e.Msg, "did not answer") {
+		t.Fatalf("message %q", e.Msg)
+	}
+}
