@@ -92,7 +92,7 @@ type parsed struct {
 	args  []string
 }
 
-func (p parsed) has(name string) bool { _, ok := p.flags[name]; return ok }
+func (p parsed) has(name string) bool   { _, ok := p.flags[name]; return ok }
 func (p parsed) get(name string) string { return p.flags[name] }
 
 // parseFlags separates --flags (anywhere on the line) from positional

@@ -78,12 +78,12 @@ func valueText(v any) string {
 
 // jsonResult is the machine form of one BMC's result.
 type jsonResult struct {
-	BMC        string `json:"bmc"`
-	OK         bool   `json:"ok"`
-	Denied     bool   `json:"denied,omitempty"`
-	Error      string `json:"error,omitempty"`
-	Power      string `json:"power,omitempty"`
-	Result     any    `json:"result,omitempty"`
+	BMC        string  `json:"bmc"`
+	OK         bool    `json:"ok"`
+	Denied     bool    `json:"denied,omitempty"`
+	Error      string  `json:"error,omitempty"`
+	Power      string  `json:"power,omitempty"`
+	Result     any     `json:"result,omitempty"`
 	DurationMS float64 `json:"duration_ms"`
 }
 

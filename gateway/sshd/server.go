@@ -61,8 +61,8 @@ type Server struct {
 
 	conns    atomic.Int64
 	failures sync.Map // remote address -> handshake failure reason
-	mu      sync.Mutex
-	perUser map[string]int
+	mu       sync.Mutex
+	perUser  map[string]int
 }
 
 // New builds the SSH server. It refuses a configuration with no host key.
@@ -131,8 +131,8 @@ type connState struct {
 	once     sync.Once // login audit
 	loginErr error
 	user     string
-	opened   atomic.Bool // a session channel was opened
-	loggedIn atomic.Bool // the login record was written
+	opened   atomic.Bool  // a session channel was opened
+	loggedIn atomic.Bool  // the login record was written
 	channels atomic.Int32 // open session channels
 	timer    *time.Timer
 }
