@@ -42,6 +42,7 @@ func (v *validator) bmcs() {
 			}
 		}
 		v.ipmi(fieldPath(field, "ipmi"), b)
+		v.bmcWeb(fieldPath(field, "web"), b)
 	}
 }
 

@@ -16,6 +16,12 @@ type Config struct {
 	Roles   []Role  `yaml:"roles"`
 	Users   []User  `yaml:"users"`
 	BMCs    []BMC   `yaml:"bmcs"`
+	// Console configures the Serial-over-LAN console broker (console.go).
+	Console Console `yaml:"console"`
+	// Web configures the HTTPS front door and OIDC login (web.go).
+	Web Web `yaml:"web"`
+	// Scan configures the BMC posture scan (scan.go).
+	Scan Scan `yaml:"scan"`
 
 	// Path is the file the config came from.
 	Path string `yaml:"-"`
@@ -95,6 +101,9 @@ type BMC struct {
 	Address string            `yaml:"address"`
 	Labels  map[string]string `yaml:"labels"`
 	IPMI    IPMI              `yaml:"ipmi"`
+	// WebUI is how the gateway reaches the BMC's own web interface
+	// (webui.go); optional.
+	WebUI BMCWeb `yaml:"web"`
 
 	password Secret
 }

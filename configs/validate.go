@@ -33,6 +33,9 @@ func (v *validator) run() {
 	roles := v.roles()
 	v.users(roles)
 	v.bmcs()
+	v.console()
+	v.web()
+	v.scan()
 }
 
 // present reports whether field is written in the file.

@@ -32,8 +32,28 @@ type Gateway struct {
 	sshLn  net.Listener
 	hostPK gossh.PublicKey
 
+	parts []part // optional subsystems: console broker, web door, scanner
+
 	mu  sync.Mutex // serializes reloads
 	cfg *configs.Config
+}
+
+// part is an optional subsystem that lives as long as the gateway: the
+// console broker, the web front door, the periodic scanner. Each is opened
+// by a function in its own file (openConsole, openWeb, openScan) that
+// returns nil when the config leaves it off.
+type part interface {
+	// Run serves until ctx is done.
+	Run(ctx context.Context) error
+	// Reload applies a new, already checked config and state.
+	Reload(ctx context.Context, cfg *configs.Config, st *core.State)
+	// Close releases the part's resources; it runs before the audit store closes.
+	Close()
+}
+
+// partOpeners open the optional subsystems, in order.
+var partOpeners = []func(ctx context.Context, g *Gateway, cfg *configs.Config) (part, error){
+	openConsole, openWeb, openScan,
 }
 
 // Open builds a gateway from a checked config and binds its listeners. It
@@ -88,6 +108,15 @@ func Open(ctx context.Context, cfg *configs.Config, log *slog.Logger) (g *Gatewa
 	if g.sshLn, err = net.Listen("tcp", cfg.Listen.SSH); err != nil {
 		return nil, fmt.Errorf("ssh listen %s: %w", cfg.Listen.SSH, err)
 	}
+	for _, open := range partOpeners {
+		p, err := open(ctx, g, cfg)
+		if err != nil {
+			return nil, err
+		}
+		if p != nil {
+			g.parts = append(g.parts, p)
+		}
+	}
 	seq, head := g.store.Head()
 	if err := g.svc.Audit(ctx, audit.Record{Code: audit.CodeGatewayStart, Door: "system", Outcome: audit.OutcomeOK,
 		Reason: fmt.Sprintf("config %s, %d BMCs, %d users", cfg.Path, st.Inventory.Len(), len(cfg.Users)),
@@ -114,15 +143,20 @@ func (g *Gateway) Service() *core.Service { return g.svc }
 
 // Run serves until ctx is done, then shuts down.
 func (g *Gateway) Run(ctx context.Context) error {
-	errc := make(chan error, 1)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 1+len(g.parts))
 	go func() { errc <- g.ssh.Serve(g.sshLn) }()
+	for _, p := range g.parts {
+		go func(p part) { errc <- p.Run(ctx) }(p)
+	}
 	g.log.Info("bmcgate is serving", "ssh", g.SSHAddr())
 	var err error
 	select {
 	case <-ctx.Done():
 	case err = <-errc:
 		if err != nil {
-			err = fmt.Errorf("ssh server: %w", err)
+			err = fmt.Errorf("serve: %w", err)
 		}
 	}
 	g.shutdown()
@@ -133,6 +167,10 @@ func (g *Gateway) shutdown() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = g.ssh.Shutdown(ctx)
+	for _, p := range g.parts {
+		p.Close()
+	}
+	g.parts = nil
 	if err := g.svc.Audit(ctx, audit.Record{Code: audit.CodeGatewayStop, Door: "system", Outcome: audit.OutcomeOK}); err != nil {
 		g.log.Error("could not record the gateway stop")
 	}
@@ -143,6 +181,10 @@ func (g *Gateway) shutdown() {
 
 // Close releases everything without the shutdown records.
 func (g *Gateway) Close() {
+	for _, p := range g.parts {
+		p.Close()
+	}
+	g.parts = nil
 	if g.sshLn != nil {
 		_ = g.sshLn.Close()
 	}
@@ -186,6 +228,9 @@ func (g *Gateway) Reload(ctx context.Context) error {
 	old := g.svc.State()
 	g.svc.Swap(st)
 	g.ssh.SetDirectory(dir)
+	for _, p := range g.parts {
+		p.Reload(ctx, cfg, st)
+	}
 	for _, b := range old.Inventory.All() {
 		if nb, ok := st.Inventory.Lookup(b.Name); !ok || nb.Endpoint != b.Endpoint {
 			g.broker.Forget(b.Name)

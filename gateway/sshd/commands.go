@@ -42,7 +42,18 @@ type command struct {
 }
 
 func commandTable() map[string]*command {
-	cmds := []*command{
+	cmds := baseCommands()
+	cmds = append(cmds, consoleCommands()...)
+	cmds = append(cmds, scanCommands()...)
+	m := make(map[string]*command, len(cmds))
+	for _, c := range cmds {
+		m[c.name] = c
+	}
+	return m
+}
+
+func baseCommands() []*command {
+	return []*command{
 		{name: "help", usage: "help [COMMAND]", summary: "show commands or one command's usage", run: cmdHelp},
 		{name: "whoami", usage: "whoami [--json]", summary: "show who the gateway thinks you are", flags: flagSpec{"json": false}, run: cmdWhoami},
 		{name: "list", usage: "list [SELECTOR...] [--json]", summary: "list the BMCs you may see", flags: flagSpec{"json": false}, run: cmdList},
@@ -55,11 +66,6 @@ func commandTable() map[string]*command {
 			flags:   flagSpec{"json": false, "user": true, "bmc": true, "action": true, "outcome": true, "code": true, "session": true, "since": true, "until": true, "limit": true, "newest": false},
 			run:     cmdAudit},
 	}
-	m := make(map[string]*command, len(cmds))
-	for _, c := range cmds {
-		m[c.name] = c
-	}
-	return m
 }
 
 // execLine runs one command line and returns its exit status. The command

@@ -117,7 +117,7 @@ func classifyCall(bmc string, callerCtx context.Context, g *guard, before guardS
 	if cerr := callerCtx.Err(); cerr != nil {
 		return ctxError(bmc, cerr, false)
 	}
-	if after.delivered > before.delivered {
+	if !isTimeout(err) && after.delivered > before.delivered {
 		return newError(bmc, KindBMC, msgMalformed, err)
 	}
 	return newError(bmc, KindUnreachable, msgTimeout, err)

@@ -167,11 +167,15 @@ func (s *Session) call(ctx context.Context, write bool, fn func(ctx context.Cont
 		return nil
 	}
 	e := classifyCall(s.bmc, ctx, s.g, before, err, write)
-	if e.sessionFault() {
+	switch {
+	case e.sessionFault():
 		s.broken.Store(true)
 		// A read may always be repeated on a fresh session; a write only
 		// when it provably never left.
 		e.retrySafe = ctx.Err() == nil && (!write || e.notSent)
+	case e.Kind == KindCanceled:
+		// An abandoned exchange may still hold the socket; start afresh.
+		s.broken.Store(true)
 	}
 	return e
 }
