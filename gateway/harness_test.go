@@ -37,7 +37,7 @@ type testUser struct {
 
 // harness is a running gateway with real listeners, driven with OpenSSH.
 type harness struct {
-	t          *testing.T
+	t          testing.TB
 	dir        string
 	g          *Gateway
 	port       string
@@ -87,7 +87,7 @@ func writeKey(t testing.TB, path string) gossh.PublicKey {
 
 // startHarness writes a config and starts a gateway. extra is appended to
 // the config verbatim (limits, ssh settings).
-func startHarness(t *testing.T, bmcs []testBMC, users []testUser, extra string) *harness {
+func startHarness(t testing.TB, bmcs []testBMC, users []testUser, extra string) *harness {
 	t.Helper()
 	ipmisim.RequireBinaries(t, "ssh", "ssh-keygen")
 	dir := t.TempDir()
@@ -175,7 +175,7 @@ func freeTCPAddr(t testing.TB) string {
 }
 
 // testWriter sends log output to the test log.
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Logf("%s", bytes.TrimRight(p, "\n"))
@@ -205,7 +205,7 @@ func (h *harness) ssh(user string, opts []string, command ...string) (string, st
 	return runCmd(h.t, nil, "ssh", args...)
 }
 
-func runCmd(t *testing.T, stdin []byte, name string, args ...string) (string, string, int) {
+func runCmd(t testing.TB, stdin []byte, name string, args ...string) (string, string, int) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()

@@ -22,7 +22,9 @@ func lanConf(port int, chassisScript string, o Options) string {
 		fmt.Fprintf(&b, "    %s\n", l)
 	}
 	b.WriteString("  endlan\n")
-	fmt.Fprintf(&b, "  chassis_control %q\n", chassisScript)
+	if !o.NoChassisControl {
+		fmt.Fprintf(&b, "  chassis_control %q\n", chassisScript)
+	}
 	if o.SOLAddr != "" {
 		fmt.Fprintf(&b, "  sol \"tcp:%s\" 115200 history=4000\n", o.SOLAddr)
 	}

@@ -33,6 +33,11 @@ type Options struct {
 	Sensors  bool     // add a temperature, a fan and a voltage sensor with SDRs
 	ExtraLAN []string // extra lines inside the startlan/endlan block
 	Port     int      // UDP port; 0 picks a free one
+	// NoChassisControl leaves out the chassis-control script: ipmi_sim then
+	// answers power status itself (always off) and refuses power control.
+	// Benchmarks use it to measure the session path without the cost of
+	// starting the script on every request.
+	NoChassisControl bool
 }
 
 // Sim is a running ipmi_sim.

@@ -1,0 +1,68 @@
+package gateway
+
+import (
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bmcgate/bmcgate/proxy/bmcsim/ipmisim"
+)
+
+// BenchmarkPowerStatusPaths compares, against one ipmi_sim BMC in one run:
+//
+//	ssh-gateway:     OpenSSH (ControlMaster connection reuse) → bmcgate → warm IPMI session
+//	ipmitool-direct: ipmitool -I lanplus -C 3 … chassis power status (new session per call)
+//
+// The target is ssh-gateway ≤ 1.0× ipmitool-direct. Both pay ipmi_sim's
+// chassis-control script per request.
+func BenchmarkPowerStatusPaths(b *testing.B) {
+	ipmisim.RequireBinaries(b, "ssh", "ipmitool")
+	sim := ipmisim.StartT(b, ipmisim.Options{Users: []ipmisim.User{{ID: 2, Name: "gw", Password: "bench-pass", Priv: "admin"}}})
+	h := startHarness(b, []testBMC{{name: "sim01", addr: sim.Addr, user: "gw", pass: "bench-pass", suite: 3}},
+		[]testUser{{name: "alice", roles: "[admin]"}}, "")
+	ctl := filepath.Join(b.TempDir(), "ctl")
+	master := exec.Command("ssh", append(h.sshArgs("alice", "-M", "-N", "-o", "ControlPath="+ctl), "alice@127.0.0.1")...)
+	if err := master.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = master.Process.Kill(); _ = master.Wait() })
+	viaGateway := append(h.sshArgs("alice", "-o", "ControlPath="+ctl, "-o", "ControlMaster=no"), "alice@127.0.0.1", "power", "status", "sim01")
+	direct := []string{"-I", "lanplus", "-C", "3", "-H", "127.0.0.1", "-p", fmt.Sprint(sim.Port), "-U", "gw", "-P", "bench-pass", "chassis", "power", "status"}
+	run := func(b *testing.B, name string, args []string, want string) {
+		out, err := exec.Command(name, args...).CombinedOutput()
+		if err != nil || !strings.Contains(string(out), want) {
+			b.Fatalf("%s: %v: %s", name, err, out)
+		}
+	}
+	// Wait for the master connection, then warm the IPMI session.
+	deadline := time.Now().Add(10 * time.Second)
+	for exec.Command("ssh", append(h.sshArgs("alice", "-o", "ControlPath="+ctl, "-O", "check"), "alice@127.0.0.1")...).Run() != nil {
+		if time.Now().After(deadline) {
+			b.Fatal("ssh control master did not start")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	run(b, "ssh", viaGateway, "power")
+	var perOp [2]time.Duration
+	b.Run("ssh-gateway", func(b *testing.B) {
+		for b.Loop() {
+			run(b, "ssh", viaGateway, "power off")
+		}
+		perOp[0] = b.Elapsed() / time.Duration(b.N)
+	})
+	b.Run("ipmitool-direct", func(b *testing.B) {
+		for b.Loop() {
+			run(b, "ipmitool", direct, "Power is off")
+		}
+		perOp[1] = b.Elapsed() / time.Duration(b.N)
+	})
+	if perOp[0] > 0 && perOp[1] > 0 {
+		b.Logf("ssh via bmcgate %.2f ms/op, ipmitool direct %.2f ms/op: ratio %.2f× (target ≤ 1.0×)",
+			ms(perOp[0]), ms(perOp[1]), float64(perOp[0])/float64(perOp[1]))
+	}
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
