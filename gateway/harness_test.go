@@ -14,10 +14,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/bmcgate/bmcgate/audit"
+	"github.com/bmcgate/bmcgate/configs"
 	"github.com/bmcgate/bmcgate/proxy/bmcsim/ipmisim"
 	gossh "golang.org/x/crypto/ssh"
 )
@@ -89,6 +91,13 @@ func writeKey(t testing.TB, path string) gossh.PublicKey {
 // the config verbatim (limits, ssh settings).
 func startHarness(t testing.TB, bmcs []testBMC, users []testUser, extra string) *harness {
 	t.Helper()
+	return startHarnessWith(t, bmcs, users, extra, nil)
+}
+
+// startHarnessWith is startHarness with a last change to the loaded config,
+// for settings the file format does not allow (sub-second timeouts).
+func startHarnessWith(t testing.TB, bmcs []testBMC, users []testUser, extra string, mutate func(*configs.Config)) *harness {
+	t.Helper()
 	ipmisim.RequireBinaries(t, "ssh", "ssh-keygen")
 	dir := t.TempDir()
 	h := &harness{t: t, dir: dir, keys: map[string]string{}}
@@ -126,6 +135,9 @@ func startHarness(t testing.TB, bmcs []testBMC, users []testUser, extra string) 
 	cfg, err := LoadConfig(cfgPath, false)
 	if err != nil {
 		t.Fatalf("config: %v\n%s", err, b.String())
+	}
+	if mutate != nil {
+		mutate(cfg)
 	}
 	logger := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	ctx, cancel := context.WithCancel(context.Background())
@@ -258,4 +270,63 @@ func (h *harness) waitRecord(t testing.TB, q audit.Query, match func(audit.Recor
 	}
 	t.Fatalf("no audit record matches %+v", q)
 	return audit.Record{}
+}
+
+// interactive is an OpenSSH client with a terminal on the gateway side.
+type interactive struct {
+	send func(string)
+	done chan struct{}
+}
+
+// startInteractive starts `ssh -tt user@gw` and returns once the prompt shows.
+func startInteractive(t testing.TB, h *harness, user string) *interactive {
+	t.Helper()
+	cmd := exec.Command("ssh", append(h.sshArgs(user, "-tt"), user+"@127.0.0.1")...)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	it := &interactive{done: make(chan struct{})}
+	prompt := make(chan struct{})
+	go func() {
+		buf := make([]byte, 4096)
+		seen, shown := "", false
+		for {
+			n, err := stdout.Read(buf)
+			if n > 0 && !shown {
+				seen += string(buf[:n])
+				if strings.Contains(seen, "bmcgate> ") {
+					close(prompt)
+					shown = true
+				}
+			}
+			if err != nil {
+				_ = cmd.Wait()
+				close(it.done)
+				return
+			}
+		}
+	}()
+	var mu sync.Mutex
+	it.send = func(s string) {
+		mu.Lock()
+		defer mu.Unlock()
+		_, _ = stdin.Write([]byte(s))
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); <-it.done })
+	select {
+	case <-prompt:
+	case <-it.done:
+		t.Fatal("ssh ended before the prompt")
+	case <-time.After(10 * time.Second):
+		t.Fatal("no prompt")
+	}
+	return it
 }
