@@ -4,6 +4,8 @@
 #     -p 2222:2222 bmcgate serve --config /etc/bmcgate/bmcgate.yaml
 FROM golang:1.26-bookworm AS build
 WORKDIR /src
+# honour the toolchain line in go.mod (the patched Go release)
+ENV GOTOOLCHAIN=auto
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .

@@ -2,6 +2,8 @@ module github.com/bmcgate/bmcgate
 
 go 1.26.0
 
+toolchain go1.26.10
+
 require (
 	github.com/bougou/go-ipmi v0.9.1
 	github.com/gliderlabs/ssh v0.3.8
