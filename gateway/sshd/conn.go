@@ -24,6 +24,12 @@ func newID() string {
 func (s *Server) login(ctx ssh.Context, st *connState, c core.Caller) error {
 	st.once.Do(func() {
 		s.mu.Lock()
+		if st.ended {
+			// The connection closed while this channel was opening.
+			s.mu.Unlock()
+			st.loginErr = &core.UserError{Msg: "connection closed"}
+			return
+		}
 		n := s.perUser[c.Principal.Name]
 		over := n >= s.cfg.MaxConnectionsPerUser
 		if !over {
@@ -70,13 +76,14 @@ func (s *Server) connEnded(ctx ssh.Context, st *connState) {
 		s.auditBackground(r)
 		return
 	}
+	s.mu.Lock()
+	st.ended = true
 	if st.user != "" {
-		s.mu.Lock()
 		if s.perUser[st.user]--; s.perUser[st.user] <= 0 {
 			delete(s.perUser, st.user)
 		}
-		s.mu.Unlock()
 	}
+	s.mu.Unlock()
 	user, auth, _, _ := identity(sconn)
 	if !st.loggedIn.Load() {
 		// Authenticated but never opened a session: still a login.

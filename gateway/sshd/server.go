@@ -130,7 +130,8 @@ type connState struct {
 	started  time.Time
 	once     sync.Once // login audit
 	loginErr error
-	user     string
+	user     string       // counted in Server.perUser; guarded by Server.mu
+	ended    bool         // connEnded ran; guarded by Server.mu
 	opened   atomic.Bool  // a session channel was opened
 	loggedIn atomic.Bool  // the login record was written
 	channels atomic.Int32 // open session channels
