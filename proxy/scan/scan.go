@@ -1,0 +1,332 @@
+package scan
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/bmcgate/bmcgate/proxy/ipmi"
+)
+
+// Defaults of Options.
+const (
+	DefaultInterval = 20 * time.Millisecond
+	DefaultTimeout  = 2 * time.Second
+)
+
+// Options tunes a Scanner. Zero fields take the defaults.
+type Options struct {
+	// Interval is the least time between two probes to one BMC.
+	Interval time.Duration
+	// Timeout bounds the wait for one answer.
+	Timeout time.Duration
+	// Credentials are the vendor defaults to test offline.
+	Credentials []Credential
+	// IPMI tunes the authenticated session (timeouts).
+	IPMI   ipmi.Options
+	Logger *slog.Logger
+}
+
+// Scanner scans BMCs. It is safe for concurrent use; each Scan works on
+// one BMC with at most one session at a time.
+type Scanner struct {
+	opts Options
+	log  *slog.Logger
+}
+
+// New returns a scanner.
+func New(opts Options) *Scanner {
+	if opts.Interval <= 0 {
+		opts.Interval = DefaultInterval
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = DefaultTimeout
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Scanner{opts: opts, log: opts.Logger}
+}
+
+// Device is the BMC's identity from Get Device ID.
+type Device struct {
+	Manufacturer   string `json:"manufacturer"`
+	ManufacturerID uint32 `json:"manufacturer_id"`
+	ProductID      uint16 `json:"product_id"`
+	Firmware       string `json:"firmware"`
+	IPMIVersion    string `json:"ipmi_version"`
+}
+
+// Report is the result of scanning one BMC.
+type Report struct {
+	BMC      string        `json:"bmc"`
+	Address  string        `json:"address"`
+	Time     time.Time     `json:"time"`
+	Duration time.Duration `json:"duration_ns"`
+	// Reachable is false when the BMC answered no probe at all.
+	Reachable bool `json:"reachable"`
+	// LoggedIn says whether the gateway's account could open a session
+	// (needed for the user, SOL, alert and firmware checks).
+	LoggedIn     bool       `json:"logged_in"`
+	Privilege    string     `json:"session_privilege,omitempty"`
+	Device       *Device    `json:"device,omitempty"`
+	AuthCaps     []AuthCaps `json:"auth_caps,omitempty"`
+	CipherSuite0 bool       `json:"cipher_suite_0"`
+	CipherSuites []Suite    `json:"cipher_suites,omitempty"`
+	Users        []User     `json:"users,omitempty"`
+	SOL          *bool      `json:"sol_enabled,omitempty"`
+	Alerts       []string   `json:"alert_destinations,omitempty"`
+	Web          *WebInfo   `json:"web,omitempty"`
+	Findings     []Finding  `json:"findings"`
+	// Problems are probes that could not run, in plain words.
+	Problems []string `json:"problems,omitempty"`
+	// Packets is how many raw probe datagrams were sent.
+	Packets int `json:"packets"`
+
+	capsAnon, capsNull bool
+}
+
+// Worst returns the highest severity among the findings, or "" if none.
+func (r *Report) Worst() Severity {
+	var w Severity
+	for _, f := range r.Findings {
+		if f.Severity.Rank() > w.Rank() {
+			w = f.Severity
+		}
+	}
+	return w
+}
+
+// Has reports whether the report holds a finding with id.
+func (r *Report) Has(id string) bool {
+	for _, f := range r.Findings {
+		if f.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *Report) add(f Finding) { r.Findings = append(r.Findings, f) }
+
+// capsFallback reports the anonymous and null-user claims of Get Channel
+// Authentication Capabilities when the RAKP probe could not test them.
+func (r *Report) capsFallback() {
+	if r.capsAnon {
+		r.add(newFinding(IDAnonymousLogin, "Get Channel Authentication Capabilities reports anonymous login enabled (not confirmed by a RAKP probe)"))
+	}
+	if r.capsNull {
+		r.add(newFinding(IDNullUser, "Get Channel Authentication Capabilities reports null user names enabled (not confirmed by a RAKP probe)"))
+	}
+}
+
+func (r *Report) problem(what string, err error) {
+	r.Problems = append(r.Problems, what+": "+plain(err))
+}
+
+// plain turns an error into words safe to show: no BMC output is echoed.
+func plain(err error) string {
+	var ie *ipmi.Error
+	switch {
+	case errors.As(err, &ie):
+		return ie.Msg
+	case errors.Is(err, errNoAnswer):
+		return "no answer"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "timed out"
+	case errors.Is(err, context.Canceled):
+		return "canceled"
+	}
+	return "failed"
+}
+
+// Scan probes one BMC. ep holds the gateway's own login to it. Scan never
+// fails as a whole: what could not be checked is listed in Problems.
+func (s *Scanner) Scan(ctx context.Context, ep ipmi.Endpoint) *Report {
+	start := time.Now()
+	r := &Report{BMC: ep.Name, Address: ep.Addr(), Time: start.UTC()}
+	defer func() { r.Duration = time.Since(start) }()
+
+	w, err := dialWire(ctx, ep.Addr(), s.opts.Interval, s.opts.Timeout)
+	if err != nil {
+		r.problem("connect", err)
+		return r
+	}
+	defer w.Close()
+	s.probeAuthCaps(ctx, w, r)
+	if ctx.Err() == nil && r.Reachable {
+		s.probeSuite0(ctx, w, r)
+		s.probeLogins(ctx, w, r, ep)
+	}
+	r.Packets = w.sent
+	if ctx.Err() == nil && r.Reachable {
+		s.probeSession(ctx, ep, r)
+	}
+	if r.Reachable {
+		r.add(newFinding(IDRAKPDisclosure, "RMCP+ is enabled; any user name yields a hash to attack offline"))
+	}
+	return r
+}
+
+// probeAuthCaps reads the IPMI 1.5 capabilities per privilege level.
+func (s *Scanner) probeAuthCaps(ctx context.Context, w *wire, r *Report) {
+	none, password, weak := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	anon, null := false, false
+	for _, p := range []byte{privCallback, privUser, privOperator, privAdmin} {
+		c, err := authCaps(ctx, w, p)
+		if err != nil {
+			if !r.Reachable {
+				r.problem("Get Channel Authentication Capabilities", err)
+				return
+			}
+			continue
+		}
+		r.Reachable = true
+		r.AuthCaps = append(r.AuthCaps, c)
+		for _, t := range c.V15Types {
+			switch t {
+			case "none":
+				none[c.Privilege] = true
+			case "password":
+				password[c.Privilege] = true
+			case "md2", "md5":
+				weak[c.Privilege] = true
+			}
+		}
+		anon = anon || c.Anonymous
+		null = null || c.NullUsers
+	}
+	levels := func(m map[string]bool) string {
+		var out []string
+		for _, c := range r.AuthCaps {
+			if m[c.Privilege] {
+				out = append(out, c.Privilege)
+			}
+		}
+		return strings.Join(out, ", ")
+	}
+	if len(none) > 0 {
+		r.add(newFinding(IDIPMI15None, "Get Channel Authentication Capabilities lists \"none\" for: %s", levels(none)))
+	}
+	if len(password) > 0 {
+		r.add(newFinding(IDIPMI15Password, "Get Channel Authentication Capabilities lists \"straight password\" for: %s", levels(password)))
+	}
+	if len(weak) > 0 {
+		r.add(newFinding(IDIPMI15Weak, "IPMI 1.5 MD2/MD5 authentication enabled for: %s", levels(weak)))
+	}
+	// The anonymous and null-user bits are claims; the RAKP probe in
+	// probeLogins tests them and falls back to them only when it cannot run.
+	r.capsAnon, r.capsNull = anon, null
+}
+
+// probeSuite0 asks the BMC to open a session with cipher suite 0. The
+// session is never used.
+func (s *Scanner) probeSuite0(ctx context.Context, w *wire, r *Report) {
+	o, err := openSession(ctx, w, 0, 0)
+	if err != nil {
+		r.problem("Open Session (cipher suite 0)", err)
+		return
+	}
+	if o.status != 0 || o.algs != [3]byte{} {
+		return
+	}
+	r.CipherSuite0 = true
+	r.add(newFinding(IDCipherSuite0, "the BMC accepted an RMCP+ Open Session Request for suite 0 (no authentication, integrity or confidentiality) up to privilege %s", privName(o.maxPriv)))
+}
+
+// loginSuite picks the cipher suite for the RAKP probes: the endpoint's,
+// else 3.
+func loginSuite(ep ipmi.Endpoint) int {
+	if ep.CipherSuite == 17 {
+		return 17
+	}
+	return 3
+}
+
+// probeLogins tests the null user and the default credentials offline, one
+// RAKP exchange per user name.
+func (s *Scanner) probeLogins(ctx context.Context, w *wire, r *Report, ep ipmi.Endpoint) {
+	suite := loginSuite(ep)
+	byName := map[string][]Credential{"": {{Vendor: "null user"}}}
+	names := []string{""}
+	for _, c := range s.opts.Credentials {
+		if _, seen := byName[c.Username]; !seen {
+			names = append(names, c.Username)
+		}
+		byName[c.Username] = append(byName[c.Username], c)
+	}
+	var hits []string
+	for _, name := range names {
+		if ctx.Err() != nil {
+			return
+		}
+		x, err := s.exchange(ctx, w, suite, name)
+		if err != nil {
+			r.problem("RAKP probe", err)
+			if name == "" {
+				r.capsFallback()
+			}
+			return
+		}
+		if x == nil {
+			continue // no such user (or not allowed this privilege)
+		}
+		var vendors []string
+		for _, c := range byName[name] {
+			if x.matches(suite, c.Password) {
+				vendors = append(vendors, c.Vendor)
+			}
+		}
+		x.forget()
+		switch {
+		case name == "" && len(vendors) > 0:
+			r.add(newFinding(IDAnonymousLogin, "a RAKP exchange with an empty user name verified against an empty password"))
+			r.add(newFinding(IDNullUser, "the BMC accepts RAKP exchanges for an empty user name"))
+		case name == "":
+			r.add(newFinding(IDNullUser, "the BMC accepts RAKP exchanges for an empty user name (its password is not empty)"))
+		case len(vendors) > 0:
+			hits = append(hits, fmt.Sprintf("user %q has the %s default password", name, strings.Join(vendors, "/")))
+		}
+	}
+	if len(hits) > 0 {
+		r.add(newFinding(IDDefaultCredentials, "%s (checked offline from one RAKP exchange per user name; no failed login sent)", strings.Join(hits, "; ")))
+	}
+}
+
+// exchange runs Open Session and RAKP 1/2 for name at Administrator level
+// and aborts the session. It returns nil when the BMC refuses the name.
+func (s *Scanner) exchange(ctx context.Context, w *wire, suite int, name string) (*rakp2, error) {
+	o, err := openSession(ctx, w, suite, privAdmin)
+	if err != nil {
+		return nil, err
+	}
+	if o.status != 0 {
+		return nil, nil
+	}
+	x, err := rakp1(ctx, w, o, name, privAdmin, macLen(suite))
+	abortRAKP(ctx, w, o.bmcID)
+	if err != nil {
+		return nil, err
+	}
+	if x.status == rakpInvalidRole {
+		// The account exists below Administrator: ask at User level.
+		if o, err = openSession(ctx, w, suite, privUser); err != nil || o.status != 0 {
+			return nil, err
+		}
+		x, err = rakp1(ctx, w, o, name, privUser, macLen(suite))
+		abortRAKP(ctx, w, o.bmcID)
+		if err != nil {
+			return nil, err
+		}
+	}
+	if x.status != 0 || len(x.mac) == 0 {
+		return nil, nil
+	}
+	return x, nil
+}
+
+// rakpInvalidRole is the RAKP status "invalid role".
+const rakpInvalidRole = 0x09

@@ -1,0 +1,66 @@
+package scan
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/bmcgate/bmcgate/proxy/bmcsim"
+	"github.com/bmcgate/bmcgate/proxy/ipmi"
+)
+
+// insecureSim is a BMC with every weakness bmcsim can show.
+func insecureSim(t *testing.T) *bmcsim.BMC {
+	return startSim(t, bmcsim.Options{Username: "ADMIN", Password: "ADMIN", CipherSuites: []int{0, 1, 2, 3, 17},
+		V15AuthTypes: []string{"none", "password", "md5"}, NullUser: true, SOL: true})
+}
+
+// secureSim is a hardened BMC.
+func secureSim(t *testing.T) *bmcsim.BMC {
+	return startSim(t, bmcsim.Options{Username: "gateway", Password: "k7#Qz9!vR2pLx4Wm", Privilege: "operator", CipherSuites: []int{3, 17}})
+}
+
+func TestScanBMCSimInsecure(t *testing.T) {
+	b := insecureSim(t)
+	r := testScanner().Scan(context.Background(), simEndpoint(b, "ADMIN", "ADMIN", ipmi.PrivAdministrator))
+	js, _ := json.MarshalIndent(r, "", "  ")
+	t.Logf("%s", js)
+	if !r.Reachable || !r.LoggedIn {
+		t.Fatalf("reachable=%v loggedIn=%v problems=%v", r.Reachable, r.LoggedIn, r.Problems)
+	}
+	got := ids(r)
+	for _, id := range []string{IDCipherSuite0, IDWeakCipherSuites, IDAnonymousLogin, IDNullUser, IDDefaultCredentials,
+		IDIPMI15None, IDIPMI15Password, IDIPMI15Weak, IDRAKPDisclosure, IDGatewayAdmin, IDExtraAdmins, IDSOLEnabled} {
+		if !got[id] {
+			t.Errorf("finding %s missing", id)
+		}
+	}
+	if r.Worst() != Critical {
+		t.Errorf("worst = %s, want critical", r.Worst())
+	}
+	if strings.Contains(string(js), "ADMIN\"") && strings.Contains(string(js), "password\": \"ADMIN") {
+		t.Errorf("report leaks a password")
+	}
+}
+
+func TestScanBMCSimSecure(t *testing.T) {
+	b := secureSim(t)
+	r := testScanner().Scan(context.Background(), simEndpoint(b, "gateway", "k7#Qz9!vR2pLx4Wm", ipmi.PrivOperator))
+	js, _ := json.MarshalIndent(r, "", "  ")
+	t.Logf("%s", js)
+	if !r.Reachable || !r.LoggedIn || len(r.Problems) > 0 {
+		t.Fatalf("reachable=%v loggedIn=%v problems=%v", r.Reachable, r.LoggedIn, r.Problems)
+	}
+	for _, f := range r.Findings {
+		if f.ID != IDRAKPDisclosure {
+			t.Errorf("unexpected finding %s: %s", f.ID, f.Evidence)
+		}
+	}
+	if r.Device == nil || r.Device.Firmware == "" {
+		t.Errorf("no firmware inventory: %+v", r.Device)
+	}
+	if len(r.CipherSuites) != 2 {
+		t.Errorf("cipher suites = %+v, want 3 and 17", r.CipherSuites)
+	}
+}
