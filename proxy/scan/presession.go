@@ -41,8 +41,8 @@ type AuthCaps struct {
 	V15Types  []string `json:"ipmi15_auth_types"` // "none", "md2", "md5", "password", "oem"
 	V15       bool     `json:"ipmi15"`
 	V20       bool     `json:"ipmi20"`
-	Anonymous bool     `json:"anonymous_login"`  // null user name and empty password
-	NullUsers bool     `json:"null_user_names"`  // null user names with a password
+	Anonymous bool     `json:"anonymous_login"` // null user name and empty password
+	NullUsers bool     `json:"null_user_names"` // null user names with a password
 	PerMsgOff bool     `json:"per_message_auth_disabled"`
 	UserOff   bool     `json:"user_level_auth_disabled"`
 	KGSet     bool     `json:"kg_set,omitempty"` // a non-zero BMC key (Kg) is configured

@@ -8,8 +8,8 @@ import (
 	"net"
 	"time"
 
-	"github.com/bougou/go-ipmi/pkg/types"
 	"github.com/bmcgate/bmcgate/proxy/ipmi"
+	"github.com/bougou/go-ipmi/pkg/types"
 )
 
 // session runs paced raw commands on one verified session.
