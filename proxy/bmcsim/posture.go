@@ -12,7 +12,7 @@ import (
 // posture serves the LAN configuration parameters a posture scan reads and
 // changes, on top of the reference server's own: 2 (authentication type
 // enables), 22-24 (cipher suite entries and their maximum privilege
-// levels). Setting a suite's privilege to 0 ("unused") takes it out of
+// levels), 17 and 19 (LAN alert destinations). Setting a suite's privilege to 0 ("unused") takes it out of
 // service; clearing none/password in parameter 2 switches those IPMI 1.5
 // authentication types off.
 type posture struct {
@@ -20,10 +20,15 @@ type posture struct {
 	base *handlers.Registry // the reference Get LAN Configuration Parameters
 
 	mu     sync.Mutex
-	suites []types.CipherSuiteID // the fixed entry list (parameter 23)
-	privs  []byte                // maximum privilege per entry (parameter 24)
-	v15    []bmc.V15AuthType     // enabled IPMI 1.5 authentication types
+	suites []types.CipherSuiteID         // the fixed entry list (parameter 23)
+	privs  []byte                        // maximum privilege per entry (parameter 24)
+	v15    []bmc.V15AuthType             // enabled IPMI 1.5 authentication types
+	alerts [alertDestinations + 1][]byte // parameter 19 data per set selector
 }
+
+// alertDestinations is how many LAN alert destinations the BMC offers
+// (parameter 17); all start unset (IP 0.0.0.0).
+const alertDestinations = 4
 
 // registerPosture installs the posture parameters, and turns SOL Enable off
 // when the BMC serves no console.
@@ -67,6 +72,19 @@ func (p *posture) get(ctx context.Context, hctx *handlers.HandlerContext, req []
 		}
 		// Callback, user, operator, administrator, OEM: the same types.
 		return []byte{0x11, bits, bits, bits, bits, 0}, types.CodeOK, nil
+	case 17:
+		return []byte{0x11, alertDestinations}, types.CodeOK, nil
+	case 19:
+		set := req[2] & 0x0f
+		if set > alertDestinations {
+			return nil, types.CodeParameterOutOfRange, nil
+		}
+		d := p.alerts[set]
+		if d == nil {
+			d = make([]byte, 13)
+			d[0] = set
+		}
+		return append([]byte{0x11}, d...), types.CodeOK, nil
 	case 22:
 		return []byte{0x11, byte(len(p.suites))}, types.CodeOK, nil
 	case 23:
@@ -120,6 +138,12 @@ func (p *posture) set(_ context.Context, _ *handlers.HandlerContext, req []byte)
 		} else {
 			bmc.WithV15AuthTypes(on)(p.core)
 		}
+		return nil, types.CodeOK, nil
+	case 19:
+		if len(data) < 13 || data[0]&0x0f > alertDestinations {
+			return nil, types.CodeRequestDataFieldInvalid, nil
+		}
+		p.alerts[data[0]&0x0f] = append([]byte(nil), data[:13]...)
 		return nil, types.CodeOK, nil
 	case 24:
 		if len(data) < 9 {

@@ -69,7 +69,7 @@ func (s *Scanner) probeSession(ctx context.Context, ep ipmi.Endpoint, r *Report)
 		}
 	}
 
-	if on, err := ss.solEnabled(ctx); err != nil {
+	if on, err := ss.solEnabled(ctx); err != nil && !unsupported(err) {
 		r.problem("Get SOL Configuration Parameters", err)
 	} else {
 		r.SOL = &on

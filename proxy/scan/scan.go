@@ -83,6 +83,9 @@ type Report struct {
 	Findings     []Finding  `json:"findings"`
 	// Problems are probes that could not run, in plain words.
 	Problems []string `json:"problems,omitempty"`
+	// DefaultUsers are the accounts found with a vendor default password
+	// (names only).
+	DefaultUsers []string `json:"default_credential_users,omitempty"`
 	// Packets is how many raw probe datagrams were sent.
 	Packets int `json:"packets"`
 
@@ -234,7 +237,11 @@ func (s *Scanner) probeSuite0(ctx context.Context, w *wire, r *Report) {
 		return
 	}
 	r.CipherSuite0 = true
-	r.add(newFinding(IDCipherSuite0, "the BMC accepted an RMCP+ Open Session Request for suite 0 (no authentication, integrity or confidentiality) up to privilege %s", privName(o.maxPriv)))
+	limit := ""
+	if o.maxPriv != 0 {
+		limit = " up to privilege " + privName(o.maxPriv)
+	}
+	r.add(newFinding(IDCipherSuite0, "the BMC accepted an RMCP+ Open Session Request for suite 0 (no authentication, integrity or confidentiality)%s; the session was never used", limit))
 }
 
 // loginSuite picks the cipher suite for the RAKP probes: the endpoint's,
@@ -288,6 +295,7 @@ func (s *Scanner) probeLogins(ctx context.Context, w *wire, r *Report, ep ipmi.E
 		case name == "":
 			r.add(newFinding(IDNullUser, "the BMC accepts RAKP exchanges for an empty user name (its password is not empty)"))
 		case len(vendors) > 0:
+			r.DefaultUsers = append(r.DefaultUsers, name)
 			hits = append(hits, fmt.Sprintf("user %q has the %s default password", name, strings.Join(vendors, "/")))
 		}
 	}

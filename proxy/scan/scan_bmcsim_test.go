@@ -3,11 +3,13 @@ package scan
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/bmcgate/bmcgate/proxy/bmcsim"
 	"github.com/bmcgate/bmcgate/proxy/ipmi"
+	"github.com/bougou/go-ipmi/pkg/types"
 )
 
 // insecureSim is a BMC with every weakness bmcsim can show.
@@ -21,8 +23,24 @@ func secureSim(t *testing.T) *bmcsim.BMC {
 	return startSim(t, bmcsim.Options{Username: "gateway", Password: "k7#Qz9!vR2pLx4Wm", Privilege: "operator", CipherSuites: []int{3, 17}})
 }
 
+// setAlert configures LAN alert destination 1 on a simulator.
+func setAlert(t *testing.T, ep ipmi.Endpoint, ip [4]byte) {
+	t.Helper()
+	ep.Privilege = ipmi.PrivAdministrator
+	s, err := ipmi.Dial(context.Background(), ep, ipmi.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = s.Close(context.Background()) }()
+	data := []byte{1, 19, 1, 0, 0, ip[0], ip[1], ip[2], ip[3], 0, 0, 0, 0, 0, 0}
+	if _, err := s.Client().RawCommand(context.Background(), types.NetFnTransportRequest, 0x01, data, "Set LAN Configuration Parameters"); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestScanBMCSimInsecure(t *testing.T) {
 	b := insecureSim(t)
+	setAlert(t, simEndpoint(b, "ADMIN", "ADMIN", ipmi.PrivAdministrator), [4]byte{192, 0, 2, 7})
 	r := testScanner().Scan(context.Background(), simEndpoint(b, "ADMIN", "ADMIN", ipmi.PrivAdministrator))
 	js, _ := json.MarshalIndent(r, "", "  ")
 	t.Logf("%s", js)
@@ -31,7 +49,7 @@ func TestScanBMCSimInsecure(t *testing.T) {
 	}
 	got := ids(r)
 	for _, id := range []string{IDCipherSuite0, IDWeakCipherSuites, IDAnonymousLogin, IDNullUser, IDDefaultCredentials,
-		IDIPMI15None, IDIPMI15Password, IDIPMI15Weak, IDRAKPDisclosure, IDGatewayAdmin, IDExtraAdmins, IDSOLEnabled} {
+		IDIPMI15None, IDIPMI15Password, IDIPMI15Weak, IDRAKPDisclosure, IDGatewayAdmin, IDExtraAdmins, IDSOLEnabled, IDLANAlerts} {
 		if !got[id] {
 			t.Errorf("finding %s missing", id)
 		}
@@ -39,8 +57,11 @@ func TestScanBMCSimInsecure(t *testing.T) {
 	if r.Worst() != Critical {
 		t.Errorf("worst = %s, want critical", r.Worst())
 	}
-	if strings.Contains(string(js), "ADMIN\"") && strings.Contains(string(js), "password\": \"ADMIN") {
+	if strings.Contains(string(js), "password\": \"ADMIN") {
 		t.Errorf("report leaks a password")
+	}
+	if !slices.Equal(r.Alerts, []string{"192.0.2.7"}) {
+		t.Errorf("alerts = %v", r.Alerts)
 	}
 }
 

@@ -54,6 +54,13 @@ func completionCode(err error) (byte, bool) {
 	return 0, false
 }
 
+// unsupported reports whether err is a BMC saying it does not implement a
+// command or parameter (invalid command, parameter not supported).
+func unsupported(err error) bool {
+	cc, ok := completionCode(err)
+	return ok && (cc == 0xc1 || cc == ccParamNotSupported)
+}
+
 // channelNumber learns the session's LAN channel (Get Channel Info for
 // "this channel"); 1 when the BMC does not say.
 func (s *session) channelNumber(ctx context.Context) {
