@@ -21,7 +21,8 @@ func newScans(cfg *configs.Config, log *slog.Logger) (*core.Scans, error) {
 		return nil, err
 	}
 	return &core.Scans{Scanner: sc, Store: newScanStore(cfg.DataDir), Concurrency: cfg.Scan.Concurrency,
-		Timeout: scanTimeout(cfg)}, nil
+		Timeout: scanTimeout(cfg),
+		Secrets: func(bmc string) scan.SecretSaver { return secretSaver(cfg.DataDir, bmc) }}, nil
 }
 
 // scanTimeout bounds a whole fleet scan: the command timeout, but at

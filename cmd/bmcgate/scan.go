@@ -13,7 +13,7 @@ import (
 // exitCritical is the exit status when a scan found a critical problem.
 const exitCritical = 4
 
-const scanSynopsis = "scan --config FILE [--json] [TARGET...]"
+const scanSynopsis = "scan --config FILE [--json] [TARGET...] | scan --config FILE --fix [--yes] TARGET..."
 
 // runScan scans the config's BMCs offline (no running gateway needed).
 func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -21,6 +21,8 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	path := fs.String("config", "", "config file whose inventory to scan")
 	asJSON := fs.Bool("json", false, "print one JSON object per BMC and the fleet summary")
 	logLevel := fs.String("log-level", "warn", "log level: debug, info, warn, error")
+	fix := fs.Bool("fix", false, "apply the remedies of fixable findings (asks for confirmation; every change is audited)")
+	yes := fs.Bool("yes", false, "with --fix: do not ask for confirmation")
 	flags, targets := splitScanArgs(args)
 	if err := fs.Parse(flags); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -42,6 +44,9 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return exitFailed
+	}
+	if *fix {
+		return runScanFix(ctx, cfg, targets, *yes, *asJSON, stdout, stderr, log)
 	}
 	reports, err := gateway.ScanOffline(ctx, cfg, targets, log)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 // Scanner is the subset of the posture scanner that core uses.
 type Scanner interface {
 	Scan(ctx context.Context, ep ipmi.Endpoint) *scan.Report
+	Fix(ctx context.Context, ep ipmi.Endpoint, r *scan.Report, save scan.SecretSaver) ([]scan.FixResult, error)
 }
 
 // ScanStore keeps the latest scan report of every BMC.
@@ -31,6 +32,9 @@ type Scans struct {
 	Store       ScanStore
 	Concurrency int           // BMCs scanned at once
 	Timeout     time.Duration // a whole request; 0 means the command timeout
+	// Secrets returns where new passwords for a BMC's accounts are kept
+	// (the gateway's secret store); nil means password fixes are refused.
+	Secrets func(bmc string) scan.SecretSaver
 }
 
 // SetScans installs the posture scan (at start and on reload).

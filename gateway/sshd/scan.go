@@ -14,9 +14,9 @@ const exitCritical = 4
 // scanCommands are the posture scan commands.
 func scanCommands() []*command {
 	return []*command{
-		{name: "scan", usage: "scan [TARGET...] [--last] [--json]",
-			summary: "check BMCs for insecure settings (needs scan.run); --last shows the stored results",
-			flags:   flagSpec{"json": false, "last": false}, run: cmdScan},
+		{name: "scan", usage: "scan [TARGET...] [--last] [--json] | scan --fix [--yes] TARGET... [--json]",
+			summary: "check BMCs for insecure settings (needs scan.run); --last shows the stored results; --fix plans the remedies and --fix --yes applies them (needs scan.fix)",
+			flags:   flagSpec{"json": false, "last": false, "fix": false, "yes": false}, run: cmdScan},
 	}
 }
 
@@ -35,6 +35,13 @@ type scanOutput struct {
 }
 
 func cmdScan(e *env, p parsed) int {
+	if p.has("fix") {
+		return cmdScanFix(e, p)
+	}
+	if p.has("yes") {
+		fmt.Fprintln(e.errw, "bmcgate: --yes confirms --fix; it means nothing alone")
+		return usage(e, "scan")
+	}
 	targets := p.args
 	if len(targets) == 0 {
 		targets = []string{"*"}
