@@ -6,11 +6,13 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/bmcgate/bmcgate/audit"
 	"github.com/bmcgate/bmcgate/proxy/bmcsim"
+	"github.com/bmcgate/bmcgate/proxy/bmcsim/ipmisim"
 	"github.com/bmcgate/bmcgate/proxy/scan"
 )
 
@@ -121,5 +123,52 @@ func TestFixOffline(t *testing.T) {
 	}
 	if fi, err := os.Stat(filepath.Join(cfg.DataDir, ScanDirName, "fix02.json")); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("stored report: %v %v", fi, err)
+	}
+}
+
+// TestE2EScanFixIPMISim runs scan --fix --yes against ipmi_sim: the null
+// user is disabled and the vendor default account gets a random password,
+// kept in the secret store (0600), with which ipmitool then logs in.
+func TestE2EScanFixIPMISim(t *testing.T) {
+	ipmisim.RequireBinaries(t, "ipmitool")
+	sim := ipmisim.StartT(t, ipmisim.Options{Users: []ipmisim.User{
+		{ID: 1, Name: "", Password: "", Priv: "admin"},
+		{ID: 2, Name: "gw", Password: "gw-Sim-Pass-9", Priv: "admin"},
+		{ID: 3, Name: "USERID", Password: "PASSW0RD", Priv: "operator"},
+	}})
+	h := startHarness(t, []testBMC{{name: "sim01", addr: sim.Addr, user: "gw", pass: "gw-Sim-Pass-9", suite: 3}},
+		[]testUser{{name: "alice", roles: "[admin]"}}, "scan:\n  probe_interval: 1ms\n  timeout: 500ms\n")
+	out, errOut, code := h.ssh("alice", nil, "scan", "--fix", "--yes", "sim01")
+	// ipmi_sim keeps suite 0 whatever parameter 24 says: that fix fails,
+	// so the exit status is 1, and the finding stays.
+	if code != 1 || !strings.Contains(out, "fix default-credentials") {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	if strings.Contains(out, "PASSW0RD") {
+		t.Fatalf("output shows the default password")
+	}
+	path, err := SecretPath(h.g.cfg.DataDir, "sim01", "USERID")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("secret file: %v %v", fi, err)
+	}
+	data, _ := os.ReadFile(path)
+	pw := strings.TrimSpace(string(data))
+	if strings.Contains(out, pw) {
+		t.Fatal("output shows the new password")
+	}
+	ref, _, rc := runCmd(t, nil, "ipmitool", "-I", "lanplus", "-C", "3", "-H", "127.0.0.1", "-p", strconv.Itoa(sim.Port),
+		"-U", "USERID", "-P", pw, "-L", "OPERATOR", "mc", "info")
+	if rc != 0 || !strings.Contains(ref, "Firmware Revision") {
+		t.Fatalf("ipmitool with the stored password: rc %d\n%s", rc, ref)
+	}
+	out, _, _ = h.ssh("alice", nil, "scan", "--last", "sim01")
+	for _, id := range []string{scan.IDDefaultCredentials, scan.IDAnonymousLogin, scan.IDNullUser} {
+		if strings.Contains(out, id) {
+			t.Errorf("after the fixes %s is still reported:\n%s", id, out)
+		}
 	}
 }

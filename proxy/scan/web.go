@@ -61,7 +61,8 @@ func ProbeWeb(ctx context.Context, rawURL string, timeout time.Duration, now tim
 		return info, nil, fmt.Errorf("web probe %s: no TLS handshake succeeded", info.URL)
 	}
 	info.Subject, info.Issuer, info.NotAfter = leaf.Subject.String(), leaf.Issuer.String(), leaf.NotAfter
-	info.SelfSigned = bytes.Equal(leaf.RawIssuer, leaf.RawSubject) && leaf.CheckSignatureFrom(leaf) == nil
+	info.SelfSigned = bytes.Equal(leaf.RawIssuer, leaf.RawSubject) &&
+		leaf.CheckSignature(leaf.SignatureAlgorithm, leaf.RawTBSCertificate, leaf.Signature) == nil
 	var fs []Finding
 	switch {
 	case now.After(leaf.NotAfter):
@@ -79,4 +80,16 @@ func ProbeWeb(ctx context.Context, rawURL string, timeout time.Duration, now tim
 		}
 	}
 	return info, fs, nil
+}
+
+// ScanWeb adds the web interface at rawURL to r: the TLS details and
+// findings, or a problem when the probe fails.
+func (s *Scanner) ScanWeb(ctx context.Context, r *Report, rawURL string) {
+	info, fs, err := ProbeWeb(ctx, rawURL, s.opts.Timeout, time.Now())
+	if err != nil {
+		r.Problems = append(r.Problems, "web interface: no TLS handshake succeeded")
+		return
+	}
+	r.Web = info
+	r.Findings = append(r.Findings, fs...)
 }
