@@ -49,6 +49,11 @@ func (s *Scanner) Fix(ctx context.Context, ep ipmi.Endpoint, r *Report, save Sec
 	if len(ids) == 0 {
 		return nil, nil
 	}
+	unlock, err := s.lock(ctx, ep.Addr())
+	if err != nil {
+		return nil, fmt.Errorf("fix: wait for another scan of this BMC: %w", err)
+	}
+	defer unlock()
 	ep.Privilege = ipmi.PrivAdministrator
 	sess, err := ipmi.Dial(ctx, ep, s.opts.IPMI)
 	if err != nil {

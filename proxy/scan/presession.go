@@ -143,6 +143,9 @@ func openSession(ctx context.Context, w *wire, suite int, priv byte) (openResult
 			return false
 		}
 		res.status, res.maxPriv, res.consoleID = pl[1], pl[2], consoleID
+		if res.status == 0 {
+			w.hold(1)
+		}
 		if res.status == 0 && len(pl) >= 36 {
 			res.bmcID = binary.LittleEndian.Uint32(pl[8:])
 			res.algs = [3]byte{pl[16] & 0x3f, pl[24] & 0x3f, pl[32] & 0x3f}
@@ -202,10 +205,12 @@ func rakp1(ctx context.Context, w *wire, o openResult, user string, priv byte, m
 
 // abortRAKP ends a half-open session with a RAKP message 3 carrying an
 // error status: the BMC discards the session, and no authentication
-// attempt is made, so nothing counts towards a lockout.
+// attempt is made, so nothing counts towards a lockout. It is also how the
+// never-used suite 0 session is given up.
 func abortRAKP(ctx context.Context, w *wire, bmcID uint32) {
 	p := make([]byte, 8)
 	p[1] = 0x01 // insufficient resources: the console gives up
 	binary.LittleEndian.PutUint32(p[4:], bmcID)
 	_ = w.send(ctx, rmcppPacket(payloadRAKP3, p))
+	w.hold(-1)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/bmcgate/bmcgate/proxy/ipmi"
@@ -33,8 +34,21 @@ type Options struct {
 // Scanner scans BMCs. It is safe for concurrent use; each Scan works on
 // one BMC with at most one session at a time.
 type Scanner struct {
-	opts Options
-	log  *slog.Logger
+	opts  Options
+	log   *slog.Logger
+	locks sync.Map // BMC address -> chan struct{}: one scan or fix per BMC at a time
+}
+
+// lock waits until no other scan or fix of this scanner works on addr.
+func (s *Scanner) lock(ctx context.Context, addr string) (func(), error) {
+	v, _ := s.locks.LoadOrStore(addr, make(chan struct{}, 1))
+	ch := v.(chan struct{})
+	select {
+	case ch <- struct{}{}:
+		return func() { <-ch }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // New returns a scanner.
@@ -88,6 +102,9 @@ type Report struct {
 	DefaultUsers []string `json:"default_credential_users,omitempty"`
 	// Packets is how many raw probe datagrams were sent.
 	Packets int `json:"packets"`
+	// PeakSessions is the most sessions (half-open included) the scan
+	// held on the BMC at once: 1 by design.
+	PeakSessions int `json:"peak_sessions"`
 
 	capsAnon, capsNull bool
 }
@@ -153,6 +170,12 @@ func (s *Scanner) Scan(ctx context.Context, ep ipmi.Endpoint) *Report {
 	r := &Report{BMC: ep.Name, Address: ep.Addr(), Time: start.UTC()}
 	defer func() { r.Duration = time.Since(start) }()
 
+	unlock, err := s.lock(ctx, ep.Addr())
+	if err != nil {
+		r.problem("wait for another scan of this BMC", err)
+		return r
+	}
+	defer unlock()
 	w, err := dialWire(ctx, ep.Addr(), s.opts.Interval, s.opts.Timeout)
 	if err != nil {
 		r.problem("connect", err)
@@ -164,10 +187,12 @@ func (s *Scanner) Scan(ctx context.Context, ep ipmi.Endpoint) *Report {
 		s.probeSuite0(ctx, w, r)
 		s.probeLogins(ctx, w, r, ep)
 	}
-	r.Packets = w.sent
 	if ctx.Err() == nil && r.Reachable {
+		w.hold(1)
 		s.probeSession(ctx, ep, r)
+		w.hold(-1)
 	}
+	r.Packets, r.PeakSessions = w.sent, w.peak
 	if r.Reachable {
 		r.add(newFinding(IDRAKPDisclosure, "RMCP+ is enabled; any user name yields a hash to attack offline"))
 	}
@@ -233,8 +258,12 @@ func (s *Scanner) probeSuite0(ctx context.Context, w *wire, r *Report) {
 		r.problem("Open Session (cipher suite 0)", err)
 		return
 	}
-	if o.status != 0 || o.algs != [3]byte{} {
+	if o.status != 0 {
 		return
+	}
+	abortRAKP(ctx, w, o.bmcID) // never used: no command is sent on it
+	if o.algs != [3]byte{} {
+		return // the BMC answered with other algorithms: not suite 0
 	}
 	r.CipherSuite0 = true
 	limit := ""

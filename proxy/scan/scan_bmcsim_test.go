@@ -54,6 +54,9 @@ func TestScanBMCSimInsecure(t *testing.T) {
 			t.Errorf("finding %s missing", id)
 		}
 	}
+	if r.PeakSessions != 1 {
+		t.Errorf("peak sessions = %d, want 1", r.PeakSessions)
+	}
 	if r.Worst() != Critical {
 		t.Errorf("worst = %s, want critical", r.Worst())
 	}

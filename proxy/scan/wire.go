@@ -40,6 +40,14 @@ type wire struct {
 	timeout  time.Duration
 	last     time.Time
 	sent     int
+	held     int // sessions (half-open or open) this scan holds on the BMC now
+	peak     int // the most it ever held at once
+}
+
+// hold records a session opened (+1) or given up (-1).
+func (w *wire) hold(delta int) {
+	w.held += delta
+	w.peak = max(w.peak, w.held)
 }
 
 func dialWire(ctx context.Context, addr string, interval, timeout time.Duration) (*wire, error) {
