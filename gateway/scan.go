@@ -58,7 +58,8 @@ func openScan(ctx context.Context, g *Gateway, cfg *configs.Config) (part, error
 		return nil, err
 	}
 	g.svc.SetScans(x)
-	return &periodicScan{g: g, every: make(chan time.Duration, 1), interval: cfg.Scan.Interval.Duration, cfg: cfg}, nil
+	return &periodicScan{g: g, every: make(chan time.Duration, 1), interval: cfg.Scan.Interval.Duration, cfg: cfg,
+		done: make(chan struct{})}, nil
 }
 
 // periodicScanner is the identity the periodic scan acts as in the audit
@@ -72,11 +73,20 @@ type periodicScan struct {
 	interval time.Duration
 	every    chan time.Duration // interval changes from Reload
 
-	mu  sync.Mutex
-	cfg *configs.Config // the config the scan settings come from
+	done chan struct{} // closed when Run returns
+
+	mu   sync.Mutex
+	cfg  *configs.Config // the config the scan settings come from
+	stop func()          // ends Run; nil before Run starts
 }
 
 func (p *periodicScan) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	p.mu.Lock()
+	p.stop = cancel
+	p.mu.Unlock()
+	defer close(p.done)
+	defer cancel()
 	t := time.NewTicker(time.Hour)
 	t.Stop()
 	if p.interval > 0 {
@@ -111,7 +121,11 @@ func (p *periodicScan) scanAll(ctx context.Context) {
 	}
 	start := time.Now()
 	n := 0
-	for _, r := range scanInventory(ctx, x, p.g.svc.State().Inventory.All()) {
+	reports := scanInventory(ctx, x, p.g.svc.State().Inventory.All())
+	if ctx.Err() != nil {
+		return // cut short: keep the previous complete reports
+	}
+	for _, r := range reports {
 		n++
 		if err := x.Store.Save(r); err != nil {
 			p.g.log.Error("store scan report", "bmc", r.BMC, "err", err)
@@ -142,4 +156,15 @@ func (p *periodicScan) Reload(_ context.Context, cfg *configs.Config, _ *core.St
 	p.every <- cfg.Scan.Interval.Duration
 }
 
-func (p *periodicScan) Close() {}
+// Close stops a running scan and waits for Run to return, so nothing is
+// appended to the audit log after it closes.
+func (p *periodicScan) Close() {
+	p.mu.Lock()
+	stop := p.stop
+	p.mu.Unlock()
+	if stop == nil {
+		return // never ran
+	}
+	stop()
+	<-p.done
+}

@@ -74,6 +74,9 @@ func ScanOffline(ctx context.Context, cfg *configs.Config, selectors []string, l
 		return nil, err
 	}
 	reports := scanInventory(ctx, x, bmcs)
+	if ctx.Err() != nil {
+		return reports, ctx.Err() // cut short: the stored reports stay as they were
+	}
 	for _, r := range reports {
 		if err := x.Store.Save(r); err != nil {
 			return reports, fmt.Errorf("store the report of %s: %w", r.BMC, err)
