@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"sync"
 
@@ -37,6 +38,9 @@ func FixOffline(ctx context.Context, cfg *configs.Config, selectors []string, co
 	bmcs, err := selectBMCs(st.Inventory, selectors)
 	if err != nil {
 		return nil, err
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
 	}
 	store, err := audit.Open(filepath.Join(cfg.DataDir, AuditDBName), audit.Options{Logger: log})
 	if err != nil {

@@ -88,6 +88,10 @@ func ScanOffline(ctx context.Context, cfg *configs.Config, selectors []string, l
 
 // auditOffline records the reports of an offline scan, best effort.
 func auditOffline(ctx context.Context, cfg *configs.Config, reports []*scan.Report, log *slog.Logger) {
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		log.Warn("offline scan not recorded in the audit log", "err", err)
+		return
+	}
 	st, err := audit.Open(filepath.Join(cfg.DataDir, AuditDBName), audit.Options{Logger: log})
 	if err != nil {
 		log.Warn("offline scan not recorded in the audit log", "err", err)

@@ -59,6 +59,9 @@ func (s *Service) Scan(ctx context.Context, c Caller, selectors []string, emit f
 	req := Request{Caller: c, Action: authz.ScanRun, Selectors: selectors}
 	return s.runScan(ctx, req, x, func(ctx context.Context, b *BMC) (any, error) {
 		r := x.Scanner.Scan(ctx, b.Endpoint)
+		if err := ctx.Err(); err != nil {
+			return nil, err // cut short: the stored report stays as it was
+		}
 		if err := x.Store.Save(r); err != nil {
 			s.log.Error("store scan report", "bmc", b.Name, "err", err)
 			return r, &UserError{Msg: "scanned, but the report could not be stored", Err: err}
