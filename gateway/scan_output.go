@@ -13,8 +13,9 @@ import (
 
 // WriteScanReports writes reports for people (a table per BMC and the
 // fleet summary) or as JSON ({"bmcs": [one object per BMC], "summary"}),
-// and returns how many BMCs have a critical finding.
-func WriteScanReports(w io.Writer, reports []*scan.Report, asJSON bool) (critical int, err error) {
+// and returns how many BMCs have a critical finding and how many could not
+// be reached.
+func WriteScanReports(w io.Writer, reports []*scan.Report, asJSON bool) (critical, unreachable int, err error) {
 	sum := scan.Summarize(reports)
 	if asJSON {
 		enc := json.NewEncoder(w)
@@ -24,14 +25,14 @@ func WriteScanReports(w io.Writer, reports []*scan.Report, asJSON bool) (critica
 			Summary scan.Summary   `json:"summary"`
 		}{reports, sum})
 		if err != nil {
-			return sum.Critical, fmt.Errorf("write scan reports: %w", err)
+			return sum.Critical, sum.Unreachable, fmt.Errorf("write scan reports: %w", err)
 		}
-		return sum.Critical, nil
+		return sum.Critical, sum.Unreachable, nil
 	}
 	scan.WriteTable(w, reports)
 	fmt.Fprintln(w)
 	scan.WriteSummary(w, sum)
-	return sum.Critical, nil
+	return sum.Critical, sum.Unreachable, nil
 }
 
 // WriteFixPlan writes the planned fixes of every BMC, for the operator to

@@ -55,13 +55,13 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return exitFailed
 		}
 	}
-	critical, werr := gateway.WriteScanReports(stdout, reports, *asJSON)
+	critical, unreachable, werr := gateway.WriteScanReports(stdout, reports, *asJSON)
 	if werr != nil {
 		fmt.Fprintln(stderr, "bmcgate scan:", werr)
 		return exitFailed
 	}
 	switch {
-	case err != nil:
+	case err != nil, unreachable > 0:
 		return exitFailed
 	case critical > 0:
 		return exitCritical

@@ -23,6 +23,9 @@ type ScanStore interface {
 	Load(name string) (*scan.Report, error)
 }
 
+// errUnreachable is the result of a scan whose BMC answered no probe.
+var errUnreachable = &UserError{Msg: "unreachable: the BMC answered no probe, nothing was checked"}
+
 // ErrNoScan means a BMC has no stored scan report yet.
 var ErrNoScan = &UserError{Msg: "not scanned yet: run scan without --last"}
 
@@ -65,6 +68,9 @@ func (s *Service) Scan(ctx context.Context, c Caller, selectors []string, emit f
 		if err := x.Store.Save(r); err != nil {
 			s.log.Error("store scan report", "bmc", b.Name, "err", err)
 			return r, &UserError{Msg: "scanned, but the report could not be stored", Err: err}
+		}
+		if !r.Reachable {
+			return r, errUnreachable
 		}
 		return r, nil
 	}, emit)

@@ -66,7 +66,7 @@ func cmdScan(e *env, p parsed) int {
 	}
 	out.Summary = scan.Summarize(out.Reports)
 	status := exitOK
-	if len(out.Failures) > 0 {
+	if len(out.Failures) > 0 || out.Summary.Unreachable > 0 {
 		status = exitFailed
 	}
 	if out.Summary.Critical > 0 && status == exitOK {

@@ -194,7 +194,7 @@ func (s *Scanner) Scan(ctx context.Context, ep ipmi.Endpoint) *Report {
 	}
 	r.Packets, r.PeakSessions = w.sent, w.peak
 	if r.Reachable {
-		r.add(newFinding(IDRAKPDisclosure, "RMCP+ is enabled; any user name yields a hash to attack offline"))
+		r.add(rakpDisclosure(r))
 	}
 	return r
 }
@@ -367,3 +367,15 @@ func (s *Scanner) exchange(ctx context.Context, w *wire, suite int, name string)
 
 // rakpInvalidRole is the RAKP status "invalid role".
 const rakpInvalidRole = 0x09
+
+// rakpDisclosure is the RAKP hash disclosure note: an accepted risk (info)
+// unless an account's password is known or empty, when the disclosed hash
+// is as good as the password (high).
+func rakpDisclosure(r *Report) Finding {
+	if r.Has(IDDefaultCredentials) || r.Has(IDAnonymousLogin) {
+		f := newFinding(IDRAKPDisclosure, "RMCP+ is enabled and an account has a known or empty password: its disclosed hash is cracked at once")
+		f.Severity = High
+		return f
+	}
+	return newFinding(IDRAKPDisclosure, "RMCP+ is enabled; any valid user name yields a salted hash to attack offline (accept only if the BMC is reachable from the gateway alone and its passwords are long, random and unique)")
+}
