@@ -59,6 +59,8 @@ const (
 	CodeConfigLoad   = "config.load"    // configuration loaded
 	CodeGatewayStart = "gateway.start"  // gateway started
 	CodeGatewayStop  = "gateway.stop"   // gateway stopped
+	CodeScanReport   = "scan.report"    // a posture scan report of one BMC (periodic or offline scan)
+	CodeScanFix      = "scan.fix"       // one posture remediation applied to one BMC, with outcome
 )
 
 // CodeAuthzDecision is another name for CodeDecision.

@@ -2,11 +2,169 @@ package gateway
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
 
+	"github.com/bmcgate/bmcgate/audit"
 	"github.com/bmcgate/bmcgate/configs"
+	"github.com/bmcgate/bmcgate/gateway/core"
+	"github.com/bmcgate/bmcgate/proxy/scan"
 )
 
-// openScan starts the scan subsystem when the config enables it.
+// newScans builds the posture scan from the config: scanner, report store
+// and limits.
+func newScans(cfg *configs.Config, log *slog.Logger) (*core.Scans, error) {
+	sc, err := newScanner(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	return &core.Scans{Scanner: sc, Store: newScanStore(cfg.DataDir), Concurrency: cfg.Scan.Concurrency,
+		Timeout: scanTimeout(cfg),
+		Secrets: func(bmc string) scan.SecretSaver { return secretSaver(cfg.DataDir, bmc) }}, nil
+}
+
+// scanTimeout bounds a whole fleet scan: the command timeout, but at
+// least ten minutes.
+func scanTimeout(cfg *configs.Config) time.Duration {
+	return max(cfg.Limits.CommandTimeout.Duration, 10*time.Minute)
+}
+
+// newScanner builds a scanner with the config's pacing and credential list.
+func newScanner(cfg *configs.Config, log *slog.Logger) (*scan.Scanner, error) {
+	list, err := configs.LoadDefaultCredentials(cfg.Scan.Credentials)
+	if err != nil {
+		return nil, fmt.Errorf("scan: %w", err)
+	}
+	creds := make([]scan.Credential, len(list))
+	for i, c := range list {
+		creds[i] = scan.Credential{Vendor: c.Vendor, Username: c.Username, Password: c.Password}
+	}
+	return scan.New(scan.Options{
+		Interval:    cfg.Scan.ProbeInterval.Duration,
+		Timeout:     cfg.Scan.Timeout.Duration,
+		Credentials: creds,
+		IPMI:        withLogger(brokerOptions(cfg), log),
+		Logger:      log,
+	}), nil
+}
+
+// openScan installs the posture scan in the service (on-demand scans) and,
+// when scan.interval is set, returns the periodic scanner.
 func openScan(ctx context.Context, g *Gateway, cfg *configs.Config) (part, error) {
-	return nil, nil
+	x, err := newScans(cfg, g.log)
+	if err != nil {
+		return nil, err
+	}
+	g.svc.SetScans(x)
+	return &periodicScan{g: g, every: make(chan time.Duration, 1), interval: cfg.Scan.Interval.Duration, cfg: cfg,
+		done: make(chan struct{})}, nil
+}
+
+// periodicScanner is the identity the periodic scan acts as in the audit
+// log and in policy decisions.
+const periodicScanner = "bmcgate-scheduler"
+
+// periodicScan scans the whole inventory every interval (never when the
+// interval is 0) and keeps the service's scan settings current on reload.
+type periodicScan struct {
+	g        *Gateway
+	interval time.Duration
+	every    chan time.Duration // interval changes from Reload
+
+	done chan struct{} // closed when Run returns
+
+	mu   sync.Mutex
+	cfg  *configs.Config // the config the scan settings come from
+	stop func()          // ends Run; nil before Run starts
+}
+
+func (p *periodicScan) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	p.mu.Lock()
+	p.stop = cancel
+	p.mu.Unlock()
+	defer close(p.done)
+	defer cancel()
+	t := time.NewTicker(time.Hour)
+	t.Stop()
+	if p.interval > 0 {
+		t.Reset(p.interval)
+	}
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case d := <-p.every:
+			t.Stop()
+			if d > 0 {
+				t.Reset(d)
+			}
+		case <-t.C:
+			p.scanAll(ctx)
+		}
+	}
+}
+
+// scanAll scans every BMC of the inventory directly (not through policy:
+// the scheduler is the gateway itself) and audits each report.
+func (p *periodicScan) scanAll(ctx context.Context) {
+	p.mu.Lock()
+	cfg := p.cfg
+	p.mu.Unlock()
+	x, err := newScans(cfg, p.g.log)
+	if err != nil {
+		p.g.log.Error("periodic scan", "err", err)
+		return
+	}
+	start := time.Now()
+	n := 0
+	reports := scanInventory(ctx, x, p.g.svc.State().Inventory.All())
+	if ctx.Err() != nil {
+		return // cut short: keep the previous complete reports
+	}
+	for _, r := range reports {
+		n++
+		if err := x.Store.Save(r); err != nil {
+			p.g.log.Error("store scan report", "bmc", r.BMC, "err", err)
+		}
+		rec := audit.Record{Code: audit.CodeScanReport, Actor: periodicScanner, Door: "scheduler", Target: r.BMC,
+			Action: "scan.run", Outcome: audit.OutcomeOK, Duration: r.Duration, Fields: map[string]string{"result": r.String()}}
+		if _, err := p.g.store.Append(context.WithoutCancel(ctx), rec); err != nil {
+			p.g.log.Error("audit periodic scan", "bmc", r.BMC, "err", err)
+		}
+	}
+	p.g.log.Info("periodic scan done", "bmcs", n, "duration", time.Since(start))
+}
+
+func (p *periodicScan) Reload(_ context.Context, cfg *configs.Config, _ *core.State) {
+	x, err := newScans(cfg, p.g.log)
+	if err != nil {
+		p.g.log.Error("scan settings not reloaded", "err", err)
+		return
+	}
+	p.g.svc.SetScans(x)
+	p.mu.Lock()
+	p.cfg = cfg
+	p.mu.Unlock()
+	select {
+	case <-p.every: // an unread older change
+	default:
+	}
+	p.every <- cfg.Scan.Interval.Duration
+}
+
+// Close stops a running scan and waits for Run to return, so nothing is
+// appended to the audit log after it closes.
+func (p *periodicScan) Close() {
+	p.mu.Lock()
+	stop := p.stop
+	p.mu.Unlock()
+	if stop == nil {
+		return // never ran
+	}
+	stop()
+	<-p.done
 }

@@ -33,6 +33,7 @@ func subcommands() []subcommand {
 		{"demo", "run the gateway in front of a simulated BMC fleet on loopback", runDemo},
 		{"config", "check a config file (config check --config FILE)", runConfig},
 		{"audit", "verify or search an audit log offline (audit verify|search --data-dir DIR)", runAudit},
+		{"scan", "check the config's BMCs for insecure settings (scan --config FILE [--json] [TARGET...])", runScan},
 		{"version", "print the version", runVersion},
 	}
 }

@@ -82,6 +82,7 @@ type Service struct {
 	audit  AuditLog
 	log    *slog.Logger
 	now    func() time.Time
+	scans  atomic.Pointer[Scans] // posture scan (scan.go); nil until installed
 }
 
 // New builds a service.

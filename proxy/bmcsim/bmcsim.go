@@ -91,6 +91,7 @@ func Start(ctx context.Context, name string, opts Options) (*BMC, error) {
 	reg := handlers.NewRegistry()
 	handlers.RegisterAllHandlers(reg)
 	b.sel.register(reg)
+	registerPosture(reg, core, o)
 	if o.Sensors {
 		b.sensors = &sensorSet{sensors: defaultSensors()}
 		if err := b.sensors.install(ctx, h.Storage().SDR()); err != nil {

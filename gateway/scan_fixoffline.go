@@ -1,0 +1,118 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/bmcgate/bmcgate/audit"
+	"github.com/bmcgate/bmcgate/authz"
+	"github.com/bmcgate/bmcgate/configs"
+	"github.com/bmcgate/bmcgate/gateway/core"
+	"github.com/bmcgate/bmcgate/proxy/scan"
+)
+
+// ErrFixNotConfirmed means the operator declined the planned fixes.
+var ErrFixNotConfirmed = errors.New("fixes not confirmed: nothing was changed")
+
+// FixOffline scans the selected BMCs (at least one selector), shows the
+// planned fixes to confirm and, if it agrees, applies them, recording
+// every change in the audit log, and scans again. The audit log must be
+// writable: offline fixes are refused while a gateway holds it (use
+// `ssh gw scan --fix` there).
+func FixOffline(ctx context.Context, cfg *configs.Config, selectors []string, confirm func([]*core.ScanFixOutcome) bool, log *slog.Logger) ([]*core.ScanFixOutcome, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	if len(selectors) == 0 {
+		return nil, errors.New("name the BMCs to fix (a name, a glob or a label selector)")
+	}
+	st, err := buildState(cfg)
+	if err != nil {
+		return nil, err
+	}
+	bmcs, err := selectBMCs(st.Inventory, selectors)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	store, err := audit.Open(filepath.Join(cfg.DataDir, AuditDBName), audit.Options{Logger: log})
+	if err != nil {
+		if errors.Is(err, audit.ErrInUse) {
+			return nil, errors.New("the audit log is held by a running gateway: run `scan --fix` over SSH on that gateway instead")
+		}
+		return nil, fmt.Errorf("open the audit log (every fix is recorded there): %w", err)
+	}
+	defer func() { _ = store.Close() }()
+	x, err := newScans(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	plans, err := eachBMC(ctx, x.Concurrency, bmcs, func(ctx context.Context, b *core.BMC) (*core.ScanFixOutcome, error) {
+		return core.FixBMC(ctx, x, b, false, nil)
+	})
+	if err != nil {
+		return plans, err
+	}
+	n := 0
+	var todo []*core.BMC
+	for i, p := range plans {
+		if len(p.Planned) > 0 {
+			n += len(p.Planned)
+			todo = append(todo, bmcs[i])
+		}
+	}
+	if n == 0 {
+		return plans, nil
+	}
+	if !confirm(plans) {
+		return plans, ErrFixNotConfirmed
+	}
+	actor := offlineActor()
+	return eachBMC(ctx, 1, todo, func(ctx context.Context, b *core.BMC) (*core.ScanFixOutcome, error) {
+		return core.FixBMC(ctx, x, b, true, func(fr scan.FixResult) error {
+			r := audit.Record{Code: audit.CodeScanFix, Actor: actor, Door: "cli", Target: b.Name,
+				Action: string(authz.ScanFix), Outcome: audit.OutcomeOK, Fields: map[string]string{"finding": fr.ID, "change": fr.Action}}
+			if !fr.OK {
+				r.Outcome, r.Reason = audit.OutcomeError, fr.Message
+			}
+			_, err := store.Append(context.WithoutCancel(ctx), r)
+			return err
+		})
+	})
+}
+
+// eachBMC runs fn for every BMC, at most limit at once, and returns the
+// results in order; the first error is returned with them.
+func eachBMC(ctx context.Context, limit int, bmcs []*core.BMC, fn func(context.Context, *core.BMC) (*core.ScanFixOutcome, error)) ([]*core.ScanFixOutcome, error) {
+	out := make([]*core.ScanFixOutcome, len(bmcs))
+	errs := make([]error, len(bmcs))
+	sem := make(chan struct{}, max(limit, 1))
+	var wg sync.WaitGroup
+	for i, b := range bmcs {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			out[i], errs[i] = fn(ctx, b)
+		}()
+	}
+	wg.Wait()
+	var res []*core.ScanFixOutcome
+	for _, o := range out {
+		if o != nil {
+			res = append(res, o)
+		}
+	}
+	return res, errors.Join(errs...)
+}
+
+// ScanFixOutcome is one BMC's scan, planned or applied fixes, and rescan.
+type ScanFixOutcome = core.ScanFixOutcome

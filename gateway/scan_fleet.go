@@ -1,0 +1,146 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/user"
+	"path/filepath"
+	"sync"
+
+	"github.com/bmcgate/bmcgate/audit"
+	"github.com/bmcgate/bmcgate/authz"
+	"github.com/bmcgate/bmcgate/configs"
+	"github.com/bmcgate/bmcgate/gateway/core"
+	"github.com/bmcgate/bmcgate/proxy/scan"
+)
+
+// scanInventory scans bmcs with the configured concurrency and returns the
+// reports in inventory order. Each BMC is scanned by one goroutine, so it
+// never sees more than one session of this scan at a time.
+func scanInventory(ctx context.Context, x *core.Scans, bmcs []*core.BMC) []*scan.Report {
+	out := make([]*scan.Report, len(bmcs))
+	limit := max(x.Concurrency, 1)
+	sem := make(chan struct{}, limit)
+	var wg sync.WaitGroup
+	for i, b := range bmcs {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			wg.Wait()
+			return compact(out)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			out[i] = x.Scanner.Scan(ctx, b.Endpoint)
+		}()
+	}
+	wg.Wait()
+	return compact(out)
+}
+
+func compact(rs []*scan.Report) []*scan.Report {
+	out := rs[:0]
+	for _, r := range rs {
+		if r != nil {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// ScanOffline scans the config's BMCs that match selectors (all when none
+// are given) without a running gateway, stores every report in the data
+// directory (so `ssh gw scan --last` shows it) and returns the reports in
+// name order. The reports are recorded in the audit log when it can be
+// opened (it cannot while a gateway holds it); the scan runs either way.
+func ScanOffline(ctx context.Context, cfg *configs.Config, selectors []string, log *slog.Logger) ([]*scan.Report, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	st, err := buildState(cfg)
+	if err != nil {
+		return nil, err
+	}
+	bmcs, err := selectBMCs(st.Inventory, selectors)
+	if err != nil {
+		return nil, err
+	}
+	x, err := newScans(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	reports := scanInventory(ctx, x, bmcs)
+	if ctx.Err() != nil {
+		return reports, ctx.Err() // cut short: the stored reports stay as they were
+	}
+	for _, r := range reports {
+		if err := x.Store.Save(r); err != nil {
+			return reports, fmt.Errorf("store the report of %s: %w", r.BMC, err)
+		}
+	}
+	auditOffline(ctx, cfg, reports, log)
+	return reports, ctx.Err()
+}
+
+// auditOffline records the reports of an offline scan, best effort.
+func auditOffline(ctx context.Context, cfg *configs.Config, reports []*scan.Report, log *slog.Logger) {
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		log.Warn("offline scan not recorded in the audit log", "err", err)
+		return
+	}
+	st, err := audit.Open(filepath.Join(cfg.DataDir, AuditDBName), audit.Options{Logger: log})
+	if err != nil {
+		log.Warn("offline scan not recorded in the audit log", "err", err)
+		return
+	}
+	defer func() { _ = st.Close() }()
+	for _, r := range reports {
+		rec := audit.Record{Code: audit.CodeScanReport, Actor: offlineActor(), Door: "cli", Target: r.BMC,
+			Action: string(authz.ScanRun), Outcome: audit.OutcomeOK, Duration: r.Duration, Fields: map[string]string{"result": r.String()}}
+		if _, err := st.Append(context.WithoutCancel(ctx), rec); err != nil {
+			log.Warn("offline scan not recorded in the audit log", "bmc", r.BMC, "err", err)
+			return
+		}
+	}
+}
+
+// selectBMCs returns the inventory's BMCs matching any selector, in name
+// order; all of them when there are no selectors.
+func selectBMCs(inv *core.Inventory, selectors []string) ([]*core.BMC, error) {
+	if len(selectors) == 0 {
+		return inv.All(), nil
+	}
+	var sels []authz.Selector
+	for _, s := range selectors {
+		sel, err := authz.ParseSelector(s)
+		if err != nil {
+			return nil, fmt.Errorf("%q: %w", s, err)
+		}
+		sels = append(sels, sel)
+	}
+	var out []*core.BMC
+	for _, b := range inv.All() {
+		for _, sel := range sels {
+			if sel.Match(b.Target()) {
+				out = append(out, b)
+				break
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no BMC matches %v", selectors)
+	}
+	return out, nil
+}
+
+// offlineActor names who ran an offline command: the operating system user.
+func offlineActor() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return "os:" + u.Username
+	}
+	return fmt.Sprintf("os:uid-%d", os.Getuid())
+}

@@ -1,0 +1,68 @@
+package gateway
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/bmcgate/bmcgate/gateway/core"
+	"github.com/bmcgate/bmcgate/proxy/scan"
+)
+
+func TestScanStore(t *testing.T) {
+	dir := t.TempDir()
+	s := newScanStore(dir)
+	if _, err := s.Load("node01"); !errors.Is(err, core.ErrNoScan) {
+		t.Fatalf("empty store: %v", err)
+	}
+	r := &scan.Report{BMC: "node01", Reachable: true, Time: time.Now().UTC().Truncate(time.Second), CipherSuite0: true}
+	if err := s.Save(r); err != nil {
+		t.Fatal(err)
+	}
+	r.CipherSuite0 = false
+	if err := s.Save(r); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Load("node01")
+	if err != nil || got.CipherSuite0 || !got.Time.Equal(r.Time) {
+		t.Fatalf("load: %v %+v", err, got)
+	}
+	fi, err := os.Stat(filepath.Join(dir, ScanDirName, "node01.json"))
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("file mode: %v %v", fi, err)
+	}
+	entries, _ := os.ReadDir(filepath.Join(dir, ScanDirName))
+	if len(entries) != 1 {
+		t.Errorf("leftover temporary files: %v", entries)
+	}
+	for _, bad := range []string{"", "../x", ".hidden", `a\b`} {
+		if err := s.Save(&scan.Report{BMC: bad}); err == nil {
+			t.Errorf("name %q accepted", bad)
+		}
+	}
+}
+
+func TestSecretSaver(t *testing.T) {
+	dir := t.TempDir()
+	where, err := secretSaver(dir, "node01")("ADMIN", "n3w-Random-Pass")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(where)
+	if err != nil || string(data) != "n3w-Random-Pass\n" {
+		t.Fatalf("secret file: %v %q", err, data)
+	}
+	for _, p := range []string{where, filepath.Dir(where)} {
+		fi, _ := os.Stat(p)
+		if fi.Mode().Perm()&0o077 != 0 {
+			t.Errorf("%s is readable by others: %v", p, fi.Mode())
+		}
+	}
+	for _, bad := range []string{"", "a/b", "..", "x y"} {
+		if _, err := secretSaver(dir, "node01")(bad, "pw"); err == nil {
+			t.Errorf("user %q accepted", bad)
+		}
+	}
+}
