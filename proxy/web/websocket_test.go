@@ -1,0 +1,90 @@
+package web
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"golang.org/x/net/websocket"
+)
+
+// TestWebsocket proxies a websocket echo standing in for an HTML5 KVM, with
+// the Origin rewritten for the BMC and checked for the browser.
+func TestWebsocket(t *testing.T) {
+	var bmc *fakeBMC
+	var sawOrigin, sawToken string
+	echo := websocket.Server{
+		Handshake: func(c *websocket.Config, r *http.Request) error {
+			sawOrigin, sawToken = r.Header.Get("Origin"), r.Header.Get("X-Auth-Token")
+			if sawOrigin != "https://"+bmc.hostPort() {
+				return fmt.Errorf("bad origin %q", sawOrigin)
+			}
+			return nil
+		},
+		Handler: func(ws *websocket.Conn) { _, _ = io.Copy(ws, ws) },
+	}
+	bmc = newFakeBMC(t, echo)
+	sess := NewStaticSession(map[string]string{"X-Auth-Token": "kvm-token"}, nil)
+	fr := newFront(t, mustNew(t, pinnedConfig(bmc)), Request{Session: sess})
+	wsURL := "ws" + strings.TrimPrefix(fr.srv.URL, "http") + "/kvm/console"
+
+	cfg, err := websocket.NewConfig(wsURL, "https://"+publicHost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := websocket.DialConfig(cfg)
+	if err != nil {
+		t.Fatalf("dial through proxy: %v", err)
+	}
+	for _, msg := range []string{"hello", strings.Repeat("k", 70000)} {
+		if err := websocket.Message.Send(conn, msg); err != nil {
+			t.Fatal(err)
+		}
+		got := make([]byte, len(msg))
+		if _, err := io.ReadFull(conn, got); err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != msg {
+			t.Fatalf("echo: got %d bytes, want %d", len(got), len(msg))
+		}
+	}
+	conn.Close()
+	if sawToken != "kvm-token" {
+		t.Errorf("BMC session not attached to the upgrade: %q", sawToken)
+	}
+	// The summary arrives once the websocket has closed.
+	waitFor(t, func() bool {
+		fr.mu.Lock()
+		defer fr.mu.Unlock()
+		return len(fr.audits) == 1
+	})
+	if s := fr.lastAudit(t); !s.Websocket || s.Status != http.StatusSwitchingProtocols || !s.Operation.Websocket {
+		t.Errorf("summary %+v", s)
+	}
+
+	// Another origin, or none, is refused before the BMC sees anything.
+	n := bmc.hitCount()
+	for _, origin := range []string{"https://evil.example", "https://node02.bmc.test", "http://" + publicHost} {
+		cfg, _ := websocket.NewConfig(wsURL, origin)
+		if c, err := websocket.DialConfig(cfg); err == nil {
+			c.Close()
+			t.Errorf("origin %s accepted", origin)
+		}
+	}
+	req, _ := http.NewRequest("GET", fr.srv.URL+"/kvm", nil)
+	req.Header.Set("Connection", "Upgrade")
+	req.Header.Set("Upgrade", "websocket")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 403 {
+		t.Errorf("websocket without Origin: %d", resp.StatusCode)
+	}
+	if bmc.hitCount() != n {
+		t.Errorf("refused upgrades reached the BMC")
+	}
+}
