@@ -269,6 +269,9 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 func (p *Proxy) modifyResponse(resp *http.Response) error {
 	st := resp.Request.Context().Value(ctxKey{}).(*reqState)
 	st.upstream = resp.StatusCode
+	if resp.StatusCode == http.StatusUnauthorized && st.req.Session != nil {
+		st.req.Session.markStale() // the pool logs in afresh on the next Acquire
+	}
 	h := resp.Header
 	for _, name := range []string{"Location", "Content-Location"} {
 		if v := h.Get(name); v != "" {

@@ -39,6 +39,7 @@ type Session struct {
 	headers  map[string]string // replayed as headers
 	vars     map[string]string // everything captured, for logout templates
 	lastUsed time.Time
+	stale    bool // the BMC answered 401: log in again
 }
 
 func newSession() *Session {
@@ -106,6 +107,25 @@ func (s *Session) updateCookie(c *http.Cookie) {
 	s.mu.Lock()
 	s.cookies[c.Name] = c.Value
 	s.mu.Unlock()
+}
+
+func (s *Session) lastUse() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lastUsed
+}
+
+// markStale records that the BMC no longer accepts the session.
+func (s *Session) markStale() {
+	s.mu.Lock()
+	s.stale = true
+	s.mu.Unlock()
+}
+
+func (s *Session) isStale() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stale
 }
 
 func (s *Session) touch() {
