@@ -33,6 +33,7 @@ func subcommands() []subcommand {
 		{"demo", "run the gateway in front of a simulated BMC fleet on loopback", runDemo},
 		{"config", "check a config file (config check --config FILE)", runConfig},
 		{"audit", "verify or search an audit log offline (audit verify|search --data-dir DIR)", runAudit},
+		{"pin", "show a BMC's web certificate and print the line that pins it (pin BMC --config FILE)", runPin},
 		{"version", "print the version", runVersion},
 	}
 }
