@@ -33,7 +33,7 @@ const (
 	DefaultMaxRequestBody        = 64 << 20 // firmware images go through UpdateService
 	DefaultMaxHeaderBytes        = 64 << 10
 	DefaultMaxResponseHeader     = 256 << 10
-	DefaultMaxIdleConns          = 32
+	DefaultMaxIdleConns          = 128
 	// maxClassifyBody bounds how much of a Redfish action body is read to
 	// classify it.
 	maxClassifyBody = 64 << 10

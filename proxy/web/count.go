@@ -3,7 +3,18 @@ package web
 import (
 	"io"
 	"net/http"
+	"sync"
 )
+
+// copyBuffers are the body copy buffers of all proxies: without a pool the
+// reverse proxy allocates (and clears) 32 KiB per request.
+var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+// bufferPool adapts copyBuffers to httputil.BufferPool.
+type bufferPool struct{}
+
+func (bufferPool) Get() []byte  { return *copyBuffers.Get().(*[]byte) }
+func (bufferPool) Put(b []byte) { copyBuffers.Put(&b) }
 
 // countingWriter records the status and body bytes of a response. It
 // unwraps for http.ResponseController (flush, hijack for websockets).

@@ -104,6 +104,7 @@ func New(cfg Config) (*Proxy, error) {
 		Transport:      p.transport,
 		ModifyResponse: p.modifyResponse,
 		ErrorHandler:   p.errorHandler,
+		BufferPool:     bufferPool{},
 		ErrorLog:       slog.NewLogLogger(p.log.Handler(), slog.LevelWarn),
 	}
 	return p, nil
@@ -173,13 +174,15 @@ func (p *Proxy) Serve(w http.ResponseWriter, r *http.Request, req Request) {
 	st.canonical = canonical
 	sum.Path = auditPath(canonical, r.URL.RawQuery)
 
-	// Work on a copy: the caller's request stays as it was.
-	r = r.Clone(r.Context())
+	// Work on a shallow copy carrying the state; the caller's request keeps
+	// its body and headers (the reverse proxy clones headers itself).
+	r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, st))
 	ws := false
 	if r.Header.Get("Upgrade") != "" || headerHasToken(r.Header, "Connection", "upgrade") {
 		if r.Method == http.MethodGet && isWebsocket(r.Header) {
 			ws = true
 		} else {
+			r.Header = r.Header.Clone()
 			dropUpgrade(r.Header) // h2c and any other upgrade
 		}
 	}
@@ -230,7 +233,6 @@ func (p *Proxy) Serve(w http.ResponseWriter, r *http.Request, req Request) {
 	if req.Session != nil {
 		req.Session.touch()
 	}
-	r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, st))
 	p.rp.ServeHTTP(cw, r)
 }
 
