@@ -168,3 +168,14 @@ func (l *linkRewriter) next(i int, final bool) (int, *replacement) {
 func hostByte(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '_' || c == ':'
 }
+
+// rewriteString applies replacements to a short text, such as a header.
+func rewriteString(s string, reps []replacement) string {
+	l := newLinkRewriter(io.NopCloser(strings.NewReader(s)), reps)
+	l.chunk = make([]byte, len(s)+1)
+	b, err := io.ReadAll(l)
+	if err != nil {
+		return s
+	}
+	return string(b)
+}

@@ -13,6 +13,7 @@ const (
 	DefaultMaxSessions = 4
 	DefaultIdleTimeout = 10 * time.Minute
 	logoutTimeout      = 10 * time.Second
+	loginTimeout       = 30 * time.Second
 )
 
 // PoolConfig configures a Pool.
@@ -93,7 +94,11 @@ func (pl *Pool) Acquire(ctx context.Context, key string) (*Session, error) {
 		pl.entries[key] = e
 		pl.mu.Unlock()
 
-		e.s, e.err = pl.p.Login(ctx, pl.cfg.Profile, pl.cfg.Credentials)
+		// Other callers may wait on this login: it does not end with the
+		// first caller's request, only with its own timeout.
+		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), loginTimeout)
+		e.s, e.err = pl.p.Login(lctx, pl.cfg.Profile, pl.cfg.Credentials)
+		cancel()
 		if e.err != nil {
 			pl.mu.Lock()
 			if pl.entries[key] == e {

@@ -281,6 +281,15 @@ func (p *Proxy) modifyResponse(resp *http.Response) error {
 		}
 	}
 	st.rewriteSetCookies(h)
+	// Headers that carry the BMC's absolute address in free text.
+	for _, name := range []string{"Refresh", "Content-Security-Policy", "Content-Security-Policy-Report-Only", "Link"} {
+		if vs := h.Values(name); len(vs) > 0 {
+			reps := linkReplacements(p.t, st.req.PublicHost, st.req.PortHost)
+			for i, v := range vs {
+				vs[i] = rewriteString(v, reps)
+			}
+		}
+	}
 	if acao := h.Get("Access-Control-Allow-Origin"); acao != "" && acao != "*" {
 		if u, err := url.Parse(acao); err == nil {
 			if _, ok := p.t.bmcPort(u); ok {

@@ -40,6 +40,10 @@ func TestBodyRewrite(t *testing.T) {
 			gz := gzip.NewWriter(w)
 			fmt.Fprint(gz, page())
 			gz.Close()
+		case "/headers":
+			a := bmc.hostPort()
+			w.Header().Set("Refresh", "0; url=https://"+a+"/login.html")
+			w.Header().Set("Content-Security-Policy", "default-src 'self'; connect-src 'self' wss://"+a+" https://"+a)
 		case "/data.bin":
 			w.Header().Set("Content-Type", "application/octet-stream")
 			fmt.Fprint(w, page())
@@ -56,6 +60,13 @@ func TestBodyRewrite(t *testing.T) {
 		if body != want() {
 			t.Errorf("%s:\n got %s\nwant %s", path, body, want())
 		}
+	}
+	resp, _ := fr.do(t, "GET", "/headers", nil, nil)
+	if got := resp.Header.Get("Refresh"); got != "0; url=https://"+publicHost+"/login.html" {
+		t.Errorf("Refresh %q", got)
+	}
+	if got := resp.Header.Get("Content-Security-Policy"); got != "default-src 'self'; connect-src 'self' wss://"+publicHost+" https://"+publicHost {
+		t.Errorf("CSP %q", got)
 	}
 	if _, body := fr.do(t, "GET", "/data.bin", nil, nil); body != page() {
 		t.Errorf("binary body changed")
@@ -92,4 +103,25 @@ func TestLinkRewriterStreaming(t *testing.T) {
 			t.Errorf("%s: differs at %d: %q", name, i, got[i:min(len(got), i+60)])
 		}
 	}
+}
+
+// FuzzLinkRewriter: reading byte by byte gives what reading at once gives.
+func FuzzLinkRewriter(f *testing.F) {
+	f.Add([]byte("a https://10.0.0.5/x //10.0.0.5:443 10.0.0.50"))
+	f.Add([]byte(`https:\/\/10.0.0.5\/y ws://10.0.0.5:5900/`))
+	tg := &target{host: "10.0.0.5", port: 443, extra: map[int]bool{5900: true}}
+	reps := linkReplacements(tg, "n1.example", func(int) string { return "n1-kvm.example" })
+	f.Fuzz(func(t *testing.T, data []byte) {
+		whole, err := io.ReadAll(newLinkRewriter(io.NopCloser(bytes.NewReader(data)), reps))
+		if err != nil {
+			t.Fatal(err)
+		}
+		bytewise, err := io.ReadAll(newLinkRewriter(io.NopCloser(iotest.OneByteReader(bytes.NewReader(data))), reps))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(whole, bytewise) {
+			t.Fatalf("whole %q\nbytewise %q", whole, bytewise)
+		}
+	})
 }
