@@ -130,8 +130,8 @@ func (v *validator) bmcWeb(field string, b *BMC) {
 	switch {
 	case w.Login == "" && !v.present(f("login")):
 		w.Login = DefaultWebLogin
-	case !knownLogin(w.Login):
-		v.probs.add(f("login"), "unknown login: use one of %s", strings.Join(WebLoginProfiles, ", "))
+	case !knownLogin(w.Login) && !v.hasWebProfile(w.Login):
+		v.probs.add(f("login"), "unknown login: use one of %s, or a name from web_profiles", strings.Join(WebLoginProfiles, ", "))
 	}
 
 	mf := f("max_sessions")

@@ -104,7 +104,7 @@ func TestBMCWebProblems(t *testing.T) {
 		{"two tls choices", pinLine, pinLine + "        insecure_skip_verify_dangerous: true\n", []string{f + ":26: bmcs[0].web.tls.insecure_skip_verify_dangerous: set only one of pin_sha256, ca_file and insecure_skip_verify_dangerous (found pin_sha256 and insecure_skip_verify_dangerous)"}},
 		{"short pin", testPin, "AB:CD", []string{f + `:25: bmcs[0].web.tls.pin_sha256: not a SHA-256 fingerprint: want 64 hex digits, colons allowed (run "bmcgate pin")`}},
 		{"unknown tls field", pinLine, pinLine + "        insecure_skip_verify: true\n", nil},
-		{"login unknown", "login: idrac9", "login: idrac7", []string{f + ":26: bmcs[0].web.login: unknown login: use one of none, redfish, openbmc, idrac9, ilo5, ilo6, supermicro-x11"}},
+		{"login unknown", "login: idrac9", "login: idrac7", []string{f + ":26: bmcs[0].web.login: unknown login: use one of none, redfish, openbmc, idrac9, ilo5, ilo6, supermicro-x11, or a name from web_profiles"}},
 		{"host header unknown", "login: idrac9", "login: idrac9\n      host_header: ip", []string{f + ":27: bmcs[0].web.host_header: unknown mode: use bmc_address, bmc_name or passthrough"}},
 		{"bmc_name needs name", "login: idrac9", "login: idrac9\n      host_header: bmc_name", []string{f + ":22: bmcs[0].web.host_name: required with host_header: bmc_name"}},
 		{"bad host name", "login: idrac9", "login: idrac9\n      host_header: bmc_name\n      host_name: a/b", []string{f + ":28: bmcs[0].web.host_name: the host is not a valid IP address or host name"}},

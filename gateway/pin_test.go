@@ -136,7 +136,7 @@ func TestBMCWebBrokerFromConfig(t *testing.T) {
 	}))
 	defer srv.Close()
 	c := webConfig(t, "    web:\n      url: "+srv.URL+"\n      tls:\n        pin_sha256: \""+web.Fingerprint(srv.Certificate())+"\"\n")
-	b, err := newBMCWebBroker(c.BMCs[0], []string{"bmcgate_session"}, nil, nil)
+	b, err := newBMCWebBroker(c.BMCs[0], c.WebProfiles, []string{"bmcgate_session"}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,4 +161,50 @@ func TestBMCWebBrokerFromConfig(t *testing.T) {
 	if n := sessions.Load(); n != 0 {
 		t.Errorf("%d BMC sessions left", n)
 	}
+}
+
+// TestCustomWebProfile logs in with a profile defined in the config.
+func TestCustomWebProfile(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/api/login":
+			_, _ = w.Write([]byte(`{"access_token":"xcc-tok"}`))
+		case "/api/logout":
+		default:
+			if r.Header.Get("X-Token") != "xcc-tok" {
+				http.Error(w, "", http.StatusUnauthorized)
+			}
+		}
+	}))
+	defer srv.Close()
+	c := webConfig(t, "    web:\n      url: "+srv.URL+"\n      tls: {insecure_skip_verify_dangerous: true}\n      login: xcc\n"+`web_profiles:
+  - name: xcc
+    login:
+      - method: POST
+        path: /api/login
+        content_type: application/json
+        body: '{"username":"{{username}}","password":"{{password}}"}'
+        capture:
+          - {var: token, from: json, name: access_token}
+    logout: {method: POST, path: /api/logout}
+    replay:
+      - {as: header, name: X-Token, var: token}
+`)
+	b, err := newBMCWebBroker(c.BMCs[0], c.WebProfiles, nil, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !b.proxy.Insecure() {
+		t.Error("insecure BMC not flagged")
+	}
+	s, err := b.pool.Acquire(context.Background(), "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	b.proxy.Serve(rec, httptest.NewRequest("GET", "https://node01.bmc.test/", nil), web.Request{PublicHost: "node01.bmc.test", Session: s, Authorize: func(web.Operation) error { return nil }})
+	if rec.Code != 200 {
+		t.Errorf("status %d", rec.Code)
+	}
+	b.pool.Close(context.Background())
 }

@@ -19,7 +19,7 @@ type bmcWebBroker struct {
 // newBMCWebBroker builds the web UI broker of b from its config. The gateway
 // logs in with the BMC's ipmi account; that account is protected from
 // changes through the proxy.
-func newBMCWebBroker(b configs.BMC, gatewayCookies, gatewayHeaders []string, log *slog.Logger) (*bmcWebBroker, error) {
+func newBMCWebBroker(b configs.BMC, profiles []configs.WebProfile, gatewayCookies, gatewayHeaders []string, log *slog.Logger) (*bmcWebBroker, error) {
 	w := b.WebUI
 	if !w.Enabled() {
 		return nil, errors.New("gateway: " + b.Name + " has no web section")
@@ -53,7 +53,7 @@ func newBMCWebBroker(b configs.BMC, gatewayCookies, gatewayHeaders []string, log
 	if w.Login == configs.WebLoginNone {
 		return out, nil
 	}
-	prof := web.Builtin(w.Login)
+	prof := webProfile(w.Login, profiles)
 	if prof == nil {
 		return nil, fmt.Errorf("gateway: %s: unknown web login %q", b.Name, w.Login)
 	}
@@ -67,4 +67,41 @@ func newBMCWebBroker(b configs.BMC, gatewayCookies, gatewayHeaders []string, log
 		return nil, fmt.Errorf("gateway: %s: %w", b.Name, err)
 	}
 	return out, nil
+}
+
+// webProfile returns the login profile called name: a shipped one, or one
+// defined in the config's web_profiles.
+func webProfile(name string, custom []configs.WebProfile) *web.Profile {
+	if p := web.Builtin(name); p != nil {
+		return p
+	}
+	for _, c := range custom {
+		if c.Name != name {
+			continue
+		}
+		p := &web.Profile{Name: c.Name, Doc: c.Doc}
+		for _, s := range c.Login {
+			p.Login = append(p.Login, webStep(s))
+		}
+		if c.Logout.Method != "" {
+			s := webStep(c.Logout)
+			p.Logout = &s
+		}
+		for _, r := range c.Replay {
+			p.Replay = append(p.Replay, web.Replay{As: r.As, Name: r.Name, Var: r.Var})
+		}
+		return p
+	}
+	return nil
+}
+
+func webStep(s configs.WebProfileStep) web.Step {
+	out := web.Step{
+		Method: s.Method, Path: s.Path, Headers: s.Headers, ContentType: s.ContentType,
+		Body: s.Body, Expect: s.Expect, RequireJSON: s.RequireJSON,
+	}
+	for _, c := range s.Capture {
+		out.Capture = append(out.Capture, web.Capture{Var: c.Var, From: web.Source(c.From), Name: c.Name, Optional: c.Optional})
+	}
+	return out
 }

@@ -206,10 +206,30 @@ func (p *Profile) Validate() error {
 			captured[c.Var] = true
 		}
 	}
+	for i, s := range steps {
+		for k := range s.Headers {
+			if reservedHeader(k) {
+				return fmt.Errorf("profile %s: step %d may not set %s", p.Name, i, k)
+			}
+		}
+	}
 	for _, r := range p.Replay {
+		if r.As == "header" && reservedHeader(r.Name) {
+			return fmt.Errorf("profile %s: replay may not set %s", p.Name, r.Name)
+		}
 		if r.As != "header" && r.As != "cookie" || r.Name == "" || !captured[r.Var] {
 			return fmt.Errorf("profile %s: replay %s: needs as header|cookie, a name and a captured variable", p.Name, r.Name)
 		}
 	}
 	return nil
+}
+
+// reservedHeader reports whether a profile may not set a header: the proxy
+// owns these.
+func reservedHeader(name string) bool {
+	switch strings.ToLower(name) {
+	case "host", "connection", "content-length", "transfer-encoding", "upgrade", "te", "trailer", "keep-alive", "cookie":
+		return true
+	}
+	return false
 }
