@@ -216,12 +216,6 @@ func (p *Proxy) Serve(w http.ResponseWriter, r *http.Request, req Request) {
 		refuse(http.StatusBadRequest, userMessage(err, "request refused"), err)
 		return
 	}
-	if p.guard != nil {
-		if err := p.guard.Check(r.Context(), op, head, p.lookupFunc(req.Session)); err != nil {
-			refuse(http.StatusForbidden, userMessage(err, "refused: this would change the gateway's own BMC account"), err)
-			return
-		}
-	}
 	if req.Authorize == nil {
 		refuse(http.StatusForbidden, "forbidden", errors.New("web: no Authorize callback"))
 		return
@@ -229,6 +223,13 @@ func (p *Proxy) Serve(w http.ResponseWriter, r *http.Request, req Request) {
 	if err := req.Authorize(op); err != nil {
 		refuse(http.StatusForbidden, userMessage(err, "forbidden by the gateway's policy"), err)
 		return
+	}
+	// Only an authorized account change costs a lookup on the BMC.
+	if p.guard != nil {
+		if err := p.guard.Check(r.Context(), op, head, p.lookupFunc(req.Session)); err != nil {
+			refuse(http.StatusForbidden, userMessage(err, "refused: this would change the gateway's own BMC account"), err)
+			return
+		}
 	}
 	if req.Session != nil {
 		req.Session.touch()
