@@ -51,6 +51,9 @@ type Request struct {
 	// Audit, if set, receives the summary once the response is complete (for
 	// a websocket, once it has closed).
 	Audit func(Summary)
+	// Opened, if set, is called when the BMC has accepted a websocket
+	// upgrade, before any frame flows; Audit follows when it closes.
+	Opened func(Summary)
 }
 
 // allowedMethods are the methods forwarded to a BMC; CONNECT, TRACE and
@@ -68,6 +71,8 @@ type reqState struct {
 	req       Request
 	port      int
 	canonical string
+	sum       *Summary // filled as the request goes; read by hooks
+	start     time.Time
 	upstream  int   // the BMC's status code
 	err       error // transport error, for the summary
 }
@@ -125,8 +130,8 @@ func (p *Proxy) Close() { p.transport.CloseIdleConnections() }
 func (p *Proxy) Serve(w http.ResponseWriter, r *http.Request, req Request) {
 	start := time.Now()
 	cw := &countingWriter{ResponseWriter: w}
-	st := &reqState{p: p, req: req, port: p.t.port}
 	sum := Summary{BMC: p.cfg.Name, Method: r.Method, Path: "(refused path)"}
+	st := &reqState{p: p, req: req, port: p.t.port, sum: &sum, start: start}
 	body := &countingReader{}
 	defer func() {
 		sum.Status = cw.status()
@@ -272,6 +277,11 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 func (p *Proxy) modifyResponse(resp *http.Response) error {
 	st := resp.Request.Context().Value(ctxKey{}).(*reqState)
 	st.upstream = resp.StatusCode
+	if resp.StatusCode == http.StatusSwitchingProtocols && st.req.Opened != nil {
+		open := *st.sum
+		open.Status, open.Duration = resp.StatusCode, time.Since(st.start)
+		st.req.Opened(open)
+	}
 	if resp.StatusCode == http.StatusUnauthorized && st.req.Session != nil {
 		st.req.Session.markStale() // the pool logs in afresh on the next Acquire
 	}

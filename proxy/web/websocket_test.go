@@ -27,7 +27,8 @@ func TestWebsocket(t *testing.T) {
 	}
 	bmc = newFakeBMC(t, echo)
 	sess := NewStaticSession(map[string]string{"X-Auth-Token": "kvm-token"}, nil)
-	fr := newFront(t, mustNew(t, pinnedConfig(bmc)), Request{Session: sess})
+	opened := make(chan Summary, 1)
+	fr := newFront(t, mustNew(t, pinnedConfig(bmc)), Request{Session: sess, Opened: func(s Summary) { opened <- s }})
 	wsURL := "ws" + strings.TrimPrefix(fr.srv.URL, "http") + "/kvm/console"
 
 	cfg, err := websocket.NewConfig(wsURL, "https://"+publicHost)
@@ -37,6 +38,14 @@ func TestWebsocket(t *testing.T) {
 	conn, err := websocket.DialConfig(cfg)
 	if err != nil {
 		t.Fatalf("dial through proxy: %v", err)
+	}
+	select {
+	case s := <-opened:
+		if !s.Websocket || s.Status != http.StatusSwitchingProtocols || s.Path != "/kvm/console" {
+			t.Errorf("opened summary %+v", s)
+		}
+	default:
+		t.Error("no opened event")
 	}
 	for _, msg := range []string{"hello", strings.Repeat("k", 70000)} {
 		if err := websocket.Message.Send(conn, msg); err != nil {
