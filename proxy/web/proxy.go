@@ -32,7 +32,8 @@ type Proxy struct {
 // host, beyond the *http.Request itself.
 type Request struct {
 	// PublicHost is the host[:port] the browser used for the BMC's main
-	// port, like "node01.bmc.example.com". Required.
+	// port, like "node01.bmc.example.com", written as the browser writes
+	// it in Host and Origin (no :443). Required.
 	PublicHost string
 	// Port is the BMC port this request goes to: 0 for the URL's port,
 	// else one of Config.ExtraPorts.
