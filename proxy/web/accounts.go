@@ -44,8 +44,8 @@ type lookupFunc func(ctx context.Context, path string) (string, error)
 
 var errOwnAccount = &Error{Msg: "refused: this would change the gateway's own BMC account", Err: ErrOwnAccount}
 
-// Check returns an error when op would change the protected account.
-func (g *AccountGuard) Check(ctx context.Context, op Operation, body []byte, lookup lookupFunc) error {
+// check returns an error when op would change the protected account.
+func (g *AccountGuard) check(ctx context.Context, op Operation, body []byte, lookup lookupFunc) error {
 	if op.Redfish != "AccountService" || isRead(op.Method) {
 		return nil
 	}

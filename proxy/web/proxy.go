@@ -232,7 +232,7 @@ func (p *Proxy) Serve(w http.ResponseWriter, r *http.Request, req Request) {
 	}
 	// Only an authorized account change costs a lookup on the BMC.
 	if p.guard != nil {
-		if err := p.guard.Check(r.Context(), op, head, p.lookupFunc(req.Session)); err != nil {
+		if err := p.guard.check(r.Context(), op, head, p.lookupFunc(req.Session)); err != nil {
 			refuse(http.StatusForbidden, userMessage(err, "refused: this would change the gateway's own BMC account"), err)
 			return
 		}
