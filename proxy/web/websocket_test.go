@@ -1,11 +1,14 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/net/websocket"
 )
@@ -95,5 +98,46 @@ func TestWebsocket(t *testing.T) {
 	}
 	if bmc.hitCount() != n {
 		t.Errorf("refused upgrades reached the BMC")
+	}
+}
+
+// TestWebsocketEndsWithContext: the gateway ends a live websocket (the
+// user's session ended, or policy changed) by canceling the request's
+// context.
+func TestWebsocketEndsWithContext(t *testing.T) {
+	bmc := newFakeBMC(t, websocket.Handler(func(ws *websocket.Conn) { _, _ = io.Copy(ws, ws) }))
+	p := mustNew(t, pinnedConfig(bmc))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan Summary, 1)
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p.Serve(w, r.WithContext(ctx), Request{PublicHost: publicHost, Authorize: func(Operation) error { return nil }, Audit: func(s Summary) { done <- s }})
+	}))
+	defer front.Close()
+	cfg, _ := websocket.NewConfig("ws"+strings.TrimPrefix(front.URL, "http")+"/kvm", "https://"+publicHost)
+	conn, err := websocket.DialConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.Write([]byte("ping")); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 4)
+	if _, err := io.ReadFull(conn, buf); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	select {
+	case s := <-done:
+		if s.Status != http.StatusSwitchingProtocols {
+			t.Errorf("summary %+v", s)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("websocket still open after the context ended")
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := conn.Read(buf); err == nil {
+		t.Error("read after the end succeeded")
 	}
 }
