@@ -23,10 +23,11 @@
 //     what is forwarded, so what policy sees is what the BMC gets (see
 //     [CanonicalPath]).
 //   - Client-sent identity and forwarding headers (X-Forwarded-*, Forwarded,
-//     X-Real-IP, X-Auth-Token, Authorization, method overrides, their
-//     underscore spellings) and the gateway's own headers and cookies are
-//     removed; hop-by-hop headers and any upgrade other than websocket (such
-//     as h2c) are dropped.
+//     X-Real-IP, method overrides, their underscore spellings) and the
+//     gateway's own headers and cookies are removed; so are client-sent BMC
+//     credentials (X-Auth-Token, Authorization) whenever the gateway attaches
+//     its own BMC session. Hop-by-hop headers and any upgrade other than
+//     websocket (such as h2c) are dropped.
 //   - The BMC-side session (cookies, tokens, CSRF headers) is attached by the
 //     proxy and never handed to the browser: a BMC attempt to set a session
 //     cookie is captured into the [Session] and removed from the response.

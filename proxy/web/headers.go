@@ -20,12 +20,19 @@ var strippedHeaders = map[string]bool{
 	"x-rewrite-url":          true,
 	"x-original-host":        true,
 	"x-host":                 true,
-	"x-auth-token":           true,
-	"authorization":          true,
 	"proxy-authorization":    true,
 	"x-http-method-override": true,
 	"x-http-method":          true,
 	"x-method-override":      true,
+}
+
+// credentialHeaders carry BMC credentials. They are removed when the
+// gateway attaches its own BMC session (users never hold BMC credentials
+// then); with login: none the user logs in to the BMC UI itself and its UI
+// needs them.
+var credentialHeaders = map[string]bool{
+	"x-auth-token":  true,
+	"authorization": true,
 }
 
 // stripped reports whether a client-sent header name must be removed.
@@ -44,10 +51,11 @@ func headerKey(name string) string {
 	return strings.ToLower(strings.ReplaceAll(name, "_", "-"))
 }
 
-// cleanRequestHeaders removes forbidden client headers from h in place.
-func cleanRequestHeaders(h http.Header, extra map[string]bool) {
+// cleanRequestHeaders removes forbidden client headers from h in place,
+// and credential headers too when withSession is set.
+func cleanRequestHeaders(h http.Header, extra map[string]bool, withSession bool) {
 	for name := range h {
-		if stripped(name, extra) {
+		if stripped(name, extra) || withSession && credentialHeaders[headerKey(name)] {
 			delete(h, name)
 		}
 	}

@@ -128,6 +128,9 @@ func (p *Proxy) SetAccountGuard(g *AccountGuard) { p.guard = g }
 func (p *Proxy) Close() { p.transport.CloseIdleConnections() }
 
 // Serve forwards r to the BMC, or refuses it. It always writes a response.
+// Canceling r's context ends the request, a live websocket included: that
+// is how the gateway ends a BMC UI session whose user session ended or
+// whose access was revoked.
 func (p *Proxy) Serve(w http.ResponseWriter, r *http.Request, req Request) {
 	start := time.Now()
 	cw := &countingWriter{ResponseWriter: w}
@@ -255,7 +258,7 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 		RawQuery: pr.In.URL.RawQuery,
 	}
 	out.Host = st.hostHeader(st.port)
-	cleanRequestHeaders(out.Header, p.strip)
+	cleanRequestHeaders(out.Header, p.strip, st.req.Session != nil)
 	if len(p.gwCookies) > 0 {
 		removeCookies(out.Header, func(name string) bool { return p.gwCookies[name] })
 	}

@@ -218,6 +218,19 @@ func TestHeaderHygiene(t *testing.T) {
 	}
 }
 
+// TestCredentialsWithoutSession: with login: none the user logs in to the
+// BMC UI itself, so its own token and Authorization reach the BMC; the
+// forwarding headers are still removed.
+func TestCredentialsWithoutSession(t *testing.T) {
+	bmc := newFakeBMC(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	fr := newFront(t, mustNew(t, pinnedConfig(bmc)), Request{})
+	fr.do(t, "GET", "/redfish/v1", nil, map[string]string{"X-Auth-Token": "user-token", "Authorization": "Basic dTpw", "X-Forwarded-For": "1.2.3.4"})
+	h := bmc.lastHit().Header
+	if h.Get("X-Auth-Token") != "user-token" || h.Get("Authorization") != "Basic dTpw" || h.Get("X-Forwarded-For") != "" {
+		t.Errorf("BMC got %v", h)
+	}
+}
+
 func TestOriginAndReferer(t *testing.T) {
 	bmc := newFakeBMC(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Access-Control-Allow-Origin", "https://"+r.Host)
