@@ -61,8 +61,6 @@ func (g *AccountGuard) check(ctx context.Context, op Operation, body []byte, loo
 	key := strings.ToLower(op.AccountID)
 	g.mu.Lock()
 	c, ok := g.cache[key]
-	// A write may rename the account: ask again next time.
-	delete(g.cache, key)
 	g.mu.Unlock()
 	user := c.user
 	if !ok || g.now().Sub(c.at) > accountCacheTTL {
@@ -72,9 +70,18 @@ func (g *AccountGuard) check(ctx context.Context, op Operation, body []byte, loo
 			return &Error{Msg: "refused: the gateway could not check which BMC account this changes", Err: fmt.Errorf("%w: resolve account %s: %w", ErrOwnAccount, op.AccountID, err)}
 		}
 		user = u
+		g.mu.Lock()
+		g.cache[key] = cachedAccount{user: u, at: g.now()}
+		g.mu.Unlock()
 	}
 	if strings.EqualFold(user, g.username) {
 		return errOwnAccount
+	}
+	if op.Method == http.MethodDelete || b.UserName != nil {
+		// The slot is emptied or renamed: ask the BMC next time.
+		g.mu.Lock()
+		delete(g.cache, key)
+		g.mu.Unlock()
 	}
 	return nil
 }
