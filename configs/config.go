@@ -16,6 +16,9 @@ type Config struct {
 	Roles   []Role  `yaml:"roles"`
 	Users   []User  `yaml:"users"`
 	BMCs    []BMC   `yaml:"bmcs"`
+	// WebProfiles are BMC web-UI login profiles defined here, for
+	// bmcs[i].web.login (webui_profiles.go).
+	WebProfiles []WebProfile `yaml:"web_profiles"`
 	// Console configures the Serial-over-LAN console broker (console.go).
 	Console Console `yaml:"console"`
 	// Web configures the HTTPS front door and OIDC login (web.go).

@@ -32,6 +32,7 @@ func (v *validator) run() {
 	v.limits()
 	roles := v.roles()
 	v.users(roles)
+	v.webProfiles()
 	v.bmcs()
 	v.console()
 	v.web()

@@ -1,7 +1,243 @@
 package configs
 
-// BMCWeb is how the gateway reaches one BMC's own web interface.
-type BMCWeb struct{}
+import (
+	"crypto/x509"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Values of bmcs[i].web.host_header.
+const (
+	HostHeaderBMCAddress  = "bmc_address"
+	HostHeaderBMCName     = "bmc_name"
+	HostHeaderPassthrough = "passthrough"
+)
+
+// WebLoginNone means the gateway does not log in to the BMC's web UI: the
+// user sees its login page.
+const WebLoginNone = "none"
+
+// WebLoginProfiles are the values of bmcs[i].web.login: "none", the
+// standard Redfish session login, and the shipped vendor web-UI profiles
+// (package proxy/web; a gateway test keeps the two lists equal).
+var WebLoginProfiles = []string{WebLoginNone, "redfish", "openbmc", "idrac9", "ilo5", "ilo6", "supermicro-x11"}
+
+// Defaults and ranges of the web section of a BMC.
+const (
+	DefaultWebLogin       = "redfish"
+	DefaultWebMaxSessions = 4
+	DefaultWebIdleTimeout = 10 * time.Minute
+	maxWebMaxSessions     = 64
+	maxCAFile             = 1 << 20
+)
+
+// BMCWeb is how the gateway reaches one BMC's own web interface. The
+// section is optional; without url the BMC has no web UI through bmcgate.
+// The gateway logs in to the web UI with the BMC's ipmi username and
+// password (BMC accounts are shared between IPMI and the web UI).
+type BMCWeb struct {
+	// URL is the BMC's web root: https://HOST[:PORT], no path.
+	URL string    `yaml:"url"`
+	TLS BMCWebTLS `yaml:"tls"`
+	// HostHeader is bmc_address (default), bmc_name or passthrough.
+	HostHeader string `yaml:"host_header"`
+	// HostName is the Host sent in bmc_name mode (the BMC's DNS name).
+	HostName string `yaml:"host_name"`
+	// Login is none, redfish (default) or a vendor profile name.
+	Login string `yaml:"login"`
+	// ExtraPorts are further BMC ports (KVM, virtual media) to proxy.
+	ExtraPorts []int `yaml:"extra_ports"`
+	// RewriteBody rewrites absolute links to the BMC's address in HTML, JS
+	// and CSS responses.
+	RewriteBody bool `yaml:"rewrite_body"`
+	// MaxSessions caps the BMC-side web sessions (default 4).
+	MaxSessions int `yaml:"max_sessions"`
+	// IdleTimeout logs out a BMC-side session unused this long (10m).
+	IdleTimeout Duration `yaml:"idle_timeout"`
+
+	caPool *x509.CertPool
+}
+
+// BMCWebTLS is how the BMC's certificate is verified: exactly one of
+// PinSHA256, CAFile and InsecureSkipVerifyDangerous.
+type BMCWebTLS struct {
+	// PinSHA256 is the SHA-256 fingerprint of the BMC's certificate (as
+	// "bmcgate pin" shows it): 64 hex digits, colons allowed.
+	PinSHA256 string `yaml:"pin_sha256"`
+	// CAFile is a PEM bundle of CA certificates that issued the BMC's
+	// certificate; ServerName is the name checked (default: the URL host).
+	CAFile     string `yaml:"ca_file"`
+	ServerName string `yaml:"server_name"`
+	// InsecureSkipVerifyDangerous accepts any certificate. Labs only.
+	InsecureSkipVerifyDangerous bool `yaml:"insecure_skip_verify_dangerous"`
+}
+
+// Enabled reports whether the BMC's web UI is proxied.
+func (w BMCWeb) Enabled() bool { return w.URL != "" }
+
+// CAPool returns the certificates of TLS.CAFile, read at load time (nil
+// when there is no CA file or the config was loaded with SkipSecrets).
+func (w BMCWeb) CAPool() *x509.CertPool { return w.caPool }
 
 // bmcWeb checks one BMC's web section; field is its path ("bmcs[2].web").
-func (v *validator) bmcWeb(field string, b *BMC) {}
+func (v *validator) bmcWeb(field string, b *BMC) {
+	w := &b.WebUI
+	if !v.present(field) {
+		return
+	}
+	f := func(name string) string { return fieldPath(field, name) }
+	if w.URL == "" {
+		v.probs.add(f("url"), "required: the BMC's web address, like https://10.0.0.5")
+	} else if port, msg := checkWebURL(w.URL); msg != "" {
+		v.probs.add(f("url"), "%s", msg)
+	} else {
+		seen := map[int]bool{port: true}
+		for i, p := range w.ExtraPorts {
+			pf := indexPath(f("extra_ports"), i)
+			switch {
+			case p < 1 || p > 65535:
+				v.probs.add(pf, "port %d is out of range 1-65535", p)
+			case seen[p]:
+				v.probs.add(pf, "port %d is listed twice (or is the url's port)", p)
+			}
+			seen[p] = true
+		}
+	}
+	v.bmcWebTLS(f("tls"), w)
+
+	switch w.HostHeader {
+	case "":
+		w.HostHeader = HostHeaderBMCAddress
+	case HostHeaderBMCAddress, HostHeaderPassthrough:
+	case HostHeaderBMCName:
+		if w.HostName == "" {
+			v.probs.add(f("host_name"), "required with host_header: bmc_name")
+		}
+	default:
+		v.probs.add(f("host_header"), "unknown mode: use bmc_address, bmc_name or passthrough")
+	}
+	if w.HostName != "" {
+		if err := checkHost(w.HostName); err != nil {
+			v.probs.add(f("host_name"), "%v", err)
+		}
+	}
+
+	switch {
+	case w.Login == "" && !v.present(f("login")):
+		w.Login = DefaultWebLogin
+	case !knownLogin(w.Login) && !v.hasWebProfile(w.Login):
+		v.probs.add(f("login"), "unknown login: use one of %s, or a name from web_profiles", strings.Join(WebLoginProfiles, ", "))
+	}
+
+	mf := f("max_sessions")
+	switch {
+	case !v.present(mf):
+		w.MaxSessions = DefaultWebMaxSessions
+	case w.MaxSessions < 1 || w.MaxSessions > maxWebMaxSessions:
+		v.probs.add(mf, "%d is out of range: use 1 to %d (default %d)", w.MaxSessions, maxWebMaxSessions, DefaultWebMaxSessions)
+	}
+	itf := f("idle_timeout")
+	switch {
+	case !v.present(itf):
+		w.IdleTimeout.Duration = DefaultWebIdleTimeout
+	case w.IdleTimeout.Duration < time.Minute || w.IdleTimeout.Duration > 24*time.Hour:
+		v.probs.add(itf, "%s is out of range: use 1m0s to 24h0m0s (default %s)", w.IdleTimeout.Duration, DefaultWebIdleTimeout)
+	}
+}
+
+// bmcWebTLS checks that exactly one verification is chosen and reads the CA
+// file unless SkipSecrets is set.
+func (v *validator) bmcWebTLS(field string, w *BMCWeb) {
+	t := &w.TLS
+	var set []string
+	if t.PinSHA256 != "" {
+		set = append(set, "pin_sha256")
+		h := strings.ToLower(strings.ReplaceAll(t.PinSHA256, ":", ""))
+		if b, err := hex.DecodeString(h); err != nil || len(b) != 32 {
+			v.probs.add(fieldPath(field, "pin_sha256"), "not a SHA-256 fingerprint: want 64 hex digits, colons allowed (run \"bmcgate pin\")")
+		}
+	}
+	if t.CAFile != "" {
+		set = append(set, "ca_file")
+		t.CAFile = v.resolve(t.CAFile)
+		if !v.opts.SkipSecrets {
+			pool, err := readCAFile(t.CAFile)
+			if err != nil {
+				v.probs.add(fieldPath(field, "ca_file"), "%v", err)
+			}
+			w.caPool = pool
+		}
+	}
+	if t.ServerName != "" && t.CAFile == "" {
+		v.probs.add(fieldPath(field, "server_name"), "only used with ca_file")
+	}
+	if t.InsecureSkipVerifyDangerous {
+		set = append(set, "insecure_skip_verify_dangerous")
+	}
+	switch len(set) {
+	case 0:
+		v.probs.add(field, "set one of pin_sha256 (see \"bmcgate pin\"), ca_file or insecure_skip_verify_dangerous")
+	case 1:
+	default:
+		v.probs.add(fieldPath(field, set[1]), "set only one of pin_sha256, ca_file and insecure_skip_verify_dangerous (found %s)", joinAnd(set))
+	}
+}
+
+// checkWebURL checks a BMC web URL and returns its port.
+func checkWebURL(s string) (int, string) {
+	u, err := url.Parse(s)
+	if err != nil {
+		return 0, "not a URL: want https://HOST[:PORT]"
+	}
+	if u.Scheme != "https" {
+		return 0, "must start with https:// (the gateway never talks to a BMC in clear text)"
+	}
+	if u.Host == "" || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+		return 0, "want https://HOST[:PORT] with no user, path, query or fragment"
+	}
+	if err := checkHost(u.Hostname()); err != nil {
+		return 0, err.Error()
+	}
+	if u.Port() == "" {
+		return 443, ""
+	}
+	p, err := strconv.Atoi(u.Port())
+	if err != nil || p < 1 || p > 65535 {
+		return 0, fmt.Sprintf("port %q is out of range 1-65535", u.Port())
+	}
+	return p, ""
+}
+
+func knownLogin(s string) bool {
+	for _, p := range WebLoginProfiles {
+		if p == s {
+			return true
+		}
+	}
+	return false
+}
+
+// readCAFile reads a PEM bundle of CA certificates.
+func readCAFile(path string) (*x509.CertPool, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the CA file: %w", pathless(err))
+	}
+	if !fi.Mode().IsRegular() || fi.Size() > maxCAFile {
+		return nil, fmt.Errorf("the CA file is not a regular file of at most %d bytes", maxCAFile)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the CA file: %w", pathless(err))
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(data) {
+		return nil, fmt.Errorf("the CA file holds no PEM certificate")
+	}
+	return pool, nil
+}

@@ -34,6 +34,7 @@ func subcommands() []subcommand {
 		{"config", "check a config file (config check --config FILE)", runConfig},
 		{"audit", "verify or search an audit log offline (audit verify|search --data-dir DIR)", runAudit},
 		{"scan", "check the config's BMCs for insecure settings (scan --config FILE [--json] [TARGET...])", runScan},
+		{"pin", "show a BMC's web certificate and print the line that pins it (pin BMC --config FILE)", runPin},
 		{"version", "print the version", runVersion},
 	}
 }

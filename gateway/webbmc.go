@@ -1,0 +1,107 @@
+package gateway
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/bmcgate/bmcgate/configs"
+	"github.com/bmcgate/bmcgate/proxy/web"
+)
+
+// bmcWebBroker is one BMC's web UI broker: the proxy and, when the BMC is logged
+// in to, its pool of BMC-side sessions (nil for login: none).
+type bmcWebBroker struct {
+	proxy *web.Proxy
+	pool  *web.Pool
+}
+
+// newBMCWebBroker builds the web UI broker of b from its config. The gateway
+// logs in with the BMC's ipmi account; that account is protected from
+// changes through the proxy.
+func newBMCWebBroker(b configs.BMC, profiles []configs.WebProfile, gatewayCookies, gatewayHeaders []string, log *slog.Logger) (*bmcWebBroker, error) {
+	w := b.WebUI
+	if !w.Enabled() {
+		return nil, errors.New("gateway: " + b.Name + " has no web section")
+	}
+	cfg := web.Config{
+		Name:           b.Name,
+		URL:            w.URL,
+		HostHeader:     web.HostMode(w.HostHeader),
+		HostName:       w.HostName,
+		ExtraPorts:     w.ExtraPorts,
+		RewriteBody:    w.RewriteBody,
+		GatewayCookies: gatewayCookies,
+		GatewayHeaders: gatewayHeaders,
+		Logger:         log,
+		TLS: web.TLS{
+			PinSHA256:                   w.TLS.PinSHA256,
+			Roots:                       w.CAPool(),
+			ServerName:                  w.TLS.ServerName,
+			InsecureSkipVerifyDangerous: w.TLS.InsecureSkipVerifyDangerous,
+		},
+	}
+	if w.TLS.CAFile != "" && cfg.TLS.Roots == nil {
+		return nil, fmt.Errorf("gateway: %s: the CA file was not loaded", b.Name)
+	}
+	p, err := web.New(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: %w", err)
+	}
+	p.SetAccountGuard(web.NewAccountGuard(b.IPMI.Username))
+	out := &bmcWebBroker{proxy: p}
+	if w.Login == configs.WebLoginNone {
+		return out, nil
+	}
+	prof := webProfile(w.Login, profiles)
+	if prof == nil {
+		return nil, fmt.Errorf("gateway: %s: unknown web login %q", b.Name, w.Login)
+	}
+	out.pool, err = p.NewPool(web.PoolConfig{
+		Profile:     prof,
+		Credentials: web.Credentials{Username: b.IPMI.Username, Password: b.Password().Reveal()},
+		MaxSessions: w.MaxSessions,
+		IdleTimeout: w.IdleTimeout.Duration,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("gateway: %s: %w", b.Name, err)
+	}
+	return out, nil
+}
+
+// webProfile returns the login profile called name: a shipped one, or one
+// defined in the config's web_profiles.
+func webProfile(name string, custom []configs.WebProfile) *web.Profile {
+	if p := web.Builtin(name); p != nil {
+		return p
+	}
+	for _, c := range custom {
+		if c.Name != name {
+			continue
+		}
+		p := &web.Profile{Name: c.Name, Doc: c.Doc}
+		for _, s := range c.Login {
+			p.Login = append(p.Login, webStep(s))
+		}
+		if c.Logout.Method != "" {
+			s := webStep(c.Logout)
+			p.Logout = &s
+		}
+		for _, r := range c.Replay {
+			p.Replay = append(p.Replay, web.Replay{As: r.As, Name: r.Name, Var: r.Var})
+		}
+		return p
+	}
+	return nil
+}
+
+func webStep(s configs.WebProfileStep) web.Step {
+	out := web.Step{
+		Method: s.Method, Path: s.Path, Headers: s.Headers, ContentType: s.ContentType,
+		Body: s.Body, Expect: s.Expect, RequireJSON: s.RequireJSON,
+	}
+	for _, c := range s.Capture {
+		out.Capture = append(out.Capture, web.Capture{Var: c.Var, From: web.Source(c.From), Name: c.Name, Optional: c.Optional})
+	}
+	return out
+}

@@ -1,0 +1,87 @@
+package web
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+)
+
+// TestOwnAccountProtected: the gateway's BMC account (id 2, "bmcgate")
+// cannot be changed or deleted through the proxy, however the path is
+// written; other accounts can.
+func TestOwnAccountProtected(t *testing.T) {
+	var gets atomic.Int32
+	accounts := map[string]string{"1": "root", "2": "bmcgate", "3": "operator"}
+	bmc := newFakeBMC(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Auth-Token") != "tok" {
+			http.Error(w, "no session", http.StatusUnauthorized)
+			return
+		}
+		id, ok := strings.CutPrefix(r.URL.Path, "/redfish/v1/AccountService/Accounts/")
+		if r.Method == http.MethodGet && ok {
+			gets.Add(1)
+			name, found := accounts[id]
+			if !found {
+				http.NotFound(w, r)
+				return
+			}
+			_ = json.NewEncoder(w).Encode(map[string]string{"Id": id, "UserName": name})
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	p := mustNew(t, pinnedConfig(bmc))
+	p.SetAccountGuard(NewAccountGuard("bmcgate"))
+	fr := newFront(t, p, Request{Session: NewStaticSession(map[string]string{"X-Auth-Token": "tok"}, nil)})
+
+	tests := []struct {
+		method, path, body string
+		want               int
+	}{
+		{"PATCH", "/redfish/v1/AccountService/Accounts/2", `{"Password":"x"}`, 403},
+		{"DELETE", "/redfish/v1/AccountService/Accounts/2", ``, 403},
+		{"PATCH", "/redfish/v1/AccountService/Accounts/2/", `{"Enabled":false}`, 403},
+		{"PATCH", "/redfish/v1/accountservice/accounts/2", `{"RoleId":"ReadOnly"}`, 403},
+		{"PATCH", "/redfish/v1/AccountService/Accounts/3/../2", `{"Password":"x"}`, 403},
+		{"PATCH", "/redfish/v1/AccountService/Accounts/%32", `{"Password":"x"}`, 403},
+		{"PATCH", "/redfish/v1/AccountService/Accounts/2;x=y", `{"Password":"x"}`, 403},
+		{"PATCH", "/redfish/v1/AccountService/Accounts/3", `{"UserName":"bmcgate"}`, 403},
+		{"POST", "/redfish/v1/AccountService/Accounts", `{"UserName":"BMCGATE","Password":"x"}`, 403},
+		{"PATCH", "/redfish/v1/AccountService/Accounts/9", `{"Password":"x"}`, 403}, // unresolvable: fail closed
+		{"PATCH", "/redfish/v1/AccountService/Accounts/3", `{"Password":"x"}`, 204},
+		{"DELETE", "/redfish/v1/AccountService/Accounts/3", ``, 204},
+		{"POST", "/redfish/v1/AccountService/Accounts", `{"UserName":"alice","Password":"x"}`, 204},
+		{"GET", "/redfish/v1/AccountService/Accounts/2", ``, 200},
+	}
+	for _, tt := range tests {
+		resp, body := fr.do(t, tt.method, tt.path, strings.NewReader(tt.body), map[string]string{"Content-Type": "application/json"})
+		if resp.StatusCode != tt.want {
+			t.Errorf("%s %s %s: status %d, want %d (%s)", tt.method, tt.path, tt.body, resp.StatusCode, tt.want, body)
+		}
+		if tt.want == 403 {
+			if s := fr.lastAudit(t); s.Refused == "" || s.Operation.Action != ActionBMCAccounts {
+				t.Errorf("%s %s: summary %+v", tt.method, tt.path, s)
+			}
+		}
+	}
+	if gets.Load() == 0 {
+		t.Error("account ids were never resolved")
+	}
+	// Answers are cached: more writes to account 3 cost no lookup, until
+	// one renames it (the table above deleted it last, so warm it first).
+	fr.do(t, "PATCH", "/redfish/v1/AccountService/Accounts/3", strings.NewReader(`{"Password":"y"}`), nil)
+	n := gets.Load()
+	for i := 0; i < 3; i++ {
+		fr.do(t, "PATCH", "/redfish/v1/AccountService/Accounts/3", strings.NewReader(`{"Password":"y"}`), nil)
+	}
+	if gets.Load() != n {
+		t.Errorf("%d lookups for cached account", gets.Load()-n)
+	}
+	fr.do(t, "PATCH", "/redfish/v1/AccountService/Accounts/3", strings.NewReader(`{"UserName":"op2"}`), nil)
+	fr.do(t, "PATCH", "/redfish/v1/AccountService/Accounts/3", strings.NewReader(`{"Password":"y"}`), nil)
+	if gets.Load() != n+1 {
+		t.Errorf("rename did not invalidate the cache: %d lookups", gets.Load()-n)
+	}
+}

@@ -1,0 +1,176 @@
+package web
+
+import (
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// HostMode is which Host header the BMC receives.
+type HostMode string
+
+// Host header modes.
+const (
+	// HostBMCAddress sends the host of the BMC's URL (usually its IP), the
+	// default: many BMC UIs answer 400 to any other Host.
+	HostBMCAddress HostMode = "bmc_address"
+	// HostBMCName sends Config.HostName (the BMC's DNS name).
+	HostBMCName HostMode = "bmc_name"
+	// HostPassthrough sends the public host the browser used.
+	HostPassthrough HostMode = "passthrough"
+)
+
+// Defaults for Config fields left zero.
+const (
+	DefaultResponseHeaderTimeout = 30 * time.Second
+	DefaultDialTimeout           = 10 * time.Second
+	DefaultMaxRequestBody        = 64 << 20 // firmware images go through UpdateService
+	DefaultMaxHeaderBytes        = 64 << 10
+	DefaultMaxResponseHeader     = 256 << 10
+	DefaultMaxIdleConns          = 128
+	// maxClassifyBody bounds how much of a Redfish action body is read to
+	// classify it.
+	maxClassifyBody = 64 << 10
+)
+
+// TLS is how the proxy verifies the BMC's certificate. Exactly one of
+// PinSHA256, Roots and InsecureSkipVerifyDangerous must be set.
+type TLS struct {
+	// PinSHA256 is the SHA-256 fingerprint of the BMC's leaf certificate
+	// (DER), as hex, colons and case ignored. The chain and name are not
+	// checked: the pin is the trust.
+	PinSHA256 string
+	// Roots verifies the BMC's chain; ServerName (default: the URL's host)
+	// is the name checked.
+	Roots      *x509.CertPool
+	ServerName string
+	// InsecureSkipVerifyDangerous accepts any certificate. Anyone on the
+	// path to the BMC can then read and change the traffic, including the
+	// BMC session. For labs only.
+	InsecureSkipVerifyDangerous bool
+}
+
+// Config describes one BMC's web interface.
+type Config struct {
+	// Name is the BMC's name in bmcgate, for logs and errors.
+	Name string
+	// URL is the BMC's web root, like https://10.0.0.5 or
+	// https://10.0.0.5:8443. Only https is accepted.
+	URL string
+	TLS TLS
+	// HostHeader is the Host the BMC receives; default HostBMCAddress.
+	HostHeader HostMode
+	// HostName is sent as Host when HostHeader is HostBMCName.
+	HostName string
+	// ExtraPorts are further BMC ports (on the same host) requests may be
+	// sent to, for KVM and virtual media services on their own ports.
+	ExtraPorts []int
+	// RewriteBody rewrites absolute links to the BMC's own address in
+	// HTML, JavaScript and CSS responses to the public host.
+	RewriteBody bool
+	// GatewayHeaders and GatewayCookies are headers and cookies the gateway
+	// itself uses on BMC hosts; they are removed before forwarding.
+	GatewayHeaders []string
+	GatewayCookies []string
+
+	ResponseHeaderTimeout time.Duration
+	DialTimeout           time.Duration
+	MaxRequestBody        int64
+	MaxHeaderBytes        int
+	Logger                *slog.Logger
+}
+
+// target is a validated Config.
+type target struct {
+	name     string
+	base     *url.URL // scheme https, host:port always with port
+	host     string   // hostname without port
+	port     int
+	extra    map[int]bool
+	hostMode HostMode
+	hostName string
+}
+
+func (c *Config) target() (*target, error) {
+	u, err := url.Parse(c.URL)
+	if err != nil {
+		return nil, fmt.Errorf("web: BMC %s: bad url: %w", c.Name, err)
+	}
+	if u.Scheme != "https" || u.Host == "" || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("web: BMC %s: url must be https://HOST[:PORT] with no path, user, query or fragment", c.Name)
+	}
+	host := u.Hostname()
+	port := 443
+	if p := u.Port(); p != "" {
+		port, err = strconv.Atoi(p)
+		if err != nil || port < 1 || port > 65535 {
+			return nil, fmt.Errorf("web: BMC %s: bad port in url", c.Name)
+		}
+	}
+	t := &target{
+		name:     c.Name,
+		base:     &url.URL{Scheme: "https", Host: net.JoinHostPort(host, strconv.Itoa(port))},
+		host:     strings.ToLower(host),
+		port:     port,
+		extra:    map[int]bool{},
+		hostMode: c.HostHeader,
+		hostName: c.HostName,
+	}
+	for _, p := range c.ExtraPorts {
+		if p < 1 || p > 65535 {
+			return nil, fmt.Errorf("web: BMC %s: bad extra port %d", c.Name, p)
+		}
+		t.extra[p] = true
+	}
+	switch t.hostMode {
+	case "":
+		t.hostMode = HostBMCAddress
+	case HostBMCAddress, HostPassthrough:
+	case HostBMCName:
+		if c.HostName == "" {
+			return nil, fmt.Errorf("web: BMC %s: host header mode %s needs a host name", c.Name, HostBMCName)
+		}
+	default:
+		return nil, fmt.Errorf("web: BMC %s: unknown host header mode %q", c.Name, t.hostMode)
+	}
+	n := 0
+	if c.TLS.PinSHA256 != "" {
+		n++
+		if _, err := ParseFingerprint(c.TLS.PinSHA256); err != nil {
+			return nil, fmt.Errorf("web: BMC %s: %w", c.Name, err)
+		}
+	}
+	if c.TLS.Roots != nil {
+		n++
+	}
+	if c.TLS.InsecureSkipVerifyDangerous {
+		n++
+	}
+	if n != 1 {
+		return nil, errors.New("web: BMC " + c.Name + ": set exactly one of a certificate pin, a CA bundle or insecure_skip_verify")
+	}
+	return t, nil
+}
+
+// hostFor returns host:port of the BMC for port, with the default port left
+// out as a browser would.
+func (t *target) authority(port int) string {
+	if port == 443 {
+		return hostLiteral(t.host)
+	}
+	return net.JoinHostPort(t.host, strconv.Itoa(port))
+}
+
+// hostLiteral brackets IPv6 literals.
+func hostLiteral(h string) string {
+	if strings.Contains(h, ":") {
+		return "[" + h + "]"
+	}
+	return h
+}

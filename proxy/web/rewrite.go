@@ -1,0 +1,152 @@
+package web
+
+import (
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// publicOrigin is the browser-side origin of a BMC host.
+func publicOrigin(publicHost string) string {
+	return "https://" + publicHost
+}
+
+// bmcPort returns the BMC port an absolute URL points at, and whether the
+// URL points at the BMC at all (its address or its configured host name).
+func (t *target) bmcPort(u *url.URL) (int, bool) {
+	h := strings.ToLower(u.Hostname())
+	if h != t.host && (t.hostName == "" || h != strings.ToLower(t.hostName)) {
+		return 0, false
+	}
+	switch u.Scheme {
+	case "https", "http", "wss", "ws", "":
+	default:
+		return 0, false
+	}
+	if u.Port() == "" {
+		return t.port, true
+	}
+	p, err := strconv.Atoi(u.Port())
+	if err != nil {
+		return 0, false
+	}
+	if p != t.port && !t.extra[p] {
+		return 0, false
+	}
+	return p, true
+}
+
+// rewriteLocation points a Location (or similar) value that names the BMC at
+// the matching public host. Relative values and other hosts are kept.
+func (s *reqState) rewriteLocation(v string) string {
+	u, err := url.Parse(v)
+	if err != nil || u.Host == "" {
+		return v
+	}
+	port, ok := s.p.t.bmcPort(u)
+	if !ok {
+		return v
+	}
+	pub := s.publicHostFor(port)
+	if pub == "" {
+		return v
+	}
+	u.Host = pub
+	switch u.Scheme {
+	case "ws", "wss":
+		u.Scheme = "wss"
+	case "":
+	default:
+		u.Scheme = "https"
+	}
+	return u.String()
+}
+
+// publicHostFor returns the public host for a BMC port, or "" when the port
+// is not mapped.
+func (s *reqState) publicHostFor(port int) string {
+	if port == s.p.t.port {
+		return s.req.PublicHost
+	}
+	if s.req.PortHost != nil {
+		return s.req.PortHost(port)
+	}
+	return ""
+}
+
+// rewriteSetCookies makes the BMC's cookies work on the public host: the
+// Domain attribute is removed (the cookie becomes host-only on this BMC's
+// public host and never reaches another BMC's host), Secure is set (the
+// public side is HTTPS). A cookie the BMC-side session owns is captured
+// into the session and never reaches the browser.
+func (s *reqState) rewriteSetCookies(h http.Header) {
+	vals := h.Values("Set-Cookie")
+	if len(vals) == 0 {
+		return
+	}
+	h.Del("Set-Cookie")
+	for _, v := range vals {
+		c, err := http.ParseSetCookie(v)
+		if err != nil {
+			continue // malformed: dropped
+		}
+		if s.p.gwCookies[c.Name] {
+			continue // a BMC may not set the gateway's cookies
+		}
+		if s.req.Session != nil && s.req.Session.ownsCookie(c.Name) {
+			s.req.Session.updateCookie(c)
+			continue
+		}
+		c.Domain = ""
+		c.Secure = true
+		if c.Path == "" {
+			c.Path = "/"
+		}
+		if sv := c.String(); sv != "" {
+			h.Add("Set-Cookie", sv)
+		}
+	}
+}
+
+// outboundOrigin maps the browser's Origin to the BMC's. Only the BMC host's
+// own public origin maps; Serve refuses writes and websockets from other
+// origins before this runs, and for reads a foreign Origin is dropped.
+func (s *reqState) outboundOrigin(h http.Header, bmcOrigin string) {
+	if o := h.Get("Origin"); o != "" {
+		if strings.EqualFold(o, publicOrigin(s.req.PublicHost)) {
+			h.Set("Origin", bmcOrigin)
+		} else {
+			h.Del("Origin")
+		}
+	}
+	if ref := h.Get("Referer"); ref != "" {
+		po := publicOrigin(s.req.PublicHost)
+		if len(ref) >= len(po) && strings.EqualFold(ref[:len(po)], po) && (len(ref) == len(po) || ref[len(po)] == '/') {
+			h.Set("Referer", bmcOrigin+ref[len(po):])
+		} else {
+			h.Del("Referer")
+		}
+	}
+}
+
+// sameOrigin reports whether an Origin header value is the public origin.
+func sameOrigin(origin, publicHost string) bool {
+	return strings.EqualFold(origin, publicOrigin(publicHost))
+}
+
+// hostHeader returns the Host header the BMC receives for port.
+func (s *reqState) hostHeader(port int) string {
+	t := s.p.t
+	switch t.hostMode {
+	case HostBMCName:
+		if port == 443 {
+			return t.hostName
+		}
+		return net.JoinHostPort(t.hostName, strconv.Itoa(port))
+	case HostPassthrough:
+		return s.req.PublicHost
+	}
+	return t.authority(port)
+}
