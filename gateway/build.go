@@ -91,7 +91,7 @@ func buildState(c *configs.Config) (*core.State, error) {
 			return nil, fmt.Errorf("bmc %s: port: %w", b.Name, err)
 		}
 		bmcs = append(bmcs, &core.BMC{
-			Name: b.Name, Address: b.Address, Labels: b.Labels,
+			Name: b.Name, Address: b.Address, Labels: b.Labels, WebURL: b.WebUI.URL,
 			Endpoint: ipmi.Endpoint{
 				Name: b.Name, Host: host, Port: port,
 				Username:    b.IPMI.Username,

@@ -35,7 +35,7 @@ func scanInventory(ctx context.Context, x *core.Scans, bmcs []*core.BMC) []*scan
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			out[i] = x.Scanner.Scan(ctx, b.Endpoint)
+			out[i] = core.ScanBMC(ctx, x.Scanner, b)
 		}()
 	}
 	wg.Wait()

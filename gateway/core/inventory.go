@@ -17,6 +17,7 @@ type BMC struct {
 	Address  string // host:port as configured, shown to users
 	Labels   map[string]string
 	Endpoint ipmi.Endpoint
+	WebURL   string // the BMC's own web interface, "" when none is configured
 }
 
 // Target is the policy view of the BMC.

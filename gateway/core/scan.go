@@ -61,7 +61,7 @@ func (s *Service) Scan(ctx context.Context, c Caller, selectors []string, emit f
 	}
 	req := Request{Caller: c, Action: authz.ScanRun, Selectors: selectors}
 	return s.runScan(ctx, req, x, func(ctx context.Context, b *BMC) (any, error) {
-		r := x.Scanner.Scan(ctx, b.Endpoint)
+		r := ScanBMC(ctx, x.Scanner, b)
 		if err := ctx.Err(); err != nil {
 			return nil, err // cut short: the stored report stays as it was
 		}
@@ -115,4 +115,20 @@ func (s *Service) runScan(ctx context.Context, req Request, x *Scans, fn call, e
 		func(ctx context.Context, i int) Result { return s.one(ctx, &st, req, targets[i], fn) },
 		func(_ int, r Result) { emit(r) })
 	return nil
+}
+
+// webScanner is the optional part of a Scanner that checks a BMC's web
+// interface (TLS certificate and protocol versions).
+type webScanner interface {
+	ScanWeb(ctx context.Context, r *scan.Report, rawURL string)
+}
+
+// ScanBMC scans one BMC: its IPMI side, and its web interface when one is
+// configured and the scanner can check it.
+func ScanBMC(ctx context.Context, sc Scanner, b *BMC) *scan.Report {
+	r := sc.Scan(ctx, b.Endpoint)
+	if ws, ok := sc.(webScanner); ok && b.WebURL != "" && r != nil && ctx.Err() == nil {
+		ws.ScanWeb(ctx, r, b.WebURL)
+	}
+	return r
 }

@@ -67,7 +67,7 @@ func (s *Service) ScanFix(ctx context.Context, c Caller, selectors []string, app
 // FixBMC is one BMC's scan-fix-rescan with each fix passed to record
 // (the audit) as it happens. A failure to record stops further fixes.
 func FixBMC(ctx context.Context, x *Scans, b *BMC, apply bool, record func(scan.FixResult) error) (*ScanFixOutcome, error) {
-	before := x.Scanner.Scan(ctx, b.Endpoint)
+	before := ScanBMC(ctx, x.Scanner, b)
 	if err := x.Store.Save(before); err != nil {
 		return nil, &UserError{Msg: "the scan report could not be stored", Err: err}
 	}
@@ -93,7 +93,7 @@ func FixBMC(ctx context.Context, x *Scans, b *BMC, apply bool, record func(scan.
 			return o, err
 		}
 	}
-	o.After = x.Scanner.Scan(ctx, b.Endpoint)
+	o.After = ScanBMC(ctx, x.Scanner, b)
 	if err := x.Store.Save(o.After); err != nil {
 		return o, &UserError{Msg: "fixed, but the new scan report could not be stored", Err: err}
 	}
