@@ -59,6 +59,8 @@ const (
 	CodeConfigLoad   = "config.load"    // configuration loaded
 	CodeGatewayStart = "gateway.start"  // gateway started
 	CodeGatewayStop  = "gateway.stop"   // gateway stopped
+	CodeTokenCreate  = "token.create"   // a personal API token was created
+	CodeTokenRevoke  = "token.revoke"   // a personal API token was revoked
 )
 
 // CodeAuthzDecision is another name for CodeDecision.

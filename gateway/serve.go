@@ -15,6 +15,7 @@ import (
 	"github.com/bmcgate/bmcgate/configs"
 	"github.com/bmcgate/bmcgate/gateway/core"
 	"github.com/bmcgate/bmcgate/gateway/sshd"
+	"github.com/bmcgate/bmcgate/gateway/web"
 	"github.com/bmcgate/bmcgate/proxy/ipmi"
 	gossh "golang.org/x/crypto/ssh"
 )
@@ -33,6 +34,7 @@ type Gateway struct {
 	hostPK gossh.PublicKey
 
 	parts []part // optional subsystems: console broker, web door, scanner
+	web   *web.Server // the HTTPS door, nil when off (web.go)
 
 	mu  sync.Mutex // serializes reloads
 	cfg *configs.Config

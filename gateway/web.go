@@ -2,11 +2,40 @@ package gateway
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/bmcgate/bmcgate/configs"
+	"github.com/bmcgate/bmcgate/gateway/core"
+	"github.com/bmcgate/bmcgate/gateway/web"
 )
 
-// openWeb starts the web subsystem when the config enables it.
+// openWeb starts the HTTPS front door when listen.https is set.
 func openWeb(ctx context.Context, g *Gateway, cfg *configs.Config) (part, error) {
-	return nil, nil
+	if cfg.Listen.HTTPS == "" {
+		return nil, nil
+	}
+	s, err := web.New(web.Options{Config: cfg, Service: g.svc, Logger: g.log})
+	if err != nil {
+		return nil, fmt.Errorf("web door: %w", err)
+	}
+	if err := s.Listen(cfg.Listen.HTTPS); err != nil {
+		s.Close()
+		return nil, err
+	}
+	g.web = s
+	g.log.Info("web door", "https", s.Addr(), "public_url", cfg.Web.PublicURL)
+	return webPart{s}, nil
 }
+
+// webPart adapts the web server to the gateway's part interface.
+type webPart struct{ s *web.Server }
+
+func (p webPart) Run(ctx context.Context) error { return p.s.Run(ctx) }
+func (p webPart) Reload(_ context.Context, cfg *configs.Config, _ *core.State) {
+	p.s.Reload(cfg)
+}
+func (p webPart) Close() { p.s.Close() }
+
+// Web returns the web front door, or nil when it is off (tests, and the
+// BMC web UI proxy that mounts its pages on it).
+func (g *Gateway) Web() *web.Server { return g.web }
