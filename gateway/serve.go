@@ -33,7 +33,7 @@ type Gateway struct {
 	sshLn  net.Listener
 	hostPK gossh.PublicKey
 
-	parts []part // optional subsystems: console broker, web door, scanner
+	parts []part      // optional subsystems: console broker, web door, scanner
 	web   *web.Server // the HTTPS door, nil when off (web.go)
 
 	mu  sync.Mutex // serializes reloads

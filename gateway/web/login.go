@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/bmcgate/bmcgate/audit"
-	"golang.org/x/oauth2"
 	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
 )
 
 // preLoginTTL bounds how long a user may take at the provider.
