@@ -156,7 +156,7 @@ func verifyReason(err error) string {
 	switch {
 	case errors.As(err, &exp):
 		return "expired"
-	case strings.Contains(msg, "issuer"):
+	case strings.Contains(msg, "issuer") || strings.Contains(msg, "different provider"):
 		return "wrong issuer"
 	case strings.Contains(msg, "audience"):
 		return "wrong audience"
