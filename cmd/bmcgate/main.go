@@ -33,6 +33,7 @@ func subcommands() []subcommand {
 		{"demo", "run the gateway in front of a simulated BMC fleet on loopback", runDemo},
 		{"config", "check a config file (config check --config FILE)", runConfig},
 		{"audit", "verify or search an audit log offline (audit verify|search --data-dir DIR)", runAudit},
+		{"passwd", "hash a break-glass web password (and make a TOTP secret)", runPasswd},
 		{"version", "print the version", runVersion},
 	}
 }

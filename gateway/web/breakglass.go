@@ -5,7 +5,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/bmcgate/bmcgate/audit"
 	"github.com/bmcgate/bmcgate/configs"
 	"github.com/bmcgate/bmcgate/gateway/web/breakglass"
 )
@@ -170,4 +169,3 @@ func (s *Server) breakGlassLogin(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, ret, http.StatusSeeOther)
 }
 
-var _ = audit.DoorWeb

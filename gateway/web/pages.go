@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/bmcgate/bmcgate/audit"
-	"github.com/bmcgate/bmcgate/authz"
 	"github.com/bmcgate/bmcgate/gateway/core"
 	"github.com/bmcgate/bmcgate/proxy/ipmi"
 )
@@ -225,4 +224,3 @@ func parseAuditQuery(r *http.Request, now time.Time) (q audit.Query, since, unti
 	return q, since, until, limit, ""
 }
 
-var _ = authz.AuditRead
