@@ -143,4 +143,3 @@ func TestWebBreakGlassSourceLimit(t *testing.T) {
 	}
 	w.waitRecord(t, audit.Query{Code: audit.CodeAuthFail}, func(r audit.Record) bool { return strings.Contains(r.Reason, "rate limited") })
 }
-

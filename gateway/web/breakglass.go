@@ -168,4 +168,3 @@ func (s *Server) breakGlassLogin(w http.ResponseWriter, r *http.Request) {
 	s.auditLogin(r, ss)
 	http.Redirect(w, r, ret, http.StatusSeeOther)
 }
-

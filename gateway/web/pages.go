@@ -223,4 +223,3 @@ func parseAuditQuery(r *http.Request, now time.Time) (q audit.Query, since, unti
 	}
 	return q, since, until, limit, ""
 }
-
