@@ -43,7 +43,8 @@ var webUsers = []testop.User{
 type webOptions struct {
 	issuer     string // use this issuer instead of starting a real provider
 	breakGlass string // YAML list items under web.break_glass
-	extraWeb   string // more YAML under web:
+	extraWeb   string // more YAML under web: (right after web.oidc.group_roles)
+	mutate     func(*configs.Config)
 }
 
 // startWeb starts a provider, a simulated BMC and a gateway with the web door.
@@ -83,7 +84,12 @@ func startWeb(t testing.TB, o webOptions) *webHarness {
 		extra += "  break_glass:\n" + o.breakGlass
 	}
 	w.harness = startHarnessWith(t, []testBMC{{name: "node01", addr: b.Addr(), user: "gw", pass: "pw-node01", suite: 17, labels: "{rack: r1}"}},
-		[]testUser{{name: "alice", roles: "[admin]"}}, extra, func(c *configs.Config) { c.Listen.HTTPS = httpsAddr })
+		[]testUser{{name: "alice", roles: "[admin]"}}, extra, func(c *configs.Config) {
+			c.Listen.HTTPS = httpsAddr
+			if o.mutate != nil {
+				o.mutate(c)
+			}
+		})
 	pem, err := os.ReadFile(filepath.Join(w.harness.g.cfg.DataDir, "web_tls_cert.pem"))
 	if err != nil {
 		t.Fatal(err)

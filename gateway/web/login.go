@@ -139,7 +139,7 @@ func (s *Server) authCallback(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusForbidden, err.Error(), "")
 		return
 	}
-	ss, err := s.startSession(w, r, Session{User: id.User, Roles: id.Roles, Groups: id.Groups, Method: methodOIDC})
+	ss, err := s.startSession(w, r, Session{User: id.User, Roles: id.Roles, Groups: id.Groups, Method: methodOIDC, RefreshToken: tok.RefreshToken})
 	if err != nil {
 		s.log.Error("web session store failed", "err", err)
 		s.errorPage(w, r, http.StatusInternalServerError, "Login is unavailable right now.")

@@ -96,7 +96,15 @@ func (s *Server) session(r *http.Request) (*Session, string, error) {
 		s.auditSession(r.Context(), &ss, audit.CodeSessionEnd, "session expired", r)
 		return nil, "", errNotFound
 	}
-	if now.Sub(ss.LastSeen) > touchEvery {
+	refreshed := false
+	if ss.Method == methodOIDC && now.After(ss.RefreshAt) {
+		if !s.refreshDue(r, &ss) {
+			_ = s.store.delete(bucketSessions, c.Value)
+			return nil, "", errNotFound
+		}
+		refreshed = true
+	}
+	if refreshed || now.Sub(ss.LastSeen) > touchEvery {
 		ss.LastSeen = now
 		if err := s.store.put(bucketSessions, c.Value, &ss); err != nil {
 			s.log.Warn("web session touch failed", "err", err)
@@ -118,6 +126,7 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, ss Session
 	ss.CSRF = newID()
 	ss.Created, ss.LastSeen = now, now
 	ss.Expires = now.Add(lim.MaxLifetime.Duration)
+	ss.RefreshAt = now.Add(lim.RefreshInterval.Duration)
 	if err := s.store.put(bucketSessions, id, &ss); err != nil {
 		return nil, err
 	}

@@ -40,6 +40,10 @@ type Session struct {
 	Created  time.Time `json:"created"`
 	LastSeen time.Time `json:"last_seen"`
 	Expires  time.Time `json:"expires"` // absolute end
+	// RefreshAt is when an OIDC session is next re-checked with the
+	// provider; RefreshToken is the provider's refresh token, if any.
+	RefreshAt    time.Time `json:"refresh_at,omitzero"`
+	RefreshToken string    `json:"refresh_token,omitempty"`
 }
 
 // BreakGlass reports whether the session came from a local break-glass login.
