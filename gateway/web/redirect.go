@@ -33,7 +33,7 @@ func safeReturn(s string) string {
 }
 
 // localPath reports whether s is "/" followed by a path that is not
-// protocol-relative, without control characters or backslashes.
+// protocol-relative, of printable ASCII without spaces or backslashes.
 func localPath(s string) bool {
 	if len(s) == 0 || len(s) > 1024 || s[0] != '/' {
 		return false
@@ -41,8 +41,10 @@ func localPath(s string) bool {
 	if len(s) > 1 && (s[1] == '/' || s[1] == '\\') {
 		return false
 	}
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f || r == '\\' || r >= 0x80 && r < 0xa0 {
+	// Printable ASCII only: whitespace, controls and non-ASCII have no
+	// place in a path bmcgate itself links to.
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= 0x20 || c >= 0x7f || c == '\\' {
 			return false
 		}
 	}
