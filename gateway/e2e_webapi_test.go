@@ -57,7 +57,7 @@ func errCode(m map[string]any) string {
 
 // opIDToken runs the code flow against the real provider as an API client
 // would and returns the ID token it issues for the bmcgate client.
-func opIDToken(t *testing.T, w *webHarness, user, password string) string {
+func opIDToken(t testing.TB, w *webHarness, user, password string) string {
 	t.Helper()
 	ctx := oidc.ClientContext(context.Background(), http.DefaultClient)
 	p, err := oidc.NewProvider(ctx, w.issuer)

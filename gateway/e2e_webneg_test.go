@@ -21,7 +21,7 @@ func noFollow(c *http.Client) *http.Client {
 
 // fakeCallback starts a login at the fake issuer and returns the callback
 // URL it sends the browser to (not yet visited).
-func fakeCallback(t *testing.T, w *webHarness, c *http.Client, ret string) string {
+func fakeCallback(t testing.TB, w *webHarness, c *http.Client, ret string) string {
 	t.Helper()
 	nf := noFollow(c)
 	resp, _ := get(t, nf, w.base+"/auth/login?return="+url.QueryEscape(ret))

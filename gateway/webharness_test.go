@@ -45,6 +45,7 @@ type webOptions struct {
 	breakGlass string // YAML list items under web.break_glass
 	extraWeb   string // more YAML under web: (right after web.oidc.group_roles)
 	mutate     func(*configs.Config)
+	moreBMCs   []testBMC // besides node01
 }
 
 // startWeb starts a provider, a simulated BMC and a gateway with the web door.
@@ -83,7 +84,8 @@ func startWeb(t testing.TB, o webOptions) *webHarness {
 	if o.breakGlass != "" {
 		extra += "  break_glass:\n" + o.breakGlass
 	}
-	w.harness = startHarnessWith(t, []testBMC{{name: "node01", addr: b.Addr(), user: "gw", pass: "pw-node01", suite: 17, labels: "{rack: r1}"}},
+	bmcs := append([]testBMC{{name: "node01", addr: b.Addr(), user: "gw", pass: "pw-node01", suite: 17, labels: "{rack: r1}"}}, o.moreBMCs...)
+	w.harness = startHarnessWith(t, bmcs,
 		[]testUser{{name: "alice", roles: "[admin]"}}, extra, func(c *configs.Config) {
 			c.Listen.HTTPS = httpsAddr
 			if o.mutate != nil {

@@ -8,36 +8,50 @@ import (
 	"github.com/bmcgate/bmcgate/authz"
 )
 
-// DashEntry is one BMC on a dashboard: what List says plus the cached
-// power state when the caller may read it.
+// DashEntry is one BMC on a dashboard: its name and labels, the cached
+// power state when the caller may read it, and the power operations the
+// caller may run on it.
 type DashEntry struct {
-	ListEntry
-	Power *PowerEntry `json:"power,omitempty"`
-	// Allowed maps the power sub-commands the caller may run here.
-	Allowed map[string]bool `json:"-"`
+	Name   string            `json:"name"`
+	Labels map[string]string `json:"labels,omitempty"`
+	Power  *PowerEntry       `json:"power,omitempty"`
+	Ops    []string          `json:"ops,omitempty"` // allowed power sub-commands other than status, in order
 }
 
-// Dashboard lists the BMCs the caller may see with their cached power state
-// (shown only where power.status is allowed). It is audited as one listing.
+// dashOps are the power operations a dashboard offers, in display order.
+var dashOps = []string{"on", "off", "cycle", "reset", "soft"}
+
+// Dashboard lists the BMCs the caller may list with their cached power
+// state (only where power.status is allowed). It is audited as one listing,
+// like List.
 func (s *Service) Dashboard(ctx context.Context, c Caller, pc *PowerCache) ([]DashEntry, error) {
-	list, err := s.List(ctx, c, nil)
-	if err != nil {
-		return nil, err
-	}
 	st := s.State()
 	snap := pc.Snapshot(ctx, 0)
-	out := make([]DashEntry, 0, len(list))
-	for _, l := range list {
-		e := DashEntry{ListEntry: l}
-		if b, ok := st.Inventory.Lookup(l.Name); ok {
-			e.Allowed = s.PowerAllowed(c, b.Target())
-			if e.Allowed["status"] {
-				if p, ok := snap[l.Name]; ok {
-					e.Power = &p
-				}
+	out := make([]DashEntry, 0, st.Inventory.Len())
+	for _, b := range st.Inventory.All() {
+		t := b.Target()
+		if !st.Policy.Decide(c.Principal, authz.BMCList, t).Allowed {
+			continue
+		}
+		e := DashEntry{Name: b.Name, Labels: b.Labels}
+		if st.Policy.Decide(c.Principal, authz.PowerStatus, t).Allowed {
+			if p, ok := snap[b.Name]; ok {
+				e.Power = &p
+			}
+		}
+		for _, op := range dashOps {
+			if st.Policy.Decide(c.Principal, PowerActions[op], t).Allowed {
+				e.Ops = append(e.Ops, op)
 			}
 		}
 		out = append(out, e)
+	}
+	r := c.record(audit.CodeDecision)
+	r.Action = string(authz.BMCList)
+	r.Outcome = audit.OutcomeAllow
+	r.Reason = fmt.Sprintf("dashboard: listed %d of %d BMCs", len(out), st.Inventory.Len())
+	if err := s.Audit(ctx, r); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
