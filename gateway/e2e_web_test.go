@@ -9,6 +9,7 @@ import (
 
 	"github.com/bmcgate/bmcgate/audit"
 	"github.com/bmcgate/bmcgate/configs"
+	"github.com/bmcgate/bmcgate/gateway/web/testop"
 )
 
 // TestWebOIDCLoginAndPower logs in at a real OpenID provider, sees the
@@ -71,4 +72,31 @@ func TestWebSessionRefresh(t *testing.T) {
 	if resp, _ := get(t, noFollow(c), w.base+"/"); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("session without roles survived its refresh: %d", resp.StatusCode)
 	}
+}
+
+// TestWebSessionLifetimes checks the idle and absolute session limits.
+func TestWebSessionLifetimes(t *testing.T) {
+	fake := testop.StartFake(t, "bmcgate")
+	w := startWeb(t, webOptions{issuer: fake.Issuer, mutate: func(c *configs.Config) {
+		c.Web.Session.IdleTimeout.Duration = 800 * time.Millisecond
+		c.Web.Session.MaxLifetime.Duration = 2 * time.Second
+	}})
+	idle := w.client(t)
+	get(t, idle, fakeCallback(t, w, idle, "/"))
+	busy := w.client(t)
+	get(t, busy, fakeCallback(t, w, busy, "/"))
+	for range 4 { // busy stays in use: only the idle one times out
+		time.Sleep(300 * time.Millisecond)
+		if !loggedIn(t, w, busy) {
+			t.Fatal("a session in use ended before its idle timeout")
+		}
+	}
+	if loggedIn(t, w, idle) {
+		t.Fatal("idle session still valid")
+	}
+	time.Sleep(900 * time.Millisecond)
+	if loggedIn(t, w, busy) {
+		t.Fatal("session outlived its absolute lifetime")
+	}
+	w.waitRecord(t, audit.Query{Code: audit.CodeSessionEnd}, func(r audit.Record) bool { return r.Reason == "session expired" })
 }

@@ -16,8 +16,6 @@ import (
 // made with the session cookie.
 const CSRFHeader = "X-CSRF-Token"
 
-const keyScope ctxKey = 10
-
 // apiAuth authenticates an API request: a bearer token (personal API token
 // or an OIDC token from the configured issuer) or the browser session, and
 // for a personal token checks that its scope includes action (when the
@@ -26,10 +24,11 @@ func (s *Server) apiAuth(action authz.Action, next http.HandlerFunc) http.Handle
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var c core.Caller
 		var scope []string
-		authz := r.Header.Get("Authorization")
+		hdr := r.Header.Get("Authorization")
+		var ss *Session
 		switch {
-		case authz != "":
-			raw, ok := strings.CutPrefix(authz, "Bearer ")
+		case hdr != "":
+			raw, ok := strings.CutPrefix(hdr, "Bearer ")
 			if !ok || raw == "" {
 				apiError(w, http.StatusUnauthorized, "unauthorized", "use Authorization: Bearer <token>")
 				return
@@ -52,7 +51,8 @@ func (s *Server) apiAuth(action authz.Action, next http.HandlerFunc) http.Handle
 				return
 			}
 		default:
-			ss, _, err := s.session(r)
+			var err error
+			ss, _, err = s.session(r)
 			if err != nil {
 				apiError(w, http.StatusUnauthorized, "unauthorized", "log in or send a bearer token")
 				return
@@ -68,9 +68,9 @@ func (s *Server) apiAuth(action authz.Action, next http.HandlerFunc) http.Handle
 				}
 			}
 			c = sessionCaller(ss, audit.DoorAPI, r)
-			r = withCaller(r, c, ss)
 		}
-		r = r.WithContext(context.WithValue(withCaller(r, c, SessionFrom(r.Context())).Context(), keyScope, scope))
+		r = withCaller(r, c, ss)
+		r = r.WithContext(context.WithValue(r.Context(), keyScope, scope))
 		if action != "" && !s.tokenAllows(w, r, c, action) {
 			return
 		}

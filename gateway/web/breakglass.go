@@ -115,9 +115,10 @@ func (s *Server) breakGlassLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var user *configs.BreakGlassUser
-	for i, u := range s.cfg.Load().BreakGlass {
-		if u.Name == name && !u.Disabled {
-			user = &s.cfg.Load().BreakGlass[i]
+	accounts := s.cfg.Load().BreakGlass
+	for i := range accounts {
+		if accounts[i].Name == name && !accounts[i].Disabled {
+			user = &accounts[i]
 		}
 	}
 	if user != nil && s.limiter.isLocked(name, now) {

@@ -24,14 +24,15 @@ const (
 	methodOIDC       = "oidc"
 	methodBreakGlass = "breakglass"
 	methodToken      = "token"
-	touchEvery       = time.Minute // LastSeen is written at most this often
+	touchEvery       = time.Minute // LastSeen is written at most this often (or a tenth of the idle timeout)
 )
 
 type ctxKey int
 
 const (
-	keyCaller ctxKey = iota
-	keySession
+	keyCaller  ctxKey = iota
+	keySession        // *Session of a browser request
+	keyScope          // []string: a personal API token's actions (nil: not a token)
 )
 
 // CallerFrom returns the authenticated caller of a request that passed
@@ -104,7 +105,7 @@ func (s *Server) session(r *http.Request) (*Session, string, error) {
 		}
 		refreshed = true
 	}
-	if refreshed || now.Sub(ss.LastSeen) > touchEvery {
+	if refreshed || now.Sub(ss.LastSeen) > min(touchEvery, lim.IdleTimeout.Duration/10) {
 		ss.LastSeen = now
 		if err := s.store.put(bucketSessions, c.Value, &ss); err != nil {
 			s.log.Warn("web session touch failed", "err", err)
