@@ -43,8 +43,10 @@ func TestLoginLimiter(t *testing.T) {
 	l := newLoginLimiter(configs.WebLoginLimits{MaxFailures: 3, Window: configs.Duration{Duration: time.Minute},
 		Lockout: configs.Duration{Duration: 10 * time.Minute}, PerSourcePerMinute: 2})
 	now := time.Now()
-	if !l.allowSource("a", now) || !l.allowSource("a", now) || l.allowSource("a", now) {
-		t.Fatal("per-source limit")
+	for i, want := range []bool{true, true, false} {
+		if got := l.allowSource("a", now); got != want {
+			t.Fatalf("attempt %d from one source: allowed %v", i+1, got)
+		}
 	}
 	if !l.allowSource("a", now.Add(61*time.Second)) || !l.allowSource("b", now) {
 		t.Fatal("per-source limit does not reset or is not per source")
