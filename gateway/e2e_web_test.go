@@ -100,3 +100,59 @@ func TestWebSessionLifetimes(t *testing.T) {
 	}
 	w.waitRecord(t, audit.Query{Code: audit.CodeSessionEnd}, func(r audit.Record) bool { return r.Reason == "session expired" })
 }
+
+// TestWebPagesByRole checks what each role sees: the BMC page, power
+// buttons only when allowed, and the audit search page for audit.read.
+func TestWebPagesByRole(t *testing.T) {
+	w := startWeb(t, webOptions{})
+	admin := w.client(t)
+	w.login(t, admin, "alice", "alice-password-1", "/")
+	_, body := get(t, admin, w.base+"/bmc/node01")
+	for _, want := range []string{`id="sensors"`, `id="sel"`, `id="op-cycle"`, "Firmware", `id="power">on`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("admin BMC page lacks %q", want)
+		}
+	}
+
+	viewer := w.client(t)
+	w.login(t, viewer, "vic", "vic-password-1", "/")
+	_, body = get(t, viewer, w.base+"/")
+	if !strings.Contains(body, `id="bmc-node01"`) || strings.Contains(body, "/power/") {
+		t.Errorf("viewer dashboard: %.600s", body)
+	}
+	_, body = get(t, viewer, w.base+"/bmc/node01")
+	if strings.Contains(body, `id="op-`) || !strings.Contains(body, `id="sensors"`) {
+		t.Errorf("viewer BMC page shows power buttons or lacks sensors")
+	}
+	if resp, _ := get(t, viewer, w.base+"/bmc/node01/power/off"); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("viewer confirm page: %d", resp.StatusCode)
+	}
+	if resp, _ := get(t, viewer, w.base+"/audit"); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("viewer without audit.read got the audit page: %d", resp.StatusCode)
+	}
+	if resp, _ := get(t, viewer, w.base+"/bmc/nope"); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("unknown BMC page: %d", resp.StatusCode)
+	}
+
+	auditor := w.client(t)
+	w.login(t, auditor, "audrey", "audrey-password-1", "/")
+	resp, body := get(t, auditor, w.base+"/audit?code=auth.login&user=vic&newest=1")
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "auth.login") || !strings.Contains(body, "vic") || strings.Contains(body, ">alice<") {
+		t.Fatalf("audit search: %d %.800s", resp.StatusCode, body)
+	}
+	if resp, _ := get(t, auditor, w.base+"/audit?since=garbage"); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("bad since: %d", resp.StatusCode)
+	}
+	w.waitRecord(t, audit.Query{Code: audit.CodeAuditSearch, Actor: "audrey"}, func(r audit.Record) bool { return r.Door == "web" })
+}
+
+// TestWebNoRoleAtProvider refuses a provider user whose groups map to no role.
+func TestWebNoRoleAtProvider(t *testing.T) {
+	w := startWeb(t, webOptions{})
+	c := w.client(t)
+	resp, body := w.login(t, c, "nobody", "nobody-password-1", "/")
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "none of your groups") {
+		t.Fatalf("user without roles: %d %.300s", resp.StatusCode, body)
+	}
+	w.waitRecord(t, audit.Query{Code: audit.CodeAuthFail, Actor: "nobody"}, nil)
+}
