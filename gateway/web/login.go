@@ -43,6 +43,11 @@ func (s *Server) authStart(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, http.StatusNotFound, "Single sign-on is not configured.")
 		return
 	}
+	if !s.starts.allowSource(remoteIP(r), s.now()) {
+		s.auditLoginFail(r, "", methodOIDC, "rate limited: too many login starts from this address")
+		s.errorPage(w, r, http.StatusTooManyRequests, "Too many logins from your address: wait a minute and try again.")
+		return
+	}
 	p, cfg, err := s.oidc.discover(r.Context())
 	if err != nil {
 		s.auditLoginFail(r, "", methodOIDC, "identity provider unreachable")

@@ -19,6 +19,10 @@ import (
 	"github.com/bmcgate/bmcgate/gateway/core"
 )
 
+// maxLoginStarts bounds single sign-on starts per address and minute: each
+// writes a pre-login record.
+const maxLoginStarts = 60
+
 // Options configure a Server.
 type Options struct {
 	Config  *configs.Config // listen.https, web section, data_dir
@@ -46,6 +50,7 @@ type Server struct {
 	cfg     atomic.Pointer[configs.Web]
 	oidc    *oidcClient // nil without web.oidc
 	limiter *loginLimiter
+	starts  *loginLimiter // bounds OIDC login starts (pre-login records) per address
 
 	mu   sync.Mutex
 	scan ScanPanel
@@ -73,6 +78,7 @@ func New(o Options) (*Server, error) {
 	s.cfg.Store(&w)
 	s.cache = o.Service.NewPowerCache(w.PowerCacheTTL.Duration)
 	s.limiter = newLoginLimiter(w.LoginLimits)
+	s.starts = newLoginLimiter(configs.WebLoginLimits{PerSourcePerMinute: maxLoginStarts})
 	if s.tmpl, err = parseTemplates(); err != nil {
 		_ = st.close()
 		return nil, err
