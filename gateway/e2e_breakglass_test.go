@@ -75,6 +75,10 @@ func TestWebBreakGlass(t *testing.T) {
 		t.Fatalf("break-glass power cycle: %d", resp.StatusCode)
 	}
 
+	if resp, _ := w.post(t, c, "/tokens", url.Values{"csrf": {csrf(t, page)}, "name": {"x"}, "action": {"power.status"}, "days": {"1"}}, ""); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("break-glass session created an API token: %d", resp.StatusCode)
+	}
+
 	t.Run("totp replay", func(t *testing.T) {
 		c := w.client(t)
 		if loc := w.bgLogin(t, c, "breaker", "breaker-password-1", totp1.Code(step)); !strings.Contains(loc, "error=failed") {

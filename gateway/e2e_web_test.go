@@ -3,6 +3,7 @@ package gateway
 import (
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -57,11 +58,21 @@ func TestWebSessionRefresh(t *testing.T) {
 	if resp, _ := get(t, c, w.base+"/bmc/node01/power/cycle"); resp.StatusCode != http.StatusOK {
 		t.Fatalf("admin confirm page: %d", resp.StatusCode)
 	}
+	// A personal token made now follows its owner's roles.
+	_, page := get(t, c, w.base+"/tokens")
+	_, page = w.post(t, c, "/tokens", url.Values{"csrf": {csrf(t, page)}, "name": {"t"}, "action": {"power.cycle"}, "days": {"1"}}, "")
+	m := regexp.MustCompile(`id="new-token">([^<]+)<`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no token: %.300s", page)
+	}
 	w.op.SetGroups("u-alice", []string{"viewers"})
 	time.Sleep(1100 * time.Millisecond)
 	resp, _ := get(t, c, w.base+"/bmc/node01/power/cycle")
 	if resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("after the groups shrank: %d at %s", resp.StatusCode, resp.Request.URL)
+	}
+	if code, out := w.api(t, c, "POST", "/api/v1/bmcs/node01/power", m[1], `{"action":"cycle"}`, nil); code != http.StatusForbidden || errCode(out) != "denied" {
+		t.Fatalf("token kept the lost role: %d %v", code, out)
 	}
 	w.waitRecord(t, audit.Query{Code: audit.CodeSessionStart, Actor: "alice"}, func(r audit.Record) bool {
 		return strings.Contains(r.Reason, "refreshed; roles viewer")

@@ -150,6 +150,9 @@ func (s *Server) authCallback(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, http.StatusInternalServerError, "Login is unavailable right now.")
 		return
 	}
+	if err := s.syncTokenRoles(ss.User, ss.Roles); err != nil {
+		s.log.Warn("updating the roles of API tokens failed", "user", ss.User, "err", err)
+	}
 	s.auditLogin(r, ss)
 	http.Redirect(w, r, safeReturn(pl.Return), http.StatusSeeOther)
 }

@@ -69,7 +69,7 @@ func (s *Server) refresh(ctx context.Context, ss *Session) error {
 		ss.RefreshToken = tok.RefreshToken
 	}
 	ss.RefreshAt = s.now().Add(cfg.Session.RefreshInterval.Duration)
-	return nil
+	return s.syncTokenRoles(ss.User, ss.Roles)
 }
 
 func joinRoles(r []string) string {

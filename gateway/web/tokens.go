@@ -87,6 +87,11 @@ func (s *Server) renderTokens(w http.ResponseWriter, r *http.Request, status int
 func (s *Server) tokenCreate(w http.ResponseWriter, r *http.Request) {
 	ss := SessionFrom(r.Context())
 	c, _ := CallerFrom(r.Context())
+	if ss.BreakGlass() {
+		// Emergency access ends with the emergency: no long-lived credentials.
+		s.renderTokens(w, r, http.StatusForbidden, "", "Break-glass sessions cannot create API tokens.")
+		return
+	}
 	name := r.PostFormValue("name")
 	if name == "" || len(name) > 64 {
 		s.renderTokens(w, r, http.StatusBadRequest, "", "Give the token a name of 1 to 64 characters.")
@@ -160,4 +165,37 @@ func (s *Server) tokenRevoke(w http.ResponseWriter, r *http.Request) {
 func jsonList(v []string) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// syncTokenRoles gives a user's tokens the roles of their latest login or
+// session refresh, so a token never keeps roles its owner lost at the
+// identity provider for longer than the owner's sessions do.
+func (s *Server) syncTokenRoles(user string, roles []string) error {
+	return s.store.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketTokens)
+		type kv struct{ k, v []byte }
+		var changed []kv
+		err := b.ForEach(func(k, v []byte) error {
+			var t apiToken
+			if json.Unmarshal(v, &t) != nil || t.User != user || slices.Equal(t.Roles, roles) {
+				return nil
+			}
+			t.Roles = roles
+			data, err := json.Marshal(&t)
+			if err != nil {
+				return err
+			}
+			changed = append(changed, kv{append([]byte(nil), k...), data})
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, c := range changed {
+			if err := b.Put(c.k, c.v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
