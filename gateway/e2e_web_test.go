@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"html/template"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/bmcgate/bmcgate/audit"
 	"github.com/bmcgate/bmcgate/configs"
+	"github.com/bmcgate/bmcgate/gateway/core"
 	"github.com/bmcgate/bmcgate/gateway/web/testop"
 )
 
@@ -123,6 +125,14 @@ func TestWebPagesByRole(t *testing.T) {
 		if !strings.Contains(body, want) {
 			t.Errorf("admin BMC page lacks %q", want)
 		}
+	}
+
+	// The scan feature's slot on the dashboard.
+	w.g.Web().SetScanPanel(func(_ *http.Request, c core.Caller) template.HTML {
+		return template.HTML(`<p id="scan">posture for ` + template.HTMLEscapeString(c.Principal.Name) + `</p>`)
+	})
+	if _, body := get(t, admin, w.base+"/"); !strings.Contains(body, `<p id="scan">posture for alice</p>`) {
+		t.Errorf("scan panel missing")
 	}
 
 	viewer := w.client(t)

@@ -122,6 +122,22 @@ func TestWebAPIBearerFromProvider(t *testing.T) {
 	if code != 200 || out["sensors"] == nil {
 		t.Fatalf("sensors: %d %v", code, out)
 	}
+	code, out = w.api(t, c, "GET", "/api/v1/bmcs/node01/sel?limit=10", tok, "", nil)
+	if code != 200 || out["bmc"] != "node01" {
+		t.Fatalf("sel: %d %v", code, out)
+	}
+	code, out = w.api(t, c, "GET", "/api/v1/bmcs/node01", tok, "", nil)
+	if code != 200 || out["name"] != "node01" {
+		t.Fatalf("info: %d %v", code, out)
+	}
+	code, out = w.api(t, c, "POST", "/api/v1/bmcs/node01/power", tok, `{"action":"explode"}`, nil)
+	if code != 400 || errCode(out) != "bad_request" {
+		t.Fatalf("bad action: %d %v", code, out)
+	}
+	code, out = w.api(t, c, "GET", "/api/v1/nothing", tok, "", nil)
+	if code != 404 || errCode(out) != "not_found" {
+		t.Fatalf("unknown endpoint: %d %v", code, out)
+	}
 	code, out = w.api(t, c, "GET", "/api/v1/bmcs/nope/power", tok, "", nil)
 	if code != 404 || errCode(out) != "unknown_bmc" {
 		t.Fatalf("unknown BMC: %d %v", code, out)
