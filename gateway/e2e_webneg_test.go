@@ -243,6 +243,14 @@ func TestWebLoginRefusals(t *testing.T) {
 		if resp.ProtoMajor != 2 {
 			t.Errorf("served over %s, want HTTP/2", resp.Proto)
 		}
+		req, _ := http.NewRequest(http.MethodGet, w.base+"/login", nil)
+		req.Header.Set("X-Big", strings.Repeat("a", 64<<10))
+		if resp, err := w.client(t).Do(req); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode < 400 {
+				t.Errorf("64 KiB header accepted: %d", resp.StatusCode)
+			}
+		}
 	})
 }
 
