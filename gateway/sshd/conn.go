@@ -70,13 +70,13 @@ func (s *Server) connEnded(ctx ssh.Context, st *connState) {
 		s.auditBackground(r)
 		return
 	}
+	s.mu.Lock() // st.user is written under s.mu by login
 	if st.user != "" {
-		s.mu.Lock()
 		if s.perUser[st.user]--; s.perUser[st.user] <= 0 {
 			delete(s.perUser, st.user)
 		}
-		s.mu.Unlock()
 	}
+	s.mu.Unlock()
 	user, auth, _, _ := identity(sconn)
 	if !st.loggedIn.Load() {
 		// Authenticated but never opened a session: still a login.
