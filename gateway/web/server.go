@@ -52,6 +52,8 @@ type Server struct {
 	limiter *loginLimiter
 	starts  *loginLimiter // bounds OIDC login starts (pre-login records) per address
 
+	refreshMu sync.Mutex // serializes OIDC session refreshes (session.go)
+
 	mu   sync.Mutex
 	scan ScanPanel
 	ln   net.Listener

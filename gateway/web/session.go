@@ -99,13 +99,25 @@ func (s *Server) session(r *http.Request) (*Session, string, error) {
 	}
 	refreshed := false
 	if ss.Method == methodOIDC && now.After(ss.RefreshAt) {
-		if !s.refreshDue(r, &ss) {
+		// One refresh at a time: providers rotate refresh tokens, so a
+		// second concurrent grant with the old token would fail. A request
+		// that waited reads the session its predecessor refreshed.
+		s.refreshMu.Lock()
+		err := s.store.get(bucketSessions, c.Value, &ss)
+		ok := err == nil && (!now.After(ss.RefreshAt) || s.refreshDue(r, &ss))
+		if ok {
+			refreshed = true
+			ss.LastSeen = now
+			err = s.store.put(bucketSessions, c.Value, &ss)
+		} else {
 			_ = s.store.delete(bucketSessions, c.Value)
+		}
+		s.refreshMu.Unlock()
+		if !ok || err != nil {
 			return nil, "", errNotFound
 		}
-		refreshed = true
 	}
-	if refreshed || now.Sub(ss.LastSeen) > min(touchEvery, lim.IdleTimeout.Duration/10) {
+	if !refreshed && now.Sub(ss.LastSeen) > min(touchEvery, lim.IdleTimeout.Duration/10) {
 		ss.LastSeen = now
 		if err := s.store.put(bucketSessions, c.Value, &ss); err != nil {
 			s.log.Warn("web session touch failed", "err", err)
