@@ -227,7 +227,7 @@ func TestBrokerWarmSessions(t *testing.T) {
 			defer p.mu.Unlock()
 			return len(p.idle) == 0 && p.pinging == 0
 		}
-		deadline := time.Now().Add(2 * time.Second)
+		deadline := time.Now().Add(10 * time.Second)
 		for !closed() && time.Now().Before(deadline) {
 			time.Sleep(20 * time.Millisecond)
 		}
