@@ -61,6 +61,8 @@ const (
 	CodeGatewayStop  = "gateway.stop"   // gateway stopped
 	CodeScanReport   = "scan.report"    // a posture scan report of one BMC (periodic or offline scan)
 	CodeScanFix      = "scan.fix"       // one posture remediation applied to one BMC, with outcome
+	CodeTokenCreate  = "token.create"   // a personal API token was created
+	CodeTokenRevoke  = "token.revoke"   // a personal API token was revoked
 )
 
 // CodeAuthzDecision is another name for CodeDecision.

@@ -77,8 +77,8 @@ func TestProblems(t *testing.T) {
 		{"listen named port", "ssh: 127.0.0.1:2222", "ssh: 127.0.0.1:ssh", []string{f + `:4: listen.ssh: invalid address "127.0.0.1:ssh": port "ssh" is not a number`}},
 		{"listen bad host", "ssh: 127.0.0.1:2222", "ssh: bad_host:22", []string{f + `:4: listen.ssh: invalid address "bad_host:22": the host is not a valid IP address or host name`}},
 		{"listen empty", "ssh: 127.0.0.1:2222", `ssh: ""`, []string{f + ":4: listen.ssh: must not be empty (leave it out for the default 127.0.0.1:2222)"}},
-		{"https same as ssh", "  ssh: 127.0.0.1:2222\n", "  ssh: 127.0.0.1:2222\n  https: 127.0.0.1:2222\n", []string{f + ":5: listen.https: same address as listen.ssh"}},
-		{"https bad", "  ssh: 127.0.0.1:2222\n", "  ssh: 127.0.0.1:2222\n  https: nope\n", []string{f + `:5: listen.https: invalid address "nope": want host:port, like 127.0.0.1:2222`}},
+		{"https same as ssh", "  ssh: 127.0.0.1:2222\n", "  ssh: 127.0.0.1:2222\n  https: 127.0.0.1:2222\n", []string{f + ":5: listen.https: same address as listen.ssh", f + ":5: listen.https: " + noLoginMessage}},
+		{"https bad", "  ssh: 127.0.0.1:2222\n", "  ssh: 127.0.0.1:2222\n  https: nope\n", []string{f + `:5: listen.https: invalid address "nope": want host:port, like 127.0.0.1:2222`, f + ":5: listen.https: " + noLoginMessage}},
 
 		// Unknown fields, wrong types, duplicate keys, YAML structure.
 		{"unknown top-level key", "", "colour: blue\n", []string{f + ":22: colour: unknown field (known fields here: bmcs, console, data_dir, limits, listen, roles, scan, secrets, ssh, users, version, web, web_profiles)"}},

@@ -1,7 +1,228 @@
 package configs
 
-// Web configures the HTTPS front door.
-type Web struct{}
+import (
+	"net"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Web configures the HTTPS front door: the dashboard, the JSON API and how
+// people log in to them (OIDC single sign-on and break-glass local
+// accounts). The door is on when listen.https is set.
+type Web struct {
+	// PublicURL is the origin browsers use to reach the door, like
+	// "https://bmcgate.example.com:8443". It is the OIDC redirect base and
+	// the only Origin accepted on state-changing requests. Default:
+	// https://<listen.https> when that names one host.
+	PublicURL string `yaml:"public_url"`
+	// TLS names the certificate files; without them a self-signed
+	// certificate is generated once into the data directory.
+	TLS WebTLS `yaml:"tls"`
+	// Session bounds browser sessions.
+	Session WebSession `yaml:"session"`
+	// APITokens bounds personal API tokens.
+	APITokens WebAPITokens `yaml:"api_tokens"`
+	// LoginLimits rate-limits break-glass logins.
+	LoginLimits WebLoginLimits `yaml:"login_limits"`
+	// PowerCacheTTL is how long the dashboard's power and health summary
+	// may be old before it is refreshed (30s).
+	PowerCacheTTL Duration `yaml:"power_cache_ttl"`
+	// OIDC is single sign-on with an OpenID provider; optional.
+	OIDC OIDC `yaml:"oidc"`
+	// BreakGlass are local accounts for when the identity provider is down.
+	BreakGlass []BreakGlassUser `yaml:"break_glass"`
+
+	origin string // scheme://host[:port] of PublicURL, set by Load
+}
+
+// Origin returns the public URL's origin ("https://host:port"), the value
+// browsers send in the Origin header.
+func (w Web) Origin() string { return w.origin }
+
+// WebTLS names a certificate and its key (PEM). Both or neither.
+type WebTLS struct {
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
+}
+
+// WebSession bounds browser sessions.
+type WebSession struct {
+	// IdleTimeout ends a session nobody used for this long (30m).
+	IdleTimeout Duration `yaml:"idle_timeout"`
+	// MaxLifetime ends every session this long after login (12h).
+	MaxLifetime Duration `yaml:"max_lifetime"`
+	// RefreshInterval is how often an OIDC session is re-checked with the
+	// identity provider (refresh token grant), re-deriving its roles (10m).
+	RefreshInterval Duration `yaml:"refresh_interval"`
+}
+
+// WebAPITokens bounds personal API tokens.
+type WebAPITokens struct {
+	// MaxLifetime is the longest expiry a new token may have (720h).
+	MaxLifetime Duration `yaml:"max_lifetime"`
+}
+
+// WebLoginLimits rate-limit break-glass logins.
+type WebLoginLimits struct {
+	// MaxFailures failed logins of one account within Window lock it (5).
+	MaxFailures int `yaml:"max_failures"`
+	// Window is the period failures are counted over (15m).
+	Window Duration `yaml:"window"`
+	// Lockout is how long a locked account stays locked (15m).
+	Lockout Duration `yaml:"lockout"`
+	// PerSourcePerMinute bounds login attempts from one address (10).
+	PerSourcePerMinute int `yaml:"per_source_per_minute"`
+}
+
+// Web defaults.
+const (
+	DefaultWebIdleTimeout     = 30 * time.Minute
+	DefaultWebMaxLifetime     = 12 * time.Hour
+	DefaultWebRefreshInterval = 10 * time.Minute
+	DefaultAPITokenLifetime   = 30 * 24 * time.Hour
+	DefaultPowerCacheTTL      = 30 * time.Second
+)
+
+// noLoginMessage is the problem of a web door nobody can log in to.
+const noLoginMessage = "the web door has no way to log in: configure web.oidc or an enabled web.break_glass account"
+
+// webPresent reports whether any of the web section is written.
+func (v *validator) webPresent() bool {
+	return v.present("web")
+}
 
 // web fills in defaults and checks the web section.
-func (v *validator) web() {}
+func (v *validator) web() {
+	w := &v.c.Web
+	on := v.c.Listen.HTTPS != ""
+	if !on && !v.webPresent() {
+		return
+	}
+	v.publicURL(on)
+	v.webTLS()
+	v.webLimits()
+	roles := map[string]bool{}
+	for _, r := range v.c.Roles {
+		roles[r.Name] = true
+	}
+	v.oidc(roles)
+	usable := v.breakGlass(roles)
+	if on && w.OIDC.Issuer == "" && !usable {
+		field := "web"
+		if !v.webPresent() {
+			field = "listen.https"
+		}
+		v.probs.add(field, "%s", noLoginMessage)
+	}
+}
+
+// publicURL checks web.public_url, deriving it from listen.https when absent.
+func (v *validator) publicURL(on bool) {
+	w := &v.c.Web
+	const field = "web.public_url"
+	if w.PublicURL == "" {
+		if v.present(field) {
+			v.probs.add(field, "must not be empty (leave it out to derive it from listen.https)")
+			return
+		}
+		if !on {
+			return
+		}
+		host, port, err := net.SplitHostPort(v.c.Listen.HTTPS)
+		if err != nil {
+			return // reported at listen.https
+		}
+		if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+			v.probs.add(field, "required when listen.https listens on every interface: the URL browsers use, like https://bmcgate.example.com:%s", port)
+			return
+		}
+		w.PublicURL = "https://" + net.JoinHostPort(host, port)
+	}
+	u, err := url.Parse(w.PublicURL)
+	switch {
+	case err != nil:
+		v.probs.add(field, "not a URL: use https://HOST[:PORT]")
+		return
+	case u.Scheme != "https":
+		v.probs.add(field, "must start with https:// (the web door serves only HTTPS)")
+		return
+	case u.Host == "" || u.Hostname() == "":
+		v.probs.add(field, "has no host: use https://HOST[:PORT]")
+		return
+	case u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "":
+		v.probs.add(field, "must be only https://HOST[:PORT], without user, query or fragment")
+		return
+	case u.Path != "" && u.Path != "/":
+		v.probs.add(field, "must not have a path: the web door is served at the root")
+		return
+	}
+	if p := u.Port(); p != "" {
+		if err := checkPort(p); err != nil {
+			v.probs.add(field, "%v", err)
+			return
+		}
+	}
+	w.origin = "https://" + strings.ToLower(u.Host)
+	if u.Port() == "443" {
+		w.origin = "https://" + strings.ToLower(u.Hostname())
+	}
+	w.PublicURL = w.origin
+}
+
+// webTLS checks that both or neither certificate files are given.
+func (v *validator) webTLS() {
+	t := &v.c.Web.TLS
+	switch {
+	case t.CertFile != "" && t.KeyFile != "":
+		t.CertFile, t.KeyFile = v.resolve(t.CertFile), v.resolve(t.KeyFile)
+	case t.CertFile != "":
+		v.probs.add("web.tls.key_file", "required with cert_file")
+	case t.KeyFile != "":
+		v.probs.add("web.tls.cert_file", "required with key_file")
+	}
+}
+
+// webLimits fills in the session, token, login-limit and cache defaults and
+// checks their ranges.
+func (v *validator) webLimits() {
+	w := &v.c.Web
+	durs := []durationLimit{
+		{"session.idle_timeout", &w.Session.IdleTimeout, DefaultWebIdleTimeout, time.Minute, 24 * time.Hour},
+		{"session.max_lifetime", &w.Session.MaxLifetime, DefaultWebMaxLifetime, 5 * time.Minute, 7 * 24 * time.Hour},
+		{"session.refresh_interval", &w.Session.RefreshInterval, DefaultWebRefreshInterval, time.Minute, 24 * time.Hour},
+		{"api_tokens.max_lifetime", &w.APITokens.MaxLifetime, DefaultAPITokenLifetime, time.Hour, 366 * 24 * time.Hour},
+		{"login_limits.window", &w.LoginLimits.Window, 15 * time.Minute, time.Minute, 24 * time.Hour},
+		{"login_limits.lockout", &w.LoginLimits.Lockout, 15 * time.Minute, time.Minute, 24 * time.Hour},
+		{"power_cache_ttl", &w.PowerCacheTTL, DefaultPowerCacheTTL, time.Second, 10 * time.Minute},
+	}
+	bad := map[string]bool{}
+	for _, d := range durs {
+		field := fieldPath("web", d.name)
+		if !v.present(field) {
+			d.v.Duration = d.def
+			continue
+		}
+		if d.v.Duration < d.min || d.v.Duration > d.max {
+			v.probs.add(field, "%s is out of range: use %s to %s (default %s)", d.v.Duration, d.min, d.max, d.def)
+			bad[d.name] = true
+		}
+	}
+	ints := []intLimit{
+		{"login_limits.max_failures", &w.LoginLimits.MaxFailures, 5, 1, 100},
+		{"login_limits.per_source_per_minute", &w.LoginLimits.PerSourcePerMinute, 10, 1, 1000},
+	}
+	for _, n := range ints {
+		field := fieldPath("web", n.name)
+		if !v.present(field) {
+			*n.v = n.def
+			continue
+		}
+		if *n.v < n.min || *n.v > n.max {
+			v.probs.add(field, "%d is out of range: use %d to %d (default %d)", *n.v, n.min, n.max, n.def)
+		}
+	}
+	if !bad["session.idle_timeout"] && !bad["session.max_lifetime"] && w.Session.IdleTimeout.Duration > w.Session.MaxLifetime.Duration {
+		v.probs.add("web.session.idle_timeout", "%s is longer than max_lifetime (%s)", w.Session.IdleTimeout, w.Session.MaxLifetime)
+	}
+}

@@ -29,11 +29,11 @@ var WebLoginProfiles = []string{WebLoginNone, "redfish", "openbmc", "idrac9", "i
 
 // Defaults and ranges of the web section of a BMC.
 const (
-	DefaultWebLogin       = "redfish"
-	DefaultWebMaxSessions = 4
-	DefaultWebIdleTimeout = 10 * time.Minute
-	maxWebMaxSessions     = 64
-	maxCAFile             = 1 << 20
+	DefaultWebLogin          = "redfish"
+	DefaultWebMaxSessions    = 4
+	DefaultBMCWebIdleTimeout = 10 * time.Minute
+	maxWebMaxSessions        = 64
+	maxCAFile                = 1 << 20
 )
 
 // BMCWeb is how the gateway reaches one BMC's own web interface. The
@@ -144,9 +144,9 @@ func (v *validator) bmcWeb(field string, b *BMC) {
 	itf := f("idle_timeout")
 	switch {
 	case !v.present(itf):
-		w.IdleTimeout.Duration = DefaultWebIdleTimeout
+		w.IdleTimeout.Duration = DefaultBMCWebIdleTimeout
 	case w.IdleTimeout.Duration < time.Minute || w.IdleTimeout.Duration > 24*time.Hour:
-		v.probs.add(itf, "%s is out of range: use 1m0s to 24h0m0s (default %s)", w.IdleTimeout.Duration, DefaultWebIdleTimeout)
+		v.probs.add(itf, "%s is out of range: use 1m0s to 24h0m0s (default %s)", w.IdleTimeout.Duration, DefaultBMCWebIdleTimeout)
 	}
 }
 

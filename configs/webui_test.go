@@ -36,7 +36,7 @@ func TestBMCWebLoads(t *testing.T) {
 	}
 	w := c.BMCs[0].WebUI
 	if !w.Enabled() || w.HostHeader != HostHeaderBMCAddress || w.Login != "idrac9" || w.MaxSessions != DefaultWebMaxSessions ||
-		w.IdleTimeout.Duration != DefaultWebIdleTimeout || w.RewriteBody {
+		w.IdleTimeout.Duration != DefaultBMCWebIdleTimeout || w.RewriteBody {
 		t.Errorf("web = %+v", w)
 	}
 	// Without a web section the BMC has no web UI.

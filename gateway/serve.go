@@ -15,6 +15,7 @@ import (
 	"github.com/bmcgate/bmcgate/configs"
 	"github.com/bmcgate/bmcgate/gateway/core"
 	"github.com/bmcgate/bmcgate/gateway/sshd"
+	"github.com/bmcgate/bmcgate/gateway/web"
 	"github.com/bmcgate/bmcgate/proxy/ipmi"
 	gossh "golang.org/x/crypto/ssh"
 )
@@ -32,7 +33,8 @@ type Gateway struct {
 	sshLn  net.Listener
 	hostPK gossh.PublicKey
 
-	parts []part // optional subsystems: console broker, web door, scanner
+	parts []part      // optional subsystems: console broker, web door, scanner
+	web   *web.Server // the HTTPS door, nil when off (web.go)
 
 	mu  sync.Mutex // serializes reloads
 	cfg *configs.Config

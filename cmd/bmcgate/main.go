@@ -35,6 +35,7 @@ func subcommands() []subcommand {
 		{"audit", "verify or search an audit log offline (audit verify|search --data-dir DIR)", runAudit},
 		{"scan", "check the config's BMCs for insecure settings (scan --config FILE [--json] [TARGET...])", runScan},
 		{"pin", "show a BMC's web certificate and print the line that pins it (pin BMC --config FILE)", runPin},
+		{"passwd", "hash a break-glass web password (and make a TOTP secret)", runPasswd},
 		{"version", "print the version", runVersion},
 	}
 }

@@ -1,0 +1,221 @@
+package configs
+
+import (
+	"net"
+	"net/url"
+	"sort"
+	"strings"
+)
+
+// OIDC is single sign-on with an OpenID Connect provider (Keycloak, Okta,
+// Entra ID, Google, Dex, ...): authorization code flow with PKCE. People get
+// their bmcgate roles from their groups at the provider.
+type OIDC struct {
+	// Issuer is the provider's issuer URL; discovery is read from
+	// <issuer>/.well-known/openid-configuration. https, or http on loopback
+	// for tests.
+	Issuer string `yaml:"issuer"`
+	// ClientID is bmcgate's client at the provider; ID tokens must name it
+	// as their audience.
+	ClientID string `yaml:"client_id"`
+	// At most one of ClientSecretFile and ClientSecretEnv (none for a
+	// public client that relies on PKCE alone).
+	ClientSecretFile string `yaml:"client_secret_file"`
+	ClientSecretEnv  string `yaml:"client_secret_env"`
+	// Scopes requested at login (openid, profile, email, groups). Add
+	// offline_access where the provider needs it to issue refresh tokens.
+	Scopes []string `yaml:"scopes"`
+	// UsernameClaim names the claim that becomes the bmcgate user name
+	// (preferred_username).
+	UsernameClaim string `yaml:"username_claim"`
+	// GroupsClaim names the claim holding the user's groups (groups).
+	GroupsClaim string `yaml:"groups_claim"`
+	// GroupRoles maps a provider group to bmcgate roles. A user whose
+	// groups map to no role cannot log in.
+	GroupRoles map[string][]string `yaml:"group_roles"`
+	// APIAudiences are the audiences accepted in bearer access tokens
+	// (JWT) on the API; default [client_id]. ID tokens are always checked
+	// against client_id.
+	APIAudiences []string `yaml:"api_audiences"`
+
+	clientSecret Secret
+}
+
+// ClientSecret returns the client secret resolved at load time (the zero
+// Secret for a public client or with LoadOptions.SkipSecrets).
+func (o OIDC) ClientSecret() Secret { return o.clientSecret }
+
+// Defaults of the oidc section.
+var DefaultOIDCScopes = []string{"openid", "profile", "email", "groups"}
+
+const (
+	DefaultUsernameClaim = "preferred_username"
+	DefaultGroupsClaim   = "groups"
+	maxGroupNameLen      = 256
+	maxClaimNameLen      = 128
+)
+
+// oidc checks web.oidc and fills in its defaults.
+func (v *validator) oidc(roles map[string]bool) {
+	o := &v.c.Web.OIDC
+	if !v.present("web.oidc") {
+		return
+	}
+	const f = "web.oidc"
+	if o.Issuer == "" {
+		v.probs.add(fieldPath(f, "issuer"), "required: the provider's issuer URL")
+	} else if msg := checkIssuer(o.Issuer); msg != "" {
+		v.probs.add(fieldPath(f, "issuer"), "%s", msg)
+	}
+	if o.ClientID == "" {
+		v.probs.add(fieldPath(f, "client_id"), "required: bmcgate's client id at the provider")
+	} else if !printable(o.ClientID, 256) {
+		v.probs.add(fieldPath(f, "client_id"), "must be 1 to 256 printable characters")
+	}
+	v.clientSecret(f, o)
+	if !v.present(fieldPath(f, "scopes")) {
+		o.Scopes = append([]string(nil), DefaultOIDCScopes...)
+	} else {
+		hasOpenID := false
+		for i, s := range o.Scopes {
+			if s == "" || strings.ContainsAny(s, " \"\\") || !printable(s, 128) {
+				v.probs.add(indexPath(fieldPath(f, "scopes"), i), "not a valid scope")
+			}
+			hasOpenID = hasOpenID || s == "openid"
+		}
+		if !hasOpenID {
+			v.probs.add(fieldPath(f, "scopes"), "must include openid")
+		}
+	}
+	claim := func(name string, val *string, def string) {
+		field := fieldPath(f, name)
+		if *val == "" {
+			if v.present(field) {
+				v.probs.add(field, "must not be empty (leave it out for %s)", def)
+			}
+			*val = def
+			return
+		}
+		if !printable(*val, maxClaimNameLen) || strings.ContainsAny(*val, " ") {
+			v.probs.add(field, "not a valid claim name")
+		}
+	}
+	claim("username_claim", &o.UsernameClaim, DefaultUsernameClaim)
+	claim("groups_claim", &o.GroupsClaim, DefaultGroupsClaim)
+	groups := make([]string, 0, len(o.GroupRoles))
+	for g := range o.GroupRoles {
+		groups = append(groups, g)
+	}
+	sort.Strings(groups)
+	for _, g := range groups {
+		gf := keyPath(fieldPath(f, "group_roles"), g)
+		if g == "" || !printable(g, maxGroupNameLen) {
+			v.probs.add(gf, "group names are 1 to %d printable characters", maxGroupNameLen)
+		}
+		if len(o.GroupRoles[g]) == 0 {
+			v.probs.add(gf, "list at least one role")
+		}
+		v.roleList(gf, o.GroupRoles[g], roles)
+	}
+	if len(o.GroupRoles) == 0 {
+		v.probs.add(fieldPath(f, "group_roles"), "required: map at least one provider group to bmcgate roles")
+	}
+	if !v.present(fieldPath(f, "api_audiences")) {
+		if o.ClientID != "" {
+			o.APIAudiences = []string{o.ClientID}
+		}
+	} else {
+		for i, a := range o.APIAudiences {
+			if a == "" || !printable(a, 256) {
+				v.probs.add(indexPath(fieldPath(f, "api_audiences"), i), "not a valid audience")
+			}
+		}
+	}
+}
+
+// clientSecret checks the client secret source and reads it.
+func (v *validator) clientSecret(f string, o *OIDC) {
+	switch {
+	case o.ClientSecretFile != "" && o.ClientSecretEnv != "":
+		v.probs.add(fieldPath(f, "client_secret_env"), "set only one of client_secret_file and client_secret_env")
+	case o.ClientSecretFile != "":
+		o.ClientSecretFile = v.resolve(o.ClientSecretFile)
+		if !v.opts.SkipSecrets {
+			v.readSecret(fieldPath(f, "client_secret_file"), &o.clientSecret, func() (string, error) { return readPasswordFile(o.ClientSecretFile) })
+		}
+	case o.ClientSecretEnv != "":
+		field := fieldPath(f, "client_secret_env")
+		if !validEnvName(o.ClientSecretEnv) {
+			v.probs.add(field, "not a valid environment variable name (letters, digits and '_', not starting with a digit)")
+			return
+		}
+		if !v.opts.SkipSecrets {
+			v.readSecret(field, &o.clientSecret, func() (string, error) { return readPasswordEnv(o.ClientSecretEnv) })
+		}
+	}
+}
+
+// readSecret reads a secret with get into dst, or reports why it cannot.
+// Messages never contain the secret.
+func (v *validator) readSecret(field string, dst *Secret, get func() (string, error)) {
+	s, err := get()
+	switch {
+	case err != nil:
+		v.probs.add(field, "%v", err)
+	case strings.TrimSpace(s) == "":
+		v.probs.add(field, "the secret is empty")
+	default:
+		*dst = NewSecret(s)
+	}
+}
+
+// roleList checks a list of role names against the defined roles.
+func (v *validator) roleList(field string, list []string, roles map[string]bool) {
+	seen := map[string]bool{}
+	for i, r := range list {
+		rf := indexPath(field, i)
+		switch {
+		case !roles[r]:
+			v.probs.add(rf, "unknown role %q", r)
+		case seen[r]:
+			v.probs.add(rf, "role %q is listed twice", r)
+		}
+		seen[r] = true
+	}
+}
+
+// checkIssuer checks an issuer URL: https, or http on a loopback host.
+func checkIssuer(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" || u.Opaque != "" {
+		return "not a URL: use https://HOST[/PATH]"
+	}
+	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return "must not have a user, query or fragment"
+	}
+	switch u.Scheme {
+	case "https":
+		return ""
+	case "http":
+		h := u.Hostname()
+		if ip := net.ParseIP(h); h == "localhost" || ip != nil && ip.IsLoopback() {
+			return ""
+		}
+		return "must use https (http is accepted only on loopback, for tests)"
+	}
+	return "must use https"
+}
+
+// printable reports whether s is 1 to max bytes of printable UTF-8 without
+// control characters.
+func printable(s string, max int) bool {
+	if s == "" || len(s) > max {
+		return false
+	}
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0 || r == 0xfffd {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,207 @@
+package web
+
+import (
+	"crypto/subtle"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/bmcgate/bmcgate/audit"
+	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+)
+
+// preLoginTTL bounds how long a user may take at the provider.
+const preLoginTTL = 10 * time.Minute
+
+func queryEscape(s string) string { return url.QueryEscape(s) }
+
+// loginPage offers single sign-on and the break-glass form.
+func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
+	w2 := s.cfg.Load()
+	s.render(w, r, http.StatusOK, "login", map[string]any{
+		"Return":     safeReturn(r.URL.Query().Get("return")),
+		"SSO":        w2.OIDC.Issuer != "",
+		"BreakGlass": len(w2.BreakGlass) > 0,
+		"Error":      loginMessages[r.URL.Query().Get("error")],
+	})
+}
+
+// loginMessages are the fixed texts the login page may show.
+var loginMessages = map[string]string{
+	"failed":  "Login failed. Check your user name, password and code.",
+	"locked":  "Too many failed logins: try again later.",
+	"expired": "The login took too long or was started in another browser. Try again.",
+}
+
+// authStart begins the code flow: a pre-login record holds state, nonce and
+// the PKCE verifier; the browser gets only its random id in a cookie.
+func (s *Server) authStart(w http.ResponseWriter, r *http.Request) {
+	if s.oidc == nil {
+		s.errorPage(w, r, http.StatusNotFound, "Single sign-on is not configured.")
+		return
+	}
+	if !s.starts.allowSource(remoteIP(r), s.now()) {
+		s.auditLoginFail(r, "", methodOIDC, "rate limited: too many login starts from this address")
+		s.errorPage(w, r, http.StatusTooManyRequests, "Too many logins from your address: wait a minute and try again.")
+		return
+	}
+	p, cfg, err := s.oidc.discover(r.Context())
+	if err != nil {
+		s.auditLoginFail(r, "", methodOIDC, "identity provider unreachable")
+		s.render(w, r, http.StatusServiceUnavailable, "down", map[string]any{
+			"Issuer": cfg.OIDC.Issuer, "BreakGlass": len(cfg.BreakGlass) > 0})
+		return
+	}
+	pl := preLogin{State: newID(), Nonce: newID(), Verifier: oauth2.GenerateVerifier(),
+		Return: safeReturn(r.URL.Query().Get("return")), Expires: s.now().Add(preLoginTTL)}
+	id := newID()
+	if err := s.store.put(bucketLogins, id, &pl); err != nil {
+		s.log.Error("web pre-login store failed", "err", err)
+		s.errorPage(w, r, http.StatusInternalServerError, "Login is unavailable right now.")
+		return
+	}
+	setCookie(w, PreLoginCookie, id, int(preLoginTTL/time.Second))
+	u := oauth2Config(p, cfg).AuthCodeURL(pl.State, oidc.Nonce(pl.Nonce), oauth2.S256ChallengeOption(pl.Verifier))
+	http.Redirect(w, r, u, http.StatusFound)
+}
+
+// authCallback finishes the code flow: state bound to this browser, code
+// exchanged with the PKCE verifier, ID token verified (signature, issuer,
+// audience, expiry) and its nonce checked, roles derived from the groups.
+func (s *Server) authCallback(w http.ResponseWriter, r *http.Request) {
+	if s.oidc == nil {
+		s.errorPage(w, r, http.StatusNotFound, "Single sign-on is not configured.")
+		return
+	}
+	fail := func(status int, reason, user string) {
+		s.auditLoginFail(r, user, methodOIDC, reason)
+		s.render(w, r, status, "error", map[string]any{
+			"Message": "Login failed. Start again from the login page.", "Retry": true})
+	}
+	setCookie(w, PreLoginCookie, "", -1)
+	var plID string
+	if c, err := r.Cookie(PreLoginCookie); err == nil {
+		plID = c.Value
+	}
+	pl, err := s.store.takePreLogin(plID, s.now())
+	if err != nil {
+		fail(http.StatusBadRequest, "no login in progress in this browser (missing, expired or reused state)", "")
+		return
+	}
+	q := r.URL.Query()
+	state := q.Get("state")
+	if state == "" || subtle.ConstantTimeCompare([]byte(state), []byte(pl.State)) != 1 {
+		fail(http.StatusBadRequest, "state does not match this browser's login", "")
+		return
+	}
+	if e := q.Get("error"); e != "" {
+		fail(http.StatusForbidden, "provider refused: "+truncate(e, 64), "")
+		return
+	}
+	p, cfg, err := s.oidc.discover(r.Context())
+	if err != nil {
+		s.render(w, r, http.StatusServiceUnavailable, "down", map[string]any{
+			"Issuer": cfg.OIDC.Issuer, "BreakGlass": len(cfg.BreakGlass) > 0})
+		return
+	}
+	ctx := oidc.ClientContext(r.Context(), s.hc)
+	tok, err := oauth2Config(p, cfg).Exchange(ctx, q.Get("code"), oauth2.VerifierOption(pl.Verifier))
+	if err != nil {
+		s.log.Warn("OIDC code exchange failed", "err", err)
+		fail(http.StatusBadGateway, "code exchange failed", "")
+		return
+	}
+	raw, _ := tok.Extra("id_token").(string)
+	if raw == "" {
+		fail(http.StatusBadGateway, "no id_token in the token response", "")
+		return
+	}
+	idt, err := idVerifier(p, cfg, s.now).Verify(ctx, raw)
+	if err != nil {
+		s.log.Warn("OIDC id_token rejected", "err", err)
+		fail(http.StatusForbidden, "id_token rejected: "+verifyReason(err), "")
+		return
+	}
+	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(pl.Nonce)) != 1 {
+		fail(http.StatusForbidden, "id_token nonce does not match this login", "")
+		return
+	}
+	var claims map[string]any
+	if err := idt.Claims(&claims); err != nil {
+		fail(http.StatusForbidden, "id_token claims unreadable", "")
+		return
+	}
+	id, err := identityFromClaims(claims, cfg)
+	if err != nil {
+		if errors.Is(err, errNoRoles) {
+			s.auditLoginFail(r, id.User, methodOIDC, "no bmcgate role for groups "+strings.Join(id.Groups, ","))
+			s.errorPage(w, r, http.StatusForbidden, "You are signed in at the identity provider, but none of your groups gives you access to bmcgate.")
+			return
+		}
+		fail(http.StatusForbidden, err.Error(), "")
+		return
+	}
+	ss, err := s.startSession(w, r, Session{User: id.User, Roles: id.Roles, Groups: id.Groups, Method: methodOIDC, RefreshToken: tok.RefreshToken})
+	if err != nil {
+		s.log.Error("web session store failed", "err", err)
+		s.errorPage(w, r, http.StatusInternalServerError, "Login is unavailable right now.")
+		return
+	}
+	if err := s.syncTokenRoles(ss.User, ss.Roles); err != nil {
+		s.log.Warn("updating the roles of API tokens failed", "user", ss.User, "err", err)
+	}
+	s.auditLogin(r, ss)
+	http.Redirect(w, r, safeReturn(pl.Return), http.StatusSeeOther)
+}
+
+// verifyReason is a short, stable reason for the audit log.
+func verifyReason(err error) string {
+	var exp *oidc.TokenExpiredError
+	msg := err.Error()
+	switch {
+	case errors.As(err, &exp):
+		return "expired"
+	case strings.Contains(msg, "issuer") || strings.Contains(msg, "different provider"):
+		return "wrong issuer"
+	case strings.Contains(msg, "audience"):
+		return "wrong audience"
+	case strings.Contains(msg, "signature") || strings.Contains(msg, "algorithm") || strings.Contains(msg, "malformed"):
+		return "bad signature or algorithm"
+	}
+	return "invalid token"
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+// logout revokes the session server-side (POST with CSRF token).
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	ss := SessionFrom(r.Context())
+	s.endSession(w, r)
+	if ss != nil {
+		s.auditSession(r.Context(), ss, audit.CodeAuthLogout, "logged out", r)
+	}
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}
+
+// auditLogin records a successful login and the session start.
+func (s *Server) auditLogin(r *http.Request, ss *Session) {
+	s.auditSession(r.Context(), ss, audit.CodeAuthLogin, "roles "+strings.Join(ss.Roles, ","), r)
+}
+
+// auditLoginFail records a failed login.
+func (s *Server) auditLoginFail(r *http.Request, user, method, reason string) {
+	rec := audit.Record{Code: audit.CodeAuthFail, Actor: user, Door: audit.DoorWeb, Source: remoteIP(r),
+		Outcome: audit.OutcomeFail, Reason: reason, Fields: map[string]string{"method": method}}
+	if method == methodBreakGlass {
+		rec.Fields["breakglass"] = "true"
+	}
+	_ = s.svc.Audit(r.Context(), rec)
+}

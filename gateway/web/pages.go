@@ -1,0 +1,225 @@
+package web
+
+import (
+	"html/template"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/bmcgate/bmcgate/audit"
+	"github.com/bmcgate/bmcgate/gateway/core"
+	"github.com/bmcgate/bmcgate/proxy/ipmi"
+)
+
+// routes registers every handler.
+func (s *Server) routes() {
+	m := s.mux
+	m.Handle("GET /static/", staticHandler())
+	m.HandleFunc("GET /login", s.loginPage)
+	m.HandleFunc("GET /auth/login", s.authStart)
+	m.HandleFunc("GET "+CallbackPath, s.authCallback)
+	m.HandleFunc("POST /login/breakglass", s.breakGlassLogin)
+	m.Handle("POST /logout", s.RequireSession(http.HandlerFunc(s.logout)))
+	m.Handle("GET /{$}", s.RequireSession(http.HandlerFunc(s.dashboard)))
+	m.Handle("GET /bmc/{name}", s.RequireSession(http.HandlerFunc(s.bmcPage)))
+	m.Handle("GET /bmc/{name}/power/{op}", s.RequireSession(http.HandlerFunc(s.powerConfirm)))
+	m.Handle("POST /bmc/{name}/power/{op}", s.RequireSession(http.HandlerFunc(s.powerDo)))
+	m.Handle("GET /audit", s.RequireSession(http.HandlerFunc(s.auditPage)))
+	m.Handle("GET /tokens", s.RequireSession(http.HandlerFunc(s.tokensPage)))
+	m.Handle("POST /tokens", s.RequireSession(http.HandlerFunc(s.tokenCreate)))
+	m.Handle("POST /tokens/{id}/revoke", s.RequireSession(http.HandlerFunc(s.tokenRevoke)))
+	s.apiRoutes()
+}
+
+// ScanPanel, when set, renders the posture-scan summary shown on the
+// dashboard for a caller (the scan feature fills it in).
+type ScanPanel func(r *http.Request, c core.Caller) template.HTML
+
+// SetScanPanel installs the dashboard's scan summary hook.
+func (s *Server) SetScanPanel(p ScanPanel) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.scan = p
+}
+
+func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
+	c, _ := CallerFrom(r.Context())
+	bmcs, err := s.svc.Dashboard(r.Context(), c, s.cache)
+	if err != nil {
+		s.errorPage(w, r, http.StatusServiceUnavailable, core.Message(err))
+		return
+	}
+	events, err := s.svc.OwnEvents(r.Context(), c, 20)
+	if err != nil {
+		s.log.Warn("own events", "err", err)
+	}
+	data := map[string]any{"BMCs": bmcs, "Events": events}
+	s.mu.Lock()
+	scan := s.scan
+	s.mu.Unlock()
+	if scan != nil {
+		data["Scan"] = scan(r, c)
+	}
+	s.render(w, r, http.StatusOK, "dashboard", data)
+}
+
+// bmcView is the data of a BMC page.
+type bmcView struct {
+	Name         string
+	Power        ipmi.PowerState
+	Allowed      map[string]bool
+	Info         *core.InfoView
+	Sensors      []ipmi.Sensor
+	SEL          []ipmi.SELEntry
+	Done, Failed string
+	InfoErr      string
+	SensorsErr   string
+	SELErr       string
+}
+
+// doneMessages are the fixed texts shown after an action (no user text is
+// reflected from the query).
+var doneMessages = map[string]string{
+	"on": "power on sent", "off": "power off sent", "cycle": "power cycle sent",
+	"reset": "power reset sent", "soft": "soft shutdown sent",
+}
+
+func (s *Server) bmcPage(w http.ResponseWriter, r *http.Request) {
+	c, _ := CallerFrom(r.Context())
+	b, ok := s.svc.Lookup(c, r.PathValue("name"))
+	if !ok {
+		s.errorPage(w, r, http.StatusNotFound, "Unknown BMC.")
+		return
+	}
+	v := bmcView{Name: b.Name, Allowed: s.svc.PowerAllowed(c, b.Target()), Done: doneMessages[r.URL.Query().Get("done")]}
+	ctx := r.Context()
+	if v.Allowed["status"] {
+		_ = s.svc.Power(ctx, c, "status", []string{b.Name}, func(res core.Result) {
+			if ps, ok := res.Value.(ipmi.PowerState); ok {
+				v.Power = ps
+			}
+		})
+	}
+	if res, err := s.svc.Info(ctx, c, b.Name); err == nil && res.OK {
+		iv := res.Value.(core.InfoView)
+		v.Info = &iv
+	} else {
+		v.InfoErr = resultMessage(res, err)
+	}
+	if res, err := s.svc.Sensors(ctx, c, b.Name); err == nil && res.OK {
+		v.Sensors, _ = res.Value.([]ipmi.Sensor)
+	} else {
+		v.SensorsErr = resultMessage(res, err)
+	}
+	if res, err := s.svc.SEL(ctx, c, b.Name, 50); err == nil && res.OK {
+		v.SEL, _ = res.Value.([]ipmi.SELEntry)
+	} else {
+		v.SELErr = resultMessage(res, err)
+	}
+	s.render(w, r, http.StatusOK, "bmc", v)
+}
+
+func resultMessage(res core.Result, err error) string {
+	if err != nil {
+		return core.Message(err)
+	}
+	return res.Message
+}
+
+// powerConfirm is the confirmation step before a power action; shown only
+// when the policy allows it.
+func (s *Server) powerConfirm(w http.ResponseWriter, r *http.Request) {
+	c, _ := CallerFrom(r.Context())
+	op := r.PathValue("op")
+	b, ok := s.svc.Lookup(c, r.PathValue("name"))
+	if !ok || op == "status" || doneMessages[op] == "" {
+		s.errorPage(w, r, http.StatusNotFound, "Unknown BMC or power operation.")
+		return
+	}
+	if !s.svc.PowerAllowed(c, b.Target())[op] {
+		s.errorPage(w, r, http.StatusForbidden, "You may not do this on this BMC.")
+		return
+	}
+	s.render(w, r, http.StatusOK, "confirm", map[string]string{"Name": b.Name, "Op": op})
+}
+
+// powerDo runs a confirmed power action through core (decided and audited
+// there) and redirects back to the BMC page.
+func (s *Server) powerDo(w http.ResponseWriter, r *http.Request) {
+	c, _ := CallerFrom(r.Context())
+	op := r.PathValue("op")
+	b, ok := s.svc.Lookup(c, r.PathValue("name"))
+	if !ok || op == "status" || doneMessages[op] == "" {
+		s.errorPage(w, r, http.StatusNotFound, "Unknown BMC or power operation.")
+		return
+	}
+	var res core.Result
+	err := s.svc.Power(r.Context(), c, op, []string{b.Name}, func(x core.Result) { res = x })
+	if err != nil || !res.OK {
+		msg := resultMessage(res, err)
+		status := http.StatusBadGateway
+		if res.Denied {
+			status = http.StatusForbidden
+		}
+		s.errorPage(w, r, status, "power "+op+" "+b.Name+": "+msg)
+		return
+	}
+	s.cache.Invalidate()
+	http.Redirect(w, r, "/bmc/"+b.Name+"?done="+op, http.StatusSeeOther)
+}
+
+// auditPage searches the audit log with the SSH `audit search` filters.
+func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) {
+	c, _ := CallerFrom(r.Context())
+	q, since, until, limit, perr := parseAuditQuery(r, s.now())
+	data := map[string]any{"Q": q, "Since": since, "Until": until, "Limit": limit}
+	if perr != "" {
+		data["Error"] = perr
+		s.render(w, r, http.StatusBadRequest, "audit", data)
+		return
+	}
+	var recs []audit.Record
+	err := s.svc.AuditSearch(r.Context(), c, q, func(rec audit.Record) error {
+		rec.Data = nil
+		recs = append(recs, rec)
+		return nil
+	})
+	if err != nil {
+		data["Error"] = core.Message(err)
+		s.render(w, r, http.StatusForbidden, "audit", data)
+		return
+	}
+	data["Records"] = recs
+	s.render(w, r, http.StatusOK, "audit", data)
+}
+
+// parseAuditQuery reads the audit filters from the query string.
+func parseAuditQuery(r *http.Request, now time.Time) (q audit.Query, since, until, limit, problem string) {
+	v := r.URL.Query()
+	q = audit.Query{Actor: v.Get("user"), Target: v.Get("bmc"), Action: v.Get("action"),
+		Outcome: v.Get("outcome"), Code: v.Get("code"), Session: v.Get("session"),
+		Newest: v.Get("newest") != "", Limit: 100}
+	since, until, limit = v.Get("since"), v.Get("until"), v.Get("limit")
+	if since != "" {
+		t, err := core.ParseTime(since, now)
+		if err != nil {
+			return q, since, until, limit, "since: " + err.Error()
+		}
+		q.Since = t
+	}
+	if until != "" {
+		t, err := core.ParseTime(until, now)
+		if err != nil {
+			return q, since, until, limit, "until: " + err.Error()
+		}
+		q.Until = t
+	}
+	if limit != "" {
+		n, err := strconv.Atoi(limit)
+		if err != nil || n < 1 || n > 10000 {
+			return q, since, until, limit, "limit must be a number from 1 to 10000"
+		}
+		q.Limit = n
+	}
+	return q, since, until, limit, ""
+}

@@ -1,0 +1,84 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	"github.com/bmcgate/bmcgate/audit"
+	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+)
+
+// refreshDue re-checks an OIDC session with the provider when its refresh
+// interval has passed: the refresh token grant gives a new ID token whose
+// groups give the session's roles again, so a user whose groups shrank
+// loses the roles now. Without a refresh token (the provider issued none:
+// add offline_access to the scopes) the session ends and the user logs in
+// again. It reports whether the session may continue; the caller stores it.
+func (s *Server) refreshDue(r *http.Request, ss *Session) bool {
+	if ss.Method != methodOIDC || s.oidc == nil || !s.now().After(ss.RefreshAt) {
+		return true
+	}
+	if ss.RefreshToken == "" {
+		s.auditSession(r.Context(), ss, audit.CodeSessionEnd, "groups must be re-checked: log in again (no refresh token)", r)
+		return false
+	}
+	if err := s.refresh(r.Context(), ss); err != nil {
+		s.log.Info("web session refresh failed; ending it", "user", ss.User, "session", ss.Handle, "err", err)
+		s.auditSession(r.Context(), ss, audit.CodeSessionEnd, "refresh at the identity provider failed: "+verifyReason(err), r)
+		return false
+	}
+	s.auditSession(r.Context(), ss, audit.CodeSessionStart, "session refreshed; roles "+joinRoles(ss.Roles), r)
+	return true
+}
+
+// refresh runs the refresh token grant and re-derives the roles.
+func (s *Server) refresh(ctx context.Context, ss *Session) error {
+	p, cfg, err := s.oidc.discover(ctx)
+	if err != nil {
+		return err
+	}
+	ctx = oidc.ClientContext(ctx, s.hc)
+	src := oauth2Config(p, cfg).TokenSource(ctx, &oauth2.Token{RefreshToken: ss.RefreshToken})
+	tok, err := src.Token()
+	if err != nil {
+		return fmt.Errorf("refresh grant: %w", err)
+	}
+	raw, _ := tok.Extra("id_token").(string)
+	if raw == "" {
+		return errText("no id_token in the refresh response")
+	}
+	idt, err := idVerifier(p, cfg, s.now).Verify(ctx, raw)
+	if err != nil {
+		return fmt.Errorf("refreshed id_token: %w", err)
+	}
+	var claims map[string]any
+	if err := idt.Claims(&claims); err != nil {
+		return fmt.Errorf("refreshed id_token claims: %w", err)
+	}
+	id, err := identityFromClaims(claims, cfg)
+	if err != nil {
+		return err
+	}
+	if id.User != ss.User {
+		return errText("refreshed id_token names another user")
+	}
+	ss.Roles, ss.Groups = id.Roles, id.Groups
+	if tok.RefreshToken != "" {
+		ss.RefreshToken = tok.RefreshToken
+	}
+	ss.RefreshAt = s.now().Add(cfg.Session.RefreshInterval.Duration)
+	return s.syncTokenRoles(ss.User, ss.Roles)
+}
+
+func joinRoles(r []string) string {
+	out := ""
+	for i, x := range r {
+		if i > 0 {
+			out += ","
+		}
+		out += x
+	}
+	return out
+}

@@ -1,0 +1,103 @@
+package web
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"time"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// templates holds one parsed template set per page (each page with the
+// shared layout).
+type templates struct {
+	pages map[string]*template.Template
+}
+
+var funcs = template.FuncMap{
+	"when": func(t time.Time) string {
+		if t.IsZero() {
+			return "-"
+		}
+		return t.UTC().Format("2006-01-02 15:04:05Z")
+	},
+	"ago": func(t time.Time) string {
+		if t.IsZero() {
+			return "never"
+		}
+		return time.Since(t).Round(time.Second).String() + " ago"
+	},
+}
+
+func parseTemplates() (*templates, error) {
+	names, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, fmt.Errorf("templates: %w", err)
+	}
+	t := &templates{pages: map[string]*template.Template{}}
+	for _, n := range names {
+		if n == "templates/layout.html" {
+			continue
+		}
+		p, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", n)
+		if err != nil {
+			return nil, fmt.Errorf("template %s: %w", n, err)
+		}
+		name := n[len("templates/") : len(n)-len(".html")]
+		t.pages[name] = p
+	}
+	return t, nil
+}
+
+// page is the data every page gets.
+type page struct {
+	Session *Session
+	CSRF    string
+	Audit   bool // the user may search the audit log
+	Data    any
+}
+
+// render writes a page. Pages render to a buffer first so an error never
+// leaves half a page.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, data any) {
+	p := page{Data: data}
+	if ss := SessionFrom(r.Context()); ss != nil {
+		p.Session, p.CSRF = ss, ss.CSRF
+		if c, ok := CallerFrom(r.Context()); ok {
+			p.Audit = s.svc.Allowed(c, "audit.read")
+		}
+	}
+	t := s.tmpl.pages[name]
+	var buf bytes.Buffer
+	if t == nil {
+		s.log.Error("no such template", "name", name)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	if err := t.Execute(&buf, p); err != nil {
+		s.log.Error("template failed", "name", name, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// errorPage shows a plain message.
+func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	s.render(w, r, status, "error", map[string]any{"Message": msg})
+}
+
+// staticHandler serves the stylesheet and the small script.
+func staticHandler() http.Handler {
+	return http.FileServerFS(staticFS)
+}

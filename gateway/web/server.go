@@ -1,0 +1,206 @@
+package web
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/bmcgate/bmcgate/configs"
+	"github.com/bmcgate/bmcgate/gateway/core"
+)
+
+// maxLoginStarts bounds single sign-on starts per address and minute: each
+// writes a pre-login record.
+const maxLoginStarts = 60
+
+// Options configure a Server.
+type Options struct {
+	Config  *configs.Config // listen.https, web section, data_dir
+	Service *core.Service
+	Logger  *slog.Logger
+	// Now is the clock (tests); default time.Now.
+	Now func() time.Time
+	// HTTPClient is used to talk to the identity provider; default a
+	// client with a 10 s timeout.
+	HTTPClient *http.Client
+}
+
+// Server is the HTTPS front door.
+type Server struct {
+	svc   *core.Service
+	log   *slog.Logger
+	now   func() time.Time
+	store *store
+	cache *core.PowerCache
+	tmpl  *templates
+	http  *http.Server
+	mux   *http.ServeMux
+	hc    *http.Client
+
+	cfg     atomic.Pointer[configs.Web]
+	oidc    *oidcClient // nil without web.oidc
+	limiter *loginLimiter
+	starts  *loginLimiter // bounds OIDC login starts (pre-login records) per address
+
+	mu   sync.Mutex
+	scan ScanPanel
+	ln   net.Listener
+}
+
+// New opens the session database and builds the server; Serve starts it.
+func New(o Options) (*Server, error) {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.HTTPClient == nil {
+		o.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+	}
+	cfg := o.Config
+	st, err := openStore(filepath.Join(cfg.DataDir, DBName))
+	if err != nil {
+		return nil, fmt.Errorf("web sessions: %w", err)
+	}
+	s := &Server{svc: o.Service, log: o.Logger, now: o.Now, store: st, hc: o.HTTPClient}
+	w := cfg.Web
+	s.cfg.Store(&w)
+	s.cache = o.Service.NewPowerCache(w.PowerCacheTTL.Duration)
+	s.limiter = newLoginLimiter(w.LoginLimits)
+	s.starts = newLoginLimiter(configs.WebLoginLimits{PerSourcePerMinute: maxLoginStarts})
+	if s.tmpl, err = parseTemplates(); err != nil {
+		_ = st.close()
+		return nil, err
+	}
+	if w.OIDC.Issuer != "" {
+		s.oidc = newOIDCClient(w, o.HTTPClient, o.Logger)
+	}
+	hosts := []string{"localhost", "127.0.0.1", "::1"}
+	if u, err := url.Parse(w.PublicURL); err == nil && u.Hostname() != "" && !slices.Contains(hosts, u.Hostname()) {
+		hosts = append([]string{u.Hostname()}, hosts...)
+	}
+	cert, err := loadCertificate(w.TLS.CertFile, w.TLS.KeyFile, cfg.DataDir, hosts, o.Logger)
+	if err != nil {
+		_ = st.close()
+		return nil, err
+	}
+	s.mux = http.NewServeMux()
+	s.routes()
+	s.http = &http.Server{
+		Handler:           s.secure(s.mux),
+		TLSConfig:         &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}},
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      90 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          slog.NewLogLogger(o.Logger.Handler(), slog.LevelDebug),
+	}
+	return s, nil
+}
+
+// Handler is the whole door with its security headers (tests, benchmarks).
+func (s *Server) Handler() http.Handler { return s.http.Handler }
+
+// Cache is the dashboard's power cache.
+func (s *Server) Cache() *core.PowerCache { return s.cache }
+
+// Listen binds addr; Addr then reports it.
+func (s *Server) Listen(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("https listen %s: %w", addr, err)
+	}
+	s.mu.Lock()
+	s.ln = ln
+	s.mu.Unlock()
+	return nil
+}
+
+// Addr is the bound address.
+func (s *Server) Addr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ln == nil {
+		return ""
+	}
+	return s.ln.Addr().String()
+}
+
+// Run serves HTTPS (HTTP/2 and HTTP/1.1) on the bound listener until ctx is done.
+func (s *Server) Run(ctx context.Context) error {
+	s.mu.Lock()
+	ln := s.ln
+	s.mu.Unlock()
+	if ln == nil {
+		return errors.New("web: Run before Listen")
+	}
+	go s.sweeper(ctx)
+	errc := make(chan error, 1)
+	go func() { errc <- s.http.ServeTLS(ln, "", "") }()
+	select {
+	case err := <-errc:
+		if errors.Is(err, http.ErrServerClosed) {
+			return nil
+		}
+		return fmt.Errorf("https: %w", err)
+	case <-ctx.Done():
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_ = s.http.Shutdown(sctx)
+		return nil
+	}
+}
+
+// sweeper deletes expired sessions every few minutes.
+func (s *Server) sweeper(ctx context.Context) {
+	t := time.NewTicker(5 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := s.store.sweep(s.now(), s.cfg.Load().Session.IdleTimeout.Duration); err != nil {
+				s.log.Warn("web session sweep failed", "err", err)
+			}
+		}
+	}
+}
+
+// Reload applies a new config: group-role mapping, break-glass accounts,
+// lifetimes and limits. Existing sessions keep their roles until their next
+// refresh; listen address, TLS and issuer need a restart.
+func (s *Server) Reload(cfg *configs.Config) {
+	w := cfg.Web
+	s.cfg.Store(&w)
+	if s.oidc != nil {
+		s.oidc.reload(w)
+	}
+	s.limiter.reload(w.LoginLimits)
+}
+
+// Close stops serving and closes the session database.
+func (s *Server) Close() {
+	_ = s.http.Close()
+	if err := s.store.close(); err != nil {
+		s.log.Warn("closing the web session database", "err", err)
+	}
+}
+
+// Handle adds a page served to logged-in users only (the BMC web UI proxy,
+// the scan results page). The handler reads the caller with CallerFrom.
+func (s *Server) Handle(pattern string, h http.Handler) {
+	s.mux.Handle(pattern, s.RequireSession(h))
+}

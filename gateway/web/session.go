@@ -1,0 +1,226 @@
+package web
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/bmcgate/bmcgate/audit"
+	"github.com/bmcgate/bmcgate/authz"
+	"github.com/bmcgate/bmcgate/gateway/core"
+)
+
+// Cookie names. The __Host- prefix makes browsers insist on Secure, Path=/
+// and no Domain, so no other host can set or read them.
+const (
+	SessionCookie  = "__Host-bmcgate"
+	PreLoginCookie = "__Host-bmcgate-login"
+)
+
+const (
+	methodOIDC       = "oidc"
+	methodBreakGlass = "breakglass"
+	methodToken      = "token"
+	touchEvery       = time.Minute // LastSeen is written at most this often (or a tenth of the idle timeout)
+)
+
+type ctxKey int
+
+const (
+	keyCaller  ctxKey = iota
+	keySession        // *Session of a browser request
+	keyScope          // []string: a personal API token's actions (nil: not a token)
+)
+
+// CallerFrom returns the authenticated caller of a request that passed
+// RequireSession (or the API's authentication).
+func CallerFrom(ctx context.Context) (core.Caller, bool) {
+	c, ok := ctx.Value(keyCaller).(core.Caller)
+	return c, ok
+}
+
+// SessionFrom returns the browser session of a request that passed
+// RequireSession; nil for bearer-token API calls.
+func SessionFrom(ctx context.Context) *Session {
+	s, _ := ctx.Value(keySession).(*Session)
+	return s
+}
+
+// withCaller stores the caller and session in the request context.
+func withCaller(r *http.Request, c core.Caller, ss *Session) *http.Request {
+	ctx := context.WithValue(r.Context(), keyCaller, c)
+	if ss != nil {
+		ctx = context.WithValue(ctx, keySession, ss)
+	}
+	return r.WithContext(ctx)
+}
+
+// remoteIP is the client address without port.
+func remoteIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// caller builds the core caller for a session.
+func sessionCaller(ss *Session, door string, r *http.Request) core.Caller {
+	auth := "oidc"
+	if ss.BreakGlass() {
+		auth = "break-glass password+totp"
+	}
+	return core.Caller{
+		Principal: authz.Principal{Name: ss.User, Roles: ss.Roles, Door: door},
+		Door:      door, Source: remoteIP(r), Session: ss.Handle, Auth: auth,
+	}
+}
+
+// session returns the valid session named by the request's cookie, ending
+// it when it is past its idle or absolute lifetime.
+func (s *Server) session(r *http.Request) (*Session, string, error) {
+	c, err := r.Cookie(SessionCookie)
+	if err != nil || c.Value == "" {
+		return nil, "", errNotFound
+	}
+	var ss Session
+	if err := s.store.get(bucketSessions, c.Value, &ss); err != nil {
+		return nil, "", err
+	}
+	now := s.now()
+	lim := s.cfg.Load().Session
+	if now.After(ss.Expires) || now.Sub(ss.LastSeen) > lim.IdleTimeout.Duration {
+		_ = s.store.delete(bucketSessions, c.Value)
+		s.auditSession(r.Context(), &ss, audit.CodeSessionEnd, "session expired", r)
+		return nil, "", errNotFound
+	}
+	refreshed := false
+	if ss.Method == methodOIDC && now.After(ss.RefreshAt) {
+		if !s.refreshDue(r, &ss) {
+			_ = s.store.delete(bucketSessions, c.Value)
+			return nil, "", errNotFound
+		}
+		refreshed = true
+	}
+	if refreshed || now.Sub(ss.LastSeen) > min(touchEvery, lim.IdleTimeout.Duration/10) {
+		ss.LastSeen = now
+		if err := s.store.put(bucketSessions, c.Value, &ss); err != nil {
+			s.log.Warn("web session touch failed", "err", err)
+		}
+	}
+	return &ss, c.Value, nil
+}
+
+// startSession creates a new session (always a new id: no fixation), revokes
+// the one the browser came with, and sets the cookie.
+func (s *Server) startSession(w http.ResponseWriter, r *http.Request, ss Session) (*Session, error) {
+	if old, err := r.Cookie(SessionCookie); err == nil && old.Value != "" {
+		_ = s.store.delete(bucketSessions, old.Value)
+	}
+	id := newID()
+	now := s.now()
+	lim := s.cfg.Load().Session
+	ss.Handle = handle(id)
+	ss.CSRF = newID()
+	ss.Created, ss.LastSeen = now, now
+	ss.Expires = now.Add(lim.MaxLifetime.Duration)
+	ss.RefreshAt = now.Add(lim.RefreshInterval.Duration)
+	if err := s.store.put(bucketSessions, id, &ss); err != nil {
+		return nil, err
+	}
+	setCookie(w, SessionCookie, id, int(lim.MaxLifetime.Duration/time.Second))
+	return &ss, nil
+}
+
+// endSession revokes the request's session server-side and clears the cookie.
+func (s *Server) endSession(w http.ResponseWriter, r *http.Request) {
+	if c, err := r.Cookie(SessionCookie); err == nil && c.Value != "" {
+		_ = s.store.delete(bucketSessions, c.Value)
+	}
+	setCookie(w, SessionCookie, "", -1)
+}
+
+// setCookie sets a __Host- cookie: Secure, HttpOnly, SameSite=Lax, Path=/.
+func setCookie(w http.ResponseWriter, name, value string, maxAge int) {
+	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: "/", MaxAge: maxAge,
+		Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+}
+
+// RequireSession lets requests with a valid browser session through, with
+// the caller (door "web") in the context; others go to the login page.
+// State-changing methods also need the CSRF token and a same-origin Origin.
+func (s *Server) RequireSession(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ss, _, err := s.session(r)
+		if err != nil {
+			if r.Method == http.MethodGet || r.Method == http.MethodHead {
+				http.Redirect(w, r, "/login?return="+queryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+				return
+			}
+			s.errorPage(w, r, http.StatusUnauthorized, "Your session has ended. Log in again.")
+			return
+		}
+		if !safeMethod(r.Method) {
+			if err := s.checkCSRF(r, ss, r.PostFormValue("csrf")); err != nil {
+				s.refuseCSRF(w, r, ss, err)
+				return
+			}
+		}
+		next.ServeHTTP(w, withCaller(r, sessionCaller(ss, audit.DoorWeb, r), ss))
+	})
+}
+
+func safeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
+}
+
+var (
+	errBadOrigin = errors.New("cross-origin request")
+	errBadCSRF   = errors.New("missing or wrong CSRF token")
+)
+
+// checkOrigin requires the Origin header of a state-changing request to be
+// the public origin (browsers always send it on POST).
+func (s *Server) checkOrigin(r *http.Request) error {
+	if o := r.Header.Get("Origin"); o == "" || o != s.cfg.Load().Origin() {
+		return errBadOrigin
+	}
+	return nil
+}
+
+// checkCSRF checks the Origin and the session's CSRF token.
+func (s *Server) checkCSRF(r *http.Request, ss *Session, token string) error {
+	if err := s.checkOrigin(r); err != nil {
+		return err
+	}
+	if token == "" || subtle.ConstantTimeCompare([]byte(token), []byte(ss.CSRF)) != 1 {
+		return errBadCSRF
+	}
+	return nil
+}
+
+// refuseCSRF answers and audits a refused state-changing request.
+func (s *Server) refuseCSRF(w http.ResponseWriter, r *http.Request, ss *Session, err error) {
+	rec := audit.Record{Code: audit.CodeDecision, Door: audit.DoorWeb, Source: remoteIP(r),
+		Outcome: audit.OutcomeDeny, Reason: "request refused: " + err.Error(),
+		Fields: map[string]string{"path": r.URL.Path}}
+	if ss != nil {
+		rec.Actor, rec.Session = ss.User, ss.Handle
+	}
+	_ = s.svc.Audit(r.Context(), rec)
+	s.errorPage(w, r, http.StatusForbidden, "This request did not come from a bmcgate page. Go back, reload the page and try again.")
+}
+
+// auditSession writes a session lifecycle record.
+func (s *Server) auditSession(ctx context.Context, ss *Session, code, reason string, r *http.Request) {
+	rec := audit.Record{Code: code, Actor: ss.User, Door: audit.DoorWeb, Source: remoteIP(r),
+		Session: ss.Handle, Outcome: audit.OutcomeOK, Reason: reason,
+		Fields: map[string]string{"method": ss.Method}}
+	if ss.BreakGlass() {
+		rec.Fields["breakglass"] = "true"
+	}
+	_ = s.svc.Audit(ctx, rec)
+}

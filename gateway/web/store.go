@@ -1,0 +1,235 @@
+package web
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// DBName is the web door's database file inside the data directory.
+const DBName = "web.db"
+
+var (
+	bucketSessions = []byte("sessions")
+	bucketLogins   = []byte("prelogin")
+	bucketTOTP     = []byte("totp")
+	bucketTokens   = []byte("tokens")
+)
+
+// errNotFound means a session, pre-login record or token does not exist or
+// has expired.
+var errNotFound = errors.New("not found")
+
+// Session is a logged-in browser, stored server-side. The browser holds only
+// the random id; the store keys sessions by the id's SHA-256, so a copy of
+// the database does not give working cookies.
+type Session struct {
+	Handle   string    `json:"handle"` // public name for audit and logs (hash prefix), never the id
+	User     string    `json:"user"`
+	Roles    []string  `json:"roles"`
+	Groups   []string  `json:"groups,omitempty"`
+	Method   string    `json:"method"` // "oidc" or "breakglass"
+	CSRF     string    `json:"csrf"`
+	Created  time.Time `json:"created"`
+	LastSeen time.Time `json:"last_seen"`
+	Expires  time.Time `json:"expires"` // absolute end
+	// RefreshAt is when an OIDC session is next re-checked with the
+	// provider; RefreshToken is the provider's refresh token, if any.
+	RefreshAt    time.Time `json:"refresh_at,omitzero"`
+	RefreshToken string    `json:"refresh_token,omitempty"`
+}
+
+// BreakGlass reports whether the session came from a local break-glass login.
+func (s *Session) BreakGlass() bool { return s.Method == methodBreakGlass }
+
+// preLogin binds an OIDC login in progress to the browser that started it.
+type preLogin struct {
+	State    string    `json:"state"`
+	Nonce    string    `json:"nonce"`
+	Verifier string    `json:"verifier"`
+	Return   string    `json:"return"`
+	Expires  time.Time `json:"expires"`
+}
+
+// store is the bbolt database of sessions, pre-login records, TOTP steps
+// and API tokens.
+type store struct {
+	db *bolt.DB
+}
+
+func openStore(path string) (*store, error) {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketSessions, bucketLogins, bucketTOTP, bucketTokens} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("init %s: %w", path, err)
+	}
+	return &store{db: db}, nil
+}
+
+func (s *store) close() error { return s.db.Close() }
+
+// newID returns 32 random bytes, base64url.
+func newID() string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic(fmt.Sprintf("crypto/rand: %v", err)) // never fails on supported platforms
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// key is the storage key of a secret id.
+func key(id string) []byte {
+	h := sha256.Sum256([]byte(id))
+	return h[:]
+}
+
+// handle is the public name of a secret id: a prefix of its hash.
+func handle(id string) string {
+	h := sha256.Sum256([]byte("handle:" + id))
+	return hex.EncodeToString(h[:8])
+}
+
+func (s *store) put(bucket []byte, id string, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode: %w", err)
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucket).Put(key(id), data)
+	})
+}
+
+func (s *store) get(bucket []byte, id string, v any) error {
+	if id == "" {
+		return errNotFound
+	}
+	return s.db.View(func(tx *bolt.Tx) error {
+		data := tx.Bucket(bucket).Get(key(id))
+		if data == nil {
+			return errNotFound
+		}
+		return json.Unmarshal(data, v)
+	})
+}
+
+func (s *store) delete(bucket []byte, id string) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucket).Delete(key(id))
+	})
+}
+
+// takePreLogin reads and deletes a pre-login record in one transaction, so
+// a state can be used once only.
+func (s *store) takePreLogin(id string, now time.Time) (preLogin, error) {
+	var p preLogin
+	if id == "" {
+		return p, errNotFound
+	}
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketLogins)
+		data := b.Get(key(id))
+		if data == nil {
+			return errNotFound
+		}
+		if err := json.Unmarshal(data, &p); err != nil {
+			return err
+		}
+		return b.Delete(key(id))
+	})
+	if err == nil && now.After(p.Expires) {
+		return p, errNotFound
+	}
+	return p, err
+}
+
+// totpStep returns the last TOTP step used by a break-glass user.
+func (s *store) totpStep(user string) uint64 {
+	var n uint64
+	_ = s.db.View(func(tx *bolt.Tx) error {
+		if v := tx.Bucket(bucketTOTP).Get([]byte(user)); len(v) == 8 {
+			n = beUint64(v)
+		}
+		return nil
+	})
+	return n
+}
+
+// useTOTPStep records step as used for user unless it or a later one was
+// already used; it reports whether it did (a replay is refused even when
+// two logins race).
+func (s *store) useTOTPStep(user string, step uint64) (bool, error) {
+	ok := false
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketTOTP)
+		if v := b.Get([]byte(user)); len(v) == 8 && beUint64(v) >= step {
+			return nil
+		}
+		ok = true
+		return b.Put([]byte(user), bePut(step))
+	})
+	return ok, err
+}
+
+// sweep deletes expired sessions and pre-login records.
+func (s *store) sweep(now time.Time, idle time.Duration) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		var dead [][]byte
+		_ = tx.Bucket(bucketSessions).ForEach(func(k, v []byte) error {
+			var ss Session
+			if json.Unmarshal(v, &ss) != nil || now.After(ss.Expires) || now.Sub(ss.LastSeen) > idle {
+				dead = append(dead, k)
+			}
+			return nil
+		})
+		for _, k := range dead {
+			_ = tx.Bucket(bucketSessions).Delete(k)
+		}
+		dead = dead[:0]
+		_ = tx.Bucket(bucketLogins).ForEach(func(k, v []byte) error {
+			var p preLogin
+			if json.Unmarshal(v, &p) != nil || now.After(p.Expires) {
+				dead = append(dead, k)
+			}
+			return nil
+		})
+		for _, k := range dead {
+			_ = tx.Bucket(bucketLogins).Delete(k)
+		}
+		return nil
+	})
+}
+
+func beUint64(b []byte) uint64 {
+	var n uint64
+	for _, c := range b {
+		n = n<<8 | uint64(c)
+	}
+	return n
+}
+
+func bePut(n uint64) []byte {
+	b := make([]byte, 8)
+	for i := 7; i >= 0; i-- {
+		b[i] = byte(n)
+		n >>= 8
+	}
+	return b
+}

@@ -1,0 +1,101 @@
+package testop
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/zitadel/oidc/v3/example/server/exampleop"
+	"github.com/zitadel/oidc/v3/example/server/storage"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+	"golang.org/x/text/language"
+)
+
+// User is a test user at the provider.
+type User struct {
+	ID, Username, Password string
+	Groups                 []string
+}
+
+// Provider is a running OpenID provider.
+type Provider struct {
+	Issuer string
+	srv    *http.Server
+	groups *groupStorage
+}
+
+// users implements the example storage's user store with our users.
+type users struct{ byID, byName map[string]*storage.User }
+
+func (u users) GetUserByID(id string) *storage.User         { return u.byID[id] }
+func (u users) GetUserByUsername(name string) *storage.User { return u.byName[name] }
+func (u users) ExampleClientID() string                     { return "service" }
+
+// groupStorage adds the groups and preferred_username claims to every ID
+// token and userinfo answer.
+type groupStorage struct {
+	*storage.Storage
+	groups map[string][]string
+	names  map[string]string
+}
+
+func (g *groupStorage) add(info *oidc.UserInfo, subject string) {
+	info.PreferredUsername = g.names[subject]
+	if gs, ok := g.groups[subject]; ok {
+		info.AppendClaims("groups", gs)
+	}
+}
+
+func (g *groupStorage) SetUserinfoFromRequest(ctx context.Context, info *oidc.UserInfo, token op.IDTokenRequest, scopes []string) error {
+	if err := g.Storage.SetUserinfoFromRequest(ctx, info, token, scopes); err != nil {
+		return err
+	}
+	g.add(info, token.GetSubject())
+	return nil
+}
+
+func (g *groupStorage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInfo, tokenID, subject, origin string) error {
+	if err := g.Storage.SetUserinfoFromToken(ctx, info, tokenID, subject, origin); err != nil {
+		return err
+	}
+	g.add(info, subject)
+	return nil
+}
+
+// SetGroups changes a user's groups (to test that shrinking groups takes
+// effect at the next login).
+func (p *Provider) SetGroups(userID string, groups []string) { p.groups.groups[userID] = groups }
+
+// Start runs a provider on 127.0.0.1 with one confidential web client and
+// the users; it stops when the test ends.
+func Start(t testing.TB, clientID, secret string, redirectURIs []string, us []User) *Provider {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	issuer := "http://" + ln.Addr().String()
+	u := users{byID: map[string]*storage.User{}, byName: map[string]*storage.User{}}
+	gs := &groupStorage{groups: map[string][]string{}, names: map[string]string{}}
+	for _, x := range us {
+		su := &storage.User{ID: x.ID, Username: x.Username, Password: x.Password, FirstName: x.Username,
+			LastName: "Test", Email: x.Username + "@example.test", EmailVerified: true, PreferredLanguage: language.English}
+		u.byID[x.ID], u.byName[x.Username] = su, su
+		gs.groups[x.ID], gs.names[x.ID] = x.Groups, x.Username
+	}
+	clients := map[string]*storage.Client{clientID: storage.WebClient(clientID, secret, redirectURIs...)}
+	gs.Storage = storage.NewStorageWithClients(u, clients)
+	router := exampleop.SetupServer(issuer, gs, nil, false)
+	srv := &http.Server{Handler: router, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			t.Logf("test OP: %v", err)
+		}
+	}()
+	t.Cleanup(func() { _ = srv.Close() })
+	return &Provider{Issuer: issuer, srv: srv, groups: gs}
+}
