@@ -18,6 +18,9 @@ func TestWebUIOpen(t *testing.T) {
 	if !strings.Contains(dash, `action="/bmc/node01/webui"`) {
 		t.Fatalf("dashboard has no web UI button: %.500s", dash)
 	}
+	if _, page := get(t, c, w.base+"/bmc/node01"); !strings.Contains(page, `id="webui"`) {
+		t.Fatalf("BMC page has no web UI button: %.500s", page)
+	}
 	resp, loc := w.ticketURL(t, c, "node01")
 	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, w.bmcURL("node01", "/.bmcgate/enter?ticket=")) {
 		t.Fatalf("open: %d %q", resp.StatusCode, loc)
