@@ -65,6 +65,10 @@ func TestBrowserWebUI(t *testing.T) {
 	if strings.Contains(cookies, "secret-bmc-token") || cookies != "" {
 		t.Errorf("page script sees cookies %q", cookies)
 	}
+	html, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.documentElement.outerHTML`))
+	if strings.Contains(html, "secret-bmc-token") || strings.Contains(html, "pw-node01") {
+		t.Errorf("BMC credentials reached the page")
+	}
 	if n := w.fake.resets.Load(); n != 0 {
 		t.Errorf("BMC saw %d resets", n)
 	}

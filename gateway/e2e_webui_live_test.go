@@ -90,3 +90,29 @@ func TestWebUIRedfishReset(t *testing.T) {
 		t.Fatalf("request record %+v", r)
 	}
 }
+
+// TestWebUILogoutEndsWebsocket: logging out on the main host ends the live
+// websocket on the BMC host and logs the gateway out of the BMC.
+func TestWebUILogoutEndsWebsocket(t *testing.T) {
+	w := startWebUI(t)
+	alice := w.loginUI(t, "alice", "alice-password-1")
+	w.enter(t, alice, "node01")
+	ws := w.dialKVM(t, "__Host-bmcgate-bmc="+w.hostCookie(t, alice, "node01"))
+	if err := websocket.Message.Send(ws, "x"); err != nil {
+		t.Fatal(err)
+	}
+	var echo string
+	if err := websocket.Message.Receive(ws, &echo); err != nil {
+		t.Fatal(err)
+	}
+	_, dash := get(t, alice, w.base+"/")
+	w.post(t, alice, "/logout", urlValues("csrf", csrf(t, dash)), "")
+	_ = ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if err := websocket.Message.Receive(ws, &echo); err == nil {
+		t.Fatal("websocket still open after logout")
+	}
+	w.waitRecord(t, audit.Query{Code: audit.CodeWebUIWSClose, Actor: "alice"}, nil)
+	if n := w.fake.logouts.Load(); n != 1 {
+		t.Fatalf("BMC-side logouts: %d", n)
+	}
+}
