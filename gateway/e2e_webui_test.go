@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/bmcgate/bmcgate/audit"
+	"github.com/bmcgate/bmcgate/configs"
 )
 
 // TestWebUIOpen follows the dashboard's "Open web UI" form: the ticket
@@ -63,4 +64,26 @@ func TestWebUIOpen(t *testing.T) {
 	if w.fake.logouts.Load() != 1 {
 		t.Fatalf("BMC-side logouts: %d", w.fake.logouts.Load())
 	}
+}
+
+// TestWebUIInsecureFlagged: a BMC whose certificate is not verified is
+// flagged next to its web UI button.
+func TestWebUIInsecureFlagged(t *testing.T) {
+	w := startWebUI(t, func(c *configs.Config) {
+		c.BMCs[1].WebUI.TLS = configs.BMCWebTLS{InsecureSkipVerifyDangerous: true}
+	})
+	c := w.loginUI(t, "alice", "alice-password-1")
+	_, dash := get(t, c, w.base+"/")
+	row := func(name string) string {
+		i := strings.Index(dash, `id="bmc-`+name+`"`)
+		if i < 0 {
+			t.Fatalf("no row for %s", name)
+		}
+		end := strings.Index(dash[i:], "</tr>")
+		return dash[i : i+end]
+	}
+	if strings.Contains(row("node01"), "not verified") || !strings.Contains(row("node02"), "BMC certificate not verified") {
+		t.Fatalf("dashboard rows:\n%s\n%s", row("node01"), row("node02"))
+	}
+	w.enter(t, c, "node02") // it still works; it is flagged, not refused
 }

@@ -27,7 +27,8 @@ type webUIHarness struct {
 // startWebUI starts the gateway with BMC web UIs. Role viewer (group
 // viewers: vic, audrey) gets web.access and web.write but no power.*;
 // group strangers (nobody) gets auditor only: no web.access.
-func startWebUI(t testing.TB) *webUIHarness {
+// more, if given, changes the config further.
+func startWebUI(t testing.TB, more ...func(*configs.Config)) *webUIHarness {
 	t.Helper()
 	fake := startFakeBMCWeb(t, "gw", "pw-node01")
 	w := startWeb(t, webOptions{
@@ -45,6 +46,9 @@ func startWebUI(t testing.TB) *webUIHarness {
 				}
 			}
 			c.Web.OIDC.GroupRoles["strangers"] = []string{"auditor"}
+			for _, m := range more {
+				m(c)
+			}
 		},
 	})
 	_, port, _ := strings.Cut(strings.TrimPrefix(w.base, "https://"), ":")

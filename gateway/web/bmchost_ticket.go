@@ -10,21 +10,33 @@ import (
 	"github.com/bmcgate/bmcgate/gateway/core"
 )
 
+// Values of webUIAllowed: the BMC's certificate is verified (pinned or by a
+// CA), or verification is off and the page flags it.
+const (
+	webUIVerified = "verified"
+	webUIInsecure = "insecure"
+)
+
 // webUIAllowed reports, for showing "Open web UI" buttons, which of the
-// named BMCs have a web UI through bmcgate that the caller may open. It is
-// a query, not a decision: opening is decided and recorded at the BMC host.
-func (s *Server) webUIAllowed(c core.Caller, names ...string) map[string]bool {
-	out := map[string]bool{}
+// named BMCs have a web UI through bmcgate that the caller may open, and
+// whether the BMC's certificate is verified. It is a query, not a
+// decision: opening is decided and recorded at the BMC host.
+func (s *Server) webUIAllowed(c core.Caller, names ...string) map[string]string {
+	out := map[string]string{}
 	w := s.cfg.Load()
 	for _, n := range names {
 		if w.BMCHost(n) == "" {
 			continue
 		}
-		if _, ok := s.bmcUI(n); !ok {
+		ui, ok := s.bmcUI(n)
+		if !ok {
 			continue
 		}
 		if d, _ := s.svc.Permits(c, authz.WebAccess, n); d.Allowed {
-			out[n] = true
+			out[n] = webUIVerified
+			if ui.Proxy.Insecure() {
+				out[n] = webUIInsecure
+			}
 		}
 	}
 	return out

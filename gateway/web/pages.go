@@ -80,7 +80,7 @@ type bmcView struct {
 	InfoErr      string
 	SensorsErr   string
 	SELErr       string
-	WebUI        bool // the caller may open the BMC's web UI
+	WebUI        string // the caller may open the BMC's web UI: "verified" or "insecure"; "" when not
 }
 
 // doneMessages are the fixed texts shown after an action (no user text is
