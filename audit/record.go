@@ -63,6 +63,10 @@ const (
 	CodeScanFix      = "scan.fix"       // one posture remediation applied to one BMC, with outcome
 	CodeTokenCreate  = "token.create"   // a personal API token was created
 	CodeTokenRevoke  = "token.revoke"   // a personal API token was revoked
+	// BMC web UIs through the gateway (gateway/web/bmchost*.go).
+	CodeWebUIRequest = "webui.request"  // one request proxied to a BMC's web UI (or refused), with status and bytes
+	CodeWebUIWSOpen  = "webui.ws.open"  // a websocket to a BMC's web UI was opened
+	CodeWebUIWSClose = "webui.ws.close" // a websocket to a BMC's web UI closed, with bytes and duration
 )
 
 // CodeAuthzDecision is another name for CodeDecision.

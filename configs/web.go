@@ -32,6 +32,12 @@ type Web struct {
 	OIDC OIDC `yaml:"oidc"`
 	// BreakGlass are local accounts for when the identity provider is down.
 	BreakGlass []BreakGlassUser `yaml:"break_glass"`
+	// ProxyDomain turns on the BMC web UIs: BMC node01's UI is served at
+	// https://node01.<proxy_domain>[:port] (web_proxy.go). Optional.
+	ProxyDomain string `yaml:"proxy_domain"`
+	// ProxyTLS names a wildcard certificate for *.<proxy_domain>; without
+	// it a self-signed one is generated once into the data directory.
+	ProxyTLS WebTLS `yaml:"proxy_tls"`
 
 	origin string // scheme://host[:port] of PublicURL, set by Load
 }
@@ -101,6 +107,7 @@ func (v *validator) web() {
 	}
 	v.publicURL(on)
 	v.webTLS()
+	v.webProxy()
 	v.webLimits()
 	roles := map[string]bool{}
 	for _, r := range v.c.Roles {

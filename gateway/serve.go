@@ -56,6 +56,7 @@ type part interface {
 // partOpeners open the optional subsystems, in order.
 var partOpeners = []func(ctx context.Context, g *Gateway, cfg *configs.Config) (part, error){
 	openConsole, openWeb, openScan,
+	openWebUI, // after openWeb: it mounts on the web door
 }
 
 // Open builds a gateway from a checked config and binds its listeners. It

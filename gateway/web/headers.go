@@ -17,7 +17,7 @@ func (s *Server) secure(next http.Handler) http.Handler {
 		"style-src 'self'",
 		"img-src 'self'",
 		"connect-src 'self'",
-		"form-action 'self'",
+		"form-action 'self'" + s.bmcFormAction(),
 		"frame-ancestors 'none'",
 		"base-uri 'none'",
 	}, "; ")

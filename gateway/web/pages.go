@@ -24,6 +24,7 @@ func (s *Server) routes() {
 	m.Handle("GET /bmc/{name}", s.RequireSession(http.HandlerFunc(s.bmcPage)))
 	m.Handle("GET /bmc/{name}/power/{op}", s.RequireSession(http.HandlerFunc(s.powerConfirm)))
 	m.Handle("POST /bmc/{name}/power/{op}", s.RequireSession(http.HandlerFunc(s.powerDo)))
+	m.Handle("POST /bmc/{name}/webui", s.RequireSession(http.HandlerFunc(s.webUIOpen)))
 	m.Handle("GET /audit", s.RequireSession(http.HandlerFunc(s.auditPage)))
 	m.Handle("GET /tokens", s.RequireSession(http.HandlerFunc(s.tokensPage)))
 	m.Handle("POST /tokens", s.RequireSession(http.HandlerFunc(s.tokenCreate)))
@@ -53,7 +54,11 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.log.Warn("own events", "err", err)
 	}
-	data := map[string]any{"BMCs": bmcs, "Events": events}
+	names := make([]string, len(bmcs))
+	for i, b := range bmcs {
+		names[i] = b.Name
+	}
+	data := map[string]any{"BMCs": bmcs, "Events": events, "WebUI": s.webUIAllowed(c, names...)}
 	s.mu.Lock()
 	scan := s.scan
 	s.mu.Unlock()
@@ -75,6 +80,7 @@ type bmcView struct {
 	InfoErr      string
 	SensorsErr   string
 	SELErr       string
+	WebUI        string // the caller may open the BMC's web UI: "verified" or "insecure"; "" when not
 }
 
 // doneMessages are the fixed texts shown after an action (no user text is
@@ -92,6 +98,7 @@ func (s *Server) bmcPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := bmcView{Name: b.Name, Allowed: s.svc.PowerAllowed(c, b.Target()), Done: doneMessages[r.URL.Query().Get("done")]}
+	v.WebUI = s.webUIAllowed(c, b.Name)[b.Name]
 	ctx := r.Context()
 	if v.Allowed["status"] {
 		_ = s.svc.Power(ctx, c, "status", []string{b.Name}, func(res core.Result) {

@@ -53,6 +53,7 @@ type Server struct {
 	starts  *loginLimiter // bounds OIDC login starts (pre-login records) per address
 
 	refreshMu sync.Mutex // serializes OIDC session refreshes (session.go)
+	bmc       bmcHosts   // BMC web UI hosts (bmchost.go)
 
 	mu   sync.Mutex
 	scan ScanPanel
@@ -108,6 +109,10 @@ func New(o Options) (*Server, error) {
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    32 << 10,
 		ErrorLog:          slog.NewLogLogger(o.Logger.Handler(), slog.LevelDebug),
+	}
+	if err := s.setupBMCHosts(cfg.DataDir); err != nil {
+		_ = st.close()
+		return nil, err
 	}
 	return s, nil
 }
@@ -191,6 +196,7 @@ func (s *Server) Reload(cfg *configs.Config) {
 		s.oidc.reload(w)
 	}
 	s.limiter.reload(w.LoginLimits)
+	s.recheckBMCHosts(context.Background())
 }
 
 // Close stops serving and closes the session database.

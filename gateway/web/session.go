@@ -86,6 +86,13 @@ func (s *Server) session(r *http.Request) (*Session, string, error) {
 	if err != nil || c.Value == "" {
 		return nil, "", errNotFound
 	}
+	return s.sessionByID(r, c.Value)
+}
+
+// sessionByID is session for a known session id (a BMC web UI host holds
+// the id of the session it was opened from).
+func (s *Server) sessionByID(r *http.Request, id string) (*Session, string, error) {
+	c := &http.Cookie{Value: id}
 	var ss Session
 	if err := s.store.get(bucketSessions, c.Value, &ss); err != nil {
 		return nil, "", err
@@ -151,6 +158,7 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, ss Session
 func (s *Server) endSession(w http.ResponseWriter, r *http.Request) {
 	if c, err := r.Cookie(SessionCookie); err == nil && c.Value != "" {
 		_ = s.store.delete(bucketSessions, c.Value)
+		s.endUserBMCHosts(r.Context(), c.Value, "logged out")
 	}
 	setCookie(w, SessionCookie, "", -1)
 }

@@ -1,0 +1,118 @@
+package gateway
+
+import (
+	"context"
+	"crypto/tls"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bmcgate/bmcgate/audit"
+	"golang.org/x/net/websocket"
+)
+
+// dialKVM opens node01's websocket echo through the gateway with the
+// BMC-host cookie.
+func (w *webUIHarness) dialKVM(t *testing.T, cookie string) *websocket.Conn {
+	t.Helper()
+	cfg, err := websocket.NewConfig(strings.Replace(w.bmcURL("node01", "/kvm"), "https", "wss", 1), w.bmcURL("node01", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Header = http.Header{"Cookie": {cookie}}
+	conn, err := tls.Dial("tcp", "127.0.0.1:"+w.port, &tls.Config{ServerName: "node01.localhost", InsecureSkipVerify: true}) //nolint:gosec // test client; the server is ours
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws, err := websocket.NewClient(cfg, conn)
+	if err != nil {
+		_ = conn.Close()
+		t.Fatalf("websocket: %v", err)
+	}
+	t.Cleanup(func() { _ = ws.Close() })
+	return ws
+}
+
+// TestWebUILiveRevocation: a reload that withdraws web.access ends the
+// user's BMC-host session, its live websocket included.
+func TestWebUILiveRevocation(t *testing.T) {
+	w := startWebUI(t)
+	vic := w.loginUI(t, "vic", "vic-password-1")
+	w.enter(t, vic, "node01")
+	hc := "__Host-bmcgate-bmc=" + w.hostCookie(t, vic, "node01")
+	ws := w.dialKVM(t, hc)
+	if err := websocket.Message.Send(ws, "hello"); err != nil {
+		t.Fatal(err)
+	}
+	var echo string
+	if err := websocket.Message.Receive(ws, &echo); err != nil || echo != "hello" {
+		t.Fatalf("echo %q, %v", echo, err)
+	}
+	w.waitRecord(t, audit.Query{Code: audit.CodeWebUIWSOpen, Actor: "vic"}, nil)
+
+	// The config file has no web.access for viewers (the harness adds it
+	// in memory only): reloading it withdraws vic's access.
+	if err := w.g.Reload(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	_ = ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if err := websocket.Message.Receive(ws, &echo); err == nil {
+		t.Fatal("websocket still open after web.access was withdrawn")
+	}
+	w.waitRecord(t, audit.Query{Code: audit.CodeSessionEnd, Actor: "vic", Target: "node01"}, func(r audit.Record) bool {
+		return strings.Contains(r.Reason, "web.access withdrawn")
+	})
+	w.waitRecord(t, audit.Query{Code: audit.CodeWebUIWSClose, Actor: "vic"}, nil)
+	if resp, _ := w.bare(t, w.bmcURL("node01", "/"), hc); resp.StatusCode == http.StatusOK {
+		t.Fatal("BMC host still serves after the reload")
+	}
+}
+
+// TestWebUIRedfishReset: a user with power.* may reset through the BMC's
+// Redfish API; the decision is recorded with the action it maps to.
+func TestWebUIRedfishReset(t *testing.T) {
+	w := startWebUI(t)
+	alice := w.loginUI(t, "alice", "alice-password-1")
+	w.enter(t, alice, "node01")
+	req, _ := http.NewRequest(http.MethodPost, w.bmcURL("node01", "/redfish/v1/Systems/1/Actions/ComputerSystem.Reset"),
+		strings.NewReader(`{"ResetType":"ForceRestart"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Origin", w.bmcURL("node01", ""))
+	resp, body := do(t, alice, req)
+	if resp.StatusCode != http.StatusNoContent || w.fake.resets.Load() != 1 {
+		t.Fatalf("reset: %d %q, BMC saw %d", resp.StatusCode, body, w.fake.resets.Load())
+	}
+	d := w.waitRecord(t, audit.Query{Code: audit.CodeDecision, Actor: "alice", Target: "node01", Outcome: audit.OutcomeAllow},
+		func(r audit.Record) bool { return strings.HasPrefix(r.Action, "power.") })
+	r := w.waitRecord(t, audit.Query{Code: audit.CodeWebUIRequest, Actor: "alice", Action: d.Action}, nil)
+	if r.Fields["status"] != "204" || r.Fields["redfish"] != "ComputerSystem.Reset" || r.Outcome != audit.OutcomeOK {
+		t.Fatalf("request record %+v", r)
+	}
+}
+
+// TestWebUILogoutEndsWebsocket: logging out on the main host ends the live
+// websocket on the BMC host and logs the gateway out of the BMC.
+func TestWebUILogoutEndsWebsocket(t *testing.T) {
+	w := startWebUI(t)
+	alice := w.loginUI(t, "alice", "alice-password-1")
+	w.enter(t, alice, "node01")
+	ws := w.dialKVM(t, "__Host-bmcgate-bmc="+w.hostCookie(t, alice, "node01"))
+	if err := websocket.Message.Send(ws, "x"); err != nil {
+		t.Fatal(err)
+	}
+	var echo string
+	if err := websocket.Message.Receive(ws, &echo); err != nil {
+		t.Fatal(err)
+	}
+	_, dash := get(t, alice, w.base+"/")
+	w.post(t, alice, "/logout", urlValues("csrf", csrf(t, dash)), "")
+	_ = ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if err := websocket.Message.Receive(ws, &echo); err == nil {
+		t.Fatal("websocket still open after logout")
+	}
+	w.waitRecord(t, audit.Query{Code: audit.CodeWebUIWSClose, Actor: "alice"}, nil)
+	if n := w.fake.logouts.Load(); n != 1 {
+		t.Fatalf("BMC-side logouts: %d", n)
+	}
+}

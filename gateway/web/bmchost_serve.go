@@ -1,0 +1,196 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"html"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/bmcgate/bmcgate/audit"
+	"github.com/bmcgate/bmcgate/authz"
+	"github.com/bmcgate/bmcgate/gateway/core"
+	pweb "github.com/bmcgate/bmcgate/proxy/web"
+)
+
+// bmcHostDeadline bounds one non-websocket request on a BMC host (firmware
+// uploads and large downloads need longer than the door's own pages).
+const bmcHostDeadline = 30 * time.Minute
+
+// deniedError refuses a proxied operation; the proxy shows UserMessage.
+type deniedError struct{ msg string }
+
+func (e *deniedError) Error() string       { return e.msg }
+func (e *deniedError) UserMessage() string { return e.msg }
+
+// serveBMCHost serves one request on the host of the BMC called name ("" for
+// a name that cannot be one).
+func (s *Server) serveBMCHost(w http.ResponseWriter, r *http.Request, name string) {
+	h := w.Header()
+	h.Set("Strict-Transport-Security", "max-age=63072000")
+	h.Set("Referrer-Policy", "same-origin")
+	ui, ok := s.bmcUI(name)
+	if name == "" || !ok {
+		s.bmcHostPage(w, http.StatusNotFound, "There is no BMC web UI at this address.")
+		return
+	}
+	if r.URL.Path == enterPath {
+		s.enterBMCHost(w, r, name)
+		return
+	}
+	if strings.HasPrefix(r.URL.Path, reservedPrefix) {
+		s.bmcHostPage(w, http.StatusNotFound, "Not found.")
+		return
+	}
+	ck, _ := r.Cookie(BMCHostCookie)
+	var hs *hostSession
+	if ck != nil {
+		hs = s.hostSession(ck.Value, name)
+	}
+	if hs == nil {
+		s.bmcHostPage(w, http.StatusUnauthorized, "Open this BMC's web UI from the bmcgate dashboard.")
+		return
+	}
+	ss, _, err := s.sessionByID(r, hs.userID)
+	if err != nil {
+		s.endUserBMCHosts(r.Context(), hs.userID, "the bmcgate session ended")
+		s.bmcHostPage(w, http.StatusUnauthorized, "Your bmcgate session has ended. Log in again and open the web UI from the dashboard.")
+		return
+	}
+	c := sessionCaller(ss, audit.DoorWeb, r)
+	d, b := s.svc.Permits(c, authz.WebAccess, name)
+	if b == nil || !d.Allowed {
+		if b != nil {
+			d, _ = s.svc.Decide(r.Context(), c, authz.WebAccess, b.Target()) // records the refusal
+		}
+		s.endHostSessions(r.Context(), "web.access withdrawn", func(x *hostSession) bool { return x == hs })
+		s.bmcHostPage(w, http.StatusForbidden, "You may no longer use this BMC's web UI: "+d.Reason)
+		return
+	}
+	// Requests and websockets end with the BMC-host session.
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	stop := context.AfterFunc(hs.ctx, cancel)
+	defer stop()
+	r = r.WithContext(ctx)
+
+	var bs *pweb.Session
+	if ui.Pool != nil {
+		if bs, err = ui.Pool.Acquire(ctx, ss.Handle); err != nil {
+			s.log.Warn("BMC web login failed", "bmc", name, "err", err)
+			s.bmcHostPage(w, http.StatusBadGateway, "bmcgate could not log in to this BMC's web UI: "+userMessage(err))
+			return
+		}
+	}
+	stripGatewayCookies(r)
+	websocket := strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
+	rc := http.NewResponseController(w)
+	if websocket {
+		_ = rc.SetReadDeadline(time.Time{})
+		_ = rc.SetWriteDeadline(time.Time{})
+	} else {
+		_ = rc.SetReadDeadline(time.Now().Add(bmcHostDeadline))
+		_ = rc.SetWriteDeadline(time.Now().Add(bmcHostDeadline))
+	}
+	host := s.cfg.Load().BMCHost(name)
+	ui.Proxy.Serve(w, r, pweb.Request{
+		PublicHost: host,
+		Session:    bs,
+		Authorize: func(op pweb.Operation) error {
+			// web.access reads were decided when the session opened and
+			// are re-checked above on every request; every other action,
+			// and each websocket, is decided and recorded here.
+			if op.Action == pweb.ActionWebAccess && !op.Websocket {
+				return nil
+			}
+			d, err := s.svc.Decide(ctx, c, authz.Action(op.Action), b.Target())
+			if err != nil || !d.Allowed {
+				return &deniedError{msg: "bmcgate refused this " + op.Action + ": " + d.Reason}
+			}
+			return nil
+		},
+		Audit:  func(sum pweb.Summary) { s.auditProxied(context.WithoutCancel(ctx), c, host, sum, false) },
+		Opened: func(sum pweb.Summary) { s.auditProxied(context.WithoutCancel(ctx), c, host, sum, true) },
+	})
+}
+
+// auditProxied records one proxied request, or a websocket's open or close.
+func (s *Server) auditProxied(ctx context.Context, c core.Caller, host string, sum pweb.Summary, opened bool) {
+	code := audit.CodeWebUIRequest
+	switch {
+	case opened:
+		code = audit.CodeWebUIWSOpen
+	case sum.Websocket && sum.Status == http.StatusSwitchingProtocols:
+		code = audit.CodeWebUIWSClose
+	}
+	outcome := audit.OutcomeOK
+	switch {
+	case sum.Refused != "" && sum.Status == http.StatusForbidden:
+		outcome = audit.OutcomeDeny
+	case sum.Refused != "" || sum.Status >= 500 || sum.Err != nil && sum.Status == 0:
+		outcome = audit.OutcomeError
+	}
+	f := map[string]string{
+		"method": sum.Method, "path": sum.Path, "status": strconv.Itoa(sum.Status), "host": host,
+		"bytes_in": strconv.FormatInt(sum.BytesIn, 10), "bytes_out": strconv.FormatInt(sum.BytesOut, 10),
+	}
+	if sum.Operation.Redfish != "" {
+		f["redfish"] = sum.Operation.Redfish
+	}
+	if sum.Operation.ResetType != "" {
+		f["reset_type"] = sum.Operation.ResetType
+	}
+	rec := audit.Record{Code: code, Actor: c.Principal.Name, Door: audit.DoorWeb, Source: c.Source,
+		Session: c.Session, Target: sum.BMC, Action: sum.Operation.Action, Outcome: outcome,
+		Reason: sum.Refused, Duration: sum.Duration, Fields: f}
+	if err := s.svc.Audit(ctx, rec); err != nil {
+		s.log.Error("could not record a proxied BMC web request", "bmc", sum.BMC, "err", err)
+	}
+	if sum.Err != nil {
+		s.log.Info("BMC web request", "bmc", sum.BMC, "path", sum.Path, "status", sum.Status, "err", sum.Err)
+	}
+}
+
+// stripGatewayCookies removes every cookie the gateway sets (main session,
+// login, BMC-host) from a request about to be forwarded to a BMC.
+func stripGatewayCookies(r *http.Request) {
+	cs := r.Cookies()
+	r.Header.Del("Cookie")
+	kept := make([]string, 0, len(cs))
+	for _, c := range cs {
+		if !strings.HasPrefix(c.Name, gatewayCookiePrefix) {
+			kept = append(kept, c.Name+"="+c.Value)
+		}
+	}
+	if len(kept) > 0 {
+		r.Header.Set("Cookie", strings.Join(kept, "; "))
+	}
+}
+
+// userMessage is the safe text of a proxy error.
+func userMessage(err error) string {
+	if m, ok := err.(interface{ UserMessage() string }); ok {
+		return m.UserMessage()
+	}
+	var pe *pweb.Error
+	if errors.As(err, &pe) {
+		return pe.Msg
+	}
+	return "the BMC did not answer as expected"
+}
+
+// bmcHostPage is the gateway's own minimal page on a BMC host (no gateway
+// template, script or style is served there).
+func (s *Server) bmcHostPage(w http.ResponseWriter, status int, msg string) {
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	origin := s.cfg.Load().Origin()
+	_, _ = w.Write([]byte("<!doctype html><title>bmcgate</title><p id=\"bmcgate-msg\">" + html.EscapeString(msg) +
+		"</p><p><a href=\"" + html.EscapeString(origin) + "/\">bmcgate dashboard</a></p>\n"))
+}

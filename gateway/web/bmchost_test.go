@@ -1,0 +1,100 @@
+package web
+
+import (
+	"net/http"
+	"testing"
+	"time"
+)
+
+// bmcTestServer is a Server with only what the BMC-host state needs.
+func bmcTestServer(now *time.Time) *Server {
+	s := &Server{now: func() time.Time { return *now }}
+	s.bmc.tickets = map[[32]byte]ticket{}
+	s.bmc.hosts = map[[32]byte]*hostSession{}
+	return s
+}
+
+func TestTicketsOnceAndShortLived(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	s := bmcTestServer(&now)
+	a, err := s.issueTicket("user-session-id", "node01")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a) < 43 { // 32 random bytes, base64url
+		t.Fatalf("short ticket %q", a)
+	}
+	if tk, ok := s.takeTicket(a); !ok || tk.bmc != "node01" || tk.userID != "user-session-id" {
+		t.Fatalf("take: %+v %v", tk, ok)
+	}
+	if _, ok := s.takeTicket(a); ok {
+		t.Fatal("ticket used twice")
+	}
+	b, _ := s.issueTicket("user-session-id", "node01")
+	now = now.Add(ticketTTL + time.Second)
+	if _, ok := s.takeTicket(b); ok {
+		t.Fatal("expired ticket accepted")
+	}
+	if _, ok := s.takeTicket(""); ok {
+		t.Fatal("empty ticket accepted")
+	}
+}
+
+func TestTicketCap(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	s := bmcTestServer(&now)
+	for range maxTickets {
+		if _, err := s.issueTicket("u", "node01"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.issueTicket("u", "node01"); err == nil {
+		t.Fatal("no cap on tickets")
+	}
+	now = now.Add(ticketTTL + time.Second) // expired ones make room
+	if _, err := s.issueTicket("u", "node01"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestHostSessionBoundToBMC(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	s := bmcTestServer(&now)
+	ss := &Session{Handle: "h1", User: "alice", Expires: now.Add(time.Hour)}
+	v, err := s.newHostSession("uid", ss, "node01", "127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.hostSession(v, "node01") == nil {
+		t.Fatal("own host refused")
+	}
+	if s.hostSession(v, "node02") != nil {
+		t.Fatal("cookie of node01 accepted on node02")
+	}
+	if s.hostSession("uid", "node01") != nil || s.hostSession("", "node01") != nil {
+		t.Fatal("a non-cookie value accepted")
+	}
+	now = now.Add(2 * time.Hour)
+	if s.hostSession(v, "node01") != nil {
+		t.Fatal("host session outlived its user session")
+	}
+}
+
+func TestHostHelpers(t *testing.T) {
+	for h, want := range map[string]string{"Node01.LocalHost:8443": "node01.localhost", "node01.localhost": "node01.localhost", "[::1]:443": "::1"} {
+		if got := hostOnly(h); got != want {
+			t.Errorf("hostOnly(%q) = %q", h, got)
+		}
+	}
+	for h, want := range map[string]bool{"node01.localhost": true, "localhost": false, "node01.xlocalhost": false, "": false} {
+		if got := underDomain(h, "localhost"); got != want {
+			t.Errorf("underDomain(%q) = %v", h, got)
+		}
+	}
+	r, _ := http.NewRequest(http.MethodGet, "/", nil)
+	r.Header.Set("Cookie", "__Host-bmcgate=main; SID=bmc; __Host-bmcgate-bmc=x; __Host-bmcgate-other=y")
+	stripGatewayCookies(r)
+	if got := r.Header.Get("Cookie"); got != "SID=bmc" {
+		t.Errorf("cookies forwarded: %q", got)
+	}
+}

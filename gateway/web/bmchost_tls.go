@@ -1,0 +1,59 @@
+package web
+
+import (
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+)
+
+// Self-signed wildcard certificate files of the BMC hosts in the data
+// directory.
+const (
+	proxyCertName = "web_proxy_tls_cert.pem"
+	proxyKeyName  = "web_proxy_tls_key.pem"
+)
+
+// loadProxyCertificate loads the configured wildcard certificate for
+// *.domain, or the self-signed one in dataDir, generating it when it is
+// missing or was made for another domain.
+func loadProxyCertificate(certFile, keyFile, dataDir, domain string, log *slog.Logger) (tls.Certificate, error) {
+	if certFile != "" {
+		c, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			return c, fmt.Errorf("web proxy_tls certificate: %w", err)
+		}
+		return c, nil
+	}
+	wild := "*." + domain
+	certFile, keyFile = filepath.Join(dataDir, proxyCertName), filepath.Join(dataDir, proxyKeyName)
+	if c, err := tls.LoadX509KeyPair(certFile, keyFile); err == nil {
+		if leaf, err := x509.ParseCertificate(c.Certificate[0]); err == nil && slices.Contains(leaf.DNSNames, wild) && time.Now().Before(leaf.NotAfter) {
+			return c, nil
+		}
+	}
+	certPEM, keyPEM, err := selfSigned([]string{wild}, time.Now())
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	if err := os.WriteFile(keyFile, keyPEM, 0o600); err != nil {
+		return tls.Certificate{}, fmt.Errorf("write %s: %w", keyFile, err)
+	}
+	if err := os.WriteFile(certFile, certPEM, 0o644); err != nil {
+		return tls.Certificate{}, fmt.Errorf("write %s: %w", certFile, err)
+	}
+	c, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		return c, fmt.Errorf("self-signed BMC web UI certificate: %w", err)
+	}
+	sum := sha256.Sum256(c.Certificate[0])
+	log.Warn("generated a self-signed wildcard TLS certificate for the BMC web UIs; configure web.proxy_tls with a real one",
+		"cert", certFile, "sha256", hex.EncodeToString(sum[:]), "host", wild)
+	return c, nil
+}
