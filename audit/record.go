@@ -59,6 +59,14 @@ const (
 	CodeConfigLoad   = "config.load"    // configuration loaded
 	CodeGatewayStart = "gateway.start"  // gateway started
 	CodeGatewayStop  = "gateway.stop"   // gateway stopped
+
+	CodeConsoleAttach   = "console.attach"   // a viewer attached to a BMC console
+	CodeConsoleDetach   = "console.detach"   // a viewer detached (with the reason)
+	CodeConsoleOutput   = "console.output"   // a chunk of console output (Data: frames)
+	CodeConsoleInput    = "console.input"    // a chunk of one writer's input (Data: frames)
+	CodeConsoleHandoff  = "console.handoff"  // write access moved between viewers
+	CodeConsoleTakeover = "console.takeover" // a payload held outside bmcgate was taken over
+	CodeConsoleStatus   = "console.status"   // the BMC console connected, dropped or was busy
 )
 
 // CodeAuthzDecision is another name for CodeDecision.

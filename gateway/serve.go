@@ -32,7 +32,8 @@ type Gateway struct {
 	sshLn  net.Listener
 	hostPK gossh.PublicKey
 
-	parts []part // optional subsystems: console broker, web door, scanner
+	parts    []part      // optional subsystems: console broker, web door, scanner
+	consoles consoleDoor // the SSH door's way to the console hub (console.go)
 
 	mu  sync.Mutex // serializes reloads
 	cfg *configs.Config
@@ -102,6 +103,7 @@ func Open(ctx context.Context, cfg *configs.Config, log *slog.Logger) (g *Gatewa
 	sc := sshConfig(cfg)
 	sc.HostSigners = []gossh.Signer{signer}
 	sc.Logger = log
+	sc.Console = &g.consoles
 	if g.ssh, err = sshd.New(sc, g.svc, dir); err != nil {
 		return nil, err
 	}

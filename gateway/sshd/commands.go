@@ -30,6 +30,7 @@ type env struct {
 	errw   io.Writer // stderr
 	json   bool
 	tty    bool
+	sess   *session // the SSH session the command runs in
 }
 
 // command is one entry of the command table.

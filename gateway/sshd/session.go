@@ -239,7 +239,7 @@ func (se *session) stderr() io.Writer {
 }
 
 func (se *session) env(out, errw io.Writer) *env {
-	return &env{ctx: se.ctx, srv: se.srv, caller: se.caller, out: out, errw: errw, tty: se.pty}
+	return &env{ctx: se.ctx, srv: se.srv, caller: se.caller, out: out, errw: errw, tty: se.pty, sess: se}
 }
 
 func (se *session) exit(code int) {
