@@ -6,6 +6,7 @@ toolchain go1.26.10
 
 require (
 	github.com/bougou/go-ipmi v0.9.1
+	github.com/creack/pty v1.1.24
 	github.com/gliderlabs/ssh v0.3.8
 	go.etcd.io/bbolt v1.5.0
 	go.yaml.in/yaml/v3 v3.0.6
@@ -15,7 +16,6 @@ require (
 
 require (
 	github.com/anmitsu/go-shlex v0.0.0-20200514113438-38f4b401e2be // indirect
-	github.com/creack/pty v1.1.24 // indirect
 	github.com/fatih/color v1.15.0 // indirect
 	github.com/go-ole/go-ole v1.3.0 // indirect
 	github.com/google/uuid v1.1.2 // indirect

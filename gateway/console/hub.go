@@ -245,3 +245,17 @@ func (h *Hub) Viewers() int {
 
 // isUserDetach reports whether err is the user's own detach.
 func isUserDetach(err error) bool { return errors.Is(err, errDetached) }
+
+func (h *Hub) idleTimeout() time.Duration {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.cfg.IdleTimeout
+}
+
+// SetIdleTimeout changes the idle timeout for viewers attaching from now on
+// (tests use sub-second values the config does not allow).
+func (h *Hub) SetIdleTimeout(d time.Duration) {
+	h.mu.Lock()
+	h.cfg.IdleTimeout = d
+	h.mu.Unlock()
+}

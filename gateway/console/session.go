@@ -44,7 +44,8 @@ func (c *console) serve(v *viewer, t Terminal) error {
 	c.mu.Unlock()
 
 	go c.readInput(v, t)
-	idle := time.NewTicker(min(h.cfg.IdleTimeout/4, time.Second))
+	idleAfter := h.idleTimeout()
+	idle := time.NewTicker(min(idleAfter/4, time.Second))
 	defer idle.Stop()
 	for v.ctx.Err() == nil {
 		select {
@@ -52,7 +53,7 @@ func (c *console) serve(v *viewer, t Terminal) error {
 		case <-t.Breaks:
 			c.command(v, cmdBreak)
 		case <-idle.C:
-			if time.Since(v.idleSince()) >= h.cfg.IdleTimeout {
+			if time.Since(v.idleSince()) >= idleAfter {
 				v.notice("%s", errIdle.Msg)
 				v.cancel(errIdle)
 			}
