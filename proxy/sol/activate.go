@@ -45,11 +45,12 @@ func (l *Line) session(ctx context.Context) (bool, error) {
 		_ = s.Close(cctx)
 	}()
 	c := s.Client()
-	if err := l.activate(ctx, c); err != nil {
+	chunk, err := l.activate(ctx, c)
+	if err != nil {
 		return false, err
 	}
 	l.setStatus(Status{State: StateActive, Msg: "console connected"})
-	err = newStream(l, c).run(ctx)
+	err = newStream(l, c, chunk).run(ctx)
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
 	defer cancel()
 	if !errors.Is(err, errDeactivated) {
@@ -61,41 +62,60 @@ func (l *Line) session(ctx context.Context) (bool, error) {
 // activate activates SOL instance 1 with encryption and authentication.
 // When another session holds it, it learns who and, if a takeover was
 // allowed, deactivates that payload and tries once more.
-func (l *Line) activate(ctx context.Context, c *client.Client) error {
+// It returns the most character data one packet to the BMC may carry.
+func (l *Line) activate(ctx context.Context, c *client.Client) (int, error) {
+	chunk := maxChunk
 	act := func() error {
 		cctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 		defer cancel()
-		_, err := c.ActivatePayload(cctx, &transport.ActivatePayloadRequest{
+		res, err := c.ActivatePayload(cctx, &transport.ActivatePayloadRequest{
 			PayloadType: types.PayloadTypeSOL, PayloadInstance: solInstance,
 			EnableEncryption: true, EnableAuthentication: true,
 		})
+		if err == nil {
+			chunk = chunkSize(res.InboundPayloadSize, res.OutboundPayloadSize)
+		}
 		return err
 	}
 	err := act()
 	if err == nil {
-		return nil
+		return chunk, nil
 	}
 	if !isCC(err, ccPayloadActive) {
-		return fmt.Errorf("sol: activate payload: %w", err)
+		return 0, fmt.Errorf("sol: activate payload: %w", err)
 	}
 	holder := l.holder(ctx, c)
 	if !l.takeTakeover() {
-		return &busyError{holder: holder}
+		return 0, &busyError{holder: holder}
 	}
 	l.opts.Logger.Warn("sol takeover: deactivating another console's payload", "bmc", l.ep.Name, "holder", holder.String())
 	cctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	_, derr := c.DeactivatePayload(cctx, &transport.DeactivatePayloadRequest{PayloadType: types.PayloadTypeSOL, PayloadInstance: solInstance})
 	cancel()
 	if derr != nil {
-		return fmt.Errorf("sol: deactivate the other payload: %w", derr)
+		return 0, fmt.Errorf("sol: deactivate the other payload: %w", derr)
 	}
 	if err := act(); err != nil {
 		if isCC(err, ccPayloadActive) {
-			return &busyError{holder: holder}
+			return 0, &busyError{holder: holder}
 		}
-		return fmt.Errorf("sol: activate payload after takeover: %w", err)
+		return 0, fmt.Errorf("sol: activate payload after takeover: %w", err)
 	}
-	return nil
+	return chunk, nil
+}
+
+// chunkSize derives the character data per packet from the payload sizes
+// the BMC announced (each includes the 4-byte SOL header). Which of the two
+// a BMC means for its own direction varies, so the smaller one is used.
+func chunkSize(in, out uint16) int {
+	n := int(min(in, out)) - 4
+	if n < 8 || n > maxChunk {
+		if n < 8 {
+			return 8
+		}
+		return maxChunk
+	}
+	return n
 }
 
 // holder asks the BMC which session holds the payload (best effort).

@@ -107,12 +107,12 @@ func (l *Line) setStatus(st Status) {
 	l.opts.OnStatus(st)
 }
 
-// takeInput removes up to maxChunk bytes of input (without consuming them:
-// the caller commits what the BMC accepted) and the break flag.
-func (l *Line) peekInput() ([]byte, bool) {
+// peekInput returns up to limit bytes of input (without consuming them: the
+// caller commits what the BMC accepted) and the break flag.
+func (l *Line) peekInput(limit int) ([]byte, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	n := min(len(l.in), maxChunk)
+	n := min(len(l.in), limit)
 	return append([]byte(nil), l.in[:n]...), l.brk
 }
 

@@ -156,7 +156,7 @@ func TestLineOverflow(t *testing.T) {
 	if n != 4 || err != ErrOverflow {
 		t.Fatalf("Write = %d, %v; want 4, ErrOverflow", n, err)
 	}
-	in, _ := l.peekInput()
+	in, _ := l.peekInput(maxChunk)
 	if string(in) != "abcd" {
 		t.Fatalf("queued %q", in)
 	}

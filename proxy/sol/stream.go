@@ -22,8 +22,9 @@ const (
 // stream runs the SOL packet exchange of one activation. Only its
 // goroutine uses it.
 type stream struct {
-	l *Line
-	c *client.Client
+	l     *Line
+	c     *client.Client
+	chunk int // character data per packet to the BMC
 
 	seq      uint8 // our last data sequence number
 	remote   uint8 // last BMC sequence number received
@@ -33,9 +34,9 @@ type stream struct {
 	unavail  bool
 }
 
-func newStream(l *Line, c *client.Client) *stream {
+func newStream(l *Line, c *client.Client, chunk int) *stream {
 	now := time.Now()
-	return &stream{l: l, c: c, busyAt: now, heardAt: now}
+	return &stream{l: l, c: c, chunk: chunk, busyAt: now, heardAt: now}
 }
 
 func nextSeq(s uint8) uint8 {
@@ -53,7 +54,7 @@ func (s *stream) run(ctx context.Context) error {
 		if err := ctx.Err(); err != nil {
 			return nil
 		}
-		in, brk := s.l.peekInput()
+		in, brk := s.l.peekInput(s.chunk)
 		if len(in) > 0 || brk {
 			if err := s.send(ctx, in, brk); err != nil {
 				return err
