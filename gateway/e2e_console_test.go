@@ -73,3 +73,19 @@ func TestE2EConsoleRefusals(t *testing.T) {
 		t.Fatalf("takeover without console.force: %d %q", code, c.output())
 	}
 }
+
+// TestE2EConsoleRecordingFailureEndsSession: when console traffic can no
+// longer be recorded, the viewer's session ends with a message.
+func TestE2EConsoleRecordingFailureEndsSession(t *testing.T) {
+	h, _ := consoleHarness(t, "")
+	c := startPTY(t, h, "bob", "console", "node01")
+	c.waitFor("login: ")
+	if err := h.g.store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c.send("root\r")
+	c.waitFor("console recording failed")
+	if code := c.wait(); code == 0 {
+		t.Fatalf("session survived a recording failure; exit 0:\n%q", c.output())
+	}
+}

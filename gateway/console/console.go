@@ -103,18 +103,19 @@ func (c *console) onOutput(p []byte) {
 
 // onStatus is the line's status callback.
 func (c *console) onStatus(s sol.Status) {
+	if s.State == sol.StateConnecting || s.State == sol.StateClosed {
+		return // transient: viewers see the outcome
+	}
 	c.mu.Lock()
 	prev := c.status
 	c.status = s
-	if s.State != prev.State || s.Msg != prev.Msg {
-		if s.State != sol.StateConnecting && s.State != sol.StateClosed && !(prev.State == 0 && s.State == sol.StateActive) {
-			for v := range c.live {
-				v.notice("%s", s.Msg)
-			}
+	if s.Msg != prev.Msg && !(prev.State == 0 && s.State == sol.StateActive) {
+		for v := range c.live {
+			v.notice("%s", s.Msg)
 		}
 	}
 	c.mu.Unlock()
-	if s.State == sol.StateConnecting || s.State == sol.StateClosed || s.State == prev.State {
+	if s.State == prev.State {
 		return
 	}
 	r := audit.Record{Code: audit.CodeConsoleStatus, Door: audit.DoorSystem, Target: c.bmc.Name, Outcome: audit.OutcomeOK,

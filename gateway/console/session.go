@@ -37,7 +37,11 @@ func (c *console) serve(v *viewer, t Terminal) error {
 	if sb := c.ring.Bytes(); len(sb) > 0 {
 		v.send(sb)
 	}
-	if c.status.State != 0 && c.status.State != sol.StateActive {
+	switch c.status.State {
+	case 0:
+		v.notice("connecting to the console")
+	case sol.StateActive:
+	default:
 		v.notice("%s", c.status.Msg)
 	}
 	c.live[v] = true
