@@ -80,6 +80,7 @@ type Hub struct {
 
 	mu       sync.Mutex
 	consoles map[string]*console
+	closing  map[string]chan struct{} // consoles still deactivating their payload
 	closed   bool
 	nextID   int
 	roles    func(user string) ([]string, bool) // current roles of a user (reload)
@@ -88,7 +89,7 @@ type Hub struct {
 // New returns a hub.
 func New(svc Service, cfg Config) *Hub {
 	cfg = cfg.withDefaults()
-	return &Hub{svc: svc, cfg: cfg, log: cfg.Logger, consoles: map[string]*console{}}
+	return &Hub{svc: svc, cfg: cfg, log: cfg.Logger, consoles: map[string]*console{}, closing: map[string]chan struct{}{}}
 }
 
 // newID returns a console session id.
@@ -148,6 +149,19 @@ func (h *Hub) Attach(ctx context.Context, c core.Caller, name string, t Terminal
 func (h *Hub) join(ctx context.Context, b *core.BMC, c core.Caller, canWrite bool) (*console, *viewer, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	// A console whose last viewer just left is still releasing the BMC's
+	// payload; wait for it rather than find the payload busy.
+	for h.closing[b.Name] != nil && h.consoles[b.Name] == nil {
+		ch := h.closing[b.Name]
+		h.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			h.mu.Lock()
+			return nil, nil, ctx.Err()
+		}
+		h.mu.Lock()
+	}
 	if h.closed {
 		return nil, nil, errHubClosed
 	}
@@ -176,12 +190,23 @@ func (h *Hub) join(ctx context.Context, b *core.BMC, c core.Caller, canWrite boo
 func (h *Hub) leave(con *console, v *viewer) {
 	h.mu.Lock()
 	last := con.remove(v)
+	var done chan struct{}
 	if last && h.consoles[con.bmc.Name] == con {
 		delete(h.consoles, con.bmc.Name)
+		done = make(chan struct{})
+		h.closing[con.bmc.Name] = done
 	}
 	h.mu.Unlock()
 	if last {
 		con.close()
+	}
+	if done != nil {
+		h.mu.Lock()
+		if h.closing[con.bmc.Name] == done {
+			delete(h.closing, con.bmc.Name)
+		}
+		h.mu.Unlock()
+		close(done)
 	}
 }
 
