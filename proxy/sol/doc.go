@@ -8,9 +8,11 @@
 // transition, network loss), reports a status and re-activates it with
 // capped exponential backoff.
 //
-// The line polls the BMC adaptively: quickly while the console is busy, so
-// keystrokes echo with low latency, and slowly while it is idle, so hundreds
-// of idle consoles cost little. Output is handed to a callback that must
+// The line polls the BMC adaptively: every 5 ms right after input or output,
+// so keystrokes echo with low latency, doubling with every empty poll up to
+// 100 ms, so hundreds of idle consoles cost little. (go-ipmi's SOLStream polls
+// at a fixed interval and reads the BMC's unsolicited packets only during its
+// own exchanges.) Output is handed to a callback that must
 // not block; input is held in a bounded buffer. The package knows BMCs,
 // never users.
 package sol

@@ -11,7 +11,6 @@ import (
 const (
 	DefaultPollActive   = 5 * time.Millisecond
 	DefaultPollIdle     = 100 * time.Millisecond
-	DefaultActiveWindow = 2 * time.Second
 	DefaultKeepAlive    = 10 * time.Second
 	DefaultReconnectMin = 500 * time.Millisecond
 	DefaultReconnectMax = 30 * time.Second
@@ -23,9 +22,8 @@ const (
 
 // Options tune a Line. Zero fields take the defaults.
 type Options struct {
-	PollActive   time.Duration // poll interval while the console is busy (5ms)
-	PollIdle     time.Duration // poll interval while it is idle (100ms)
-	ActiveWindow time.Duration // how long after traffic the console counts as busy (2s)
+	PollActive   time.Duration // poll interval right after input or output (5ms); doubles with every empty poll
+	PollIdle     time.Duration // poll interval while the console is idle (100ms)
 	KeepAlive    time.Duration // Get Device ID after this long without a packet from the BMC (10s)
 	ReconnectMin time.Duration // first re-activation delay (500ms)
 	ReconnectMax time.Duration // cap of the exponential backoff (30s)
@@ -48,7 +46,6 @@ func (o Options) withDefaults() Options {
 	}
 	def(&o.PollActive, DefaultPollActive)
 	def(&o.PollIdle, DefaultPollIdle)
-	def(&o.ActiveWindow, DefaultActiveWindow)
 	def(&o.KeepAlive, DefaultKeepAlive)
 	def(&o.ReconnectMin, DefaultReconnectMin)
 	def(&o.ReconnectMax, DefaultReconnectMax)

@@ -29,14 +29,14 @@ type stream struct {
 	seq      uint8 // our last data sequence number
 	remote   uint8 // last BMC sequence number received
 	accepted uint8 // characters accepted of the remote packet
-	busyAt   time.Time
 	heardAt  time.Time
+	gotData  bool // the last packet carried new output
 	unavail  bool
 }
 
 func newStream(l *Line, c *client.Client, chunk int) *stream {
 	now := time.Now()
-	return &stream{l: l, c: c, chunk: chunk, busyAt: now, heardAt: now}
+	return &stream{l: l, c: c, chunk: chunk, heardAt: now}
 }
 
 func nextSeq(s uint8) uint8 {
@@ -50,6 +50,7 @@ func nextSeq(s uint8) uint8 {
 // run exchanges packets until ctx ends or the payload drops.
 func (s *stream) run(ctx context.Context) error {
 	o := s.l.opts
+	interval := o.PollActive
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil
@@ -59,14 +60,11 @@ func (s *stream) run(ctx context.Context) error {
 			if err := s.send(ctx, in, brk); err != nil {
 				return err
 			}
-			s.busyAt = time.Now()
+			interval = o.PollActive // an echo is likely on its way
 			continue
 		}
-		interval := o.PollIdle
-		if time.Since(s.busyAt) < o.ActiveWindow {
-			interval = o.PollActive
-		}
 		start := time.Now()
+		s.gotData = false
 		if err := s.poll(ctx, interval); err != nil {
 			return err
 		}
@@ -75,7 +73,15 @@ func (s *stream) run(ctx context.Context) error {
 				return err
 			}
 		}
-		if wait := interval - time.Since(start); wait > 0 {
+		wait := interval - time.Since(start)
+		// Poll quickly while output flows; back off towards the idle
+		// interval with every empty poll.
+		if s.gotData {
+			interval = o.PollActive
+		} else {
+			interval = min(interval*2, o.PollIdle)
+		}
+		if wait > 0 {
 			t := time.NewTimer(wait)
 			select {
 			case <-ctx.Done():
@@ -200,7 +206,7 @@ func (s *stream) receive(res *types.SOLPayloadResponse) error {
 	s.remote = seq
 	s.accepted = uint8(len(data))
 	if off < len(data) {
-		s.busyAt = time.Now()
+		s.gotData = true
 		s.l.opts.OnOutput(data[off:])
 	}
 	return nil
