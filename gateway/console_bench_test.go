@@ -215,7 +215,7 @@ func BenchmarkConsoles500(b *testing.B) {
 	seq0, _ := h.g.store.Head()
 	b.ResetTimer()
 	const rounds = 20
-	var echoed atomic.Int64
+	var echoed, complete atomic.Int64
 	for _, c := range conns {
 		wg.Add(1)
 		go func() {
@@ -230,6 +230,9 @@ func BenchmarkConsoles500(b *testing.B) {
 					return
 				}
 				echoed.Add(1)
+				if r == rounds-1 {
+					complete.Add(1)
+				}
 				time.Sleep(100 * time.Millisecond)
 			}
 		}()
@@ -238,7 +241,7 @@ func BenchmarkConsoles500(b *testing.B) {
 	elapsed := b.Elapsed()
 	b.StopTimer()
 	if got := echoed.Load(); got != int64(n*rounds) {
-		b.Fatalf("%d of %d lines echoed", got, n*rounds)
+		b.Fatalf("%d of %d lines echoed; %d of %d consoles echoed every line", got, n*rounds, complete.Load(), n)
 	}
 	time.Sleep(2 * chunkFlushPeriod)
 	seq1, _ := h.g.store.Head()

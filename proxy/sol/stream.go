@@ -12,6 +12,7 @@ import (
 
 // SOL packet status bits from the BMC (IPMI v2.0 Table 15-2).
 const (
+	bmcOverrun      = 1 << 3
 	bmcDeactivating = 1 << 4
 	bmcUnavailable  = 1 << 5
 	consoleBreak    = 1 << 4 // console-to-BMC operation: generate BREAK
@@ -31,6 +32,7 @@ type stream struct {
 	accepted uint8 // characters accepted of the remote packet
 	heardAt  time.Time
 	gotData  bool // the last packet carried new output
+	overrun  bool // the BMC reported lost output
 	unavail  bool
 }
 
@@ -177,6 +179,11 @@ func (s *stream) keepAlive(ctx context.Context) error {
 func (s *stream) receive(res *types.SOLPayloadResponse) error {
 	if res.ControlByte&bmcDeactivating != 0 {
 		return errDeactivated
+	}
+	if res.ControlByte&bmcOverrun != 0 && !s.overrun {
+		s.overrun = true // reported once per activation
+		s.l.opts.Logger.Warn("sol: the BMC dropped console output", "bmc", s.l.ep.Name)
+		s.l.setStatus(Status{State: StateActive, Msg: "the BMC dropped console output it could not deliver in time"})
 	}
 	unavail := res.ControlByte&bmcUnavailable != 0
 	if unavail != s.unavail {
