@@ -60,7 +60,6 @@ var (
 	errRecording     = &core.UserError{Msg: "console recording failed, so the session was ended"}
 	errHubClosed     = &core.UserError{Msg: "the gateway is shutting down"}
 	errTooManyViewer = &core.UserError{Msg: "too many viewers on this console; try again later"}
-	errDisabled      = &core.UserError{Msg: "consoles are disabled on this gateway"}
 )
 
 // Terminal is a viewer's connection: the raw bytes typed, the raw screen,
@@ -83,7 +82,6 @@ type Hub struct {
 	closing  map[string]chan struct{} // consoles still deactivating their payload
 	closed   bool
 	nextID   int
-	roles    func(user string) ([]string, bool) // current roles of a user (reload)
 }
 
 // New returns a hub.
