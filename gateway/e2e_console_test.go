@@ -89,3 +89,23 @@ func TestE2EConsoleRecordingFailureEndsSession(t *testing.T) {
 		t.Fatalf("session survived a recording failure; exit 0:\n%q", c.output())
 	}
 }
+
+// TestE2EConsoleFromInteractiveShell: "console" works from the bmcgate>
+// prompt, and detaching returns to the prompt.
+func TestE2EConsoleFromInteractiveShell(t *testing.T) {
+	h, _ := consoleHarness(t, "")
+	c := startPTY(t, h, "bob")
+	c.waitFor("bmcgate> ")
+	c.send("console node01\r")
+	c.waitFor("node01 login: ")
+	c.send("root\r")
+	c.waitFor("root\r\n")
+	m := c.mark()
+	c.send("~.")
+	c.waitAfter(m, "detached from node01")
+	c.waitAfter(m, "bmcgate> ")
+	c.send("exit\r")
+	if code := c.wait(); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+}

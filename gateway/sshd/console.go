@@ -35,8 +35,10 @@ func cmdConsole(e *env, p parsed) int {
 		return exitUsage
 	}
 	se := e.sess
-	t := console.Terminal{In: se.ch, Out: se.ch, Breaks: se.breaks}
-	if err := e.srv.cfg.Console.Attach(e.ctx, e.caller, p.args[0], t, p.has("takeover")); err != nil {
+	ctx, cancel := context.WithCancel(e.ctx)
+	defer cancel() // the console's pending read returns without taking input from the prompt
+	t := console.Terminal{In: ctxReader{ctx, se.input()}, Out: se.ch, Breaks: se.breaks}
+	if err := e.srv.cfg.Console.Attach(ctx, e.caller, p.args[0], t, p.has("takeover")); err != nil {
 		return e.fail(err)
 	}
 	return exitOK

@@ -44,6 +44,7 @@ type session struct {
 	winch    chan window
 	envNames []string
 	breaks   chan struct{}
+	in       *sessionInput // shared reader of the channel (console_input.go)
 }
 
 // sessionChannel accepts a session channel from an authenticated connection.
