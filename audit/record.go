@@ -67,6 +67,14 @@ const (
 	CodeWebUIRequest = "webui.request"  // one request proxied to a BMC's web UI (or refused), with status and bytes
 	CodeWebUIWSOpen  = "webui.ws.open"  // a websocket to a BMC's web UI was opened
 	CodeWebUIWSClose = "webui.ws.close" // a websocket to a BMC's web UI closed, with bytes and duration
+
+	CodeConsoleAttach   = "console.attach"   // a viewer attached to a BMC console
+	CodeConsoleDetach   = "console.detach"   // a viewer detached (with the reason)
+	CodeConsoleOutput   = "console.output"   // a chunk of console output (Data: frames)
+	CodeConsoleInput    = "console.input"    // a chunk of one writer's input (Data: frames)
+	CodeConsoleHandoff  = "console.handoff"  // write access moved between viewers
+	CodeConsoleTakeover = "console.takeover" // a payload held outside bmcgate was taken over
+	CodeConsoleStatus   = "console.status"   // the BMC console connected, dropped or was busy
 )
 
 // CodeAuthzDecision is another name for CodeDecision.

@@ -2,11 +2,84 @@ package gateway
 
 import (
 	"context"
+	"sync/atomic"
 
 	"github.com/bmcgate/bmcgate/configs"
+	"github.com/bmcgate/bmcgate/gateway/console"
+	"github.com/bmcgate/bmcgate/gateway/core"
+	"github.com/bmcgate/bmcgate/proxy/sol"
 )
+
+// consoleDoor forwards the SSH door's console requests to the hub while the
+// console part runs.
+type consoleDoor struct{ hub atomic.Pointer[console.Hub] }
+
+var errConsolesOff = &core.UserError{Msg: "consoles are disabled on this gateway"}
+
+// Attach implements sshd.ConsoleService.
+func (d *consoleDoor) Attach(ctx context.Context, c core.Caller, bmc string, t console.Terminal, takeover bool) error {
+	h := d.hub.Load()
+	if h == nil {
+		return errConsolesOff
+	}
+	return h.Attach(ctx, c, bmc, t, takeover)
+}
+
+// consolePart runs the console hub as a gateway part.
+type consolePart struct {
+	g   *Gateway
+	hub *console.Hub
+}
 
 // openConsole starts the console subsystem when the config enables it.
 func openConsole(ctx context.Context, g *Gateway, cfg *configs.Config) (part, error) {
-	return nil, nil
+	if !cfg.Console.Enabled {
+		return nil, nil
+	}
+	h := console.New(g.svc, consoleConfig(cfg, g))
+	g.consoles.hub.Store(h)
+	return &consolePart{g: g, hub: h}, nil
+}
+
+func consoleConfig(cfg *configs.Config, g *Gateway) console.Config {
+	c := cfg.Console
+	return console.Config{
+		EscapeChar:    c.EscapeChar[0],
+		Scrollback:    c.ScrollbackKiB << 10,
+		IdleTimeout:   c.IdleTimeout.Duration,
+		AllowTakeover: c.AllowTakeover,
+		MaxViewers:    c.MaxViewersPerConsole,
+		Line: sol.Options{
+			KeepAlive:    c.KeepAlive.Duration,
+			ReconnectMin: c.ReconnectMin.Duration,
+			ReconnectMax: c.ReconnectMax.Duration,
+			IPMI:         withLogger(brokerOptions(cfg), g.log),
+		},
+		Logger: g.log,
+	}
+}
+
+func (p *consolePart) Run(ctx context.Context) error {
+	<-ctx.Done()
+	return nil
+}
+
+// Reload re-checks attached viewers against the new policy and users.
+// Console settings themselves change on restart.
+func (p *consolePart) Reload(ctx context.Context, cfg *configs.Config, _ *core.State) {
+	users := make(map[string][]string, len(cfg.Users))
+	for _, u := range cfg.Users {
+		if !u.Disabled {
+			users[u.Name] = u.Roles
+		}
+	}
+	p.hub.Reload(ctx, func(name string) ([]string, bool) {
+		r, ok := users[name]
+		return r, ok
+	})
+}
+
+func (p *consolePart) Close() {
+	p.g.consoles.hub.CompareAndSwap(p.hub, nil)
+	p.hub.Close()
 }

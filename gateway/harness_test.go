@@ -61,6 +61,14 @@ const testRoles = `roles:
   - name: auditor
     allow:
       - actions: ["audit.read"]
+  - name: operator
+    allow:
+      - actions: ["bmc.list", "console.attach", "console.write"]
+        bmcs: ["*"]
+  - name: watcher
+    allow:
+      - actions: ["bmc.list", "console.attach"]
+        bmcs: ["*"]
 `
 
 // writeKey writes a new Ed25519 key pair at path and returns its public key.

@@ -33,8 +33,9 @@ type Gateway struct {
 	sshLn  net.Listener
 	hostPK gossh.PublicKey
 
-	parts []part      // optional subsystems: console broker, web door, scanner
-	web   *web.Server // the HTTPS door, nil when off (web.go)
+	parts    []part      // optional subsystems: console broker, web door, scanner
+	web      *web.Server // the HTTPS door, nil when off (web.go)
+	consoles consoleDoor // the SSH door's way to the console hub (console.go)
 
 	mu  sync.Mutex // serializes reloads
 	cfg *configs.Config
@@ -105,6 +106,7 @@ func Open(ctx context.Context, cfg *configs.Config, log *slog.Logger) (g *Gatewa
 	sc := sshConfig(cfg)
 	sc.HostSigners = []gossh.Signer{signer}
 	sc.Logger = log
+	sc.Console = &g.consoles
 	if g.ssh, err = sshd.New(sc, g.svc, dir); err != nil {
 		return nil, err
 	}

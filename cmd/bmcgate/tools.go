@@ -60,7 +60,10 @@ func runConfig(_ context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	const syn = "audit verify --data-dir DIR [--expect-head SEQ:HASH] [--json]\n       bmcgate audit search --data-dir DIR [--user U] [--bmc B] [--action A] [--outcome O] [--code C] [--since T] [--until T] [--limit N] [--newest] [--json]"
+	const syn = "audit verify --data-dir DIR [--expect-head SEQ:HASH] [--json]\n       bmcgate audit search --data-dir DIR [--user U] [--bmc B] [--action A] [--outcome O] [--code C] [--since T] [--until T] [--limit N] [--newest] [--json]\n       bmcgate " + recordingSyn
+	if len(args) > 0 && (args[0] == "replay" || args[0] == "export") {
+		return runAuditRecording(ctx, args, stdout, stderr)
+	}
 	if len(args) == 0 || (args[0] != "verify" && args[0] != "search") {
 		w, code := stderr, exitUsage
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {

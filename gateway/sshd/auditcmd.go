@@ -10,6 +10,14 @@ import (
 )
 
 func cmdAudit(e *env, p parsed) int {
+	if len(p.args) == 2 {
+		switch p.args[0] {
+		case "replay":
+			return auditReplay(e, p)
+		case "export":
+			return auditExport(e, p)
+		}
+	}
 	if len(p.args) != 1 {
 		return usage(e, "audit")
 	}

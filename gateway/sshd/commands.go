@@ -30,6 +30,7 @@ type env struct {
 	errw   io.Writer // stderr
 	json   bool
 	tty    bool
+	sess   *session // the SSH session the command runs in
 }
 
 // command is one entry of the command table.
@@ -61,9 +62,9 @@ func baseCommands() []*command {
 		{name: "power", usage: "power status|on|off|cycle|reset|soft TARGET... [--json]", summary: "read or change power state", flags: flagSpec{"json": false}, run: cmdPower},
 		{name: "sensors", usage: "sensors BMC [--json]", summary: "read a BMC's sensors", flags: flagSpec{"json": false}, run: cmdSensors},
 		{name: "sel", usage: "sel list BMC [--limit N] [--json] | sel clear BMC", summary: "read or clear the system event log", flags: flagSpec{"json": false, "limit": true}, run: cmdSEL},
-		{name: "audit", usage: "audit search [--user U] [--bmc B] [--action A] [--outcome O] [--code C] [--session S] [--since T] [--until T] [--limit N] [--newest] [--json] | audit verify [--json]",
-			summary: "search or verify the audit log (needs audit.read)",
-			flags:   flagSpec{"json": false, "user": true, "bmc": true, "action": true, "outcome": true, "code": true, "session": true, "since": true, "until": true, "limit": true, "newest": false},
+		{name: "audit", usage: "audit search [--user U] [--bmc B] [--action A] [--outcome O] [--code C] [--session S] [--since T] [--until T] [--limit N] [--newest] [--json] | audit verify [--json] | audit replay SESSION [--speed N] | audit export SESSION --format asciicast",
+			summary: "search or verify the audit log, replay or export console recordings (needs audit.read)",
+			flags:   flagSpec{"json": false, "user": true, "bmc": true, "action": true, "outcome": true, "code": true, "session": true, "since": true, "until": true, "limit": true, "newest": false, "speed": true, "format": true},
 			run:     cmdAudit},
 	}
 }

@@ -25,6 +25,7 @@ type Config struct {
 	MaxConnections        int           // all users
 	MaxConnectionsPerUser int
 	Logger                *slog.Logger
+	Console               ConsoleService // nil: no console command
 }
 
 func (c Config) withDefaults() Config {

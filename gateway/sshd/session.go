@@ -44,6 +44,7 @@ type session struct {
 	winch    chan window
 	envNames []string
 	breaks   chan struct{}
+	in       *sessionInput // shared reader of the channel (console_input.go)
 }
 
 // sessionChannel accepts a session channel from an authenticated connection.
@@ -239,7 +240,7 @@ func (se *session) stderr() io.Writer {
 }
 
 func (se *session) env(out, errw io.Writer) *env {
-	return &env{ctx: se.ctx, srv: se.srv, caller: se.caller, out: out, errw: errw, tty: se.pty}
+	return &env{ctx: se.ctx, srv: se.srv, caller: se.caller, out: out, errw: errw, tty: se.pty, sess: se}
 }
 
 func (se *session) exit(code int) {

@@ -17,7 +17,7 @@ func (s *Server) shell(se *session) int {
 	rw := struct {
 		io.Reader
 		io.Writer
-	}{se.ch, se.ch}
+	}{ctxReader{se.ctx, se.input()}, se.ch}
 	t := term.NewTerminal(rw, prompt)
 	se.mu.Lock()
 	w := se.win

@@ -1,0 +1,17 @@
+// Package console shares, records and polices Serial-over-LAN consoles.
+//
+// A Hub keeps one console per BMC: a proxy/sol Line (one SOL payload on the
+// BMC), a scrollback ring shown to each viewer on attach, the attached
+// viewers (one per SSH session) and at most one writer. Output from the BMC
+// reaches every viewer unchanged; a slow viewer loses output (and is told)
+// rather than slowing the others. Input is taken from the writer only.
+// Escape sequences at the start of a line (default escape character "~")
+// control the session and never reach the BMC.
+//
+// Every console session is recorded into the audit log as chunked records:
+// output once per console, input once per writer, each chunk at most
+// audit.MaxDataSize bytes and flushed at least every 250 ms. A chunk that
+// cannot be written ends the sessions it belongs to (fail closed).
+//
+// The package knows users and policy; proxy/sol below it knows only BMCs.
+package console

@@ -1,0 +1,284 @@
+package console
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/bmcgate/bmcgate/audit"
+	"github.com/bmcgate/bmcgate/authz"
+	"github.com/bmcgate/bmcgate/gateway/core"
+	"github.com/bmcgate/bmcgate/proxy/ipmi"
+	"github.com/bmcgate/bmcgate/proxy/sol"
+)
+
+// Service is the subset of core.Service the hub uses.
+type Service interface {
+	State() *core.State
+	Decide(ctx context.Context, c core.Caller, a authz.Action, t authz.Target) (authz.Decision, error)
+	Audit(ctx context.Context, r audit.Record) error
+}
+
+// Config tunes the hub. Zero fields take the defaults.
+type Config struct {
+	EscapeChar    byte          // default '~'
+	Scrollback    int           // bytes of output kept per console (0 keeps none)
+	IdleTimeout   time.Duration // detach a viewer that typed nothing this long (default 30m)
+	AllowTakeover bool          // console.force may evict a client outside bmcgate
+	MaxViewers    int           // per console (default 16)
+	Line          sol.Options   // keep-alive, backoff, polling (callbacks are set by the hub)
+	Logger        *slog.Logger
+}
+
+func (c Config) withDefaults() Config {
+	if c.EscapeChar == 0 {
+		c.EscapeChar = '~'
+	}
+	if c.IdleTimeout <= 0 {
+		c.IdleTimeout = 30 * time.Minute
+	}
+	if c.MaxViewers <= 0 {
+		c.MaxViewers = 16
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+// Reasons a viewer's session ends, as the user sees them.
+var (
+	errDetached      = &core.UserError{Msg: "detached"}
+	errTerminalGone  = &core.UserError{Msg: "terminal closed"}
+	errIdle          = &core.UserError{Msg: "detached: idle for too long"}
+	errRecording     = &core.UserError{Msg: "console recording failed, so the session was ended"}
+	errHubClosed     = &core.UserError{Msg: "the gateway is shutting down"}
+	errTooManyViewer = &core.UserError{Msg: "too many viewers on this console; try again later"}
+)
+
+// Terminal is a viewer's connection: the raw bytes typed, the raw screen,
+// and serial-break requests (SSH "break").
+type Terminal struct {
+	In     io.Reader
+	Out    io.Writer
+	Breaks <-chan struct{}
+}
+
+// Hub is the console service: one console per BMC. It is safe for
+// concurrent use.
+type Hub struct {
+	svc Service
+	cfg Config
+	log *slog.Logger
+
+	mu       sync.Mutex
+	consoles map[string]*console
+	closing  map[string]chan struct{} // consoles still deactivating their payload
+	closed   bool
+	nextID   int
+}
+
+// New returns a hub.
+func New(svc Service, cfg Config) *Hub {
+	cfg = cfg.withDefaults()
+	return &Hub{svc: svc, cfg: cfg, log: cfg.Logger, consoles: map[string]*console{}, closing: map[string]chan struct{}{}}
+}
+
+// newID returns a console session id.
+func newID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return "c-" + hex.EncodeToString(b[:])
+}
+
+// Attach connects a user's terminal to a BMC's console until the user
+// detaches, is detached, or ctx ends. It returns nil after a detach the
+// user asked for, and otherwise an error whose core.Message is for the user.
+// takeover asks to evict a client outside bmcgate that holds the console
+// (needs console.force and the AllowTakeover switch).
+func (h *Hub) Attach(ctx context.Context, c core.Caller, name string, t Terminal, takeover bool) error {
+	st := h.svc.State()
+	b, ok := st.Inventory.Lookup(name)
+	target := authz.Target{Name: name}
+	if ok {
+		target = b.Target()
+	}
+	d, err := h.svc.Decide(ctx, c, authz.ConsoleAttach, target)
+	if err != nil {
+		return err
+	}
+	if !ok || !d.Allowed {
+		if !ok || !st.Policy.Decide(c.Principal, authz.BMCList, target).Allowed {
+			return &core.UserError{Msg: fmt.Sprintf("%s: unknown BMC", audit.Sanitize(name))}
+		}
+		return &core.UserError{Msg: fmt.Sprintf("%s: %s", b.Name, d.Reason), Err: core.ErrDenied}
+	}
+	wd, err := h.svc.Decide(ctx, c, authz.ConsoleWrite, target)
+	if err != nil {
+		return err
+	}
+	if takeover {
+		fd, err := h.svc.Decide(ctx, c, authz.ConsoleForce, target)
+		if err != nil {
+			return err
+		}
+		if !fd.Allowed || !h.cfg.AllowTakeover {
+			return &core.UserError{Msg: "takeover refused: it needs console.force and console.allow_takeover in the gateway config", Err: core.ErrDenied}
+		}
+	}
+	con, v, err := h.join(ctx, b, c, wd.Allowed)
+	if err != nil {
+		return err
+	}
+	if takeover {
+		con.takeover(v)
+	}
+	return con.serve(v, t)
+}
+
+// join adds a viewer to the BMC's console, creating the console (and its
+// SOL line) for the first viewer.
+func (h *Hub) join(ctx context.Context, b *core.BMC, c core.Caller, canWrite bool) (*console, *viewer, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	// A console whose last viewer just left is still releasing the BMC's
+	// payload; wait for it rather than find the payload busy.
+	for h.closing[b.Name] != nil && h.consoles[b.Name] == nil {
+		ch := h.closing[b.Name]
+		h.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			h.mu.Lock()
+			return nil, nil, ctx.Err()
+		}
+		h.mu.Lock()
+	}
+	if h.closed {
+		return nil, nil, errHubClosed
+	}
+	con := h.consoles[b.Name]
+	if con == nil {
+		var err error
+		con, err = h.newConsole(b)
+		if err != nil {
+			return nil, nil, err
+		}
+		h.consoles[b.Name] = con
+	}
+	h.nextID++
+	v := newViewer(ctx, c, h.nextID, canWrite)
+	if err := con.add(v); err != nil {
+		if con.empty() {
+			delete(h.consoles, b.Name)
+			go con.close()
+		}
+		return nil, nil, err
+	}
+	return con, v, nil
+}
+
+// leave removes a viewer and closes the console when it was the last.
+func (h *Hub) leave(con *console, v *viewer) {
+	h.mu.Lock()
+	last := con.remove(v)
+	var done chan struct{}
+	if last && h.consoles[con.bmc.Name] == con {
+		delete(h.consoles, con.bmc.Name)
+		done = make(chan struct{})
+		h.closing[con.bmc.Name] = done
+	}
+	h.mu.Unlock()
+	if last {
+		con.close()
+	}
+	if done != nil {
+		h.mu.Lock()
+		if h.closing[con.bmc.Name] == done {
+			delete(h.closing, con.bmc.Name)
+		}
+		h.mu.Unlock()
+		close(done)
+	}
+}
+
+// newConsole opens the BMC's SOL line and the console's output recording.
+func (h *Hub) newConsole(b *core.BMC) (*console, error) {
+	con := &console{hub: h, bmc: b, id: newID(), ring: newRing(h.cfg.Scrollback), started: time.Now()}
+	con.output = newRecorder(h.svc.Audit, audit.Record{Code: audit.CodeConsoleOutput, Door: audit.DoorSystem,
+		Target: b.Name, Outcome: audit.OutcomeOK, Fields: map[string]string{audit.FieldConsole: con.id}}, con.recordingFailed)
+	lo := h.cfg.Line
+	lo.Logger = h.log
+	lo.OnOutput = con.onOutput
+	lo.OnStatus = con.onStatus
+	con.line = sol.Open(endpoint(b), lo)
+	return con, nil
+}
+
+func endpoint(b *core.BMC) ipmi.Endpoint { return b.Endpoint }
+
+// Reload re-checks every attached viewer against the current policy: a
+// viewer no longer allowed console.attach is detached with the reason, a
+// writer that lost console.write is demoted. roles gives a user's roles in
+// the new config (false: the user is gone).
+func (h *Hub) Reload(ctx context.Context, roles func(user string) ([]string, bool)) {
+	h.mu.Lock()
+	cons := make([]*console, 0, len(h.consoles))
+	for _, c := range h.consoles {
+		cons = append(cons, c)
+	}
+	h.mu.Unlock()
+	for _, c := range cons {
+		c.recheck(ctx, roles)
+	}
+}
+
+// Close detaches every viewer and closes every console.
+func (h *Hub) Close() {
+	h.mu.Lock()
+	h.closed = true
+	cons := h.consoles
+	h.consoles = map[string]*console{}
+	h.mu.Unlock()
+	for _, c := range cons {
+		c.endAll(errHubClosed)
+	}
+	for _, c := range cons {
+		c.close()
+	}
+}
+
+// Viewers returns how many viewers are attached in all (for tests and
+// metrics).
+func (h *Hub) Viewers() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := 0
+	for _, c := range h.consoles {
+		n += c.count()
+	}
+	return n
+}
+
+// isUserDetach reports whether err is the user's own detach.
+func isUserDetach(err error) bool { return errors.Is(err, errDetached) }
+
+func (h *Hub) idleTimeout() time.Duration {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.cfg.IdleTimeout
+}
+
+// SetIdleTimeout changes the idle timeout for viewers attaching from now on
+// (tests use sub-second values the config does not allow).
+func (h *Hub) SetIdleTimeout(d time.Duration) {
+	h.mu.Lock()
+	h.cfg.IdleTimeout = d
+	h.mu.Unlock()
+}

@@ -1,0 +1,316 @@
+package console
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/bmcgate/bmcgate/audit"
+	"github.com/bmcgate/bmcgate/authz"
+	"github.com/bmcgate/bmcgate/gateway/core"
+	"github.com/bmcgate/bmcgate/proxy/sol"
+)
+
+// serve runs one viewer's session until it ends.
+func (c *console) serve(v *viewer, t Terminal) error {
+	h := c.hub
+	start := time.Now()
+	if err := h.svc.Audit(v.ctx, c.record(v, audit.CodeConsoleAttach, audit.OutcomeOK, "attached")); err != nil {
+		h.leave(c, v)
+		return err
+	}
+	go v.pump(t.Out)
+	c.mu.Lock()
+	if c.live == nil {
+		c.live = map[*viewer]bool{}
+	}
+	mode := "read-only"
+	if v.canWrite && c.writer == nil {
+		c.writer = v
+		mode = "read-write"
+	} else if v.canWrite {
+		mode = "read-only while " + audit.Sanitize(c.writer.caller.Principal.Name) + " has write access"
+	}
+	esc := string(h.cfg.EscapeChar)
+	v.send([]byte(fmt.Sprintf("[bmcgate: console %s (%s), %s; %s? for help, %s. to detach]\r\n", c.bmc.Name, c.id, mode, esc, esc)))
+	if sb := c.ring.Bytes(); len(sb) > 0 {
+		v.send(sb)
+	}
+	switch c.status.State {
+	case 0:
+		v.notice("connecting to the console")
+	case sol.StateActive:
+	default:
+		v.notice("%s", c.status.Msg)
+	}
+	c.live[v] = true
+	c.mu.Unlock()
+
+	go c.readInput(v, t)
+	idleAfter := h.idleTimeout()
+	idle := time.NewTicker(min(idleAfter/4, time.Second))
+	defer idle.Stop()
+	for v.ctx.Err() == nil {
+		select {
+		case <-v.ctx.Done():
+		case <-t.Breaks:
+			c.command(v, cmdBreak)
+		case <-idle.C:
+			if time.Since(v.idleSince()) >= idleAfter {
+				v.notice("%s", errIdle.Msg)
+				v.cancel(errIdle)
+			}
+		}
+	}
+	cause := context.Cause(v.ctx)
+	h.leave(c, v)
+	if v.input != nil && !v.input.Close() && !errors.Is(cause, errRecording) {
+		cause = errRecording
+	}
+	reason := core.Message(cause)
+	if errors.Is(cause, context.Canceled) {
+		reason = "session ended"
+	}
+	rec := c.record(v, audit.CodeConsoleDetach, audit.OutcomeOK, reason)
+	rec.Duration = time.Since(start)
+	if !isUserDetach(cause) && !errors.Is(cause, errTerminalGone) && !errors.Is(cause, context.Canceled) {
+		rec.Outcome = audit.OutcomeError
+	}
+	actx, cancel := context.WithTimeout(context.WithoutCancel(v.ctx), 5*time.Second)
+	aerr := h.svc.Audit(actx, rec)
+	cancel()
+	waitPump(v)
+	if aerr != nil {
+		return aerr
+	}
+	if isUserDetach(cause) || errors.Is(cause, errTerminalGone) || errors.Is(cause, context.Canceled) {
+		return nil
+	}
+	return cause
+}
+
+// waitPump lets the output pump deliver the parting message (bounded).
+func waitPump(v *viewer) {
+	select {
+	case <-v.outDone:
+	case <-time.After(2 * time.Second):
+	}
+}
+
+func (c *console) record(v *viewer, code, outcome, reason string) audit.Record {
+	return audit.Record{Code: code, Actor: v.caller.Principal.Name, Door: v.caller.Door, Source: v.caller.Source,
+		Session: v.caller.Session, Target: c.bmc.Name, Outcome: outcome, Reason: reason,
+		Fields: map[string]string{audit.FieldConsole: c.id}}
+}
+
+// readInput reads the viewer's keystrokes until the terminal closes.
+func (c *console) readInput(v *viewer, t Terminal) {
+	esc := newEscaper(c.hub.cfg.EscapeChar)
+	buf := make([]byte, 4096)
+	warned := false
+	for {
+		n, err := t.In.Read(buf)
+		if v.ctx.Err() != nil {
+			return
+		}
+		if n > 0 {
+			v.touch()
+			esc.feed(buf[:n], func(p []byte) {
+				if !c.isWriter(v) {
+					if !warned {
+						v.notice("read-only: your typing is not sent (%sf takes write access)", string(c.hub.cfg.EscapeChar))
+						warned = true
+					}
+					return
+				}
+				warned = false
+				c.input(v).Write(p)
+				if _, err := c.line.Write(p); err != nil {
+					v.notice("input dropped: the console is not accepting input")
+				}
+			}, func(cmd byte) { c.command(v, cmd) })
+		}
+		if err != nil {
+			v.cancel(errTerminalGone)
+			return
+		}
+	}
+}
+
+func (c *console) isWriter(v *viewer) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.writer == v
+}
+
+// input returns the viewer's input recorder, creating it on first use.
+func (c *console) input(v *viewer) *recorder {
+	if v.input == nil {
+		base := c.record(v, audit.CodeConsoleInput, audit.OutcomeOK, "")
+		v.input = newRecorder(c.hub.svc.Audit, base, func(error) { v.cancel(errRecording) })
+	}
+	return v.input
+}
+
+const helpText = "escapes at the start of a line:\r\n" +
+	"  %[1]s.  detach\r\n  %[1]s?  this help\r\n  %[1]sw  who is attached\r\n" +
+	"  %[1]sf  take write access (needs console.force when someone else has it)\r\n" +
+	"  %[1]sB  send a serial break\r\n  %[1]s%[1]s  send a literal %[1]s"
+
+// command runs one escape command for v.
+func (c *console) command(v *viewer, cmd byte) {
+	switch cmd {
+	case cmdDetach:
+		v.notice("detached from %s", c.bmc.Name)
+		v.cancel(errDetached)
+	case cmdHelp:
+		v.notice(helpText, string(c.hub.cfg.EscapeChar))
+	case cmdWho:
+		v.notice("%s", c.who())
+	case cmdBreak:
+		if !c.isWriter(v) {
+			v.notice("read-only: only the writer can send a break")
+			return
+		}
+		c.line.Break()
+		v.notice("serial break sent")
+	case cmdForce:
+		c.force(v)
+	}
+}
+
+// force gives v write access: freely when nobody has it and v may write,
+// from another writer only with console.force.
+func (c *console) force(v *viewer) {
+	ctx := v.ctx
+	c.mu.Lock()
+	cur, busy := c.writer, c.status.State == sol.StateBusy
+	canWrite, caller := v.canWrite, v.caller
+	c.mu.Unlock()
+	if cur == v && !busy {
+		v.notice("you already have write access")
+		return
+	}
+	if cur == nil && canWrite && !busy {
+		c.setWriter(ctx, v, nil, "write access was free")
+		return
+	}
+	d, err := c.hub.svc.Decide(ctx, caller, authz.ConsoleForce, c.bmc.Target())
+	if err != nil {
+		v.notice("%s", core.Message(err))
+		v.cancel(err)
+		return
+	}
+	if !d.Allowed {
+		v.notice("write access refused: %s", d.Reason)
+		return
+	}
+	if busy {
+		c.takeover(v)
+		if cur == v {
+			return
+		}
+	}
+	c.setWriter(ctx, v, cur, "forced with console.force")
+}
+
+// setWriter hands write access from prev (may be nil) to v and audits it.
+func (c *console) setWriter(ctx context.Context, v, prev *viewer, reason string) {
+	c.mu.Lock()
+	if c.writer != prev || !c.live[v] {
+		c.mu.Unlock()
+		v.notice("write access changed meanwhile; try again")
+		return
+	}
+	c.writer = v
+	c.mu.Unlock()
+	if prev != nil {
+		prev.notice("%s took write access; you are read-only now", audit.Sanitize(v.caller.Principal.Name))
+	}
+	v.notice("you have write access")
+	c.auditHandoff(ctx, prev, v, reason)
+}
+
+// auditHandoff records a change of writer; failing to record it ends the
+// new writer's session.
+func (c *console) auditHandoff(ctx context.Context, prev, next *viewer, reason string) {
+	r := c.record(next, audit.CodeConsoleHandoff, audit.OutcomeOK, reason)
+	if prev != nil {
+		r.Fields["from"] = prev.caller.Principal.Name
+		r.Fields["from_session"] = prev.caller.Session
+	}
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := c.hub.svc.Audit(actx, r); err != nil {
+		next.cancel(err)
+	}
+}
+
+// takeover evicts a client outside bmcgate holding the BMC's payload, when
+// the config allows it (the caller checked console.force).
+func (c *console) takeover(v *viewer) {
+	if !c.hub.cfg.AllowTakeover {
+		v.notice("the console is held outside bmcgate and takeovers are off in the gateway config (console.allow_takeover)")
+		return
+	}
+	c.mu.Lock()
+	holder := c.status.Holder.String()
+	c.mu.Unlock()
+	r := c.record(v, audit.CodeConsoleTakeover, audit.OutcomeOK, "takeover of a console held outside bmcgate")
+	r.Fields["holder"] = holder
+	actx, cancel := context.WithTimeout(context.WithoutCancel(v.ctx), 5*time.Second)
+	defer cancel()
+	if err := c.hub.svc.Audit(actx, r); err != nil {
+		v.cancel(err)
+		return
+	}
+	v.notice("taking the console over from %s", holder)
+	c.line.Takeover()
+}
+
+// recheck applies the current policy to every attached viewer.
+func (c *console) recheck(ctx context.Context, roles func(string) ([]string, bool)) {
+	c.mu.Lock()
+	vs := append([]*viewer(nil), c.viewers...)
+	c.mu.Unlock()
+	for _, v := range vs {
+		c.mu.Lock()
+		caller := v.caller
+		c.mu.Unlock()
+		if roles != nil {
+			r, ok := roles(caller.Principal.Name)
+			if !ok {
+				c.detach(v, "your account was removed from the gateway")
+				continue
+			}
+			caller.Principal.Roles = r
+		}
+		d, err := c.hub.svc.Decide(ctx, caller, authz.ConsoleAttach, c.bmc.Target())
+		if err != nil || !d.Allowed {
+			c.detach(v, "no longer allowed: "+d.Reason)
+			continue
+		}
+		wd, err := c.hub.svc.Decide(ctx, caller, authz.ConsoleWrite, c.bmc.Target())
+		write := err == nil && wd.Allowed
+		c.mu.Lock()
+		v.caller.Principal.Roles = caller.Principal.Roles
+		v.canWrite = write
+		var next *viewer
+		if c.writer == v && !write {
+			c.writer = nil
+			v.notice("write access withdrawn by a policy change; you are read-only now")
+			next = c.promoteLocked()
+		}
+		c.mu.Unlock()
+		if next != nil {
+			c.auditHandoff(ctx, v, next, "previous writer lost console.write")
+		}
+	}
+}
+
+func (c *console) detach(v *viewer, why string) {
+	err := &core.UserError{Msg: "detached: " + why}
+	v.notice("%s", err.Msg)
+	v.cancel(err)
+}

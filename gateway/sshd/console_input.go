@@ -1,0 +1,78 @@
+package sshd
+
+import (
+	"context"
+	"io"
+	"sync"
+)
+
+// sessionInput reads a session channel in one goroutine and hands the bytes
+// to one reader at a time. Readers take turns (the prompt, then a console,
+// then the prompt again) without losing bytes to a read the previous reader
+// left pending: a reader whose context ends returns at once and consumes
+// nothing.
+type sessionInput struct {
+	data chan []byte
+	done chan struct{}
+	err  error // set before done is closed
+
+	mu   sync.Mutex // one reader at a time
+	rest []byte
+}
+
+func newSessionInput(src io.Reader) *sessionInput {
+	in := &sessionInput{data: make(chan []byte), done: make(chan struct{})}
+	go func() {
+		for {
+			buf := make([]byte, 4096)
+			n, err := src.Read(buf)
+			if n > 0 {
+				in.data <- buf[:n]
+			}
+			if err != nil {
+				in.err = err
+				close(in.done)
+				return
+			}
+		}
+	}()
+	return in
+}
+
+// read reads into p, returning io.EOF without consuming anything once ctx
+// ends.
+func (in *sessionInput) read(ctx context.Context, p []byte) (int, error) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if len(in.rest) == 0 {
+		select {
+		case b := <-in.data:
+			in.rest = b
+		case <-in.done:
+			return 0, in.err
+		case <-ctx.Done():
+			return 0, io.EOF
+		}
+	}
+	n := copy(p, in.rest)
+	in.rest = in.rest[n:]
+	return n, nil
+}
+
+// ctxReader is a sessionInput bound to one reader's lifetime.
+type ctxReader struct {
+	ctx context.Context
+	in  *sessionInput
+}
+
+func (r ctxReader) Read(p []byte) (int, error) { return r.in.read(r.ctx, p) }
+
+// input returns the session's shared input, starting it on first use.
+func (se *session) input() *sessionInput {
+	se.mu.Lock()
+	defer se.mu.Unlock()
+	if se.in == nil {
+		se.in = newSessionInput(se.ch)
+	}
+	return se.in
+}

@@ -1,0 +1,225 @@
+package sol
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/bougou/go-ipmi/pkg/client"
+	"github.com/bougou/go-ipmi/pkg/types"
+)
+
+// SOL packet status bits from the BMC (IPMI v2.0 Table 15-2).
+const (
+	bmcOverrun      = 1 << 3
+	bmcDeactivating = 1 << 4
+	bmcUnavailable  = 1 << 5
+	consoleBreak    = 1 << 4 // console-to-BMC operation: generate BREAK
+	sendAttempts    = 4      // a data packet is sent up to this many times
+	exchangeTimeout = 500 * time.Millisecond
+)
+
+// stream runs the SOL packet exchange of one activation. Only its
+// goroutine uses it.
+type stream struct {
+	l     *Line
+	c     *client.Client
+	chunk int // character data per packet to the BMC
+
+	seq      uint8 // our last data sequence number
+	remote   uint8 // last BMC sequence number received
+	accepted uint8 // characters accepted of the remote packet
+	heardAt  time.Time
+	gotData  bool // the last packet carried new output
+	overrun  bool // the BMC reported lost output
+	unavail  bool
+}
+
+func newStream(l *Line, c *client.Client, chunk int) *stream {
+	now := time.Now()
+	return &stream{l: l, c: c, chunk: chunk, heardAt: now}
+}
+
+func nextSeq(s uint8) uint8 {
+	s = (s + 1) & 0x0f
+	if s == 0 {
+		return 1
+	}
+	return s
+}
+
+// run exchanges packets until ctx ends or the payload drops.
+func (s *stream) run(ctx context.Context) error {
+	o := s.l.opts
+	interval := o.PollActive
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil
+		}
+		in, brk := s.l.peekInput(s.chunk)
+		if len(in) > 0 || brk {
+			if err := s.send(ctx, in, brk); err != nil {
+				return err
+			}
+			interval = o.PollActive // an echo is likely on its way
+			continue
+		}
+		start := time.Now()
+		s.gotData = false
+		if err := s.poll(ctx, interval); err != nil {
+			return err
+		}
+		if time.Since(s.heardAt) > o.KeepAlive {
+			if err := s.keepAlive(ctx); err != nil {
+				return err
+			}
+		}
+		wait := interval - time.Since(start)
+		// Poll quickly while output flows; back off towards the idle
+		// interval with every empty poll.
+		if s.gotData {
+			interval = o.PollActive
+		} else {
+			interval = min(interval*2, o.PollIdle)
+		}
+		if wait > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-ctx.Done():
+			case <-t.C:
+			case <-s.l.wake:
+			}
+			t.Stop()
+		}
+	}
+}
+
+// send transmits one chunk of input (and a break) and commits what the BMC
+// accepted. A packet without an answer is resent with the same sequence
+// number, which the BMC recognises as a retry.
+func (s *stream) send(ctx context.Context, data []byte, brk bool) error {
+	seq := nextSeq(s.seq)
+	req := &types.SOLPayloadRequest{SOLPayloadPacket: types.SOLPayloadPacket{
+		SequenceNumber: seq, AckedSequenceNumber: s.remote, AcceptedCharacterCount: s.accepted,
+		CharacterData: data,
+	}}
+	if brk {
+		req.ControlByte |= consoleBreak
+	}
+	var res *types.SOLPayloadResponse
+	var err error
+	for range sendAttempts {
+		cctx, cancel := context.WithTimeout(ctx, exchangeTimeout)
+		res, err = s.c.SOLPayload(cctx, req)
+		cancel()
+		if err == nil || ctx.Err() != nil {
+			break
+		}
+	}
+	if ctx.Err() != nil {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("%w: %w", errNoAnswer, err)
+	}
+	s.seq = seq
+	s.heardAt = time.Now()
+	n := int(res.AcceptedCharacterCount)
+	if n > len(data) {
+		n = len(data)
+	}
+	if res.NACK && n == 0 && !brk {
+		// The BMC cannot take data now; keep it and try again shortly.
+		time.Sleep(s.l.opts.PollActive)
+	}
+	s.l.commitInput(n, true)
+	return s.receive(res)
+}
+
+// poll sends an acknowledgement-only packet and takes the first SOL packet
+// that arrives within d as new output. No answer within d is not an error:
+// a BMC that pushes output by itself need not answer an empty packet.
+func (s *stream) poll(ctx context.Context, d time.Duration) error {
+	req := &types.SOLPayloadRequest{SOLPayloadPacket: types.SOLPayloadPacket{
+		AckedSequenceNumber: s.remote, AcceptedCharacterCount: s.accepted,
+	}}
+	cctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	res, err := s.c.SOLPayload(cctx, req)
+	if err != nil {
+		if ctx.Err() != nil || cctx.Err() != nil {
+			return nil
+		}
+		// A read timeout or an unmatched datagram is silence, too.
+		return nil
+	}
+	s.heardAt = time.Now()
+	return s.receive(res)
+}
+
+// keepAlive checks the session with Get Device ID after a silence.
+func (s *stream) keepAlive(ctx context.Context) error {
+	for range 2 {
+		cctx, cancel := context.WithTimeout(ctx, time.Second)
+		_, err := s.c.GetDeviceID(cctx)
+		cancel()
+		if err == nil {
+			s.heardAt = time.Now()
+			return nil
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+	}
+	return errNoAnswer
+}
+
+// receive handles one packet from the BMC: status bits, then new output.
+func (s *stream) receive(res *types.SOLPayloadResponse) error {
+	if res.ControlByte&bmcDeactivating != 0 {
+		return errDeactivated
+	}
+	if res.ControlByte&bmcOverrun != 0 && !s.overrun {
+		s.overrun = true // reported once per activation
+		s.l.opts.Logger.Warn("sol: the BMC dropped console output", "bmc", s.l.ep.Name)
+		s.l.setStatus(Status{State: StateActive, Msg: "the BMC dropped console output it could not deliver in time"})
+	}
+	unavail := res.ControlByte&bmcUnavailable != 0
+	if unavail != s.unavail {
+		s.unavail = unavail
+		if unavail {
+			s.l.setStatus(Status{State: StateActive, Msg: "the host's serial port is not available (BMC reports it unavailable)"})
+		} else {
+			s.l.setStatus(Status{State: StateActive, Msg: "console connected"})
+		}
+	}
+	seq := res.SequenceNumber & 0x0f
+	data := res.CharacterData
+	if seq == 0 {
+		return nil // acknowledgement only
+	}
+	if len(data) > 255 {
+		return errors.New("sol: oversized packet from the BMC")
+	}
+	off := 0
+	switch {
+	case seq == s.remote:
+		// A retransmission; it may carry more than we took before.
+		off = min(int(s.accepted), len(data))
+	case s.remote != 0 && seqDistance(seq, s.remote) > 7:
+		return nil // a stale duplicate
+	}
+	s.remote = seq
+	s.accepted = uint8(len(data))
+	if off < len(data) {
+		s.gotData = true
+		s.l.opts.OnOutput(data[off:])
+	}
+	return nil
+}
+
+// seqDistance counts forward steps from prev to seq in the 1..15 cycle.
+func seqDistance(seq, prev uint8) uint8 {
+	return uint8((int(seq) - int(prev) + 15) % 15)
+}
