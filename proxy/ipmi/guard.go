@@ -172,15 +172,44 @@ func (g *guard) Write(b []byte) (int, error) {
 	return n, err
 }
 
+// errHandleKept is what Close always returns, on purpose. go-ipmi's
+// UDPClient.Close forgets its socket (sets it to nil) only when the socket's
+// Close succeeds, and the library's own keep-alive goroutine may still be
+// about to write to that field; a nil socket there panics the process. With
+// this error the client keeps the guard as its socket, and a late write
+// gets an ordinary "closed" error instead. Session.Close ignores it.
+var errHandleKept = errors.New("session guard: socket closed (handle kept)")
+
 func (g *guard) Close() error {
 	g.mu.Lock()
 	already := g.closed
 	g.closed = true
 	g.mu.Unlock()
-	if already || g.conn == nil {
+	if !already && g.conn != nil {
+		_ = g.conn.Close()
+	}
+	return errHandleKept
+}
+
+// realCloseError drops errHandleKept from a go-ipmi Close error, leaving
+// only real failures (nil when there are none).
+func realCloseError(err error) error {
+	if err == nil {
 		return nil
 	}
-	return g.conn.Close()
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var rest []error
+		for _, e := range j.Unwrap() {
+			if e != nil && !errors.Is(e, errHandleKept) {
+				rest = append(rest, e)
+			}
+		}
+		return errors.Join(rest...)
+	}
+	if errors.Is(err, errHandleKept) {
+		return nil
+	}
+	return err
 }
 
 func (g *guard) LocalAddr() net.Addr                { return g.conn.LocalAddr() }

@@ -137,7 +137,7 @@ func (s *Session) Close(ctx context.Context) error {
 		}
 		cctx, cancel := context.WithTimeout(ctx, closeTimeout)
 		defer cancel()
-		if err := s.c.Close(cctx); err != nil && ctx.Err() == nil {
+		if err := realCloseError(s.c.Close(cctx)); err != nil && ctx.Err() == nil {
 			s.closeErr = newError(s.bmc, KindUnreachable, "closing the session failed", err)
 		}
 		_ = s.g.Close()
