@@ -1,20 +1,56 @@
 #!/usr/bin/env bash
 # Runs bmcgate's benchmarks against real peers and prints the figures side
-# by side. Needs the same peers as the tests (ipmi_sim, ipmitool, OpenSSH).
-# Usage: ./bench.sh [go test -bench regexp]   (default: all of them)
+# by side with their references. Run on demand on a quiet machine; nothing
+# here is a pass/fail timer.
+#   ./bench.sh                      # every section
+#   ./bench.sh spine console        # some sections: spine console web webproxy scan
+# Needs the test peers (ipmi_sim, ipmitool, OpenSSH, chromium) and, for
+# the webproxy section, nginx and wrk (apt-get install nginx wrk).
 set -euo pipefail
 cd "$(dirname "$0")"
 export BMCGATE_REQUIRE_PEERS=1
-pattern="${1:-.}"
-run() { # package, benchmark regexp, benchtime
-  go test -run '^$' -bench "$2" -benchtime "$3" -v "$1" 2>&1 |
-    grep -E '^(Benchmark|\s+bench_test|\s+\S+_test\.go:[0-9]+: )|ok|FAIL' || true
+sections=("$@")
+[ ${#sections[@]} -gt 0 ] || sections=(spine console web webproxy scan)
+
+# run PACKAGE REGEXP BENCHTIME [extra go test flags...]: benchmark lines and
+# the figures the benchmarks log.
+run() {
+  local pkg=$1 re=$2 bt=$3; shift 3
+  go test -run '^$' -bench "$re" -benchtime "$bt" -timeout 30m -v "$@" "$pkg" 2>&1 |
+    grep -E '^Benchmark|_test\.go:[0-9]+:|^(ok|FAIL|---)' || true
 }
-echo "== spine: power status, end to end vs reference client (same ipmi_sim)"
-run ./gateway "PowerStatusPaths" 50x
-echo "== spine: broker warm session vs cold connect+call+close (same ipmi_sim)"
-run ./proxy/ipmi "WarmPowerStatus|ColdPowerStatus|GetDeviceID" 2000x
-echo "== spine: fan-out power status over 200 simulated BMCs"
-run ./proxy/ipmi "Fanout200" 20x
-echo "== spine: audit appends, 32 concurrent durable writers"
-run ./audit "AppendDurable32|AppendSingle|Verify" 3s
+
+for s in "${sections[@]}"; do
+  case $s in
+  spine)
+    echo "== spine: ssh power status (ControlMaster) vs ipmitool, same ipmi_sim"
+    run ./gateway 'PowerStatusPaths' 50x
+    echo "== spine: broker warm session vs cold connect+call+close"
+    run ./proxy/ipmi 'WarmPowerStatus|ColdPowerStatus|GetDeviceID' 2000x
+    echo "== spine: fan-out power status over 200 simulated BMCs"
+    run ./proxy/ipmi 'Fanout200' 20x
+    echo "== spine: audit appends, 32 concurrent durable writers"
+    run ./audit 'AppendDurable32|AppendSingle|Verify' 3s
+    ;;
+  console)
+    echo "== console: keystroke echo round trip, gateway vs go-ipmi SOL client"
+    run ./gateway 'ConsoleEchoRTT' 2000x
+    echo "== console: 500 simulated consoles, one SSH viewer each"
+    BMCGATE_BENCH_CONSOLES=500 run ./gateway 'Consoles500' 1x
+    ;;
+  web)
+    echo "== web: API power status (bearer token) vs SSH ControlMaster, 64 clients; dashboard of 1,000 BMCs"
+    run ./gateway 'Web(APIPowerStatus|Dashboard1000)' 500x
+    ;;
+  webproxy)
+    echo "== webproxy: bmcgate BMC web proxy vs nginx, same upstream, 64 connections"
+    BMCGATE_BENCH=1 go test -run TestBenchVsNginx -count=1 -v ./proxy/web/ 2>&1 |
+      grep -E '_test\.go:[0-9]+:|^(ok|FAIL|---)' || true
+    ;;
+  scan)
+    echo "== scan: full posture scan of 500 simulated BMCs"
+    run ./proxy/scan 'ScanFleet500' 1x
+    ;;
+  *) echo "unknown section $s (spine console web webproxy scan)" >&2; exit 2 ;;
+  esac
+done
