@@ -305,6 +305,9 @@ func printDemoHelp(w io.Writer, addr, sshCfg, cfgPath, dataDir, keyNote string, 
 		"admin@bmcgate-demo power status rack=r2 --json",
 		"viewer@bmcgate-demo power off node01      # denied: viewers only read",
 		"auditor@bmcgate-demo audit search --newest --limit 20",
+		"-t admin@bmcgate-demo console node03      # serial console; ~. detaches, ~? helps",
+		"admin@bmcgate-demo scan 'node*'            # posture scan of the simulated BMCs",
+		"auditor@bmcgate-demo audit search --code console.attach",
 		"-t admin@bmcgate-demo                     # interactive bmcgate> prompt",
 	} {
 		fmt.Fprintf(w, "  %s %s\n", ssh, c)
