@@ -38,6 +38,9 @@ type Web struct {
 	// ProxyTLS names a wildcard certificate for *.<proxy_domain>; without
 	// it a self-signed one is generated once into the data directory.
 	ProxyTLS WebTLS `yaml:"proxy_tls"`
+	// ProxyPorts map further BMC ports (KVM) to listeners of their own
+	// that serve only BMC hosts (web_ports.go). Optional.
+	ProxyPorts []ProxyPort `yaml:"proxy_ports"`
 
 	origin string // scheme://host[:port] of PublicURL, set by Load
 }
@@ -108,6 +111,7 @@ func (v *validator) web() {
 	v.publicURL(on)
 	v.webTLS()
 	v.webProxy()
+	v.webProxyPorts()
 	v.webLimits()
 	roles := map[string]bool{}
 	for _, r := range v.c.Roles {

@@ -66,6 +66,7 @@ type bmcHosts struct {
 	uis     BMCUIs
 	tickets map[[32]byte]ticket
 	hosts   map[[32]byte]*hostSession
+	ports   []*portListener // web.proxy_ports, fixed at start (bmchost_ports.go)
 }
 
 // SetBMCUIs installs (or, on reload, replaces) the BMC web UI brokers.
@@ -110,6 +111,7 @@ func (s *Server) setupBMCHosts(dataDir string) error {
 	// HTTP/1.1 only on BMC hosts: websockets (KVM consoles) need the
 	// Upgrade handshake, which HTTP/2 does not carry.
 	bmcConf.NextProtos = []string{"http/1.1"}
+	s.setupBMCPorts(w, bmcConf)
 	base.GetConfigForClient = func(hi *tls.ClientHelloInfo) (*tls.Config, error) {
 		if underDomain(hi.ServerName, w.ProxyDomain) {
 			return bmcConf, nil
@@ -132,7 +134,7 @@ func (s *Server) setupBMCHosts(dataDir string) error {
 			return
 		}
 		if onBMC {
-			s.serveBMCHost(rw, r, s.cfg.Load().BMCFromHost(host))
+			s.serveBMCHost(rw, r, s.cfg.Load().BMCFromHost(host), 0)
 			return
 		}
 		main.ServeHTTP(rw, r)

@@ -26,8 +26,9 @@ func (e *deniedError) Error() string       { return e.msg }
 func (e *deniedError) UserMessage() string { return e.msg }
 
 // serveBMCHost serves one request on the host of the BMC called name ("" for
-// a name that cannot be one).
-func (s *Server) serveBMCHost(w http.ResponseWriter, r *http.Request, name string) {
+// a name that cannot be one): on its main port when port is 0, else on the
+// web.proxy_ports listener of that BMC port.
+func (s *Server) serveBMCHost(w http.ResponseWriter, r *http.Request, name string, port int) {
 	h := w.Header()
 	h.Set("Strict-Transport-Security", "max-age=63072000")
 	h.Set("Referrer-Policy", "same-origin")
@@ -36,7 +37,11 @@ func (s *Server) serveBMCHost(w http.ResponseWriter, r *http.Request, name strin
 		s.bmcHostPage(w, http.StatusNotFound, "There is no BMC web UI at this address.")
 		return
 	}
-	if r.URL.Path == enterPath {
+	if port != 0 && !ui.Proxy.ServesPort(port) {
+		s.bmcHostPage(w, http.StatusNotFound, "This BMC has no web UI on this port.")
+		return
+	}
+	if port == 0 && r.URL.Path == enterPath {
 		s.enterBMCHost(w, r, name)
 		return
 	}
@@ -95,8 +100,15 @@ func (s *Server) serveBMCHost(w http.ResponseWriter, r *http.Request, name strin
 		_ = rc.SetWriteDeadline(time.Now().Add(bmcHostDeadline))
 	}
 	host := s.cfg.Load().BMCHost(name)
+	portHost := s.portHostFunc(name)
+	shown := host // the host the browser used, for the audit record
+	if port != 0 {
+		shown = portHost(port)
+	}
 	ui.Proxy.Serve(w, r, pweb.Request{
 		PublicHost: host,
+		Port:       port,
+		PortHost:   portHost,
 		Session:    bs,
 		Authorize: func(op pweb.Operation) error {
 			// web.access reads were decided when the session opened and
@@ -111,8 +123,8 @@ func (s *Server) serveBMCHost(w http.ResponseWriter, r *http.Request, name strin
 			}
 			return nil
 		},
-		Audit:  func(sum pweb.Summary) { s.auditProxied(context.WithoutCancel(ctx), c, host, sum, false) },
-		Opened: func(sum pweb.Summary) { s.auditProxied(context.WithoutCancel(ctx), c, host, sum, true) },
+		Audit:  func(sum pweb.Summary) { s.auditProxied(context.WithoutCancel(ctx), c, shown, sum, false) },
+		Opened: func(sum pweb.Summary) { s.auditProxied(context.WithoutCancel(ctx), c, shown, sum, true) },
 	})
 }
 

@@ -129,6 +129,10 @@ func (s *Server) Listen(addr string) error {
 	if err != nil {
 		return fmt.Errorf("https listen %s: %w", addr, err)
 	}
+	if err := s.listenBMCPorts(); err != nil {
+		_ = ln.Close()
+		return err
+	}
 	s.mu.Lock()
 	s.ln = ln
 	s.mu.Unlock()
@@ -154,6 +158,7 @@ func (s *Server) Run(ctx context.Context) error {
 		return errors.New("web: Run before Listen")
 	}
 	go s.sweeper(ctx)
+	s.runBMCPorts(ctx)
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.ServeTLS(ln, "", "") }()
 	select {
@@ -196,12 +201,14 @@ func (s *Server) Reload(cfg *configs.Config) {
 		s.oidc.reload(w)
 	}
 	s.limiter.reload(w.LoginLimits)
+	s.warnBMCPortsChanged(w)
 	s.recheckBMCHosts(context.Background())
 }
 
 // Close stops serving and closes the session database.
 func (s *Server) Close() {
 	_ = s.http.Close()
+	s.closeBMCPorts()
 	if err := s.store.close(); err != nil {
 		s.log.Warn("closing the web session database", "err", err)
 	}

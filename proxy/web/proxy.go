@@ -197,7 +197,7 @@ func (p *Proxy) Serve(w http.ResponseWriter, r *http.Request, req Request) {
 	}
 	sum.Websocket = ws
 	origin := r.Header.Get("Origin")
-	if (ws || !isRead(r.Method)) && origin != "" && !sameOrigin(origin, req.PublicHost) {
+	if (ws || !isRead(r.Method)) && origin != "" && st.bmcOriginFor(origin) == "" {
 		refuse(http.StatusForbidden, "cross-origin request refused", newError("origin", ErrBadRequest, "origin %q is not the BMC host's", origin))
 		return
 	}
@@ -262,8 +262,7 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 	if len(p.gwCookies) > 0 {
 		removeCookies(out.Header, func(name string) bool { return p.gwCookies[name] })
 	}
-	bmcOrigin := "https://" + out.Host
-	st.outboundOrigin(out.Header, bmcOrigin)
+	st.outboundOrigin(out.Header)
 	if p.cfg.RewriteBody {
 		// Let the transport ask for gzip and decode it, so bodies can be
 		// rewritten; other encodings are not offered.

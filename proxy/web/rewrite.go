@@ -110,30 +110,29 @@ func (s *reqState) rewriteSetCookies(h http.Header) {
 	}
 }
 
-// outboundOrigin maps the browser's Origin to the BMC's. Only the BMC host's
-// own public origin maps; Serve refuses writes and websockets from other
-// origins before this runs, and for reads a foreign Origin is dropped.
-func (s *reqState) outboundOrigin(h http.Header, bmcOrigin string) {
+// outboundOrigin maps the browser's Origin and Referer to the BMC's. Only
+// the BMC's own public origins map (the BMC host's, and those of its mapped
+// extra ports), each to the BMC origin of the same page; Serve refuses
+// writes and websockets from other origins before this runs, and for
+// reads a foreign Origin or Referer is dropped.
+func (s *reqState) outboundOrigin(h http.Header) {
 	if o := h.Get("Origin"); o != "" {
-		if strings.EqualFold(o, publicOrigin(s.req.PublicHost)) {
-			h.Set("Origin", bmcOrigin)
+		if bo := s.bmcOriginFor(o); bo != "" {
+			h.Set("Origin", bo)
 		} else {
 			h.Del("Origin")
 		}
 	}
 	if ref := h.Get("Referer"); ref != "" {
-		po := publicOrigin(s.req.PublicHost)
-		if len(ref) >= len(po) && strings.EqualFold(ref[:len(po)], po) && (len(ref) == len(po) || ref[len(po)] == '/') {
-			h.Set("Referer", bmcOrigin+ref[len(po):])
-		} else {
-			h.Del("Referer")
+		h.Del("Referer")
+		for _, o := range s.origins() {
+			po := o[0]
+			if len(ref) >= len(po) && strings.EqualFold(ref[:len(po)], po) && (len(ref) == len(po) || ref[len(po)] == '/') {
+				h.Set("Referer", o[1]+ref[len(po):])
+				break
+			}
 		}
 	}
-}
-
-// sameOrigin reports whether an Origin header value is the public origin.
-func sameOrigin(origin, publicHost string) bool {
-	return strings.EqualFold(origin, publicOrigin(publicHost))
 }
 
 // hostHeader returns the Host header the BMC receives for port.

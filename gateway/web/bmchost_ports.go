@@ -1,0 +1,155 @@
+package web
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/bmcgate/bmcgate/configs"
+)
+
+// Some BMC UIs open their KVM websocket on a port of their own (iDRAC's
+// 5900). Each web.proxy_ports entry gets a TLS listener of its own, with the
+// BMC hosts' wildcard certificate, HTTP/1.1 only, serving BMC hosts and
+// nothing else: Host <bmc>.<proxy_domain>:<public port> goes to that port of
+// that BMC, when the BMC lists it in its extra_ports. Cookies are scoped to
+// a host, not a port, so the BMC host's cookie set on the main port
+// authenticates here too, and every request is checked exactly as on the
+// main port (bmchost_serve.go). The listeners are opened once, at Listen; a
+// reload re-reads the BMCs but not the listeners.
+
+// portListener is one web.proxy_ports listener.
+type portListener struct {
+	bmcPort    int
+	publicPort int
+	listen     string
+	ln         net.Listener
+	srv        *http.Server
+}
+
+// setupBMCPorts builds the port listeners' servers (not yet listening) from
+// the BMC hosts' TLS configuration. Called from setupBMCHosts.
+func (s *Server) setupBMCPorts(w *configs.Web, bmcConf *tls.Config) {
+	for _, pp := range w.ProxyPorts {
+		pl := &portListener{bmcPort: pp.BMCPort, publicPort: pp.PublicPort, listen: pp.Listen}
+		pl.srv = &http.Server{
+			Handler:           s.portHandler(pl, w.ProxyDomain),
+			TLSConfig:         bmcConf.Clone(),
+			TLSNextProto:      map[string]func(*http.Server, *tls.Conn, http.Handler){}, // no HTTP/2
+			ReadHeaderTimeout: s.http.ReadHeaderTimeout,
+			ReadTimeout:       s.http.ReadTimeout,
+			WriteTimeout:      s.http.WriteTimeout,
+			IdleTimeout:       s.http.IdleTimeout,
+			MaxHeaderBytes:    s.http.MaxHeaderBytes,
+			ErrorLog:          s.http.ErrorLog,
+		}
+		s.bmc.ports = append(s.bmc.ports, pl)
+	}
+}
+
+// portHandler serves one port listener: BMC hosts only.
+func (s *Server) portHandler(pl *portListener, domain string) http.Handler {
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		host := hostOnly(r.Host)
+		if !underDomain(host, domain) {
+			rw.Header().Set("Strict-Transport-Security", "max-age=63072000")
+			s.bmcHostPage(rw, http.StatusNotFound, "Only BMC web UIs are served on this port.")
+			return
+		}
+		if r.TLS != nil && r.TLS.ServerName != "" && strings.ToLower(r.TLS.ServerName) != host {
+			http.Error(rw, "misdirected request", http.StatusMisdirectedRequest)
+			return
+		}
+		s.serveBMCHost(rw, r, s.cfg.Load().BMCFromHost(host), pl.bmcPort)
+	})
+}
+
+// listenBMCPorts binds every port listener; on error none stays bound.
+func (s *Server) listenBMCPorts() error {
+	for i, pl := range s.bmc.ports {
+		ln, err := net.Listen("tcp", pl.listen)
+		if err != nil {
+			for _, done := range s.bmc.ports[:i] {
+				_ = done.ln.Close()
+				done.ln = nil
+			}
+			return fmt.Errorf("web.proxy_ports listen %s (BMC port %d): %w", pl.listen, pl.bmcPort, err)
+		}
+		pl.ln = ln
+		s.log.Info("BMC web UI port", "bmc_port", pl.bmcPort, "listen", ln.Addr().String(), "public_port", pl.publicPort)
+	}
+	return nil
+}
+
+// runBMCPorts serves every bound port listener until ctx is done.
+func (s *Server) runBMCPorts(ctx context.Context) {
+	for _, pl := range s.bmc.ports {
+		if pl.ln == nil {
+			continue
+		}
+		go func() {
+			if err := pl.srv.ServeTLS(pl.ln, "", ""); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				s.log.Error("BMC web UI port stopped", "bmc_port", pl.bmcPort, "listen", pl.listen, "err", err)
+			}
+		}()
+		context.AfterFunc(ctx, func() {
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			_ = pl.srv.Shutdown(sctx)
+		})
+	}
+}
+
+// closeBMCPorts stops the port listeners.
+func (s *Server) closeBMCPorts() {
+	for _, pl := range s.bmc.ports {
+		_ = pl.srv.Close()
+		if pl.ln != nil {
+			_ = pl.ln.Close()
+		}
+	}
+}
+
+// BMCPortAddrs returns the bound address of each port listener by BMC
+// port (for logs and tests).
+func (s *Server) BMCPortAddrs() map[int]string {
+	out := map[int]string{}
+	for _, pl := range s.bmc.ports {
+		if pl.ln != nil {
+			out[pl.bmcPort] = pl.ln.Addr().String()
+		}
+	}
+	return out
+}
+
+// portHostFunc returns the proxy's PortHost for the BMC called name: the
+// public host:port of each mapped BMC port, "" for others.
+func (s *Server) portHostFunc(name string) func(int) string {
+	return func(port int) string {
+		for _, pl := range s.bmc.ports {
+			if pl.bmcPort == port {
+				return s.cfg.Load().BMCPortHost(name, pl.publicPort)
+			}
+		}
+		return ""
+	}
+}
+
+// warnBMCPortsChanged logs when a reloaded config maps BMC ports
+// differently from the listeners opened at start: those change only on
+// restart.
+func (s *Server) warnBMCPortsChanged(w configs.Web) {
+	same := len(w.ProxyPorts) == len(s.bmc.ports)
+	for i := 0; same && i < len(w.ProxyPorts); i++ {
+		pp, pl := w.ProxyPorts[i], s.bmc.ports[i]
+		same = pp.BMCPort == pl.bmcPort && pp.Listen == pl.listen && pp.PublicPort == pl.publicPort
+	}
+	if !same {
+		s.log.Warn("web.proxy_ports changed: BMC port listeners change only on restart; the running ones stay as they are")
+	}
+}
