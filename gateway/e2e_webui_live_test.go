@@ -112,6 +112,12 @@ func TestWebUILogoutEndsWebsocket(t *testing.T) {
 		t.Fatal("websocket still open after logout")
 	}
 	w.waitRecord(t, audit.Query{Code: audit.CodeWebUIWSClose, Actor: "alice"}, nil)
+	// The BMC-side logout follows the close record; wait for it, then make
+	// sure it happened exactly once.
+	for deadline := time.Now().Add(10 * time.Second); w.fake.logouts.Load() == 0 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond)
 	if n := w.fake.logouts.Load(); n != 1 {
 		t.Fatalf("BMC-side logouts: %d", n)
 	}
