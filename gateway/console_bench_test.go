@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -204,8 +205,14 @@ const chunkFlushPeriod = 250 * time.Millisecond
 
 // gatewayMem is the parent process's memory after a full collection.
 type gatewayMem struct {
-	heap uint64 // runtime.MemStats.HeapInuse
-	rss  uint64 // VmRSS from /proc/self/status
+	heap  uint64 // runtime.MemStats.HeapInuse
+	rss   uint64 // VmRSS from /proc/self/status
+	stack uint64 // runtime.MemStats.StackInuse (goroutine stacks)
+	gs    int    // goroutines
+}
+
+func (m gatewayMem) String() string {
+	return fmt.Sprintf("heap %d KiB, rss %d KiB, stacks %d KiB, %d goroutines", m.heap>>10, m.rss>>10, m.stack>>10, m.gs)
 }
 
 // measureMem collects garbage, returns freed memory to the OS and reads the
@@ -219,7 +226,7 @@ func measureMem(tb testing.TB) gatewayMem {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return gatewayMem{heap: m.HeapInuse, rss: rss}
+	return gatewayMem{heap: m.HeapInuse, rss: rss, stack: m.StackInuse, gs: runtime.NumGoroutine()}
 }
 
 // vmRSS returns this process's resident set size in bytes.
@@ -247,8 +254,9 @@ func perConsoleKiB(base, m gatewayMem, n int) (heap, rss float64) {
 }
 
 // startFleetChild starts this test binary as the fleet helper (simulated
-// BMCs and SSH viewers in their own process) and returns its pipe.
-func startFleetChild(b *testing.B, n int) *fleetPipe {
+// BMCs and SSH viewers in their own process) and returns its pipe and a
+// function that ends it (idempotent; also run on cleanup).
+func startFleetChild(b *testing.B, n int) (*fleetPipe, func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestConsoleFleetHelper$", "-test.count=1", "-test.timeout=15m")
 	cmd.Env = append(os.Environ(), fleetHelperEnv+"="+strconv.Itoa(n))
@@ -264,19 +272,23 @@ func startFleetChild(b *testing.B, n int) *fleetPipe {
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() {
-		_ = stdin.Close() // the child ends its viewers and simulators
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			_ = stdin.Close() // the child ends its viewers and simulators
+			done := make(chan struct{})
+			go func() { _ = cmd.Wait(); close(done) }()
+			select {
+			case <-done:
+			case <-time.After(30 * time.Second):
+				cancel()
+				<-done
+			}
 			cancel()
-			<-done
-		}
-		cancel()
-	})
-	return newFleetPipe(stdout, stdin)
+		})
+	}
+	b.Cleanup(stop)
+	return newFleetPipe(stdout, stdin), stop
 }
 
 // BenchmarkConsoles500 attaches one SSH viewer to each of N simulated BMC
@@ -287,7 +299,8 @@ func startFleetChild(b *testing.B, n int) *fleetPipe {
 // gateway's alone: heap in use and RSS per console with every console
 // idle-attached and at the peak while streaming. It checks that every
 // console stays live and every line echoes, and reports the recording rate.
-// BMCGATE_BENCH_HEAPPROFILE=FILE writes a heap profile taken while streaming.
+// BMCGATE_BENCH_HEAPPROFILE=FILE writes heap profiles taken while streaming
+// (FILE) and with every console idle-attached (FILE.idle).
 // Run: BMCGATE_BENCH_CONSOLES=500 go test -run '^$' -bench Consoles500 -benchtime 1x -timeout 20m ./gateway
 func BenchmarkConsoles500(b *testing.B) {
 	n := 500
@@ -295,7 +308,10 @@ func BenchmarkConsoles500(b *testing.B) {
 		n = v
 	}
 	const rounds = 20
-	child := startFleetChild(b, n)
+	if os.Getenv("BMCGATE_BENCH_HEAPPROFILE") != "" {
+		runtime.MemProfileRate = 4 << 10
+	}
+	child, stopChild := startFleetChild(b, n)
 	sims, err := child.recv("sims")
 	if err != nil {
 		b.Fatal(err)
@@ -310,7 +326,7 @@ func BenchmarkConsoles500(b *testing.B) {
 	h := startHarness(b, bmcs, []testUser{{name: "bob", roles: "[operator]"}},
 		"limits:\n  max_connections: 2048\n  max_connections_per_user: 2048\n")
 	base := measureMem(b)
-	progress("gateway up with %d BMCs: heap %d KiB, rss %d KiB", n, base.heap>>10, base.rss>>10)
+	progress("gateway up with %d BMCs: %s", n, base)
 	if err := child.send(fleetMsg{Type: "gateway", Addr: h.g.SSHAddr(), User: "bob", KeyPath: h.keys["bob"],
 		HostKey: string(gossh.MarshalAuthorizedKey(h.g.HostKey()))}); err != nil {
 		b.Fatal(err)
@@ -324,6 +340,9 @@ func BenchmarkConsoles500(b *testing.B) {
 		b.Fatalf("%d of %d consoles live", live.Live, n)
 	}
 	idle := measureMem(b)
+	if path := os.Getenv("BMCGATE_BENCH_HEAPPROFILE"); path != "" {
+		writeHeapProfile(b, path+".idle")
+	}
 	seq0, _ := h.g.store.Head()
 	b.ResetTimer()
 	if err := child.send(fleetMsg{Type: "stream", Rounds: rounds}); err != nil {
@@ -340,6 +359,8 @@ func BenchmarkConsoles500(b *testing.B) {
 	}
 	time.Sleep(2 * chunkFlushPeriod)
 	seq1, _ := h.g.store.Head()
+	stopChild() // viewers detach while the gateway still records it
+	waitDetached(h)
 	var chunks int
 	for _, r := range h.records(b, audit.Query{AfterSeq: seq0}) {
 		if r.Code == audit.CodeConsoleOutput || r.Code == audit.CodeConsoleInput {
@@ -348,7 +369,7 @@ func BenchmarkConsoles500(b *testing.B) {
 	}
 	idleHeap, idleRSS := perConsoleKiB(base, idle, n)
 	streamHeap, streamRSS := perConsoleKiB(base, peak.mem, n)
-	progress("idle: heap %d KiB, rss %d KiB; streaming peak: heap %d KiB, rss %d KiB", idle.heap>>10, idle.rss>>10, peak.mem.heap>>10, peak.mem.rss>>10)
+	progress("idle: %s; streaming peak: %s", idle, peak.mem)
 	b.ReportMetric(float64(n), "consoles")
 	b.ReportMetric(idleHeap, "heap-KiB/console-idle")
 	b.ReportMetric(idleRSS, "rss-KiB/console-idle")
@@ -385,7 +406,7 @@ func sampleWhile(b *testing.B, wait func() (fleetMsg, error)) streamPeak {
 			return p
 		case <-t.C:
 			m := measureMem(b)
-			peak.heap, peak.rss = max(peak.heap, m.heap), max(peak.rss, m.rss)
+			peak.heap, peak.rss, peak.stack, peak.gs = max(peak.heap, m.heap), max(peak.rss, m.rss), max(peak.stack, m.stack), max(peak.gs, m.gs)
 			if path := os.Getenv("BMCGATE_BENCH_HEAPPROFILE"); path != "" && i == 1 {
 				writeHeapProfile(b, path)
 			}
@@ -402,4 +423,14 @@ func writeHeapProfile(b *testing.B, path string) {
 	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
 		b.Fatal(err)
 	}
+}
+
+// waitDetached waits (bounded) until the gateway has recorded the viewers'
+// detach, so that shutting it down does not race their last records.
+func waitDetached(h *harness) {
+	hub := h.g.consoles.hub.Load()
+	for deadline := time.Now().Add(30 * time.Second); hub != nil && hub.Viewers() > 0 && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(time.Second) // the SSH door records the command's end after the console
 }
