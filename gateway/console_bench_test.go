@@ -3,17 +3,12 @@ package gateway
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
-	"runtime"
-	"runtime/debug"
-	"runtime/pprof"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -203,56 +198,6 @@ func progress(format string, args ...any) {
 // chunkFlushPeriod mirrors the console recorder's flush period.
 const chunkFlushPeriod = 250 * time.Millisecond
 
-// gatewayMem is the parent process's memory after a full collection.
-type gatewayMem struct {
-	heap  uint64 // runtime.MemStats.HeapInuse
-	rss   uint64 // VmRSS from /proc/self/status
-	stack uint64 // runtime.MemStats.StackInuse (goroutine stacks)
-	gs    int    // goroutines
-}
-
-func (m gatewayMem) String() string {
-	return fmt.Sprintf("heap %d KiB, rss %d KiB, stacks %d KiB, %d goroutines", m.heap>>10, m.rss>>10, m.stack>>10, m.gs)
-}
-
-// measureMem collects garbage, returns freed memory to the OS and reads the
-// heap in use and the resident set size.
-func measureMem(tb testing.TB) gatewayMem {
-	tb.Helper()
-	debug.FreeOSMemory()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	rss, err := vmRSS()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return gatewayMem{heap: m.HeapInuse, rss: rss, stack: m.StackInuse, gs: runtime.NumGoroutine()}
-}
-
-// vmRSS returns this process's resident set size in bytes.
-func vmRSS() (uint64, error) {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0, fmt.Errorf("read /proc/self/status: %w", err)
-	}
-	for line := range strings.Lines(string(b)) {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			if err != nil {
-				return 0, fmt.Errorf("VmRSS %q: %w", v, err)
-			}
-			return kb << 10, nil
-		}
-	}
-	return 0, errors.New("no VmRSS in /proc/self/status")
-}
-
-// perConsoleKiB is the growth from base to m per console, in KiB.
-func perConsoleKiB(base, m gatewayMem, n int) (heap, rss float64) {
-	d := func(a, b uint64) float64 { return (float64(b) - float64(a)) / float64(n) / 1024 }
-	return d(base.heap, m.heap), d(base.rss, m.rss)
-}
-
 // startFleetChild starts this test binary as the fleet helper (simulated
 // BMCs and SSH viewers in their own process) and returns its pipe and a
 // function that ends it (idempotent; also run on cleanup).
@@ -299,8 +244,10 @@ func startFleetChild(b *testing.B, n int) (*fleetPipe, func()) {
 // gateway's alone: heap in use and RSS per console with every console
 // idle-attached and at the peak while streaming. It checks that every
 // console stays live and every line echoes, and reports the recording rate.
-// BMCGATE_BENCH_HEAPPROFILE=FILE writes heap profiles taken while streaming
-// (FILE) and with every console idle-attached (FILE.idle).
+// BMCGATE_BENCH_HEAPPROFILE=FILE writes heap profiles of the gateway taken at
+// the streaming peak (FILE) and with every console idle-attached (FILE.idle);
+// add -memprofilerate 4096 for a fine-grained one, and read it with
+// go tool pprof -top -inuse_space.
 // Run: BMCGATE_BENCH_CONSOLES=500 go test -run '^$' -bench Consoles500 -benchtime 1x -timeout 20m ./gateway
 func BenchmarkConsoles500(b *testing.B) {
 	n := 500
@@ -308,9 +255,6 @@ func BenchmarkConsoles500(b *testing.B) {
 		n = v
 	}
 	const rounds = 20
-	if os.Getenv("BMCGATE_BENCH_HEAPPROFILE") != "" {
-		runtime.MemProfileRate = 4 << 10
-	}
 	child, stopChild := startFleetChild(b, n)
 	sims, err := child.recv("sims")
 	if err != nil {
@@ -377,52 +321,6 @@ func BenchmarkConsoles500(b *testing.B) {
 	b.ReportMetric(streamRSS, "rss-KiB/console-streaming")
 	b.ReportMetric(float64(chunks)/elapsed.Seconds(), "chunks/s")
 	b.ReportMetric(float64(seq1-seq0), "records")
-}
-
-// streamPeak is the highest memory seen while the viewers streamed.
-type streamPeak struct {
-	mem gatewayMem
-	msg fleetMsg
-	err error
-}
-
-// sampleWhile measures memory once a second until wait returns and keeps
-// the highest heap sample (and the highest RSS). With
-// BMCGATE_BENCH_HEAPPROFILE set, the heap profile at the first sample
-// after two seconds of streaming is written there.
-func sampleWhile(b *testing.B, wait func() (fleetMsg, error)) streamPeak {
-	done := make(chan streamPeak, 1)
-	go func() {
-		m, err := wait()
-		done <- streamPeak{msg: m, err: err}
-	}()
-	var peak gatewayMem
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
-	for i := 0; ; i++ {
-		select {
-		case p := <-done:
-			p.mem = peak
-			return p
-		case <-t.C:
-			m := measureMem(b)
-			peak.heap, peak.rss, peak.stack, peak.gs = max(peak.heap, m.heap), max(peak.rss, m.rss), max(peak.stack, m.stack), max(peak.gs, m.gs)
-			if path := os.Getenv("BMCGATE_BENCH_HEAPPROFILE"); path != "" && i == 1 {
-				writeHeapProfile(b, path)
-			}
-		}
-	}
-}
-
-func writeHeapProfile(b *testing.B, path string) {
-	f, err := os.Create(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer f.Close()
-	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
-		b.Fatal(err)
-	}
 }
 
 // waitDetached waits (bounded) until the gateway has recorded the viewers'
