@@ -6,11 +6,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime"
+	"os/exec"
 	"slices"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -34,34 +33,65 @@ type consoleConn struct {
 
 func dialConsole(tb testing.TB, h *harness, user, bmc string) *consoleConn {
 	tb.Helper()
-	keyPEM, err := os.ReadFile(h.keys[user])
+	c, err := dialConsoleAt(h.g.SSHAddr(), h.g.HostKey(), h.keys[user], user, bmc)
 	if err != nil {
 		tb.Fatal(err)
+	}
+	tb.Cleanup(c.close)
+	return c
+}
+
+// dialConsoleAt connects to the gateway at addr as user (private key file
+// keyPath), requests a terminal and runs "console bmc". The caller closes
+// the connection.
+func dialConsoleAt(addr string, hostKey gossh.PublicKey, keyPath, user, bmc string) (*consoleConn, error) {
+	keyPEM, err := os.ReadFile(keyPath)
+	if err != nil {
+		return nil, fmt.Errorf("read key: %w", err)
 	}
 	signer, err := gossh.ParsePrivateKey(keyPEM)
 	if err != nil {
-		tb.Fatal(err)
+		return nil, fmt.Errorf("parse key: %w", err)
 	}
-	conn, err := gossh.Dial("tcp", h.g.SSHAddr(), &gossh.ClientConfig{User: user, Auth: []gossh.AuthMethod{gossh.PublicKeys(signer)},
-		HostKeyCallback: gossh.FixedHostKey(h.g.HostKey()), Timeout: 10 * time.Second})
+	conn, err := gossh.Dial("tcp", addr, &gossh.ClientConfig{User: user, Auth: []gossh.AuthMethod{gossh.PublicKeys(signer)},
+		HostKeyCallback: gossh.FixedHostKey(hostKey), Timeout: 10 * time.Second})
 	if err != nil {
-		tb.Fatal(err)
+		return nil, fmt.Errorf("dial %s: %w", addr, err)
 	}
-	sess, err := conn.NewSession()
+	c := &consoleConn{conn: conn}
+	if err := c.start(bmc); err != nil {
+		c.close()
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *consoleConn) start(bmc string) error {
+	sess, err := c.conn.NewSession()
 	if err != nil {
-		tb.Fatal(err)
+		return fmt.Errorf("session: %w", err)
 	}
-	in, _ := sess.StdinPipe()
-	out, _ := sess.StdoutPipe()
+	c.sess = sess
+	if c.in, err = sess.StdinPipe(); err != nil {
+		return fmt.Errorf("stdin: %w", err)
+	}
+	if c.out, err = sess.StdoutPipe(); err != nil {
+		return fmt.Errorf("stdout: %w", err)
+	}
 	if err := sess.RequestPty("xterm", 24, 80, gossh.TerminalModes{}); err != nil {
-		tb.Fatal(err)
+		return fmt.Errorf("pty: %w", err)
 	}
 	if err := sess.Start("console " + bmc); err != nil {
-		tb.Fatal(err)
+		return fmt.Errorf("console %s: %w", bmc, err)
 	}
-	c := &consoleConn{conn: conn, sess: sess, in: in, out: out}
-	tb.Cleanup(func() { _ = sess.Close(); _ = conn.Close() })
-	return c
+	return nil
+}
+
+func (c *consoleConn) close() {
+	if c.sess != nil {
+		_ = c.sess.Close()
+	}
+	_ = c.conn.Close()
 }
 
 // readUntil reads from r until the bytes read end with want.
@@ -158,105 +188,6 @@ func BenchmarkConsoleEchoRTT(b *testing.B) {
 	})
 }
 
-// BenchmarkConsoles500 attaches one SSH viewer to each of N simulated BMC
-// consoles (N = BMCGATE_BENCH_CONSOLES, default 500) and has every viewer
-// type a line every 100 ms, so every console streams output and input that
-// is recorded. It checks that every console stays live and reports the
-// gateway heap per console and the recording rate.
-// Run: go test -run '^$' -bench Consoles500 -benchtime 1x -timeout 20m ./gateway
-func BenchmarkConsoles500(b *testing.B) {
-	n := 500
-	if v, err := strconv.Atoi(os.Getenv("BMCGATE_BENCH_CONSOLES")); err == nil && v > 0 {
-		n = v
-	}
-	fleet, err := bmcsim.StartFleet(b.Context(), n, "node", bmcsim.Options{Username: "bmcadmin", Password: "sol-pass-0001", SOL: true, Privilege: "operator"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { bmcsim.CloseAll(fleet) })
-	bmcs := make([]testBMC, n)
-	for i, s := range fleet {
-		bmcs[i] = testBMC{name: s.Name(), addr: s.Addr(), user: "bmcadmin", pass: "sol-pass-0001", suite: 3}
-	}
-	h := startHarness(b, bmcs, []testUser{{name: "bob", roles: "[operator]"}},
-		"limits:\n  max_connections: 2048\n  max_connections_per_user: 2048\n")
-	heap := func() uint64 {
-		runtime.GC()
-		var m runtime.MemStats
-		runtime.ReadMemStats(&m)
-		return m.HeapInuse
-	}
-	before := heap()
-	progress("gateway up with %d BMCs", n)
-	conns := make([]*consoleConn, n)
-	for i := range fleet {
-		conns[i] = dialConsole(b, h, "bob", fleet[i].Name())
-	}
-	var live atomic.Int64
-	var wg sync.WaitGroup
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	for _, c := range conns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			go func() { <-ctx.Done(); _ = c.sess.Close() }() // unblock reads on timeout
-			if readUntil(c.out, []byte("login: "), make([]byte, 4096)) == nil {
-				live.Add(1)
-			}
-		}()
-	}
-	wg.Wait()
-	progress("%d consoles live", live.Load())
-	if got := live.Load(); got != int64(n) {
-		b.Fatalf("%d of %d consoles live", got, n)
-	}
-	perConsole := float64(heap()-before) / float64(n) / 1024
-	seq0, _ := h.g.store.Head()
-	b.ResetTimer()
-	const rounds = 20
-	var echoed, complete atomic.Int64
-	for _, c := range conns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			buf := make([]byte, 4096)
-			for r := range rounds {
-				line := fmt.Sprintf("line %02d of console output\r", r)
-				if _, err := c.in.Write([]byte(line)); err != nil {
-					return
-				}
-				if readUntil(c.out, []byte(fmt.Sprintf("line %02d of console output\r\n", r)), buf) != nil || ctx.Err() != nil {
-					return
-				}
-				echoed.Add(1)
-				if r == rounds-1 {
-					complete.Add(1)
-				}
-				time.Sleep(100 * time.Millisecond)
-			}
-		}()
-	}
-	wg.Wait()
-	elapsed := b.Elapsed()
-	b.StopTimer()
-	if got := echoed.Load(); got != int64(n*rounds) {
-		b.Fatalf("%d of %d lines echoed; %d of %d consoles echoed every line", got, n*rounds, complete.Load(), n)
-	}
-	time.Sleep(2 * chunkFlushPeriod)
-	seq1, _ := h.g.store.Head()
-	var chunks int
-	for _, r := range h.records(b, audit.Query{AfterSeq: seq0}) {
-		if r.Code == audit.CodeConsoleOutput || r.Code == audit.CodeConsoleInput {
-			chunks++
-		}
-	}
-	b.ReportMetric(perConsole, "KiB/console-idle")
-	b.ReportMetric(float64(chunks)/elapsed.Seconds(), "chunks/s")
-	b.ReportMetric(float64(seq1-seq0), "records")
-	b.ReportMetric(float64(heap()-before)/float64(n)/1024, "KiB/console-streaming")
-}
-
 // progress reports benchmark phases on stderr when BMCGATE_BENCH_VERBOSE is set.
 func progress(format string, args ...any) {
 	if os.Getenv("BMCGATE_BENCH_VERBOSE") != "" {
@@ -266,3 +197,138 @@ func progress(format string, args ...any) {
 
 // chunkFlushPeriod mirrors the console recorder's flush period.
 const chunkFlushPeriod = 250 * time.Millisecond
+
+// startFleetChild starts this test binary as the fleet helper (simulated
+// BMCs and SSH viewers in their own process) and returns its pipe and a
+// function that ends it (idempotent; also run on cleanup).
+func startFleetChild(b *testing.B, n int) (*fleetPipe, func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestConsoleFleetHelper$", "-test.count=1", "-test.timeout=15m")
+	cmd.Env = append(os.Environ(), fleetHelperEnv+"="+strconv.Itoa(n))
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			_ = stdin.Close() // the child ends its viewers and simulators
+			done := make(chan struct{})
+			go func() { _ = cmd.Wait(); close(done) }()
+			select {
+			case <-done:
+			case <-time.After(30 * time.Second):
+				cancel()
+				<-done
+			}
+			cancel()
+		})
+	}
+	b.Cleanup(stop)
+	return newFleetPipe(stdout, stdin), stop
+}
+
+// BenchmarkConsoles500 attaches one SSH viewer to each of N simulated BMC
+// consoles (N = BMCGATE_BENCH_CONSOLES, default 500) and has every viewer
+// type a line every 100 ms for 20 rounds, so every console streams output
+// and input that is recorded. The simulated BMCs and the viewers run in a
+// child process (TestConsoleFleetHelper), so the memory figures are the
+// gateway's alone: heap in use and RSS per console with every console
+// idle-attached and at the peak while streaming. It checks that every
+// console stays live and every line echoes, and reports the recording rate.
+// BMCGATE_BENCH_HEAPPROFILE=FILE writes heap profiles of the gateway taken at
+// the streaming peak (FILE) and with every console idle-attached (FILE.idle);
+// add -memprofilerate 4096 for a fine-grained one, and read it with
+// go tool pprof -top -inuse_space.
+// Run: BMCGATE_BENCH_CONSOLES=500 go test -run '^$' -bench Consoles500 -benchtime 1x -timeout 20m ./gateway
+func BenchmarkConsoles500(b *testing.B) {
+	n := 500
+	if v, err := strconv.Atoi(os.Getenv("BMCGATE_BENCH_CONSOLES")); err == nil && v > 0 {
+		n = v
+	}
+	const rounds = 20
+	child, stopChild := startFleetChild(b, n)
+	sims, err := child.recv("sims")
+	if err != nil {
+		b.Fatal(err)
+	}
+	if len(sims.Sims) != n {
+		b.Fatalf("child started %d simulators, want %d", len(sims.Sims), n)
+	}
+	bmcs := make([]testBMC, n)
+	for i, s := range sims.Sims {
+		bmcs[i] = testBMC{name: s.Name, addr: s.Addr, user: "bmcadmin", pass: fleetSimPassword, suite: 3}
+	}
+	h := startHarness(b, bmcs, []testUser{{name: "bob", roles: "[operator]"}},
+		"limits:\n  max_connections: 2048\n  max_connections_per_user: 2048\n")
+	base := measureMem(b)
+	progress("gateway up with %d BMCs: %s", n, base)
+	if err := child.send(fleetMsg{Type: "gateway", Addr: h.g.SSHAddr(), User: "bob", KeyPath: h.keys["bob"],
+		HostKey: string(gossh.MarshalAuthorizedKey(h.g.HostKey()))}); err != nil {
+		b.Fatal(err)
+	}
+	live, err := child.recv("live")
+	if err != nil {
+		b.Fatal(err)
+	}
+	progress("%d consoles live", live.Live)
+	if live.Live != n {
+		b.Fatalf("%d of %d consoles live", live.Live, n)
+	}
+	idle := measureMem(b)
+	if path := os.Getenv("BMCGATE_BENCH_HEAPPROFILE"); path != "" {
+		writeHeapProfile(b, path+".idle")
+	}
+	seq0, _ := h.g.store.Head()
+	b.ResetTimer()
+	if err := child.send(fleetMsg{Type: "stream", Rounds: rounds}); err != nil {
+		b.Fatal(err)
+	}
+	peak := sampleWhile(b, func() (fleetMsg, error) { return child.recv("done") })
+	elapsed := b.Elapsed()
+	b.StopTimer()
+	if peak.err != nil {
+		b.Fatal(peak.err)
+	}
+	if peak.msg.Echoed != n*rounds {
+		b.Fatalf("%d of %d lines echoed; %d of %d consoles echoed every line", peak.msg.Echoed, n*rounds, peak.msg.Complete, n)
+	}
+	time.Sleep(2 * chunkFlushPeriod)
+	seq1, _ := h.g.store.Head()
+	stopChild() // viewers detach while the gateway still records it
+	waitDetached(h)
+	var chunks int
+	for _, r := range h.records(b, audit.Query{AfterSeq: seq0}) {
+		if r.Code == audit.CodeConsoleOutput || r.Code == audit.CodeConsoleInput {
+			chunks++
+		}
+	}
+	idleHeap, idleRSS := perConsoleKiB(base, idle, n)
+	streamHeap, streamRSS := perConsoleKiB(base, peak.mem, n)
+	progress("idle: %s; streaming peak: %s", idle, peak.mem)
+	b.ReportMetric(float64(n), "consoles")
+	b.ReportMetric(idleHeap, "heap-KiB/console-idle")
+	b.ReportMetric(idleRSS, "rss-KiB/console-idle")
+	b.ReportMetric(streamHeap, "heap-KiB/console-streaming")
+	b.ReportMetric(streamRSS, "rss-KiB/console-streaming")
+	b.ReportMetric(float64(chunks)/elapsed.Seconds(), "chunks/s")
+	b.ReportMetric(float64(seq1-seq0), "records")
+}
+
+// waitDetached waits (bounded) until the gateway has recorded the viewers'
+// detach, so that shutting it down does not race their last records.
+func waitDetached(h *harness) {
+	hub := h.g.consoles.hub.Load()
+	for deadline := time.Now().Add(30 * time.Second); hub != nil && hub.Viewers() > 0 && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(time.Second) // the SSH door records the command's end after the console
+}

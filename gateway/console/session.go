@@ -104,10 +104,14 @@ func (c *console) record(v *viewer, code, outcome, reason string) audit.Record {
 		Fields: map[string]string{audit.FieldConsole: c.id}}
 }
 
+// inputReadSize is the read buffer for a viewer's keystrokes: typing comes
+// a few bytes at a time, and a paste simply takes several reads.
+const inputReadSize = 1 << 10
+
 // readInput reads the viewer's keystrokes until the terminal closes.
 func (c *console) readInput(v *viewer, t Terminal) {
 	esc := newEscaper(c.hub.cfg.EscapeChar)
-	buf := make([]byte, 4096)
+	buf := make([]byte, inputReadSize)
 	warned := false
 	for {
 		n, err := t.In.Read(buf)
