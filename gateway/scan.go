@@ -58,6 +58,9 @@ func openScan(ctx context.Context, g *Gateway, cfg *configs.Config) (part, error
 		return nil, err
 	}
 	g.svc.SetScans(x)
+	if g.web != nil {
+		g.web.SetScanPanel(newScanPanel(g.svc, x.Store, g.log))
+	}
 	return &periodicScan{g: g, every: make(chan time.Duration, 1), interval: cfg.Scan.Interval.Duration, cfg: cfg,
 		done: make(chan struct{})}, nil
 }
