@@ -23,11 +23,14 @@ type sessionInput struct {
 func newSessionInput(src io.Reader) *sessionInput {
 	in := &sessionInput{data: make(chan []byte), done: make(chan struct{})}
 	go func() {
+		// One read buffer for the session's life; each chunk handed on is
+		// a copy of its own size (keystrokes are a few bytes), so an idle
+		// or typing session holds 4 KiB, not 4 KiB per pending read.
+		buf := make([]byte, 4096)
 		for {
-			buf := make([]byte, 4096)
 			n, err := src.Read(buf)
 			if n > 0 {
-				in.data <- buf[:n]
+				in.data <- append([]byte(nil), buf[:n]...)
 			}
 			if err != nil {
 				in.err = err

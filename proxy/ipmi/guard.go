@@ -31,9 +31,10 @@ type secret struct{ s string }
 func (*secret) String() string   { return redacted }
 func (*secret) GoString() string { return redacted }
 
-// readBufferSize bounds inbound datagrams; IPMI messages are far smaller,
-// and a truncated datagram fails its integrity check.
-const readBufferSize = 8192
+// readBufferSize bounds inbound datagrams. IPMI messages are far smaller,
+// go-ipmi reads with a 4 KiB buffer itself (client.DefaultBufferSize), and
+// a truncated datagram fails its integrity check.
+const readBufferSize = 4096
 
 // guardError is a fatal verdict of the guard.
 type guardError struct {
