@@ -17,7 +17,7 @@ sections=("$@")
 run() {
   local pkg=$1 re=$2 bt=$3; shift 3
   go test -run '^$' -bench "$re" -benchtime "$bt" -timeout 30m -v "$@" "$pkg" 2>&1 |
-    grep -E '^Benchmark|_test\.go:[0-9]+:|^(ok|FAIL|---)' || true
+    grep -E '^Benchmark|_test\.go:[0-9]+:|^(ok|FAIL|---)' | grep -v 'harness_test\.go' || true
 }
 
 for s in "${sections[@]}"; do
