@@ -1,7 +1,10 @@
 package web
 
 import (
+	"bufio"
+	"context"
 	"io"
+	"net"
 	"net/http"
 	"sync"
 )
@@ -20,6 +23,7 @@ func (bufferPool) Put(b []byte) { copyBuffers.Put(&b) }
 // unwraps for http.ResponseController (flush, hijack for websockets).
 type countingWriter struct {
 	http.ResponseWriter
+	ctx  context.Context // the request's; ends a hijacked connection
 	code int
 	n    int64
 }
@@ -42,6 +46,22 @@ func (c *countingWriter) Write(b []byte) (int, error) {
 
 // Unwrap gives http.ResponseController the underlying writer.
 func (c *countingWriter) Unwrap() http.ResponseWriter { return c.ResponseWriter }
+
+// Hijack hands the browser's connection over for a websocket and ties it
+// to the request's context. When the context ends (the user's session
+// ended, access was withdrawn) the browser side is closed too: without
+// this, a BMC that closed its side first leaves the reverse proxy waiting
+// for the browser to hang up, with the websocket's end unrecorded.
+func (c *countingWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	conn, brw, err := http.NewResponseController(c.ResponseWriter).Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	if c.ctx != nil {
+		context.AfterFunc(c.ctx, func() { _ = conn.Close() })
+	}
+	return conn, brw, nil
+}
 
 func (c *countingWriter) status() int {
 	if c.code == 0 {

@@ -133,7 +133,7 @@ func (p *Proxy) Close() { p.transport.CloseIdleConnections() }
 // whose access was revoked.
 func (p *Proxy) Serve(w http.ResponseWriter, r *http.Request, req Request) {
 	start := time.Now()
-	cw := &countingWriter{ResponseWriter: w}
+	cw := &countingWriter{ResponseWriter: w, ctx: r.Context()}
 	sum := Summary{BMC: p.cfg.Name, Method: r.Method, Path: "(refused path)"}
 	st := &reqState{p: p, req: req, port: p.t.port, sum: &sum, start: start}
 	body := &countingReader{}

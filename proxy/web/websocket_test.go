@@ -141,3 +141,49 @@ func TestWebsocketEndsWithContext(t *testing.T) {
 		t.Error("read after the end succeeded")
 	}
 }
+
+// TestWebsocketEndsWithContextAfterBMCClosed: when the BMC has already
+// closed its side and the browser keeps its connection open, canceling
+// the request's context still ends the websocket (and its summary is
+// delivered) instead of waiting for the browser to hang up.
+func TestWebsocketEndsWithContextAfterBMCClosed(t *testing.T) {
+	bmc := newFakeBMC(t, websocket.Handler(func(ws *websocket.Conn) {
+		buf := make([]byte, 3)
+		_, _ = io.ReadFull(ws, buf) // "bye", then the BMC hangs up
+	}))
+	p := mustNew(t, pinnedConfig(bmc))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan Summary, 1)
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p.Serve(w, r.WithContext(ctx), Request{PublicHost: publicHost, Authorize: func(Operation) error { return nil }, Audit: func(s Summary) { done <- s }})
+	}))
+	defer front.Close()
+	cfg, _ := websocket.NewConfig("ws"+strings.TrimPrefix(front.URL, "http")+"/kvm", "https://"+publicHost)
+	conn, err := websocket.DialConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.Write([]byte("bye")); err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := conn.Read(make([]byte, 16)); err == nil {
+		t.Fatal("read after the BMC hung up succeeded")
+	}
+	select {
+	case s := <-done:
+		t.Fatalf("summary before the context ended: %+v", s) // the browser still holds its side
+	case <-time.After(200 * time.Millisecond):
+	}
+	cancel()
+	select {
+	case s := <-done:
+		if s.Status != http.StatusSwitchingProtocols {
+			t.Errorf("summary %+v", s)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("websocket not ended by the context after the BMC closed its side")
+	}
+}
