@@ -27,34 +27,37 @@ type chunk struct {
 }
 
 // recorder writes one stream of console traffic (a console's output or a
-// writer's input) as chunk records. Write never blocks on the audit log: a
-// background goroutine appends sealed chunks, at least every 250 ms. When a
-// chunk cannot be written, or more than maxPendingChunks wait for a slow
-// audit log, onFail is called once and further writes are dropped: memory
-// stays bounded and the caller ends the sessions (fail closed).
+// writer's input) as chunk records. Write never blocks on the audit log:
+// sealed chunks are appended by a flusher goroutine that runs only while
+// there is something to append, and a timer makes sure buffered bytes are
+// written within chunkFlushEvery. When a chunk cannot be written, or more
+// than maxPendingChunks wait for a slow audit log, onFail is called once
+// and further writes are dropped: memory stays bounded and the caller ends
+// the sessions (fail closed). No goroutine is held while a console is
+// quiet, which keeps hundreds of consoles cheap.
 type recorder struct {
 	appendRec func(ctx context.Context, r audit.Record) error
 	base      audit.Record
 	onFail    func(error)
 	now       func() time.Time
 
-	mu      sync.Mutex
-	t0      time.Time
-	buf     []byte
-	pending []chunk
-	seq     int
-	failed  bool
-	kick    chan struct{}
-	done    chan struct{}
-	stop    chan struct{}
-	once    sync.Once
+	mu        sync.Mutex
+	t0        time.Time
+	buf       []byte
+	pending   []chunk
+	seq       int
+	failed    bool
+	closed    bool
+	timer     *time.Timer   // armed while bytes wait in buf
+	flushing  bool          // a flusher goroutine runs
+	again     bool          // run the flusher once more when it ends
+	againAll  bool          // ... sealing the current buffer too
+	flushDone chan struct{} // closed when the running flusher ends
+	appendMu  sync.Mutex    // one append run at a time (chunk order)
 }
 
 func newRecorder(appendRec func(context.Context, audit.Record) error, base audit.Record, onFail func(error)) *recorder {
-	r := &recorder{appendRec: appendRec, base: base, onFail: onFail, now: time.Now,
-		kick: make(chan struct{}, 1), done: make(chan struct{}), stop: make(chan struct{})}
-	go r.loop()
-	return r
+	return &recorder{appendRec: appendRec, base: base, onFail: onFail, now: time.Now}
 }
 
 // Write records p as written now.
@@ -79,16 +82,57 @@ func (r *recorder) write(p []byte) {
 			r.onFail(errRecordingBehind)
 			return
 		}
-		select {
-		case r.kick <- struct{}{}:
-		default:
-		}
+		r.startFlushLocked(false)
 	}
 	if len(r.buf) == 0 {
 		r.t0 = now
 	}
 	r.buf = audit.AppendFrame(r.buf, r.t0, now, p)
+	if r.timer == nil && !r.closed {
+		r.timer = time.AfterFunc(chunkFlushEvery, r.tick)
+	}
 	r.mu.Unlock()
+}
+
+// tick seals what was buffered and flushes it (the timer's deadline).
+func (r *recorder) tick() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.timer = nil
+	r.startFlushLocked(true)
+}
+
+// startFlushLocked starts the flusher, or asks the running one for one
+// more run. all also seals the current buffer.
+func (r *recorder) startFlushLocked(all bool) {
+	if r.closed || r.failed {
+		return
+	}
+	if r.flushing {
+		r.again = true
+		r.againAll = r.againAll || all
+		return
+	}
+	r.flushing = true
+	r.flushDone = make(chan struct{})
+	go r.runFlush(all)
+}
+
+// runFlush flushes until no further run was asked for.
+func (r *recorder) runFlush(all bool) {
+	for {
+		r.flush(all)
+		r.mu.Lock()
+		if !r.again || r.closed {
+			r.flushing = false
+			close(r.flushDone)
+			r.mu.Unlock()
+			return
+		}
+		all = r.againAll
+		r.again, r.againAll = false, false
+		r.mu.Unlock()
+	}
 }
 
 // sealLocked moves the current buffer to the pending chunks. It fails the
@@ -107,23 +151,6 @@ func (r *recorder) sealLocked() bool {
 	return true
 }
 
-func (r *recorder) loop() {
-	defer close(r.done)
-	t := time.NewTicker(chunkFlushEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-r.stop:
-			r.flush(true)
-			return
-		case <-t.C:
-			r.flush(true)
-		case <-r.kick:
-			r.flush(false)
-		}
-	}
-}
-
 // flush appends the pending chunks (and, with all, the current buffer).
 func (r *recorder) flush(all bool) {
 	r.mu.Lock()
@@ -133,6 +160,8 @@ func (r *recorder) flush(all bool) {
 		return
 	}
 	r.mu.Unlock()
+	r.appendMu.Lock()
+	defer r.appendMu.Unlock()
 	for {
 		r.mu.Lock()
 		if r.failed || len(r.pending) == 0 {
@@ -167,8 +196,26 @@ func (r *recorder) flush(all bool) {
 // Close flushes what is buffered and stops the recorder. It reports
 // whether everything was recorded.
 func (r *recorder) Close() bool {
-	r.once.Do(func() { close(r.stop) })
-	<-r.done
+	r.mu.Lock()
+	if r.closed {
+		ok := !r.failed
+		r.mu.Unlock()
+		return ok
+	}
+	r.closed = true
+	if r.timer != nil {
+		r.timer.Stop()
+		r.timer = nil
+	}
+	var running chan struct{}
+	if r.flushing {
+		running = r.flushDone
+	}
+	r.mu.Unlock()
+	if running != nil {
+		<-running
+	}
+	r.flush(true)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return !r.failed

@@ -156,3 +156,44 @@ func TestViewerSlowConsumerDrops(t *testing.T) {
 		t.Fatal("the viewer was not told about skipped output")
 	}
 }
+
+// TestRecorderIdleHoldsNoGoroutine: the flusher runs only while there is
+// something to write, the timer re-arms for every quiet-then-busy cycle,
+// and Close flushes what is left.
+func TestRecorderIdleHoldsNoGoroutine(t *testing.T) {
+	log := &memLog{}
+	r := newRecorder(log.append, audit.Record{Code: audit.CodeConsoleOutput}, func(err error) { t.Errorf("onFail: %v", err) })
+	waitRecords := func(n int) {
+		t.Helper()
+		deadline := time.Now().Add(4 * chunkFlushEvery)
+		for len(log.records()) < n {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d records, want %d within %s", len(log.records()), n, 4*chunkFlushEvery)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	for i, s := range []string{"first", "second", "third"} {
+		r.Write([]byte(s))
+		waitRecords(i + 1)
+		r.mu.Lock()
+		deadline := time.Now().Add(time.Second)
+		for (r.flushing || r.timer != nil) && time.Now().Before(deadline) {
+			r.mu.Unlock()
+			time.Sleep(5 * time.Millisecond)
+			r.mu.Lock()
+		}
+		busy := r.flushing || r.timer != nil
+		r.mu.Unlock()
+		if busy {
+			t.Fatalf("cycle %d: flusher or timer still active while quiet", i)
+		}
+	}
+	r.Write([]byte("last"))
+	if !r.Close() || len(log.records()) != 4 {
+		t.Fatalf("Close: %d records, want 4", len(log.records()))
+	}
+	if !r.Close() {
+		t.Fatal("second Close reported a failure")
+	}
+}

@@ -23,10 +23,10 @@ type sessionInput struct {
 func newSessionInput(src io.Reader) *sessionInput {
 	in := &sessionInput{data: make(chan []byte), done: make(chan struct{})}
 	go func() {
-		// One read buffer for the session's life; each chunk handed on is
-		// a copy of its own size (keystrokes are a few bytes), so an idle
-		// or typing session holds 4 KiB, not 4 KiB per pending read.
-		buf := make([]byte, 4096)
+		// One 1 KiB read buffer for the session's life (keystrokes; a paste
+		// arrives in pieces); each chunk handed on is a copy of its own
+		// size, so a session holds 1 KiB, not a buffer per pending read.
+		buf := make([]byte, 1024)
 		for {
 			n, err := src.Read(buf)
 			if n > 0 {
