@@ -80,6 +80,7 @@ type guard struct {
 	bmcRand     [16]byte
 	guid        [16]byte
 	k1          []byte
+	k2          []byte // AES-CBC-128 key: the first 16 bytes of K2
 	seqInit     bool
 	seqMax      uint32
 	seqSeen     uint64
@@ -291,6 +292,9 @@ func (g *guard) outbound(b []byte) error {
 	case payloadIPMI, payloadSOL:
 		if g.state != gsActive || !h.authenticated || !h.encrypted || h.sessionID != g.bmcID {
 			return g.failWith(KindInsecure, "refused to send a command outside an authenticated, encrypted session", "")
+		}
+		if err := g.freshIV(b, h); err != nil {
+			return g.failWith(KindInsecure, "refused to send a packet it could not re-encrypt", err.Error())
 		}
 		return nil
 	}

@@ -115,7 +115,12 @@ func (g *guard) inRAKP4(h v2Packet) (bool, error) {
 	if err != nil {
 		return false, g.failWith(KindInsecure, "could not derive the session key", err.Error())
 	}
+	k2, err := crypto.DeriveK2(alg, sik)
+	if err != nil || len(k2) < 16 {
+		return false, g.failWith(KindInsecure, "could not derive the session key", "K2")
+	}
 	g.k1 = k1
+	g.k2 = k2[:16]
 	g.state = gsActive
 	return true, nil
 }
