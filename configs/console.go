@@ -34,31 +34,12 @@ func (v *validator) console() {
 		{"reconnect_max", &c.ReconnectMax, 30 * time.Second, 100 * time.Millisecond, 10 * time.Minute},
 	}
 	bad := map[string]bool{}
-	for _, d := range durs {
-		field := fieldPath("console", d.name)
-		if !v.present(field) {
-			d.v.Duration = d.def
-			continue
-		}
-		if d.v.Duration < d.min || d.v.Duration > d.max {
-			v.probs.add(field, "%s is out of range: use %s to %s (default %s)", d.v.Duration, d.min, d.max, d.def)
-			bad[d.name] = true
-		}
-	}
+	v.checkDurations("console", durs, bad)
 	ints := []intLimit{
 		{"scrollback_kib", &c.ScrollbackKiB, 64, 0, 1024},
 		{"max_viewers_per_console", &c.MaxViewersPerConsole, 16, 1, 256},
 	}
-	for _, n := range ints {
-		field := fieldPath("console", n.name)
-		if !v.present(field) {
-			*n.v = n.def
-			continue
-		}
-		if *n.v < n.min || *n.v > n.max {
-			v.probs.add(field, "%d is out of range: use %d to %d (default %d)", *n.v, n.min, n.max, n.def)
-		}
-	}
+	v.checkInts("console", ints, bad)
 	if !bad["reconnect_min"] && !bad["reconnect_max"] && c.ReconnectMin.Duration > c.ReconnectMax.Duration {
 		v.probs.add("console.reconnect_min", "%s is longer than reconnect_max (%s)", c.ReconnectMin, c.ReconnectMax)
 	}

@@ -34,6 +34,42 @@ type intLimit struct {
 	def, min, max int
 }
 
+// checkDurations fills in the default of every field of section that the
+// file leaves out and range-checks the ones it sets; fields out of range
+// are marked in bad (when not nil), so cross-field checks can skip them.
+func (v *validator) checkDurations(section string, ds []durationLimit, bad map[string]bool) {
+	for _, d := range ds {
+		field := fieldPath(section, d.name)
+		if !v.present(field) {
+			d.v.Duration = d.def
+			continue
+		}
+		if d.v.Duration < d.min || d.v.Duration > d.max {
+			v.probs.add(field, "%s is out of range: use %s to %s (default %s)", d.v.Duration, d.min, d.max, d.def)
+			if bad != nil {
+				bad[d.name] = true
+			}
+		}
+	}
+}
+
+// checkInts is checkDurations for int fields.
+func (v *validator) checkInts(section string, ns []intLimit, bad map[string]bool) {
+	for _, n := range ns {
+		field := fieldPath(section, n.name)
+		if !v.present(field) {
+			*n.v = n.def
+			continue
+		}
+		if *n.v < n.min || *n.v > n.max {
+			v.probs.add(field, "%d is out of range: use %d to %d (default %d)", *n.v, n.min, n.max, n.def)
+			if bad != nil {
+				bad[n.name] = true
+			}
+		}
+	}
+}
+
 // limits fills in defaults and checks ranges. A field written in the file
 // is checked as written, so an explicit 0 is an error, not the default.
 func (v *validator) limits() {
@@ -48,17 +84,7 @@ func (v *validator) limits() {
 		{"ipmi_connect_timeout", &l.IPMIConnectTimeout, 5 * time.Second, 100 * time.Millisecond, 5 * time.Minute},
 		{"ipmi_keepalive", &l.IPMIKeepAlive, 15 * time.Second, time.Second, 5 * time.Minute},
 	}
-	for _, d := range durs {
-		field := fieldPath("limits", d.name)
-		if !v.present(field) {
-			d.v.Duration = d.def
-			continue
-		}
-		if d.v.Duration < d.min || d.v.Duration > d.max {
-			v.probs.add(field, "%s is out of range: use %s to %s (default %s)", d.v.Duration, d.min, d.max, d.def)
-			bad[d.name] = true
-		}
-	}
+	v.checkDurations("limits", durs, bad)
 	ints := []intLimit{
 		{"max_connections", &l.MaxConnections, 256, 1, 65535},
 		{"max_connections_per_user", &l.MaxConnectionsPerUser, 16, 1, 65535},
@@ -66,17 +92,7 @@ func (v *validator) limits() {
 		{"max_targets", &l.MaxTargets, 1000, 1, 100000},
 		{"ipmi_sessions_per_bmc", &l.IPMISessionsPerBMC, 2, 1, 16},
 	}
-	for _, n := range ints {
-		field := fieldPath("limits", n.name)
-		if !v.present(field) {
-			*n.v = n.def
-			continue
-		}
-		if *n.v < n.min || *n.v > n.max {
-			v.probs.add(field, "%d is out of range: use %d to %d (default %d)", *n.v, n.min, n.max, n.def)
-			bad[n.name] = true
-		}
-	}
+	v.checkInts("limits", ints, bad)
 	ok := func(a, b string) bool { return !bad[a] && !bad[b] }
 	if ok("max_connections_per_user", "max_connections") && l.MaxConnectionsPerUser > l.MaxConnections {
 		v.probs.add("limits.max_connections_per_user", "%d is more than max_connections (%d)", l.MaxConnectionsPerUser, l.MaxConnections)

@@ -34,26 +34,12 @@ func (v *validator) scan() {
 	if f := "scan.interval"; v.present(f) && (s.Interval.Duration < time.Minute || s.Interval.Duration > 7*24*time.Hour) {
 		v.probs.add(f, "%s is out of range: use 1m to 168h, or leave it out for no periodic scan", s.Interval.Duration)
 	}
-	switch f := "scan.concurrency"; {
-	case !v.present(f):
-		s.Concurrency = DefaultScanConcurrency
-	case s.Concurrency < 1 || s.Concurrency > 1024:
-		v.probs.add(f, "%d is out of range: use 1 to 1024 (default %d)", s.Concurrency, DefaultScanConcurrency)
-	}
+	v.checkInts("scan", []intLimit{{"concurrency", &s.Concurrency, DefaultScanConcurrency, 1, 1024}}, nil)
 	durs := []durationLimit{
 		{"probe_interval", &s.ProbeInterval, DefaultScanProbeInterval, time.Millisecond, 10 * time.Second},
 		{"timeout", &s.Timeout, DefaultScanTimeout, 100 * time.Millisecond, time.Minute},
 	}
-	for _, d := range durs {
-		field := fieldPath("scan", d.name)
-		if !v.present(field) {
-			d.v.Duration = d.def
-			continue
-		}
-		if d.v.Duration < d.min || d.v.Duration > d.max {
-			v.probs.add(field, "%s is out of range: use %s to %s (default %s)", d.v.Duration, d.min, d.max, d.def)
-		}
-	}
+	v.checkDurations("scan", durs, nil)
 	if s.Credentials != "" {
 		s.Credentials = v.resolve(s.Credentials)
 		if _, err := LoadDefaultCredentials(s.Credentials); err != nil {

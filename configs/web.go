@@ -208,31 +208,12 @@ func (v *validator) webLimits() {
 		{"power_cache_ttl", &w.PowerCacheTTL, DefaultPowerCacheTTL, time.Second, 10 * time.Minute},
 	}
 	bad := map[string]bool{}
-	for _, d := range durs {
-		field := fieldPath("web", d.name)
-		if !v.present(field) {
-			d.v.Duration = d.def
-			continue
-		}
-		if d.v.Duration < d.min || d.v.Duration > d.max {
-			v.probs.add(field, "%s is out of range: use %s to %s (default %s)", d.v.Duration, d.min, d.max, d.def)
-			bad[d.name] = true
-		}
-	}
+	v.checkDurations("web", durs, bad)
 	ints := []intLimit{
 		{"login_limits.max_failures", &w.LoginLimits.MaxFailures, 5, 1, 100},
 		{"login_limits.per_source_per_minute", &w.LoginLimits.PerSourcePerMinute, 10, 1, 1000},
 	}
-	for _, n := range ints {
-		field := fieldPath("web", n.name)
-		if !v.present(field) {
-			*n.v = n.def
-			continue
-		}
-		if *n.v < n.min || *n.v > n.max {
-			v.probs.add(field, "%d is out of range: use %d to %d (default %d)", *n.v, n.min, n.max, n.def)
-		}
-	}
+	v.checkInts("web", ints, nil)
 	if !bad["session.idle_timeout"] && !bad["session.max_lifetime"] && w.Session.IdleTimeout.Duration > w.Session.MaxLifetime.Duration {
 		v.probs.add("web.session.idle_timeout", "%s is longer than max_lifetime (%s)", w.Session.IdleTimeout, w.Session.MaxLifetime)
 	}
