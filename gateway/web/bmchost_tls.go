@@ -1,13 +1,10 @@
 package web
 
 import (
-	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"slices"
 	"time"
@@ -38,22 +35,11 @@ func loadProxyCertificate(certFile, keyFile, dataDir, domain string, log *slog.L
 			return c, nil
 		}
 	}
-	certPEM, keyPEM, err := selfSigned([]string{wild}, time.Now())
+	c, sum, err := makeSelfSigned(certFile, keyFile, []string{wild})
 	if err != nil {
-		return tls.Certificate{}, err
+		return c, err
 	}
-	if err := os.WriteFile(keyFile, keyPEM, 0o600); err != nil {
-		return tls.Certificate{}, fmt.Errorf("write %s: %w", keyFile, err)
-	}
-	if err := os.WriteFile(certFile, certPEM, 0o644); err != nil {
-		return tls.Certificate{}, fmt.Errorf("write %s: %w", certFile, err)
-	}
-	c, err := tls.X509KeyPair(certPEM, keyPEM)
-	if err != nil {
-		return c, fmt.Errorf("self-signed BMC web UI certificate: %w", err)
-	}
-	sum := sha256.Sum256(c.Certificate[0])
 	log.Warn("generated a self-signed wildcard TLS certificate for the BMC web UIs; configure web.proxy_tls with a real one",
-		"cert", certFile, "sha256", hex.EncodeToString(sum[:]), "host", wild)
+		"cert", certFile, "sha256", sum, "host", wild)
 	return c, nil
 }

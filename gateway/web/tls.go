@@ -42,24 +42,34 @@ func loadCertificate(certFile, keyFile, dataDir string, hosts []string, log *slo
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return c, fmt.Errorf("self-signed web certificate: %w", err)
 	}
+	c, sum, err := makeSelfSigned(certFile, keyFile, hosts)
+	if err != nil {
+		return c, err
+	}
+	log.Warn("generated a self-signed TLS certificate for the web door; browsers will warn until you configure web.tls with a real one",
+		"cert", certFile, "sha256", sum, "hosts", hosts)
+	return c, nil
+}
+
+// makeSelfSigned generates a certificate for hosts, writes it and its key
+// (mode 0600) and returns it with its SHA-256 fingerprint, for the log.
+func makeSelfSigned(certFile, keyFile string, hosts []string) (tls.Certificate, string, error) {
 	certPEM, keyPEM, err := selfSigned(hosts, time.Now())
 	if err != nil {
-		return tls.Certificate{}, err
+		return tls.Certificate{}, "", err
 	}
 	if err := os.WriteFile(keyFile, keyPEM, 0o600); err != nil {
-		return tls.Certificate{}, fmt.Errorf("write %s: %w", keyFile, err)
+		return tls.Certificate{}, "", fmt.Errorf("write %s: %w", keyFile, err)
 	}
 	if err := os.WriteFile(certFile, certPEM, 0o644); err != nil {
-		return tls.Certificate{}, fmt.Errorf("write %s: %w", certFile, err)
+		return tls.Certificate{}, "", fmt.Errorf("write %s: %w", certFile, err)
 	}
 	c, err := tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {
-		return c, fmt.Errorf("self-signed web certificate: %w", err)
+		return c, "", fmt.Errorf("self-signed certificate %s: %w", certFile, err)
 	}
 	sum := sha256.Sum256(c.Certificate[0])
-	log.Warn("generated a self-signed TLS certificate for the web door; browsers will warn until you configure web.tls with a real one",
-		"cert", certFile, "sha256", hex.EncodeToString(sum[:]), "hosts", hosts)
-	return c, nil
+	return c, hex.EncodeToString(sum[:]), nil
 }
 
 // selfSigned makes an ECDSA P-256 certificate valid for hosts for one year.
