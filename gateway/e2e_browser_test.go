@@ -48,12 +48,7 @@ func TestBrowserLoginPowerCycle(t *testing.T) {
 	ctx := browser(t)
 	err := chromedp.Do(ctx,
 		chromedp.Navigate(w.base+"/"),
-		chromedp.WaitVisible(chromedp.CSS("#sso")),
-		chromedp.Click(chromedp.CSS("#sso")),
-		chromedp.WaitVisible(chromedp.CSS("#username")),
-		chromedp.SendKeys(chromedp.CSS("#username"), "alice"),
-		chromedp.SendKeys(chromedp.CSS("#password"), "alice-password-1"),
-		chromedp.Submit(chromedp.CSS("#password")),
+		ssoLogin("alice", "alice-password-1"),
 		chromedp.WaitVisible(chromedp.CSS("#bmcs")),
 	)
 	if err != nil {
@@ -108,4 +103,16 @@ func pageDump(ctx context.Context) string {
 	loc, _ := chromedp.Run(ctx, chromedp.Location())
 	body, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body")))
 	return loc + "\n" + body
+}
+
+// ssoLogin signs in at the OpenID provider from bmcgate's login page.
+func ssoLogin(user, password string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.WaitVisible(chromedp.CSS("#sso")),
+		chromedp.Click(chromedp.CSS("#sso")),
+		chromedp.WaitVisible(chromedp.CSS("#username")),
+		chromedp.SendKeys(chromedp.CSS("#username"), user),
+		chromedp.SendKeys(chromedp.CSS("#password"), password),
+		chromedp.Submit(chromedp.CSS("#password")),
+	)
 }

@@ -21,12 +21,7 @@ func TestBrowserWebUI(t *testing.T) {
 	defer cancel()
 	err := chromedp.Do(ctx,
 		chromedp.Navigate(w.base+"/"),
-		chromedp.WaitVisible(chromedp.CSS("#sso")),
-		chromedp.Click(chromedp.CSS("#sso")),
-		chromedp.WaitVisible(chromedp.CSS("#username")),
-		chromedp.SendKeys(chromedp.CSS("#username"), "vic"),
-		chromedp.SendKeys(chromedp.CSS("#password"), "vic-password-1"),
-		chromedp.Submit(chromedp.CSS("#password")),
+		ssoLogin("vic", "vic-password-1"),
 		chromedp.WaitVisible(chromedp.CSS("#webui-node01")),
 		chromedp.Click(chromedp.CSS("#webui-node01")),
 		chromedp.WaitVisible(chromedp.CSS("#state")),
