@@ -109,17 +109,7 @@ func TestWebsocketEndsWithContext(t *testing.T) {
 	p := mustNew(t, pinnedConfig(bmc))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	done := make(chan Summary, 1)
-	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p.Serve(w, r.WithContext(ctx), Request{PublicHost: publicHost, Authorize: func(Operation) error { return nil }, Audit: func(s Summary) { done <- s }})
-	}))
-	defer front.Close()
-	cfg, _ := websocket.NewConfig("ws"+strings.TrimPrefix(front.URL, "http")+"/kvm", "https://"+publicHost)
-	conn, err := websocket.DialConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn, done := dialKVMWithContext(t, p, ctx)
 	if _, err := conn.Write([]byte("ping")); err != nil {
 		t.Fatal(err)
 	}
@@ -154,17 +144,7 @@ func TestWebsocketEndsWithContextAfterBMCClosed(t *testing.T) {
 	p := mustNew(t, pinnedConfig(bmc))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	done := make(chan Summary, 1)
-	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p.Serve(w, r.WithContext(ctx), Request{PublicHost: publicHost, Authorize: func(Operation) error { return nil }, Audit: func(s Summary) { done <- s }})
-	}))
-	defer front.Close()
-	cfg, _ := websocket.NewConfig("ws"+strings.TrimPrefix(front.URL, "http")+"/kvm", "https://"+publicHost)
-	conn, err := websocket.DialConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn, done := dialKVMWithContext(t, p, ctx)
 	if _, err := conn.Write([]byte("bye")); err != nil {
 		t.Fatal(err)
 	}
@@ -186,4 +166,22 @@ func TestWebsocketEndsWithContextAfterBMCClosed(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("websocket not ended by the context after the BMC closed its side")
 	}
+}
+
+// dialKVMWithContext opens a websocket through p whose requests carry ctx;
+// the request's summary arrives on the returned channel.
+func dialKVMWithContext(t *testing.T, p *Proxy, ctx context.Context) (*websocket.Conn, <-chan Summary) {
+	t.Helper()
+	done := make(chan Summary, 1)
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p.Serve(w, r.WithContext(ctx), Request{PublicHost: publicHost, Authorize: func(Operation) error { return nil }, Audit: func(s Summary) { done <- s }})
+	}))
+	t.Cleanup(front.Close)
+	cfg, _ := websocket.NewConfig("ws"+strings.TrimPrefix(front.URL, "http")+"/kvm", "https://"+publicHost)
+	conn, err := websocket.DialConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn, done
 }
