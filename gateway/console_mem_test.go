@@ -75,7 +75,8 @@ type streamPeak struct {
 
 // sampleWhile measures memory once a second until wait returns and keeps
 // the highest of each figure. With BMCGATE_BENCH_HEAPPROFILE set, the heap
-// profile of the sample with the most live bytes is written there.
+// profile of the sample with the most live bytes is written there, and a
+// goroutine census next to it (FILE.goroutines).
 func sampleWhile(b *testing.B, wait func() (fleetMsg, error)) streamPeak {
 	done := make(chan streamPeak, 1)
 	go func() {
@@ -109,6 +110,14 @@ func writeHeapProfile(b *testing.B, path string) {
 	defer f.Close()
 	runtime.GC() // the profile shows the heap as of the last completed collection
 	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		b.Fatal(err)
+	}
+	g, err := os.Create(path + ".goroutines")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer g.Close()
+	if err := pprof.Lookup("goroutine").WriteTo(g, 1); err != nil {
 		b.Fatal(err)
 	}
 }

@@ -47,13 +47,25 @@ func (c *console) serve(v *viewer, t Terminal) error {
 	c.live[v] = true
 	c.mu.Unlock()
 
-	go c.readInput(v, t)
+	var keys <-chan []byte
+	var keysClosed <-chan struct{}
+	if ks, ok := t.In.(KeySource); ok {
+		keys, keysClosed = ks.Keys()
+	}
+	in := c.newInput()
+	if keys == nil {
+		go c.readInput(v, t, in)
+	}
 	idleAfter := h.idleTimeout()
 	idle := time.NewTicker(min(idleAfter/4, time.Second))
 	defer idle.Stop()
 	for v.ctx.Err() == nil {
 		select {
 		case <-v.ctx.Done():
+		case p := <-keys:
+			c.typed(v, in, p)
+		case <-keysClosed:
+			v.cancel(errTerminalGone)
 		case <-t.Breaks:
 			c.command(v, cmdBreak)
 		case <-idle.C:
@@ -108,38 +120,54 @@ func (c *console) record(v *viewer, code, outcome, reason string) audit.Record {
 // a few bytes at a time, and a paste simply takes several reads.
 const inputReadSize = 1 << 10
 
-// readInput reads the viewer's keystrokes until the terminal closes.
-func (c *console) readInput(v *viewer, t Terminal) {
-	esc := newEscaper(c.hub.cfg.EscapeChar)
+// inputState is what a viewer's keystrokes pass through: the escape
+// parser and whether the read-only notice was shown.
+type inputState struct {
+	esc    *escaper
+	warned bool
+}
+
+func (c *console) newInput() *inputState {
+	return &inputState{esc: newEscaper(c.hub.cfg.EscapeChar)}
+}
+
+// readInput reads the viewer's keystrokes from a plain reader until the
+// terminal closes.
+func (c *console) readInput(v *viewer, t Terminal, in *inputState) {
 	buf := make([]byte, inputReadSize)
-	warned := false
 	for {
 		n, err := t.In.Read(buf)
 		if v.ctx.Err() != nil {
 			return
 		}
 		if n > 0 {
-			v.touch()
-			esc.feed(buf[:n], func(p []byte) {
-				if !c.isWriter(v) {
-					if !warned {
-						v.notice("read-only: your typing is not sent (%sf takes write access)", string(c.hub.cfg.EscapeChar))
-						warned = true
-					}
-					return
-				}
-				warned = false
-				c.input(v).Write(p)
-				if _, err := c.line.Write(p); err != nil {
-					v.notice("input dropped: the console is not accepting input")
-				}
-			}, func(cmd byte) { c.command(v, cmd) })
+			c.typed(v, in, buf[:n])
 		}
 		if err != nil {
 			v.cancel(errTerminalGone)
 			return
 		}
 	}
+}
+
+// typed handles one chunk of keystrokes: escapes run as commands, the rest
+// goes to the BMC when v has write access, recorded first.
+func (c *console) typed(v *viewer, in *inputState, b []byte) {
+	v.touch()
+	in.esc.feed(b, func(p []byte) {
+		if !c.isWriter(v) {
+			if !in.warned {
+				v.notice("read-only: your typing is not sent (%sf takes write access)", string(c.hub.cfg.EscapeChar))
+				in.warned = true
+			}
+			return
+		}
+		in.warned = false
+		c.input(v).Write(p)
+		if _, err := c.line.Write(p); err != nil {
+			v.notice("input dropped: the console is not accepting input")
+		}
+	}, func(cmd byte) { c.command(v, cmd) })
 }
 
 func (c *console) isWriter(v *viewer) bool {

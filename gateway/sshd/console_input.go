@@ -4,6 +4,8 @@ import (
 	"context"
 	"io"
 	"sync"
+
+	"github.com/bmcgate/bmcgate/gateway/console"
 )
 
 // sessionInput reads a session channel in one goroutine and hands the bytes
@@ -69,6 +71,20 @@ type ctxReader struct {
 }
 
 func (r ctxReader) Read(p []byte) (int, error) { return r.in.read(r.ctx, p) }
+
+var _ console.KeySource = ctxReader{}
+
+// Keys hands the session's input over as chunks (console.KeySource), so a
+// console needs no reading goroutine of its own. While bytes an earlier
+// reader left are pending it returns nil, and the console reads instead.
+func (r ctxReader) Keys() (<-chan []byte, <-chan struct{}) {
+	r.in.mu.Lock()
+	defer r.in.mu.Unlock()
+	if len(r.in.rest) > 0 {
+		return nil, nil
+	}
+	return r.in.data, r.in.done
+}
 
 // input returns the session's shared input, starting it on first use.
 func (se *session) input() *sessionInput {

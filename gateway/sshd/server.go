@@ -157,12 +157,13 @@ func (s *Server) connCallback(ctx ssh.Context, conn net.Conn) net.Conn {
 			_ = conn.Close()
 		}
 	})
-	go func() {
-		<-ctx.Done()
+	// No goroutine waits for the end: the connection's context runs this
+	// when it is cancelled.
+	context.AfterFunc(ctx, func() {
 		st.timer.Stop()
 		s.conns.Add(-1)
 		s.connEnded(ctx, st)
-	}()
+	})
 	return conn
 }
 

@@ -67,7 +67,7 @@ type guard struct {
 	conn net.Conn // the real socket, set once by dial
 
 	readMu sync.Mutex // serializes Read; guards rbuf
-	rbuf   []byte
+	rbuf   []byte     // only for callers with a buffer under readBufferSize
 
 	mu          sync.Mutex
 	state       guardState
@@ -99,7 +99,6 @@ func newGuard(ep Endpoint, onOpen func()) *guard {
 		user:   ep.Username,
 		pw:     &secret{ep.Password},
 		onOpen: onOpen,
-		rbuf:   make([]byte, readBufferSize),
 	}
 }
 
@@ -128,15 +127,25 @@ func (d guardDialer) Dial(network, addr string) (net.Conn, error) {
 }
 
 // Read returns the next datagram that passes inspection. Rejected datagrams
-// are dropped and reading continues until the read deadline.
+// are dropped and reading continues until the read deadline. A caller's
+// buffer of readBufferSize or more (go-ipmi's is) is read into directly;
+// nothing in it is delivered unless it passed, and the guard keeps no
+// reference to it.
 func (g *guard) Read(b []byte) (int, error) {
 	g.readMu.Lock()
 	defer g.readMu.Unlock()
+	buf, direct := b, len(b) >= readBufferSize
+	if !direct {
+		if g.rbuf == nil {
+			g.rbuf = make([]byte, readBufferSize)
+		}
+		buf = g.rbuf
+	}
 	for {
 		if err := g.verdict(); err != nil {
 			return 0, err
 		}
-		n, err := g.conn.Read(g.rbuf)
+		n, err := g.conn.Read(buf)
 		if err != nil {
 			if errors.Is(err, syscall.ECONNREFUSED) {
 				g.mu.Lock()
@@ -145,14 +154,20 @@ func (g *guard) Read(b []byte) (int, error) {
 			}
 			return 0, err
 		}
-		pkt := g.rbuf[:n]
+		pkt := buf[:n]
 		ok, ferr := g.inbound(pkt)
 		if ferr != nil {
+			clear(pkt)
 			return 0, ferr
 		}
-		if ok {
-			return copy(b, pkt), nil
+		if !ok {
+			clear(pkt) // a refused datagram is never left for the caller
+			continue
 		}
+		if direct {
+			return n, nil
+		}
+		return copy(b, pkt), nil
 	}
 }
 

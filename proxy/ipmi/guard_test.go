@@ -317,10 +317,25 @@ func TestGuardActiveSessionFiltering(t *testing.T) {
 					t.Errorf("%s: dropped %d, want 1", j.name, d)
 				}
 			}
-			// Reading with only junk arriving times out instead of delivering.
+			// Reading with only junk arriving times out instead of delivering,
+			// and leaves nothing of the junk in the caller's buffer (the guard
+			// reads into a buffer of readBufferSize directly).
 			r.send(tampered)
-			if _, err := r.read(100 * time.Millisecond); !errors.Is(err, os.ErrDeadlineExceeded) {
+			buf := make([]byte, readBufferSize)
+			_ = r.g.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+			if _, err := r.g.Read(buf); !errors.Is(err, os.ErrDeadlineExceeded) {
 				t.Fatalf("junk alone: got %v, want deadline exceeded", err)
+			}
+			if !bytes.Equal(buf, make([]byte, readBufferSize)) {
+				t.Fatal("a refused datagram was left in the caller's buffer")
+			}
+			// A small buffer gets a copy of what passed, cut to its size.
+			last := valid()
+			r.send(last)
+			small := make([]byte, 16)
+			_ = r.g.SetReadDeadline(time.Now().Add(time.Second))
+			if n, err := r.g.Read(small); err != nil || n != len(small) || !bytes.Equal(small, last[:len(small)]) {
+				t.Fatalf("small buffer: %d, %v, %x", n, err, small)
 			}
 		})
 	}
