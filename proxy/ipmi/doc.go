@@ -16,6 +16,12 @@
 //     derives the session integrity key and drops every inbound packet of the
 //     active session that is not authenticated, encrypted and carrying a valid
 //     integrity code. Spoofed or replayed datagrams never reach the client.
+//   - The guard re-encrypts every outbound packet under a fresh IV from
+//     crypto/rand (go-ipmi's IVs are predictable), numbers the session's
+//     outbound packets itself and signs them again.
+//   - Serial-over-LAN packets travel through [Session.SOL]: the guard seals
+//     and opens them with the session keys itself, sharing the socket with
+//     the library without a goroutine or allocation per packet.
 //   - Passwords never appear in errors, logs or formatted values: [Endpoint]
 //     redacts itself for every fmt verb and for log/slog.
 //

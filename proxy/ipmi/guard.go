@@ -2,12 +2,15 @@ package ipmi
 
 import (
 	"context"
+	"crypto/cipher"
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash"
 	"net"
 	"sync"
-	"syscall"
+	"sync/atomic"
 	"time"
 )
 
@@ -66,8 +69,17 @@ type guard struct {
 
 	conn net.Conn // the real socket, set once by dial
 
-	readMu sync.Mutex // serializes Read; guards rbuf
-	rbuf   []byte     // only for callers with a buffer under readBufferSize
+	// Reading (guard_read.go): the library's reads and the guard's own SOL
+	// reads share the socket. Whoever holds turn reads it, and hands a
+	// packet meant for the other side over through that side's box.
+	readMu  sync.Mutex    // serializes the library's reads; guards rbuf
+	rbuf    []byte        // only for callers with a buffer under readBufferSize
+	turn    chan struct{} // one token: the right to read the socket
+	libBox  chan []byte   // packets the SOL side read for the library
+	solBox  chan []byte   // SOL packets the library side read, once solOwned
+	solOwn  atomic.Bool   // SOLConn took over inbound SOL packets
+	readDL  atomic.Int64  // the library's read deadline (Unix ns; 0 none)
+	solRbuf []byte        // the SOL side's read buffer (SOLConn only)
 
 	mu          sync.Mutex
 	state       guardState
@@ -81,6 +93,10 @@ type guard struct {
 	guid        [16]byte
 	k1          []byte
 	k2          []byte // AES-CBC-128 key: the first 16 bytes of K2
+	block       cipher.Block
+	mac         hash.Hash // HMAC keyed with K1
+	macSum      [sha256.Size]byte
+	outSeq      uint32 // last outbound session sequence number
 	seqInit     bool
 	seqMax      uint32
 	seqSeen     uint64
@@ -92,14 +108,19 @@ type guard struct {
 
 func newGuard(ep Endpoint, onOpen func()) *guard {
 	want, _ := suiteAlgorithms(ep.CipherSuite)
-	return &guard{
+	g := &guard{
 		want:   want,
 		suite:  ep.CipherSuite,
 		priv:   uint8(ep.Privilege.level()),
 		user:   ep.Username,
 		pw:     &secret{ep.Password},
 		onOpen: onOpen,
+		turn:   make(chan struct{}, 1),
+		libBox: make(chan []byte, boxSize),
+		solBox: make(chan []byte, boxSize),
 	}
+	g.turn <- struct{}{}
+	return g
 }
 
 // guardDialer is the proxy.Dialer handed to the go-ipmi client: it dials the
@@ -126,67 +147,12 @@ func (d guardDialer) Dial(network, addr string) (net.Conn, error) {
 	return d.g, nil
 }
 
-// Read returns the next datagram that passes inspection. Rejected datagrams
-// are dropped and reading continues until the read deadline. A caller's
-// buffer of readBufferSize or more (go-ipmi's is) is read into directly;
-// nothing in it is delivered unless it passed, and the guard keeps no
-// reference to it.
-func (g *guard) Read(b []byte) (int, error) {
-	g.readMu.Lock()
-	defer g.readMu.Unlock()
-	buf, direct := b, len(b) >= readBufferSize
-	if !direct {
-		if g.rbuf == nil {
-			g.rbuf = make([]byte, readBufferSize)
-		}
-		buf = g.rbuf
-	}
-	for {
-		if err := g.verdict(); err != nil {
-			return 0, err
-		}
-		n, err := g.conn.Read(buf)
-		if err != nil {
-			if errors.Is(err, syscall.ECONNREFUSED) {
-				g.mu.Lock()
-				g.refused = true
-				g.mu.Unlock()
-			}
-			return 0, err
-		}
-		pkt := buf[:n]
-		ok, ferr := g.inbound(pkt)
-		if ferr != nil {
-			clear(pkt)
-			return 0, ferr
-		}
-		if !ok {
-			clear(pkt) // a refused datagram is never left for the caller
-			continue
-		}
-		if direct {
-			return n, nil
-		}
-		return copy(b, pkt), nil
-	}
-}
-
 // Write sends b if it passes inspection.
 func (g *guard) Write(b []byte) (int, error) {
 	if err := g.outbound(b); err != nil {
 		return 0, err
 	}
-	n, err := g.conn.Write(b)
-	if err == nil {
-		g.mu.Lock()
-		g.sent++
-		g.mu.Unlock()
-	} else if errors.Is(err, syscall.ECONNREFUSED) {
-		g.mu.Lock()
-		g.refused = true
-		g.mu.Unlock()
-	}
-	return n, err
+	return g.send(b)
 }
 
 // errHandleKept is what Close always returns, on purpose. go-ipmi's
@@ -231,9 +197,23 @@ func realCloseError(err error) error {
 
 func (g *guard) LocalAddr() net.Addr                { return g.conn.LocalAddr() }
 func (g *guard) RemoteAddr() net.Addr               { return g.conn.RemoteAddr() }
-func (g *guard) SetDeadline(t time.Time) error      { return g.conn.SetDeadline(t) }
-func (g *guard) SetReadDeadline(t time.Time) error  { return g.conn.SetReadDeadline(t) }
 func (g *guard) SetWriteDeadline(t time.Time) error { return g.conn.SetWriteDeadline(t) }
+
+// SetReadDeadline sets the deadline of the library's reads; the guard
+// applies it to the socket when the library's turn to read comes.
+func (g *guard) SetReadDeadline(t time.Time) error {
+	var ns int64
+	if !t.IsZero() {
+		ns = t.UnixNano()
+	}
+	g.readDL.Store(ns)
+	return nil
+}
+
+func (g *guard) SetDeadline(t time.Time) error {
+	_ = g.SetReadDeadline(t)
+	return g.conn.SetWriteDeadline(t)
+}
 
 // verdict returns the fatal verdict, if any.
 func (g *guard) verdict() *guardError {

@@ -144,9 +144,8 @@ func (g *guard) inSession(pkt []byte, h v2Packet) bool {
 	if len(h.payload) < 32 || len(h.payload)%16 != 0 {
 		return false
 	}
-	mac, err := crypto.SessionIntegrityAuthCode(types.IntegrityAlg(g.want.integ),
-		pkt[rmcpHeaderLen:len(pkt)-n], g.k1, "")
-	if err != nil || !hmac.Equal(mac, pkt[len(pkt)-n:]) {
+	_, mac, _, err := g.sessionCrypto()
+	if err != nil || !hmac.Equal(g.authCode(mac, pkt[rmcpHeaderLen:len(pkt)-n], n), pkt[len(pkt)-n:]) {
 		return false
 	}
 	return g.acceptSeq(h.seq)

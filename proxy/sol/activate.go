@@ -50,7 +50,7 @@ func (l *Line) session(ctx context.Context) (bool, error) {
 		return false, err
 	}
 	l.setStatus(Status{State: StateActive, Msg: "console connected"})
-	err = newStream(l, c, chunk).run(ctx)
+	err = newStream(l, c, s.SOL(), chunk).run(ctx)
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
 	defer cancel()
 	if !errors.Is(err, errDeactivated) {

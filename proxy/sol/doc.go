@@ -8,11 +8,15 @@
 // transition, network loss), reports a status and re-activates it with
 // capped exponential backoff.
 //
-// The line polls the BMC adaptively: every 5 ms right after input or output,
-// so keystrokes echo with low latency, doubling with every empty poll up to
-// 100 ms, so hundreds of idle consoles cost little. (go-ipmi's SOLStream polls
-// at a fixed interval and reads the BMC's unsolicited packets only during its
-// own exchanges.) Output is handed to a callback that must
-// not block; input is held in a bounded buffer. The package knows BMCs,
-// never users.
+// The session is set up and the payload activated with go-ipmi; the SOL
+// packets themselves go through the session's ipmi.SOLConn, which the guard
+// encrypts, signs and verifies without a library exchange (no goroutine,
+// buffer or random source per packet). The line polls the BMC adaptively:
+// every 5 ms right after input or output, so keystrokes echo with low
+// latency, doubling with every empty poll up to 100 ms, so hundreds of idle
+// consoles cost little; output the BMC pushes by itself is taken whenever
+// the line is waiting for a packet. A data packet counts as delivered only
+// when the BMC acknowledges its sequence number; otherwise it is sent again.
+// Output is handed to a callback that must not block; input is held in a
+// bounded buffer. The package knows BMCs, never users.
 package sol

@@ -4,14 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/bougou/go-ipmi/pkg/client"
-	"github.com/bougou/go-ipmi/pkg/types"
+
+	"github.com/bmcgate/bmcgate/proxy/ipmi"
 )
 
 // SOL packet status bits from the BMC (IPMI v2.0 Table 15-2).
 const (
+	bmcNACK         = 1 << 6
 	bmcOverrun      = 1 << 3
 	bmcDeactivating = 1 << 4
 	bmcUnavailable  = 1 << 5
@@ -24,8 +27,10 @@ const (
 // goroutine uses it.
 type stream struct {
 	l     *Line
-	c     *client.Client
-	chunk int // character data per packet to the BMC
+	c     *client.Client // keep-alive commands
+	sol   *ipmi.SOLConn  // SOL packets
+	chunk int            // character data per packet to the BMC
+	out   []byte         // packet being sent
 
 	seq      uint8 // our last data sequence number
 	remote   uint8 // last BMC sequence number received
@@ -36,9 +41,28 @@ type stream struct {
 	unavail  bool
 }
 
-func newStream(l *Line, c *client.Client, chunk int) *stream {
-	now := time.Now()
-	return &stream{l: l, c: c, chunk: chunk, heardAt: now}
+func newStream(l *Line, c *client.Client, sol *ipmi.SOLConn, chunk int) *stream {
+	return &stream{l: l, c: c, sol: sol, chunk: chunk, heardAt: time.Now(), out: make([]byte, 0, 4+chunk)}
+}
+
+// solPacket is one SOL payload (IPMI v2.0 Table 15-2).
+type solPacket struct {
+	seq, ack, accepted, status uint8
+	data                       []byte
+}
+
+func parseSOL(p []byte) (solPacket, bool) {
+	if len(p) < 4 {
+		return solPacket{}, false
+	}
+	return solPacket{seq: p[0] & 0x0f, ack: p[1] & 0x0f, accepted: p[2], status: p[3], data: p[4:]}, true
+}
+
+// packet builds a packet to the BMC: our sequence number (0 for none),
+// the acknowledgement of the BMC's last packet, an operation and data.
+func (s *stream) packet(seq, op uint8, data []byte) []byte {
+	s.out = append(s.out[:0], seq, s.remote, s.accepted, op)
+	return append(s.out, data...)
 }
 
 func nextSeq(s uint8) uint8 {
@@ -96,65 +120,79 @@ func (s *stream) run(ctx context.Context) error {
 }
 
 // send transmits one chunk of input (and a break) and commits what the BMC
-// accepted. A packet without an answer is resent with the same sequence
-// number, which the BMC recognises as a retry.
+// accepted. A packet without an acknowledgement is resent with the same
+// sequence number, which the BMC recognises as a retry; output arriving
+// meanwhile is taken as it comes.
 func (s *stream) send(ctx context.Context, data []byte, brk bool) error {
 	seq := nextSeq(s.seq)
-	req := &types.SOLPayloadRequest{SOLPayloadPacket: types.SOLPayloadPacket{
-		SequenceNumber: seq, AckedSequenceNumber: s.remote, AcceptedCharacterCount: s.accepted,
-		CharacterData: data,
-	}}
+	var op uint8
 	if brk {
-		req.ControlByte |= consoleBreak
+		op |= consoleBreak
 	}
-	var res *types.SOLPayloadResponse
-	var err error
 	for range sendAttempts {
-		cctx, cancel := context.WithTimeout(ctx, exchangeTimeout)
-		res, err = s.c.SOLPayload(cctx, req)
-		cancel()
-		if err == nil || ctx.Err() != nil {
-			break
+		if err := s.sol.Send(s.packet(seq, op, data)); err != nil {
+			return fmt.Errorf("%w: %w", errNoAnswer, err)
+		}
+		deadline := time.Now().Add(exchangeTimeout)
+		for {
+			res, err := s.next(ctx, deadline)
+			if err != nil || ctx.Err() != nil {
+				return err
+			}
+			if res == nil {
+				break // no acknowledgement in time: send again
+			}
+			if res.ack != seq {
+				if err := s.receive(res); err != nil {
+					return err
+				}
+				continue
+			}
+			s.seq = seq
+			n := min(int(res.accepted), len(data))
+			if res.status&bmcNACK != 0 && n == 0 && !brk {
+				// The BMC cannot take data now; keep it and try again shortly.
+				time.Sleep(s.l.opts.PollActive)
+			}
+			s.l.commitInput(n, true)
+			return s.receive(res)
 		}
 	}
 	if ctx.Err() != nil {
 		return nil
 	}
-	if err != nil {
-		return fmt.Errorf("%w: %w", errNoAnswer, err)
+	return errNoAnswer
+}
+
+// next returns the next SOL packet from the BMC, or nil when none came by
+// the deadline or ctx ended.
+func (s *stream) next(ctx context.Context, deadline time.Time) (*solPacket, error) {
+	for {
+		p, err := s.sol.Receive(deadline, ctx.Done())
+		if err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) || ctx.Err() != nil {
+				return nil, nil
+			}
+			return nil, fmt.Errorf("%w: %w", errNoAnswer, err)
+		}
+		if res, ok := parseSOL(p); ok {
+			s.heardAt = time.Now()
+			return &res, nil
+		}
 	}
-	s.seq = seq
-	s.heardAt = time.Now()
-	n := int(res.AcceptedCharacterCount)
-	if n > len(data) {
-		n = len(data)
-	}
-	if res.NACK && n == 0 && !brk {
-		// The BMC cannot take data now; keep it and try again shortly.
-		time.Sleep(s.l.opts.PollActive)
-	}
-	s.l.commitInput(n, true)
-	return s.receive(res)
 }
 
 // poll sends an acknowledgement-only packet and takes the first SOL packet
 // that arrives within d as new output. No answer within d is not an error:
 // a BMC that pushes output by itself need not answer an empty packet.
 func (s *stream) poll(ctx context.Context, d time.Duration) error {
-	req := &types.SOLPayloadRequest{SOLPayloadPacket: types.SOLPayloadPacket{
-		AckedSequenceNumber: s.remote, AcceptedCharacterCount: s.accepted,
-	}}
-	cctx, cancel := context.WithTimeout(ctx, d)
-	defer cancel()
-	res, err := s.c.SOLPayload(cctx, req)
-	if err != nil {
-		if ctx.Err() != nil || cctx.Err() != nil {
-			return nil
-		}
-		// A read timeout or an unmatched datagram is silence, too.
-		return nil
+	if err := s.sol.Send(s.packet(0, 0, nil)); err != nil {
+		return fmt.Errorf("%w: %w", errNoAnswer, err)
 	}
-	s.heardAt = time.Now()
+	res, err := s.next(ctx, time.Now().Add(d))
+	if err != nil || res == nil {
+		return err
+	}
 	return s.receive(res)
 }
 
@@ -176,16 +214,16 @@ func (s *stream) keepAlive(ctx context.Context) error {
 }
 
 // receive handles one packet from the BMC: status bits, then new output.
-func (s *stream) receive(res *types.SOLPayloadResponse) error {
-	if res.ControlByte&bmcDeactivating != 0 {
+func (s *stream) receive(res *solPacket) error {
+	if res.status&bmcDeactivating != 0 {
 		return errDeactivated
 	}
-	if res.ControlByte&bmcOverrun != 0 && !s.overrun {
+	if res.status&bmcOverrun != 0 && !s.overrun {
 		s.overrun = true // reported once per activation
 		s.l.opts.Logger.Warn("sol: the BMC dropped console output", "bmc", s.l.ep.Name)
 		s.l.setStatus(Status{State: StateActive, Msg: "the BMC dropped console output it could not deliver in time"})
 	}
-	unavail := res.ControlByte&bmcUnavailable != 0
+	unavail := res.status&bmcUnavailable != 0
 	if unavail != s.unavail {
 		s.unavail = unavail
 		if unavail {
@@ -194,8 +232,7 @@ func (s *stream) receive(res *types.SOLPayloadResponse) error {
 			s.l.setStatus(Status{State: StateActive, Msg: "console connected"})
 		}
 	}
-	seq := res.SequenceNumber & 0x0f
-	data := res.CharacterData
+	seq, data := res.seq, res.data
 	if seq == 0 {
 		return nil // acknowledgement only
 	}
