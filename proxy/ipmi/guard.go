@@ -72,14 +72,13 @@ type guard struct {
 	// Reading (guard_read.go): the library's reads and the guard's own SOL
 	// reads share the socket. Whoever holds turn reads it, and hands a
 	// packet meant for the other side over through that side's box.
-	readMu  sync.Mutex    // serializes the library's reads; guards rbuf
-	rbuf    []byte        // only for callers with a buffer under readBufferSize
-	turn    chan struct{} // one token: the right to read the socket
-	libBox  chan []byte   // packets the SOL side read for the library
-	solBox  chan []byte   // SOL packets the library side read, once solOwned
-	solOwn  atomic.Bool   // SOLConn took over inbound SOL packets
-	readDL  atomic.Int64  // the library's read deadline (Unix ns; 0 none)
-	solRbuf []byte        // the SOL side's read buffer (SOLConn only)
+	readMu sync.Mutex    // serializes the library's reads; guards rbuf
+	rbuf   []byte        // only for callers with a buffer under readBufferSize
+	turn   chan struct{} // one token: the right to read the socket
+	libBox chan []byte   // packets the SOL side read for the library
+	solBox chan []byte   // SOL packets the library side read, once solOwned
+	solOwn atomic.Bool   // SOLConn took over inbound SOL packets
+	readDL atomic.Int64  // the library's read deadline (Unix ns; 0 none)
 
 	mu          sync.Mutex
 	state       guardState
