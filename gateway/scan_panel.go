@@ -37,6 +37,16 @@ type scanPanelRow struct {
 // BMC appears only when the user may run scans on it (scan.run), as for
 // `scan --last`; the panel reads stored reports and never scans.
 func newScanPanel(svc *core.Service, store core.ScanStore, log *slog.Logger) func(*http.Request, core.Caller) template.HTML {
+	summaries := func(name string) (reportSummary, error) {
+		r, err := store.Load(name)
+		if err != nil {
+			return reportSummary{}, err
+		}
+		return summarize(r), nil
+	}
+	if s, ok := store.(*scanStore); ok {
+		summaries = s.summary // decodes a report only when it changed
+	}
 	return func(r *http.Request, c core.Caller) template.HTML {
 		var data struct {
 			Allowed, Scanned, Critical, High, More int
@@ -47,7 +57,7 @@ func newScanPanel(svc *core.Service, store core.ScanStore, log *slog.Logger) fun
 				continue
 			}
 			data.Allowed++
-			rep, err := store.Load(b.Name)
+			rep, err := summaries(b.Name)
 			if err != nil {
 				if !errors.Is(err, core.ErrNoScan) {
 					log.Warn("scan panel: load report", "bmc", b.Name, "err", err)
@@ -55,7 +65,7 @@ func newScanPanel(svc *core.Service, store core.ScanStore, log *slog.Logger) fun
 				continue
 			}
 			data.Scanned++
-			w := rep.Worst()
+			w := rep.worst
 			switch w {
 			case scan.Critical:
 				data.Critical++
@@ -65,13 +75,8 @@ func newScanPanel(svc *core.Service, store core.ScanStore, log *slog.Logger) fun
 			if w.Rank() < scan.Medium.Rank() {
 				continue
 			}
-			row := scanPanelRow{BMC: b.Name, Worst: string(w), Time: rep.Time.UTC().Format("2006-01-02 15:04Z"), rank: w.Rank()}
-			for _, f := range rep.Findings {
-				if f.Severity.Rank() >= scan.Medium.Rank() {
-					row.IDs = append(row.IDs, f.ID)
-				}
-			}
-			data.Rows = append(data.Rows, row)
+			data.Rows = append(data.Rows, scanPanelRow{BMC: b.Name, Worst: string(w),
+				Time: rep.time.UTC().Format("2006-01-02 15:04Z"), IDs: rep.ids, rank: w.Rank()})
 		}
 		if data.Allowed == 0 {
 			return ""

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/bmcgate/bmcgate/gateway/core"
 	"github.com/bmcgate/bmcgate/proxy/scan"
@@ -18,8 +20,41 @@ import (
 const ScanDirName = "scan"
 
 // scanStore keeps scan reports as files, written atomically (temporary
-// file, fsync, rename) with mode 0600.
-type scanStore struct{ dir string }
+// file, fsync, rename) with mode 0600. It remembers a summary of each
+// report it decoded for the dashboard (summary).
+type scanStore struct {
+	dir string
+
+	mu   sync.Mutex
+	sums map[string]cachedSummary
+}
+
+// reportSummary is what the dashboard shows of a stored report. It is never
+// modified once made, so it is shared without copying.
+type reportSummary struct {
+	worst scan.Severity
+	time  time.Time
+	ids   []string // findings of medium severity or worse
+}
+
+func summarize(r *scan.Report) reportSummary {
+	s := reportSummary{worst: r.Worst(), time: r.Time}
+	for _, f := range r.Findings {
+		if f.Severity.Rank() >= scan.Medium.Rank() {
+			s.ids = append(s.ids, f.ID)
+		}
+	}
+	return s
+}
+
+// cachedSummary is a summary and the file it was made from.
+type cachedSummary struct {
+	file os.FileInfo
+	sum  reportSummary
+}
+
+// maxSummaries bounds the summary cache; past it the cache starts over.
+const maxSummaries = 100_000
 
 func newScanStore(dataDir string) *scanStore {
 	return &scanStore{dir: filepath.Join(dataDir, ScanDirName)}
@@ -69,6 +104,46 @@ func (s *scanStore) Load(name string) (*scan.Report, error) {
 		return nil, fmt.Errorf("scan store: %s: %w", filepath.Base(path), err)
 	}
 	return &r, nil
+}
+
+// summary returns the summary of a BMC's latest report, or core.ErrNoScan.
+// A report file is decoded again only when it was replaced (every Save
+// writes a new file), so a dashboard view costs a stat per BMC.
+func (s *scanStore) summary(name string) (reportSummary, error) {
+	path, err := s.file(name)
+	if err != nil {
+		return reportSummary{}, err
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		s.mu.Lock()
+		delete(s.sums, name)
+		s.mu.Unlock()
+		if errors.Is(err, fs.ErrNotExist) {
+			return reportSummary{}, core.ErrNoScan
+		}
+		return reportSummary{}, fmt.Errorf("scan store: %w", err)
+	}
+	s.mu.Lock()
+	c, ok := s.sums[name]
+	s.mu.Unlock()
+	if ok && os.SameFile(c.file, fi) && c.file.ModTime().Equal(fi.ModTime()) && c.file.Size() == fi.Size() {
+		return c.sum, nil
+	}
+	r, err := s.Load(name)
+	if err != nil {
+		return reportSummary{}, err
+	}
+	sum := summarize(r)
+	s.mu.Lock()
+	if s.sums == nil || len(s.sums) >= maxSummaries {
+		s.sums = map[string]cachedSummary{}
+	}
+	// fi was taken before the read: if the file was replaced in between,
+	// the next call sees a different file and decodes again.
+	s.sums[name] = cachedSummary{file: fi, sum: sum}
+	s.mu.Unlock()
+	return sum, nil
 }
 
 // writeFileAtomic replaces path with data: readers see the old or the new

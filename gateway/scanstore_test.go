@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -41,6 +42,43 @@ func TestScanStore(t *testing.T) {
 		if err := s.Save(&scan.Report{BMC: bad}); err == nil {
 			t.Errorf("name %q accepted", bad)
 		}
+	}
+}
+
+// TestScanStoreSummary: the dashboard's summary follows every saved
+// report (each Save replaces the file) and disappears with the file.
+func TestScanStoreSummary(t *testing.T) {
+	dir := t.TempDir()
+	s := newScanStore(dir)
+	if _, err := s.summary("node01"); !errors.Is(err, core.ErrNoScan) {
+		t.Fatalf("empty store: %v", err)
+	}
+	reports := []struct {
+		findings []scan.Finding
+		worst    scan.Severity
+		ids      []string
+	}{
+		{[]scan.Finding{{ID: "cipher-suite-0", Severity: scan.Critical}, {ID: "sol-enabled", Severity: scan.Info}}, scan.Critical, []string{"cipher-suite-0"}},
+		{[]scan.Finding{{ID: "weak-suites", Severity: scan.High}, {ID: "ipmi15", Severity: scan.Medium}}, scan.High, []string{"weak-suites", "ipmi15"}},
+		{nil, "", nil},
+	}
+	for i, rep := range reports {
+		r := &scan.Report{BMC: "node01", Reachable: true, Time: time.Unix(int64(1000+i), 0).UTC(), Findings: rep.findings}
+		if err := s.Save(r); err != nil {
+			t.Fatal(err)
+		}
+		for range 2 { // decoded, then from the cache
+			sum, err := s.summary("node01")
+			if err != nil || sum.worst != rep.worst || !sum.time.Equal(r.Time) || fmt.Sprint(sum.ids) != fmt.Sprint(rep.ids) {
+				t.Fatalf("report %d: %+v, %v", i, sum, err)
+			}
+		}
+	}
+	if err := os.Remove(filepath.Join(dir, ScanDirName, "node01.json")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.summary("node01"); !errors.Is(err, core.ErrNoScan) {
+		t.Fatalf("removed report: %v", err)
 	}
 }
 
