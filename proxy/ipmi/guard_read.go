@@ -13,7 +13,10 @@ import (
 // and the guard's own SOL path (SOLConn). Only the holder of the turn token
 // reads the socket; a verified packet meant for the other side goes into
 // that side's box, which it watches while it waits for the turn. Either side
-// therefore gets its packets however long the other one reads.
+// therefore gets its packets however long the other one reads. A packet is
+// handed over before the turn is given back, and a side that takes the
+// turn looks into its box once more before it reads: so nothing handed to
+// it can wait there while it blocks on the socket.
 
 // boxSize bounds the packets waiting in a box. A packet beyond it is
 // dropped: the BMC sends SOL data again until it is acknowledged, and the
@@ -55,15 +58,16 @@ func (g *guard) Read(b []byte) (int, error) {
 			return copy(b, p), nil
 		}
 		pkt, err := g.readTurn(buf, dl)
+		if pkt != nil && g.solOwn.Load() && isSOL(pkt) {
+			g.handOver(g.solBox, pkt)
+			clear(pkt)
+			pkt = nil
+		}
+		g.turn <- struct{}{}
 		if err != nil {
 			return 0, err
 		}
 		if pkt == nil {
-			continue
-		}
-		if g.solOwn.Load() && isSOL(pkt) {
-			g.handOver(g.solBox, pkt)
-			clear(pkt)
 			continue
 		}
 		if direct {
@@ -74,7 +78,8 @@ func (g *guard) Read(b []byte) (int, error) {
 }
 
 // await waits until a packet is in box (returned), the turn to read the
-// socket is free (taken; nil returned), the deadline passes or stop closes.
+// socket is free (taken; nil returned: the caller must give it back), the
+// deadline passes or stop closes.
 func (g *guard) await(box chan []byte, dl time.Time, stop <-chan struct{}) ([]byte, error) {
 	select {
 	case p := <-box:
@@ -85,7 +90,7 @@ func (g *guard) await(box chan []byte, dl time.Time, stop <-chan struct{}) ([]by
 	case p := <-box:
 		return p, nil
 	case <-g.turn:
-		return nil, nil
+		return g.boxOrTurn(box), nil
 	default:
 	}
 	var timeout <-chan time.Time
@@ -102,7 +107,7 @@ func (g *guard) await(box chan []byte, dl time.Time, stop <-chan struct{}) ([]by
 	case p := <-box:
 		return p, nil
 	case <-g.turn:
-		return nil, nil
+		return g.boxOrTurn(box), nil
 	case <-timeout:
 		return nil, os.ErrDeadlineExceeded
 	case <-stop:
@@ -110,16 +115,27 @@ func (g *guard) await(box chan []byte, dl time.Time, stop <-chan struct{}) ([]by
 	}
 }
 
-// readTurn reads one datagram into buf with the turn held, gives the turn
-// back and inspects the datagram: it returns the packet if it passed, nil
-// if it was dropped (and wiped), or the error.
+// boxOrTurn is called with the turn just taken: a packet handed over
+// before the turn came back is returned, and the turn given back.
+func (g *guard) boxOrTurn(box chan []byte) []byte {
+	select {
+	case p := <-box:
+		g.turn <- struct{}{}
+		return p
+	default:
+		return nil
+	}
+}
+
+// readTurn reads one datagram into buf with the turn held and inspects it:
+// it returns the packet if it passed, nil if it was dropped (and wiped), or
+// the error. The caller routes the packet, then gives the turn back.
 func (g *guard) readTurn(buf []byte, dl time.Time) ([]byte, error) {
 	err := g.conn.SetReadDeadline(dl)
 	var n int
 	if err == nil {
 		n, err = g.conn.Read(buf)
 	}
-	g.turn <- struct{}{}
 	if err != nil {
 		if errors.Is(err, syscall.ECONNREFUSED) {
 			g.mu.Lock()
@@ -231,14 +247,16 @@ func (c *SOLConn) Receive(deadline time.Time, stop <-chan struct{}) ([]byte, err
 			return nil, err
 		}
 		if pkt == nil {
-			if pkt, err = g.readTurn(c.rbuf, deadline); err != nil {
+			pkt, err = g.readTurn(c.rbuf, deadline)
+			if pkt != nil && !isSOL(pkt) {
+				g.handOver(g.libBox, pkt)
+				pkt = nil
+			}
+			g.turn <- struct{}{}
+			if err != nil {
 				return nil, err
 			}
 			if pkt == nil {
-				continue
-			}
-			if !isSOL(pkt) {
-				g.handOver(g.libBox, pkt)
 				continue
 			}
 		}
