@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"time"
 
 	"github.com/bmcgate/bmcgate/audit"
 	"github.com/bmcgate/bmcgate/gateway/core"
@@ -62,11 +63,17 @@ func (s *Server) login(ctx ssh.Context, st *connState, c core.Caller) error {
 func (s *Server) connEnded(ctx ssh.Context, st *connState) {
 	claimed, _ := ctx.Value(ssh.ContextKeyUser).(string)
 	sconn, _ := ctx.Value(ssh.ContextKeyConn).(*gossh.ServerConn)
-	reason, _ := s.failures.LoadAndDelete(st.remote)
+	defer s.pending.CompareAndDelete(st.remote, st)
 	if sconn == nil {
 		r := audit.Record{Code: audit.CodeAuthFail, Door: "ssh", Source: st.remote, Session: st.id,
 			Actor: claimed, Outcome: audit.OutcomeFail}
-		r.Reason, _ = reason.(string)
+		t := time.NewTimer(failureWait)
+		select {
+		case <-st.failed:
+			r.Reason = st.failReason
+		case <-t.C:
+		}
+		t.Stop()
 		if why, ok := ctx.Value(ctxKeyAuthFail).(string); ok {
 			r.Reason = "publickey refused: " + why
 		}

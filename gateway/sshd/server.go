@@ -61,7 +61,7 @@ type Server struct {
 	cmds map[string]*command
 
 	conns    atomic.Int64
-	failures sync.Map // remote address -> handshake failure reason
+	pending sync.Map // remote address -> *connState, until the connection ends
 	mu       sync.Mutex
 	perUser  map[string]int
 }
@@ -137,6 +137,12 @@ type connState struct {
 	loggedIn atomic.Bool  // the login record was written
 	channels atomic.Int32 // open session channels
 	timer    *time.Timer
+
+	// A failed handshake: the library cancels the connection's context
+	// before it reports the failure, so connEnded waits for connFailed.
+	failOnce   sync.Once
+	failed     chan struct{} // closed by connFailed
+	failReason string        // set before failed is closed
 }
 
 var ctxKeyConn = &struct{ name string }{"bmcgate-conn"}
@@ -144,7 +150,7 @@ var ctxKeyConn = &struct{ name string }{"bmcgate-conn"}
 // connCallback enforces the global connection limit and the handshake
 // timeout, and arranges the end-of-connection audit record.
 func (s *Server) connCallback(ctx ssh.Context, conn net.Conn) net.Conn {
-	st := &connState{id: newID(), remote: conn.RemoteAddr().String(), started: s.now()}
+	st := &connState{id: newID(), remote: conn.RemoteAddr().String(), started: s.now(), failed: make(chan struct{})}
 	if n := s.conns.Add(1); n > int64(s.cfg.MaxConnections) {
 		s.conns.Add(-1)
 		s.auditBackground(audit.Record{Code: audit.CodeSSHLimit, Door: "ssh", Source: st.remote,
@@ -152,6 +158,7 @@ func (s *Server) connCallback(ctx ssh.Context, conn net.Conn) net.Conn {
 		return nil
 	}
 	ctx.SetValue(ctxKeyConn, st)
+	s.pending.Store(st.remote, st)
 	st.timer = time.AfterFunc(s.cfg.HandshakeTimeout, func() {
 		if !st.opened.Load() {
 			_ = conn.Close()
@@ -170,8 +177,20 @@ func (s *Server) connCallback(ctx ssh.Context, conn net.Conn) net.Conn {
 // connFailed notes why a handshake failed; connEnded writes the record,
 // because only it has the connection context (claimed user, key refusals).
 func (s *Server) connFailed(conn net.Conn, err error) {
-	s.failures.Store(conn.RemoteAddr().String(), handshakeReason(err))
+	v, ok := s.pending.Load(conn.RemoteAddr().String())
+	if !ok {
+		return
+	}
+	st := v.(*connState)
+	st.failOnce.Do(func() {
+		st.failReason = handshakeReason(err)
+		close(st.failed)
+	})
 }
+
+// failureWait bounds how long connEnded waits for the reason of a failed
+// handshake (it follows the context's end at once when there is one).
+const failureWait = 2 * time.Second
 
 // handshakeReason turns a handshake error into a plain reason.
 func handshakeReason(err error) string {
