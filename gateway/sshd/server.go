@@ -60,10 +60,10 @@ type Server struct {
 	now  func() time.Time
 	cmds map[string]*command
 
-	conns    atomic.Int64
+	conns   atomic.Int64
 	pending sync.Map // remote address -> *connState, until the connection ends
-	mu       sync.Mutex
-	perUser  map[string]int
+	mu      sync.Mutex
+	perUser map[string]int
 }
 
 // New builds the SSH server. It refuses a configuration with no host key.
