@@ -90,9 +90,8 @@ func (s *Server) serveBMCHost(w http.ResponseWriter, r *http.Request, name strin
 		}
 	}
 	stripGatewayCookies(r)
-	websocket := strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
 	rc := http.NewResponseController(w)
-	if websocket {
+	if pweb.IsWebsocket(r) {
 		_ = rc.SetReadDeadline(time.Time{})
 		_ = rc.SetWriteDeadline(time.Time{})
 	} else {

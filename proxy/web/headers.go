@@ -61,7 +61,15 @@ func cleanRequestHeaders(h http.Header, extra map[string]bool, withSession bool)
 	}
 }
 
-// isWebsocket reports whether r asks for a websocket upgrade and nothing
+// IsWebsocket reports whether r is a websocket handshake the proxy
+// forwards as one: a GET asking for a websocket upgrade and nothing else.
+// Any other upgrade request is forwarded as a plain request, its upgrade
+// dropped.
+func IsWebsocket(r *http.Request) bool {
+	return r.Method == http.MethodGet && isWebsocket(r.Header)
+}
+
+// isWebsocket reports whether h asks for a websocket upgrade and nothing
 // else.
 func isWebsocket(h http.Header) bool {
 	return headerHasToken(h, "Connection", "upgrade") && strings.EqualFold(strings.TrimSpace(h.Get("Upgrade")), "websocket")

@@ -188,7 +188,7 @@ func (p *Proxy) Serve(w http.ResponseWriter, r *http.Request, req Request) {
 	r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, st))
 	ws := false
 	if r.Header.Get("Upgrade") != "" || headerHasToken(r.Header, "Connection", "upgrade") {
-		if r.Method == http.MethodGet && isWebsocket(r.Header) {
+		if IsWebsocket(r) {
 			ws = true
 		} else {
 			r.Header = r.Header.Clone()

@@ -185,3 +185,26 @@ func dialKVMWithContext(t *testing.T, p *Proxy, ctx context.Context) (*websocket
 	t.Cleanup(func() { conn.Close() })
 	return conn, done
 }
+
+// TestIsWebsocket: only a GET asking for a websocket upgrade (and only
+// that) is a websocket handshake.
+func TestIsWebsocket(t *testing.T) {
+	for _, c := range []struct {
+		method, connection, upgrade string
+		want                        bool
+	}{
+		{http.MethodGet, "Upgrade", "websocket", true},
+		{http.MethodGet, "keep-alive, upgrade", " WebSocket ", true},
+		{http.MethodPost, "Upgrade", "websocket", false},
+		{http.MethodGet, "", "websocket", false},
+		{http.MethodGet, "Upgrade", "h2c", false},
+		{http.MethodGet, "Upgrade", "", false},
+	} {
+		r := httptest.NewRequest(c.method, "https://n1.example/kvm", nil)
+		r.Header.Set("Connection", c.connection)
+		r.Header.Set("Upgrade", c.upgrade)
+		if got := IsWebsocket(r); got != c.want {
+			t.Errorf("IsWebsocket(%s, Connection %q, Upgrade %q) = %v, want %v", c.method, c.connection, c.upgrade, got, c.want)
+		}
+	}
+}
