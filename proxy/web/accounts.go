@@ -44,9 +44,14 @@ type lookupFunc func(ctx context.Context, path string) (string, error)
 
 var errOwnAccount = &Error{Msg: "refused: this would change the gateway's own BMC account", Err: ErrOwnAccount}
 
+// guards reports whether op is a write the guard has to check.
+func (g *AccountGuard) guards(op Operation) bool {
+	return op.Redfish == "AccountService" && !isRead(op.Method)
+}
+
 // check returns an error when op would change the protected account.
 func (g *AccountGuard) check(ctx context.Context, op Operation, body []byte, lookup lookupFunc) error {
-	if op.Redfish != "AccountService" || isRead(op.Method) {
+	if !g.guards(op) {
 		return nil
 	}
 	var b struct {

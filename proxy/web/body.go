@@ -29,6 +29,14 @@ type replacement struct {
 	old, new []byte
 }
 
+// replacements returns the request's linkReplacements, built once.
+func (s *reqState) replacements() []replacement {
+	if s.reps == nil {
+		s.reps = linkReplacements(s.p.t, s.req.PublicHost, s.req.PortHost)
+	}
+	return s.reps
+}
+
 // linkReplacements returns the substitutions that point absolute links to
 // the BMC (every scheme, with and without its port, and JSON-escaped
 // slashes) at the public host.

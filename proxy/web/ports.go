@@ -9,8 +9,15 @@ func (p *Proxy) ServesPort(port int) bool { return port == p.t.port || p.t.extra
 
 // origins pairs each public origin of the BMC (its host's, then each mapped
 // extra port's) with the BMC origin of the same port, as a browser talking
-// to the BMC directly would send it.
+// to the BMC directly would send it. It is built once per request.
 func (s *reqState) origins() [][2]string {
+	if s.origs == nil {
+		s.origs = s.buildOrigins()
+	}
+	return s.origs
+}
+
+func (s *reqState) buildOrigins() [][2]string {
 	t := s.p.t
 	out := [][2]string{{publicOrigin(s.req.PublicHost), "https://" + s.hostHeader(t.port)}}
 	if s.req.PortHost == nil {

@@ -76,6 +76,11 @@ type reqState struct {
 	start     time.Time
 	upstream  int   // the BMC's status code
 	err       error // transport error, for the summary
+
+	// Built on first use by origins and replacements; the hooks of one
+	// request run on one goroutine.
+	origs [][2]string
+	reps  []replacement
 }
 
 // New checks cfg and returns a proxy for its BMC.
@@ -234,15 +239,13 @@ func (p *Proxy) Serve(w http.ResponseWriter, r *http.Request, req Request) {
 		return
 	}
 	// Only an authorized account change costs a lookup on the BMC.
-	if p.guard != nil {
+	if p.guard != nil && p.guard.guards(op) {
 		if err := p.guard.check(r.Context(), op, head, p.lookupFunc(req.Session)); err != nil {
 			refuse(http.StatusForbidden, userMessage(err, "refused: this would change the gateway's own BMC account"), err)
 			return
 		}
 	}
-	if req.Session != nil {
-		req.Session.touch()
-	}
+	// rewrite attaches the session, which marks it used.
 	p.rp.ServeHTTP(cw, r)
 }
 
@@ -298,7 +301,7 @@ func (p *Proxy) modifyResponse(resp *http.Response) error {
 	// Headers that carry the BMC's absolute address in free text.
 	for _, name := range []string{"Refresh", "Content-Security-Policy", "Content-Security-Policy-Report-Only", "Link"} {
 		if vs := h.Values(name); len(vs) > 0 {
-			reps := linkReplacements(p.t, st.req.PublicHost, st.req.PortHost)
+			reps := st.replacements()
 			for i, v := range vs {
 				vs[i] = rewriteString(v, reps)
 			}
@@ -315,7 +318,7 @@ func (p *Proxy) modifyResponse(resp *http.Response) error {
 		return nil
 	}
 	if h.Get("Content-Encoding") == "" && rewritable(h.Get("Content-Type")) && resp.Body != nil && resp.Body != http.NoBody {
-		resp.Body = newLinkRewriter(resp.Body, linkReplacements(p.t, st.req.PublicHost, st.req.PortHost))
+		resp.Body = newLinkRewriter(resp.Body, st.replacements())
 		resp.ContentLength = -1
 		h.Del("Content-Length")
 	}
