@@ -2,9 +2,7 @@ package web
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"time"
 
@@ -50,13 +48,6 @@ var errSessionEnded = errors.New("the bmcgate session ended")
 // secrets themselves are not kept.
 func secretKey(v string) [32]byte { return sha256.Sum256([]byte(v)) }
 
-// newSecret returns 32 random bytes (256 bits), base64url.
-func newSecret() string {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b) // never fails on supported platforms
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
 // issueTicket stores a ticket for userID on bmc and returns it.
 func (s *Server) issueTicket(userID, bmc string) (string, error) {
 	now := s.now()
@@ -70,7 +61,7 @@ func (s *Server) issueTicket(userID, bmc string) (string, error) {
 	if len(s.bmc.tickets) >= maxTickets {
 		return "", errors.New("too many web UI tickets in flight")
 	}
-	v := newSecret()
+	v := newID()
 	s.bmc.tickets[secretKey(v)] = ticket{userID: userID, bmc: bmc, expires: now.Add(ticketTTL)}
 	return v, nil
 }
@@ -104,7 +95,7 @@ func (s *Server) newHostSession(userID string, ss *Session, bmc, source string) 
 		return "", errors.New("too many BMC web UI sessions")
 	}
 	ctx, cancel := context.WithCancelCause(context.Background())
-	v := newSecret()
+	v := newID()
 	s.bmc.hosts[secretKey(v)] = &hostSession{userID: userID, handle: ss.Handle, user: ss.User, bmc: bmc,
 		source: source, expires: ss.Expires, ctx: ctx, cancel: cancel}
 	return v, nil

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"net/url"
 	"sync"
 	"time"
 
@@ -102,7 +103,7 @@ func (s *Server) breakGlassLogin(w http.ResponseWriter, r *http.Request) {
 	name, pw, code := r.PostFormValue("user"), r.PostFormValue("password"), r.PostFormValue("code")
 	ret := safeReturn(r.PostFormValue("return"))
 	back := func(msg string) {
-		http.Redirect(w, r, "/login?error="+msg+"&return="+queryEscape(ret), http.StatusSeeOther)
+		http.Redirect(w, r, "/login?error="+msg+"&return="+url.QueryEscape(ret), http.StatusSeeOther)
 	}
 	if len(name) > 64 || len(pw) > 1024 {
 		s.auditLoginFail(r, "", methodBreakGlass, "oversized input")

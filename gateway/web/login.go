@@ -4,7 +4,6 @@ import (
 	"crypto/subtle"
 	"errors"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -15,8 +14,6 @@ import (
 
 // preLoginTTL bounds how long a user may take at the provider.
 const preLoginTTL = 10 * time.Minute
-
-func queryEscape(s string) string { return url.QueryEscape(s) }
 
 // loginPage offers single sign-on and the break-glass form.
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {

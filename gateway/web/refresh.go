@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/bmcgate/bmcgate/audit"
 	"github.com/coreos/go-oidc/v3/oidc"
@@ -29,7 +30,7 @@ func (s *Server) refreshDue(r *http.Request, ss *Session) bool {
 		s.auditSession(r.Context(), ss, audit.CodeSessionEnd, "refresh at the identity provider failed: "+verifyReason(err), r)
 		return false
 	}
-	s.auditSession(r.Context(), ss, audit.CodeSessionStart, "session refreshed; roles "+joinRoles(ss.Roles), r)
+	s.auditSession(r.Context(), ss, audit.CodeSessionStart, "session refreshed; roles "+strings.Join(ss.Roles, ","), r)
 	return true
 }
 
@@ -70,15 +71,4 @@ func (s *Server) refresh(ctx context.Context, ss *Session) error {
 	}
 	ss.RefreshAt = s.now().Add(cfg.Session.RefreshInterval.Duration)
 	return s.syncTokenRoles(ss.User, ss.Roles)
-}
-
-func joinRoles(r []string) string {
-	out := ""
-	for i, x := range r {
-		if i > 0 {
-			out += ","
-		}
-		out += x
-	}
-	return out
 }

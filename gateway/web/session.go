@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/bmcgate/bmcgate/audit"
@@ -177,7 +178,7 @@ func (s *Server) RequireSession(next http.Handler) http.Handler {
 		ss, _, err := s.session(r)
 		if err != nil {
 			if r.Method == http.MethodGet || r.Method == http.MethodHead {
-				http.Redirect(w, r, "/login?return="+queryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+				http.Redirect(w, r, "/login?return="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 				return
 			}
 			s.errorPage(w, r, http.StatusUnauthorized, "Your session has ended. Log in again.")

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -165,7 +166,7 @@ func (s *store) totpStep(user string) uint64 {
 	var n uint64
 	_ = s.db.View(func(tx *bolt.Tx) error {
 		if v := tx.Bucket(bucketTOTP).Get([]byte(user)); len(v) == 8 {
-			n = beUint64(v)
+			n = binary.BigEndian.Uint64(v)
 		}
 		return nil
 	})
@@ -179,11 +180,11 @@ func (s *store) useTOTPStep(user string, step uint64) (bool, error) {
 	ok := false
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketTOTP)
-		if v := b.Get([]byte(user)); len(v) == 8 && beUint64(v) >= step {
+		if v := b.Get([]byte(user)); len(v) == 8 && binary.BigEndian.Uint64(v) >= step {
 			return nil
 		}
 		ok = true
-		return b.Put([]byte(user), bePut(step))
+		return b.Put([]byte(user), binary.BigEndian.AppendUint64(nil, step))
 	})
 	return ok, err
 }
@@ -215,21 +216,4 @@ func (s *store) sweep(now time.Time, idle time.Duration) error {
 		}
 		return nil
 	})
-}
-
-func beUint64(b []byte) uint64 {
-	var n uint64
-	for _, c := range b {
-		n = n<<8 | uint64(c)
-	}
-	return n
-}
-
-func bePut(n uint64) []byte {
-	b := make([]byte, 8)
-	for i := 7; i >= 0; i-- {
-		b[i] = byte(n)
-		n >>= 8
-	}
-	return b
 }

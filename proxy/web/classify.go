@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -135,7 +136,7 @@ func Classify(method, canonical string, body []byte) (Operation, error) {
 		}
 		op.Action = act
 		return op, nil
-	case contains(segs, "virtualmedia"):
+	case slices.Contains(segs, "virtualmedia"):
 		return virtualMedia(op, method, last, body)
 	}
 	return op, nil
@@ -205,13 +206,4 @@ func accountIDFromPath(canonical string) string {
 		return segs[4]
 	}
 	return ""
-}
-
-func contains(ss []string, s string) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"regexp"
 	"slices"
@@ -76,7 +77,7 @@ func applyReplay(s *Session, replay []Replay) {
 // runStep sends one step with the session so far and captures into it.
 func (p *Proxy) runStep(ctx context.Context, st Step, creds Credentials, s *Session) error {
 	s.mu.Lock()
-	vars := maps(s.vars)
+	vars := maps.Clone(s.vars) // s.vars is never nil
 	s.mu.Unlock()
 	path, query, err := expandPath(st.Path, vars)
 	if err != nil {
@@ -175,12 +176,4 @@ func capture(c Capture, resp *http.Response, body []byte, doc func() any) (strin
 		}
 	}
 	return "", false
-}
-
-func maps(m map[string]string) map[string]string {
-	out := make(map[string]string, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
 }
