@@ -163,7 +163,7 @@ func (s *Server) recheckBMCHosts(ctx context.Context) {
 	dead := map[*hostSession]string{}
 	for _, h := range live {
 		var ss Session
-		if err := s.store.get(bucketSessions, h.userID, &ss); err != nil || now.After(ss.Expires) || now.Sub(ss.LastSeen) > idle {
+		if err := s.store.get(bucketSessions, h.userID, &ss); err != nil || ss.expired(now, idle) {
 			dead[h] = "the bmcgate session ended"
 			continue
 		}

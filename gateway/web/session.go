@@ -93,15 +93,14 @@ func (s *Server) session(r *http.Request) (*Session, string, error) {
 // sessionByID is session for a known session id (a BMC web UI host holds
 // the id of the session it was opened from).
 func (s *Server) sessionByID(r *http.Request, id string) (*Session, string, error) {
-	c := &http.Cookie{Value: id}
 	var ss Session
-	if err := s.store.get(bucketSessions, c.Value, &ss); err != nil {
+	if err := s.store.get(bucketSessions, id, &ss); err != nil {
 		return nil, "", err
 	}
 	now := s.now()
 	lim := s.cfg.Load().Session
-	if now.After(ss.Expires) || now.Sub(ss.LastSeen) > lim.IdleTimeout.Duration {
-		_ = s.store.delete(bucketSessions, c.Value)
+	if ss.expired(now, lim.IdleTimeout.Duration) {
+		_ = s.store.delete(bucketSessions, id)
 		s.auditSession(r.Context(), &ss, audit.CodeSessionEnd, "session expired", r)
 		return nil, "", errNotFound
 	}
@@ -111,14 +110,14 @@ func (s *Server) sessionByID(r *http.Request, id string) (*Session, string, erro
 		// second concurrent grant with the old token would fail. A request
 		// that waited reads the session its predecessor refreshed.
 		s.refreshMu.Lock()
-		err := s.store.get(bucketSessions, c.Value, &ss)
+		err := s.store.get(bucketSessions, id, &ss)
 		ok := err == nil && (!now.After(ss.RefreshAt) || s.refreshDue(r, &ss))
 		if ok {
 			refreshed = true
 			ss.LastSeen = now
-			err = s.store.put(bucketSessions, c.Value, &ss)
+			err = s.store.put(bucketSessions, id, &ss)
 		} else {
-			_ = s.store.delete(bucketSessions, c.Value)
+			_ = s.store.delete(bucketSessions, id)
 		}
 		s.refreshMu.Unlock()
 		if !ok || err != nil {
@@ -127,11 +126,11 @@ func (s *Server) sessionByID(r *http.Request, id string) (*Session, string, erro
 	}
 	if !refreshed && now.Sub(ss.LastSeen) > min(touchEvery, lim.IdleTimeout.Duration/10) {
 		ss.LastSeen = now
-		if err := s.store.put(bucketSessions, c.Value, &ss); err != nil {
+		if err := s.store.put(bucketSessions, id, &ss); err != nil {
 			s.log.Warn("web session touch failed", "err", err)
 		}
 	}
-	return &ss, c.Value, nil
+	return &ss, id, nil
 }
 
 // startSession creates a new session (always a new id: no fixation), revokes

@@ -47,6 +47,12 @@ type Session struct {
 	RefreshToken string    `json:"refresh_token,omitempty"`
 }
 
+// expired reports whether the session is past its absolute lifetime, or
+// has not been used for longer than idle, at now.
+func (s *Session) expired(now time.Time, idle time.Duration) bool {
+	return now.After(s.Expires) || now.Sub(s.LastSeen) > idle
+}
+
 // BreakGlass reports whether the session came from a local break-glass login.
 func (s *Session) BreakGlass() bool { return s.Method == methodBreakGlass }
 
@@ -195,7 +201,7 @@ func (s *store) sweep(now time.Time, idle time.Duration) error {
 		var dead [][]byte
 		_ = tx.Bucket(bucketSessions).ForEach(func(k, v []byte) error {
 			var ss Session
-			if json.Unmarshal(v, &ss) != nil || now.After(ss.Expires) || now.Sub(ss.LastSeen) > idle {
+			if json.Unmarshal(v, &ss) != nil || ss.expired(now, idle) {
 				dead = append(dead, k)
 			}
 			return nil
