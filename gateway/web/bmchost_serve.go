@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"errors"
 	"html"
 	"net/http"
 	"strconv"
@@ -18,12 +17,6 @@ import (
 // bmcHostDeadline bounds one non-websocket request on a BMC host (firmware
 // uploads and large downloads need longer than the door's own pages).
 const bmcHostDeadline = 30 * time.Minute
-
-// deniedError refuses a proxied operation; the proxy shows UserMessage.
-type deniedError struct{ msg string }
-
-func (e *deniedError) Error() string       { return e.msg }
-func (e *deniedError) UserMessage() string { return e.msg }
 
 // serveBMCHost serves one request on the host of the BMC called name ("" for
 // a name that cannot be one): on its main port when port is 0, else on the
@@ -85,7 +78,7 @@ func (s *Server) serveBMCHost(w http.ResponseWriter, r *http.Request, name strin
 	if ui.Pool != nil {
 		if bs, err = ui.Pool.Acquire(ctx, ss.Handle); err != nil {
 			s.log.Warn("BMC web login failed", "bmc", name, "err", err)
-			s.bmcHostPage(w, http.StatusBadGateway, "bmcgate could not log in to this BMC's web UI: "+userMessage(err))
+			s.bmcHostPage(w, http.StatusBadGateway, "bmcgate could not log in to this BMC's web UI: "+pweb.UserMessage(err, "the BMC did not answer as expected"))
 			return
 		}
 	}
@@ -118,7 +111,8 @@ func (s *Server) serveBMCHost(w http.ResponseWriter, r *http.Request, name strin
 			}
 			d, err := s.svc.Decide(ctx, c, authz.Action(op.Action), b.Target())
 			if err != nil || !d.Allowed {
-				return &deniedError{msg: "bmcgate refused this " + op.Action + ": " + d.Reason}
+				// The proxy shows the user the error's Msg.
+				return &pweb.Error{Msg: "bmcgate refused this " + op.Action + ": " + d.Reason}
 			}
 			return nil
 		},
@@ -178,18 +172,6 @@ func stripGatewayCookies(r *http.Request) {
 	if len(kept) > 0 {
 		r.Header.Set("Cookie", strings.Join(kept, "; "))
 	}
-}
-
-// userMessage is the safe text of a proxy error.
-func userMessage(err error) string {
-	if m, ok := err.(interface{ UserMessage() string }); ok {
-		return m.UserMessage()
-	}
-	var pe *pweb.Error
-	if errors.As(err, &pe) {
-		return pe.Msg
-	}
-	return "the BMC did not answer as expected"
 }
 
 // bmcHostPage is the gateway's own minimal page on a BMC host (no gateway

@@ -41,9 +41,10 @@ func (e *Error) Unwrap() error { return e.Err }
 // UserMessage returns the text a user may see.
 func (e *Error) UserMessage() string { return e.Msg }
 
-// userMessage returns the text a user may see for err: the message of an
-// error that offers one (UserMessage or Message method), else fallback.
-func userMessage(err error, fallback string) string {
+// UserMessage returns the text a user may see for err: the non-empty
+// message of the first error in its chain that offers one (a UserMessage
+// method, as *Error has), else fallback.
+func UserMessage(err error, fallback string) string {
 	var um interface{ UserMessage() string }
 	if errors.As(err, &um) && um.UserMessage() != "" {
 		return um.UserMessage()

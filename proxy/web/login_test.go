@@ -66,7 +66,7 @@ func TestLoginFailuresAreSafe(t *testing.T) {
 			t.Errorf("%s: wrong password accepted", name)
 			continue
 		}
-		if !errors.Is(err, ErrLogin) || strings.Contains(err.Error(), wrong) || userMessage(err, "") != loginFailed {
+		if !errors.Is(err, ErrLogin) || strings.Contains(err.Error(), wrong) || UserMessage(err, "") != loginFailed {
 			t.Errorf("%s: error %q", name, err)
 		}
 	}

@@ -227,7 +227,7 @@ func (p *Proxy) Serve(w http.ResponseWriter, r *http.Request, req Request) {
 	op.Websocket = ws
 	sum.Operation = op
 	if err != nil {
-		refuse(http.StatusBadRequest, userMessage(err, "request refused"), err)
+		refuse(http.StatusBadRequest, UserMessage(err, "request refused"), err)
 		return
 	}
 	if req.Authorize == nil {
@@ -235,13 +235,13 @@ func (p *Proxy) Serve(w http.ResponseWriter, r *http.Request, req Request) {
 		return
 	}
 	if err := req.Authorize(op); err != nil {
-		refuse(http.StatusForbidden, userMessage(err, "forbidden by the gateway's policy"), err)
+		refuse(http.StatusForbidden, UserMessage(err, "forbidden by the gateway's policy"), err)
 		return
 	}
 	// Only an authorized account change costs a lookup on the BMC.
 	if p.guard != nil && p.guard.guards(op) {
 		if err := p.guard.check(r.Context(), op, head, p.lookupFunc(req.Session)); err != nil {
-			refuse(http.StatusForbidden, userMessage(err, "refused: this would change the gateway's own BMC account"), err)
+			refuse(http.StatusForbidden, UserMessage(err, "refused: this would change the gateway's own BMC account"), err)
 			return
 		}
 	}
