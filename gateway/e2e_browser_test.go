@@ -116,3 +116,15 @@ func ssoLogin(user, password string) chromedp.Action[chromedp.Void] {
 		chromedp.Submit(chromedp.CSS("#password")),
 	)
 }
+
+// openBMCWebUI opens the gateway at base, signs in through the provider and
+// opens bmc's web UI from the dashboard, up to the BMC page's #state.
+func openBMCWebUI(base, user, password, bmc string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.Navigate(base+"/"),
+		ssoLogin(user, password),
+		chromedp.WaitVisible(chromedp.CSS("#webui-"+bmc)),
+		chromedp.Click(chromedp.CSS("#webui-"+bmc)),
+		chromedp.WaitVisible(chromedp.CSS("#state")),
+	)
+}

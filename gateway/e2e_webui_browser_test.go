@@ -19,20 +19,10 @@ func TestBrowserWebUI(t *testing.T) {
 	ctx := browser(t)
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	err := chromedp.Do(ctx,
-		chromedp.Navigate(w.base+"/"),
-		ssoLogin("vic", "vic-password-1"),
-		chromedp.WaitVisible(chromedp.CSS("#webui-node01")),
-		chromedp.Click(chromedp.CSS("#webui-node01")),
-		chromedp.WaitVisible(chromedp.CSS("#state")),
-	)
-	if err != nil {
+	if err := chromedp.Do(ctx, openBMCWebUI(w.base, "vic", "vic-password-1", "node01")); err != nil {
 		t.Fatalf("open the web UI: %v\n%s", err, pageDump(ctx))
 	}
-	err = chromedp.Do(ctx,
-		chromedp.WaitVisible(chromedp.CSS("#reset")),
-	)
-	if err != nil {
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS("#reset"))); err != nil {
 		t.Fatalf("BMC page: %v\n%s", err, pageDump(ctx))
 	}
 	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.getElementById("ws").textContent.startsWith("echo")`, chromedp.WithPollingTimeout(20*time.Second))); err != nil {

@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"crypto/tls"
 	"net/http"
 	"strings"
 	"testing"
@@ -16,22 +15,26 @@ import (
 // BMC-host cookie.
 func (w *webUIHarness) dialKVM(t *testing.T, cookie string) *websocket.Conn {
 	t.Helper()
-	cfg, err := websocket.NewConfig(strings.Replace(w.bmcURL("node01", "/kvm"), "https", "wss", 1), w.bmcURL("node01", ""))
+	ws, err := dialWS(t, "node01.localhost", w.port, strings.Replace(w.bmcURL("node01", "/kvm"), "https", "wss", 1), w.bmcURL("node01", ""), cookie)
 	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Header = http.Header{"Cookie": {cookie}}
-	conn, err := tls.Dial("tcp", "127.0.0.1:"+w.port, &tls.Config{ServerName: "node01.localhost", InsecureSkipVerify: true}) //nolint:gosec // test client; the server is ours
-	if err != nil {
-		t.Fatal(err)
-	}
-	ws, err := websocket.NewClient(cfg, conn)
-	if err != nil {
-		_ = conn.Close()
 		t.Fatalf("websocket: %v", err)
 	}
 	t.Cleanup(func() { _ = ws.Close() })
 	return ws
+}
+
+// logoutClosesWS logs c out of the gateway and fails the test unless ws, a
+// websocket of one of c's BMC-host sessions (what, in the failure), is
+// closed within 10 seconds.
+func (w *webUIHarness) logoutClosesWS(t *testing.T, c *http.Client, ws *websocket.Conn, what string) {
+	t.Helper()
+	_, dash := get(t, c, w.base+"/")
+	w.post(t, c, "/logout", urlValues("csrf", csrf(t, dash)), "")
+	_ = ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	var msg string
+	if err := websocket.Message.Receive(ws, &msg); err == nil {
+		t.Fatal(what + " still open after logout")
+	}
 }
 
 // TestWebUILiveRevocation: a reload that withdraws web.access ends the
@@ -105,12 +108,7 @@ func TestWebUILogoutEndsWebsocket(t *testing.T) {
 	if err := websocket.Message.Receive(ws, &echo); err != nil {
 		t.Fatal(err)
 	}
-	_, dash := get(t, alice, w.base+"/")
-	w.post(t, alice, "/logout", urlValues("csrf", csrf(t, dash)), "")
-	_ = ws.SetReadDeadline(time.Now().Add(10 * time.Second))
-	if err := websocket.Message.Receive(ws, &echo); err == nil {
-		t.Fatal("websocket still open after logout")
-	}
+	w.logoutClosesWS(t, alice, ws, "websocket")
 	w.waitRecord(t, audit.Query{Code: audit.CodeWebUIWSClose, Actor: "alice"}, nil)
 	// The BMC-side logout follows the close record; wait for it, then make
 	// sure it happened exactly once.

@@ -19,14 +19,7 @@ func TestBrowserWebUIPort(t *testing.T) {
 	ctx := browser(t)
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	err := chromedp.Do(ctx,
-		chromedp.Navigate(p.base+"/"),
-		ssoLogin("vic", "vic-password-1"),
-		chromedp.WaitVisible(chromedp.CSS("#webui-node01")),
-		chromedp.Click(chromedp.CSS("#webui-node01")),
-		chromedp.WaitVisible(chromedp.CSS("#state")),
-	)
-	if err != nil {
+	if err := chromedp.Do(ctx, openBMCWebUI(p.base, "vic", "vic-password-1", "node01")); err != nil {
 		t.Fatalf("open the web UI: %v\n%s", err, pageDump(ctx))
 	}
 	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.getElementById("ws").textContent.startsWith("echo")`, chromedp.WithPollingTimeout(20*time.Second))); err != nil {

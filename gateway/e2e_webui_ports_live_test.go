@@ -7,7 +7,6 @@ import (
 	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/bmcgate/bmcgate/audit"
 	pweb "github.com/bmcgate/bmcgate/proxy/web"
@@ -32,12 +31,7 @@ func TestWebUIPortLogoutEndsWebsocket(t *testing.T) {
 	if err := websocket.Message.Receive(ws, &echo); err != nil {
 		t.Fatal(err)
 	}
-	_, dash := get(t, alice, p.base+"/")
-	p.post(t, alice, "/logout", urlValues("csrf", csrf(t, dash)), "")
-	_ = ws.SetReadDeadline(time.Now().Add(10 * time.Second))
-	if err := websocket.Message.Receive(ws, &echo); err == nil {
-		t.Fatal("extra-port websocket still open after logout")
-	}
+	p.logoutClosesWS(t, alice, ws, "extra-port websocket")
 	p.waitRecord(t, audit.Query{Code: audit.CodeWebUIWSClose, Actor: "alice"}, func(r audit.Record) bool {
 		return r.Fields["host"] == pubHost
 	})
