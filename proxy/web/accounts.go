@@ -132,7 +132,7 @@ func (p *Proxy) bmcRequest(ctx context.Context, method, path string, body io.Rea
 	}
 	req.Host = p.t.authority(p.t.port)
 	if p.t.hostMode == HostBMCName {
-		req.Host = (&reqState{p: p}).hostHeader(p.t.port)
+		req.Host = p.t.bmcNameHost(p.t.port)
 	}
 	req.Header.Set("User-Agent", "bmcgate")
 	if s != nil {

@@ -46,6 +46,17 @@ type poolEntry struct {
 	err   error
 }
 
+// wait blocks until e's login has finished, or returns ctx's error when
+// ctx is done first.
+func (e *poolEntry) wait(ctx context.Context) error {
+	select {
+	case <-e.ready:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // NewPool returns a pool logging in to p's BMC with cfg.Profile.
 func (p *Proxy) NewPool(cfg PoolConfig) (*Pool, error) {
 	if cfg.Profile == nil {
@@ -71,10 +82,8 @@ func (pl *Pool) Acquire(ctx context.Context, key string) (*Session, error) {
 		e, ok := pl.entries[key]
 		if ok {
 			pl.mu.Unlock()
-			select {
-			case <-e.ready:
-			case <-ctx.Done():
-				return nil, fmt.Errorf("web: waiting for a BMC login: %w", ctx.Err())
+			if err := e.wait(ctx); err != nil {
+				return nil, fmt.Errorf("web: waiting for a BMC login: %w", err)
 			}
 			if e.err != nil {
 				return nil, e.err
@@ -133,9 +142,7 @@ func (pl *Pool) Release(ctx context.Context, key string) {
 	if !ok {
 		return
 	}
-	select {
-	case <-e.ready:
-	case <-ctx.Done():
+	if e.wait(ctx) != nil {
 		return
 	}
 	if e.err == nil {
@@ -194,9 +201,7 @@ func (pl *Pool) Close(ctx context.Context) {
 	pl.entries = map[string]*poolEntry{}
 	pl.mu.Unlock()
 	for _, e := range entries {
-		select {
-		case <-e.ready:
-		case <-ctx.Done():
+		if e.wait(ctx) != nil {
 			return
 		}
 		if e.err == nil {

@@ -140,12 +140,18 @@ func (s *reqState) hostHeader(port int) string {
 	t := s.p.t
 	switch t.hostMode {
 	case HostBMCName:
-		if port == 443 {
-			return t.hostName
-		}
-		return net.JoinHostPort(t.hostName, strconv.Itoa(port))
+		return t.bmcNameHost(port)
 	case HostPassthrough:
 		return s.req.PublicHost
 	}
 	return t.authority(port)
+}
+
+// bmcNameHost is the Host header naming the BMC by its configured host
+// name (host mode HostBMCName) for port.
+func (t *target) bmcNameHost(port int) string {
+	if port == 443 {
+		return t.hostName
+	}
+	return net.JoinHostPort(t.hostName, strconv.Itoa(port))
 }
