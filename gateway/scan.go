@@ -61,7 +61,7 @@ func openScan(ctx context.Context, g *Gateway, cfg *configs.Config) (part, error
 	if g.web != nil {
 		g.web.SetScanPanel(newScanPanel(g.svc, x.Store, g.log))
 	}
-	return &periodicScan{g: g, every: make(chan time.Duration, 1), interval: cfg.Scan.Interval.Duration, cfg: cfg,
+	return &periodicScan{g: g, every: make(chan time.Duration, 1), interval: cfg.Scan.Interval.Duration, scans: x,
 		done: make(chan struct{})}, nil
 }
 
@@ -78,9 +78,12 @@ type periodicScan struct {
 
 	done chan struct{} // closed when Run returns
 
-	mu   sync.Mutex
-	cfg  *configs.Config // the config the scan settings come from
-	stop func()          // ends Run; nil before Run starts
+	mu sync.Mutex
+	// scans is the posture scan installed in the service: periodic scans
+	// share its scanner, so they never work on a BMC at the same time as
+	// an on-demand scan or fix of it.
+	scans *core.Scans
+	stop  func() // ends Run; nil before Run starts
 }
 
 func (p *periodicScan) Run(ctx context.Context) error {
@@ -115,13 +118,8 @@ func (p *periodicScan) Run(ctx context.Context) error {
 // the scheduler is the gateway itself) and audits each report.
 func (p *periodicScan) scanAll(ctx context.Context) {
 	p.mu.Lock()
-	cfg := p.cfg
+	x := p.scans
 	p.mu.Unlock()
-	x, err := newScans(cfg, p.g.log)
-	if err != nil {
-		p.g.log.Error("periodic scan", "err", err)
-		return
-	}
 	start := time.Now()
 	n := 0
 	reports := scanInventory(ctx, x, p.g.svc.State().Inventory.All())
@@ -150,7 +148,7 @@ func (p *periodicScan) Reload(_ context.Context, cfg *configs.Config, _ *core.St
 	}
 	p.g.svc.SetScans(x)
 	p.mu.Lock()
-	p.cfg = cfg
+	p.scans = x
 	p.mu.Unlock()
 	select {
 	case <-p.every: // an unread older change
