@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"sync"
 
 	"github.com/bmcgate/bmcgate/audit"
 	"github.com/bmcgate/bmcgate/authz"
@@ -89,27 +88,32 @@ func FixOffline(ctx context.Context, cfg *configs.Config, selectors []string, co
 }
 
 // eachBMC runs fn for every BMC, at most limit at once, and returns the
-// results in order; the first error is returned with them.
+// results in order; the errors are returned with them. Once ctx is done no
+// further BMC is started, and ctx's error is among the errors.
 func eachBMC(ctx context.Context, limit int, bmcs []*core.BMC, fn func(context.Context, *core.BMC) (*core.ScanFixOutcome, error)) ([]*core.ScanFixOutcome, error) {
-	out := make([]*core.ScanFixOutcome, len(bmcs))
-	errs := make([]error, len(bmcs))
-	sem := make(chan struct{}, max(limit, 1))
-	var wg sync.WaitGroup
-	for i, b := range bmcs {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			out[i], errs[i] = fn(ctx, b)
-		}()
+	type result struct {
+		o       *core.ScanFixOutcome
+		err     error
+		skipped bool // ctx was done before fn started
 	}
-	wg.Wait()
 	var res []*core.ScanFixOutcome
-	for _, o := range out {
-		if o != nil {
-			res = append(res, o)
+	var errs []error
+	skipped := false
+	core.Fanout(ctx, len(bmcs), max(limit, 1), func(ctx context.Context, i int) result {
+		if ctx.Err() != nil {
+			return result{skipped: true}
 		}
+		o, err := fn(ctx, bmcs[i])
+		return result{o: o, err: err}
+	}, func(_ int, r result) {
+		if r.o != nil {
+			res = append(res, r.o)
+		}
+		errs = append(errs, r.err)
+		skipped = skipped || r.skipped
+	})
+	if skipped {
+		errs = append(errs, ctx.Err())
 	}
 	return res, errors.Join(errs...)
 }

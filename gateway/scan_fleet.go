@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
-	"sync"
 
 	"github.com/bmcgate/bmcgate/audit"
 	"github.com/bmcgate/bmcgate/authz"
@@ -18,37 +17,21 @@ import (
 
 // scanInventory scans bmcs with the configured concurrency and returns the
 // reports in inventory order. Each BMC is scanned by one goroutine, so it
-// never sees more than one session of this scan at a time.
+// never sees more than one session of this scan at a time. Once ctx is
+// done no further BMC is started: the reports of the BMCs scanned so far
+// are returned.
 func scanInventory(ctx context.Context, x *core.Scans, bmcs []*core.BMC) []*scan.Report {
-	out := make([]*scan.Report, len(bmcs))
-	limit := max(x.Concurrency, 1)
-	sem := make(chan struct{}, limit)
-	var wg sync.WaitGroup
-	for i, b := range bmcs {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-			wg.Wait()
-			return compact(out)
+	var out []*scan.Report
+	core.Fanout(ctx, len(bmcs), max(x.Concurrency, 1), func(ctx context.Context, i int) *scan.Report {
+		if ctx.Err() != nil {
+			return nil // cut short: not started
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			out[i] = core.ScanBMC(ctx, x.Scanner, b)
-		}()
-	}
-	wg.Wait()
-	return compact(out)
-}
-
-func compact(rs []*scan.Report) []*scan.Report {
-	out := rs[:0]
-	for _, r := range rs {
+		return core.ScanBMC(ctx, x.Scanner, bmcs[i])
+	}, func(_ int, r *scan.Report) {
 		if r != nil {
 			out = append(out, r)
 		}
-	}
+	})
 	return out
 }
 
