@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -130,24 +131,12 @@ func (v *validator) bmcWeb(field string, b *BMC) {
 	switch {
 	case w.Login == "" && !v.present(f("login")):
 		w.Login = DefaultWebLogin
-	case !knownLogin(w.Login) && !v.hasWebProfile(w.Login):
+	case !slices.Contains(WebLoginProfiles, w.Login) && !v.hasWebProfile(w.Login):
 		v.probs.add(f("login"), "unknown login: use one of %s, or a name from web_profiles", strings.Join(WebLoginProfiles, ", "))
 	}
 
-	mf := f("max_sessions")
-	switch {
-	case !v.present(mf):
-		w.MaxSessions = DefaultWebMaxSessions
-	case w.MaxSessions < 1 || w.MaxSessions > maxWebMaxSessions:
-		v.probs.add(mf, "%d is out of range: use 1 to %d (default %d)", w.MaxSessions, maxWebMaxSessions, DefaultWebMaxSessions)
-	}
-	itf := f("idle_timeout")
-	switch {
-	case !v.present(itf):
-		w.IdleTimeout.Duration = DefaultBMCWebIdleTimeout
-	case w.IdleTimeout.Duration < time.Minute || w.IdleTimeout.Duration > 24*time.Hour:
-		v.probs.add(itf, "%s is out of range: use 1m0s to 24h0m0s (default %s)", w.IdleTimeout.Duration, DefaultBMCWebIdleTimeout)
-	}
+	v.checkInts(field, []intLimit{{"max_sessions", &w.MaxSessions, DefaultWebMaxSessions, 1, maxWebMaxSessions}}, nil)
+	v.checkDurations(field, []durationLimit{{"idle_timeout", &w.IdleTimeout, DefaultBMCWebIdleTimeout, time.Minute, 24 * time.Hour}}, nil)
 }
 
 // bmcWebTLS checks that exactly one verification is chosen and reads the CA
@@ -211,15 +200,6 @@ func checkWebURL(s string) (int, string) {
 		return 0, fmt.Sprintf("port %q is out of range 1-65535", u.Port())
 	}
 	return p, ""
-}
-
-func knownLogin(s string) bool {
-	for _, p := range WebLoginProfiles {
-		if p == s {
-			return true
-		}
-	}
-	return false
 }
 
 // readCAFile reads a PEM bundle of CA certificates.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -73,7 +74,7 @@ func (v *validator) webProfiles() {
 		switch err := checkName(p.Name, "profile name", false); {
 		case err != nil:
 			v.probs.add(nf, "%v", err)
-		case knownBuiltinLogin(p.Name):
+		case slices.Contains(WebLoginProfiles, p.Name):
 			v.probs.add(nf, "%q is a shipped profile: choose another name", p.Name)
 		case seen[p.Name] != "":
 			v.probs.add(nf, "%s", dupMessage("web profile", p.Name, seen[p.Name]))
@@ -170,15 +171,6 @@ func (v *validator) placeholders(field, text string, captured map[string]bool) {
 			v.probs.add(field, "unknown placeholder {{%s}}: use {{username}}, {{password}} or {{var.NAME}}", name)
 		}
 	}
-}
-
-func knownBuiltinLogin(s string) bool {
-	for _, p := range WebLoginProfiles {
-		if p == s {
-			return true
-		}
-	}
-	return false
 }
 
 // hasWebProfile reports whether the config defines a login profile named s.
