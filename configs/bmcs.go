@@ -16,17 +16,7 @@ func (v *validator) bmcs() {
 	for i := range v.c.BMCs {
 		b := &v.c.BMCs[i]
 		field := indexPath("bmcs", i)
-		nameField := fieldPath(field, "name")
-		switch err := checkName(b.Name, "BMC name", false); {
-		case b.Name == "":
-			v.probs.add(nameField, "required")
-		case err != nil:
-			v.probs.add(nameField, "%v", err)
-		case first[b.Name] != "":
-			v.probs.add(nameField, "%s", dupMessage("BMC", b.Name, first[b.Name]))
-		default:
-			first[b.Name] = field
-		}
+		v.entryName(first, field, b.Name, "BMC name", "BMC")
 		if addr, err := normalizeBMCAddress(b.Address); err != nil {
 			v.probs.add(fieldPath(field, "address"), "%v", err)
 		} else {

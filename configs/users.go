@@ -8,17 +8,7 @@ func (v *validator) users(roles map[string]bool) {
 	for i := range v.c.Users {
 		u := &v.c.Users[i]
 		field := indexPath("users", i)
-		nameField := fieldPath(field, "name")
-		switch err := checkName(u.Name, "user name", false); {
-		case u.Name == "":
-			v.probs.add(nameField, "required")
-		case err != nil:
-			v.probs.add(nameField, "%v", err)
-		case first[u.Name] != "":
-			v.probs.add(nameField, "%s", dupMessage("user", u.Name, first[u.Name]))
-		default:
-			first[u.Name] = field
-		}
+		v.entryName(first, field, u.Name, "user name", "user")
 		for j, text := range u.SSHKeys {
 			kf := indexPath(fieldPath(field, "ssh_keys"), j)
 			k, msg := parseUserKey(text)
@@ -37,17 +27,7 @@ func (v *validator) users(roles map[string]bool) {
 		if !u.Disabled && len(u.keys) > 0 {
 			canLogIn = true
 		}
-		seen := map[string]bool{}
-		for j, r := range u.Roles {
-			rf := indexPath(fieldPath(field, "roles"), j)
-			switch {
-			case !roles[r]:
-				v.probs.add(rf, "unknown role %q", r)
-			case seen[r]:
-				v.probs.add(rf, "role %q is listed twice", r)
-			}
-			seen[r] = true
-		}
+		v.roleList(fieldPath(field, "roles"), u.Roles, roles)
 	}
 	if !canLogIn {
 		v.probs.add("users", "no way to authenticate: give at least one enabled user an ssh_keys entry, or set ssh.user_ca_keys")

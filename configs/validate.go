@@ -173,3 +173,22 @@ func (v *validator) rules(field string, rules []Rule) {
 func dupMessage(what, name, other string) string {
 	return fmt.Sprintf("%s %q is already defined at %s", what, name, other)
 }
+
+// entryName checks the name of the list entry at field ("users[2]"): it is
+// required, a valid name (nameWhat is what checkName calls it, like "user
+// name") and not taken by an earlier entry. first maps each name to the
+// entry that defined it; kind names the entries in the duplicate message
+// ("user").
+func (v *validator) entryName(first map[string]string, field, name, nameWhat, kind string) {
+	nameField := fieldPath(field, "name")
+	switch err := checkName(name, nameWhat, false); {
+	case name == "":
+		v.probs.add(nameField, "required")
+	case err != nil:
+		v.probs.add(nameField, "%v", err)
+	case first[name] != "":
+		v.probs.add(nameField, "%s", dupMessage(kind, name, first[name]))
+	default:
+		first[name] = field
+	}
+}

@@ -182,15 +182,18 @@ func (v *validator) publicURL(on bool) {
 }
 
 // webTLS checks that both or neither certificate files are given.
-func (v *validator) webTLS() {
-	t := &v.c.Web.TLS
+func (v *validator) webTLS() { v.certKeyPair("web.tls", &v.c.Web.TLS) }
+
+// certKeyPair checks that both or neither files of the certificate at
+// field ("web.tls") are given, and resolves their paths.
+func (v *validator) certKeyPair(field string, t *WebTLS) {
 	switch {
 	case t.CertFile != "" && t.KeyFile != "":
 		t.CertFile, t.KeyFile = v.resolve(t.CertFile), v.resolve(t.KeyFile)
 	case t.CertFile != "":
-		v.probs.add("web.tls.key_file", "required with cert_file")
+		v.probs.add(fieldPath(field, "key_file"), "required with cert_file")
 	case t.KeyFile != "":
-		v.probs.add("web.tls.cert_file", "required with key_file")
+		v.probs.add(fieldPath(field, "cert_file"), "required with key_file")
 	}
 }
 

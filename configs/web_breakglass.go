@@ -128,17 +128,7 @@ func (v *validator) breakGlass(roles map[string]bool) bool {
 	for i := range v.c.Web.BreakGlass {
 		u := &v.c.Web.BreakGlass[i]
 		field := indexPath("web.break_glass", i)
-		nameField := fieldPath(field, "name")
-		switch err := checkName(u.Name, "user name", false); {
-		case u.Name == "":
-			v.probs.add(nameField, "required")
-		case err != nil:
-			v.probs.add(nameField, "%v", err)
-		case first[u.Name] != "":
-			v.probs.add(nameField, "%s", dupMessage("break-glass user", u.Name, first[u.Name]))
-		default:
-			first[u.Name] = field
-		}
+		v.entryName(first, field, u.Name, "user name", "break-glass user")
 		if u.PasswordHash == "" {
 			v.probs.add(fieldPath(field, "password_hash"), "required: make one with \"bmcgate passwd\"")
 		} else if _, err := ParseArgon2id(u.PasswordHash); err != nil {

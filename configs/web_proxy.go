@@ -16,14 +16,7 @@ func (v *validator) webProxy() {
 	w := &v.c.Web
 	const field = "web.proxy_domain"
 	t := &w.ProxyTLS
-	switch {
-	case t.CertFile != "" && t.KeyFile != "":
-		t.CertFile, t.KeyFile = v.resolve(t.CertFile), v.resolve(t.KeyFile)
-	case t.CertFile != "":
-		v.probs.add("web.proxy_tls.key_file", "required with cert_file")
-	case t.KeyFile != "":
-		v.probs.add("web.proxy_tls.cert_file", "required with key_file")
-	}
+	v.certKeyPair("web.proxy_tls", t)
 	if w.ProxyDomain == "" {
 		if v.present(field) {
 			v.probs.add(field, "must not be empty (leave it out to keep BMC web UIs off)")
