@@ -3,6 +3,7 @@ package configs
 import (
 	"net"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -42,7 +43,8 @@ type Web struct {
 	// that serve only BMC hosts (web_ports.go). Optional.
 	ProxyPorts []ProxyPort `yaml:"proxy_ports"`
 
-	origin string // scheme://host[:port] of PublicURL, set by Load
+	origin     string // scheme://host[:port] of PublicURL, set by Load
+	originPort int    // the port of origin (443 when it names none), set with it
 }
 
 // Origin returns the public URL's origin ("https://host:port"), the value
@@ -175,6 +177,10 @@ func (v *validator) publicURL(on bool) {
 		}
 	}
 	w.origin = "https://" + strings.ToLower(u.Host)
+	w.originPort = 443
+	if p := u.Port(); p != "" {
+		w.originPort, _ = strconv.Atoi(p) // checked above
+	}
 	if u.Port() == "443" {
 		w.origin = "https://" + strings.ToLower(u.Hostname())
 	}

@@ -57,14 +57,11 @@ func isIP(host string) bool { return net.ParseIP(host) != nil }
 // it in Host and Origin ("node01.bmc.example.com:8443"), or "" when
 // web.proxy_domain is not set or the name cannot be a DNS label.
 func (w Web) BMCHost(name string) string {
-	if w.ProxyDomain == "" || !dnsLabel(name) {
-		return ""
+	port := w.originPort
+	if port == 0 {
+		port = 443 // no public URL: no port
 	}
-	h := name + "." + w.ProxyDomain
-	if u, err := url.Parse(w.origin); err == nil && u.Port() != "" {
-		h += ":" + u.Port()
-	}
-	return h
+	return w.BMCPortHost(name, port)
 }
 
 // BMCFromHost returns the BMC name of a BMC web UI host (a Host header, with

@@ -47,7 +47,7 @@ func TestWebProxyDomainOK(t *testing.T) {
 }
 
 func TestWebBMCHost(t *testing.T) {
-	w := Web{ProxyDomain: "bmc.example.com", origin: "https://gw.example.com:8443"}
+	w := Web{ProxyDomain: "bmc.example.com", origin: "https://gw.example.com:8443", originPort: 8443}
 	if h := w.BMCHost("node01"); h != "node01.bmc.example.com:8443" {
 		t.Errorf("BMCHost = %q", h)
 	}
@@ -72,5 +72,23 @@ func TestWebBMCHost(t *testing.T) {
 	}
 	if (Web{origin: "https://gw.example.com"}).BMCHost("node01") != "" {
 		t.Error("BMCHost without proxy_domain")
+	}
+}
+
+// TestWebBMCHostPublicPort: a BMC host carries the public_url's port, and
+// none when that is 443, written or not.
+func TestWebBMCHostPublicPort(t *testing.T) {
+	for url, want := range map[string]string{
+		"https://gw.example.com:9443": "node01.bmc.example.com:9443",
+		"https://gw.example.com:443":  "node01.bmc.example.com",
+		"https://gw.example.com":      "node01.bmc.example.com",
+	} {
+		c, err := Load(writeWebFixture(t, mutate(t, webConfig(t), "web:\n", "web:\n  public_url: "+url+"\n  proxy_domain: bmc.example.com\n")), LoadOptions{})
+		if err != nil {
+			t.Fatalf("%s: %v", url, err)
+		}
+		if got := c.Web.BMCHost("node01"); got != want {
+			t.Errorf("%s: BMCHost = %q, want %q", url, got, want)
+		}
 	}
 }
