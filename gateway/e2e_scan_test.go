@@ -3,7 +3,6 @@ package gateway
 import (
 	"context"
 	"encoding/json"
-	"net"
 	"strings"
 	"testing"
 
@@ -111,7 +110,7 @@ func TestE2EScan(t *testing.T) {
 // TestE2EScanUnreachable: a BMC that answers nothing is a failure (exit 1),
 // not a clean bill of health.
 func TestE2EScanUnreachable(t *testing.T) {
-	h := startHarness(t, []testBMC{{name: "gone01", addr: freeUDPAddr(t), user: "gw", pass: "gw-Gone-Pass-1", suite: 3}},
+	h := startHarness(t, []testBMC{{name: "gone01", addr: closedUDPAddr(t), user: "gw", pass: "gw-Gone-Pass-1", suite: 3}},
 		[]testUser{{name: "alice", roles: "[admin]"}}, "scan:\n  probe_interval: 1ms\n  timeout: 200ms\n")
 	out, errOut, code := h.ssh("alice", nil, "scan", "gone01")
 	if code != 1 || !strings.Contains(out, "unreachable") {
@@ -121,16 +120,4 @@ func TestE2EScanUnreachable(t *testing.T) {
 	if code != 1 || !strings.Contains(out, `"reachable": false`) {
 		t.Fatalf("--last: exit %d\n%s", code, out)
 	}
-}
-
-// freeUDPAddr returns a loopback UDP address nothing listens on.
-func freeUDPAddr(t *testing.T) string {
-	t.Helper()
-	c, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := c.LocalAddr().String()
-	_ = c.Close()
-	return addr
 }

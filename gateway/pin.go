@@ -2,10 +2,10 @@ package gateway
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"crypto/x509"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -109,8 +109,9 @@ func showCertificate(w io.Writer, name, addr string, pc *web.PeerCertificate) {
 
 // samePin reports whether pin is the fingerprint of c.
 func samePin(pin string, c *x509.Certificate) bool {
+	want, err := web.ParseFingerprint(pin)
 	sum := sha256.Sum256(c.Raw)
-	return strings.EqualFold(strings.ReplaceAll(pin, ":", ""), hex.EncodeToString(sum[:]))
+	return err == nil && bytes.Equal(want, sum[:])
 }
 
 // printable keeps certificate text printable: a BMC chooses it.
