@@ -9,7 +9,8 @@ import (
 	"github.com/bmcgate/bmcgate/gateway"
 )
 
-// stdin is what pin and passwd read answers from; tests replace it.
+// stdin is what pin, passwd and scan --fix read answers from; tests
+// replace it.
 var stdin io.Reader = os.Stdin
 
 func runPin(ctx context.Context, args []string, stdout, stderr io.Writer) int {

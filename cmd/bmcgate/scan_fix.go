@@ -7,15 +7,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"strings"
 
 	"github.com/bmcgate/bmcgate/configs"
 	"github.com/bmcgate/bmcgate/gateway"
 )
-
-// confirmInput is where the fix confirmation is read from.
-var confirmInput io.Reader = os.Stdin
 
 // runScanFix plans the fixes, asks for confirmation (unless yes) and
 // applies them.
@@ -31,7 +27,7 @@ func runScanFix(ctx context.Context, cfg *configs.Config, targets []string, yes,
 			return true
 		}
 		fmt.Fprintf(stderr, "apply these %d fixes? [y/N] ", n)
-		line, _ := bufio.NewReader(confirmInput).ReadString('\n')
+		line, _ := bufio.NewReader(stdin).ReadString('\n')
 		a := strings.ToLower(strings.TrimSpace(line))
 		return a == "y" || a == "yes"
 	}

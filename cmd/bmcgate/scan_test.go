@@ -87,12 +87,14 @@ func TestScanFixCLI(t *testing.T) {
 	if _, _, code := runCLI(t, "scan", "--config", cfg, "--fix"); code != exitUsage {
 		t.Errorf("--fix without targets: exit %d", code)
 	}
-	confirmInput = strings.NewReader("n\n")
+	old := stdin
+	t.Cleanup(func() { stdin = old })
+	stdin = strings.NewReader("n\n")
 	_, errOut, code := runCLI(t, "scan", "--config", cfg, "--fix", "ins")
 	if code != exitFailed || !strings.Contains(errOut, "apply these") || !strings.Contains(errOut, "ins: cipher-suite-0") {
 		t.Fatalf("declined: exit %d\n%s", code, errOut)
 	}
-	confirmInput = strings.NewReader("y\n")
+	stdin = strings.NewReader("y\n")
 	out, errOut, code := runCLI(t, "scan", "--config", cfg, "--fix", "ins")
 	if code != exitOK || !strings.Contains(out, "fix cipher-suite-0") || strings.Contains(out, "FAILED") {
 		t.Fatalf("confirmed: exit %d\n%s\n%s", code, out, errOut)
