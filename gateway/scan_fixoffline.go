@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
 
 	"github.com/bmcgate/bmcgate/audit"
 	"github.com/bmcgate/bmcgate/authz"
@@ -38,12 +36,13 @@ func FixOffline(ctx context.Context, cfg *configs.Config, selectors []string, co
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("data directory: %w", err)
-	}
-	store, err := audit.Open(filepath.Join(cfg.DataDir, AuditDBName), audit.Options{Logger: log})
+	store, err := openAuditLog(cfg, log)
 	if err != nil {
-		if errors.Is(err, audit.ErrInUse) {
+		var dirErr *dataDirError
+		switch {
+		case errors.As(err, &dirErr):
+			return nil, err
+		case errors.Is(err, audit.ErrInUse):
 			return nil, errors.New("the audit log is held by a running gateway: run `scan --fix` over SSH on that gateway instead")
 		}
 		return nil, fmt.Errorf("open the audit log (every fix is recorded there): %w", err)

@@ -71,11 +71,7 @@ func ScanOffline(ctx context.Context, cfg *configs.Config, selectors []string, l
 
 // auditOffline records the reports of an offline scan, best effort.
 func auditOffline(ctx context.Context, cfg *configs.Config, reports []*scan.Report, log *slog.Logger) {
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		log.Warn("offline scan not recorded in the audit log", "err", err)
-		return
-	}
-	st, err := audit.Open(filepath.Join(cfg.DataDir, AuditDBName), audit.Options{Logger: log})
+	st, err := openAuditLog(cfg, log)
 	if err != nil {
 		log.Warn("offline scan not recorded in the audit log", "err", err)
 		return
@@ -89,6 +85,22 @@ func auditOffline(ctx context.Context, cfg *configs.Config, reports []*scan.Repo
 			return
 		}
 	}
+}
+
+// dataDirError is a failure to make the data directory.
+type dataDirError struct{ err error }
+
+func (e *dataDirError) Error() string { return "data directory: " + e.err.Error() }
+func (e *dataDirError) Unwrap() error { return e.err }
+
+// openAuditLog opens the audit log in cfg's data directory for writing (an
+// offline command: it fails with audit.ErrInUse while a gateway holds it),
+// making the directory first. A failure to make it is a *dataDirError.
+func openAuditLog(cfg *configs.Config, log *slog.Logger) (*audit.Store, error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, &dataDirError{err}
+	}
+	return audit.Open(filepath.Join(cfg.DataDir, AuditDBName), audit.Options{Logger: log})
 }
 
 // selectBMCs returns the inventory's BMCs matching any selector, in name
