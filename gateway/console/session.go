@@ -56,8 +56,11 @@ func (c *console) serve(v *viewer, t Terminal) error {
 	if keys == nil {
 		go c.readInput(v, t, in)
 	}
+	// One timer per viewer, due when the viewer would have been idle too
+	// long; typing moves idleSince, so a timer that fires early is re-armed
+	// for the time left rather than polling.
 	idleAfter := h.idleTimeout()
-	idle := time.NewTicker(min(idleAfter/4, time.Second))
+	idle := time.NewTimer(idleAfter - time.Since(v.idleSince()))
 	defer idle.Stop()
 	for v.ctx.Err() == nil {
 		select {
@@ -69,7 +72,9 @@ func (c *console) serve(v *viewer, t Terminal) error {
 		case <-t.Breaks:
 			c.command(v, cmdBreak)
 		case <-idle.C:
-			if time.Since(v.idleSince()) >= idleAfter {
+			if left := idleAfter - time.Since(v.idleSince()); left > 0 {
+				idle.Reset(left)
+			} else {
 				v.notice("%s", errIdle.Msg)
 				v.cancel(errIdle)
 			}
