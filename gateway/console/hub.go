@@ -62,24 +62,23 @@ var (
 	errTooManyViewer = &core.UserError{Msg: "too many viewers on this console; try again later"}
 )
 
-// Terminal is a viewer's connection: the raw bytes typed, the raw screen,
-// and serial-break requests (SSH "break"). When In is also a KeySource
-// offering a channel, the console takes keystrokes from it in the viewer's
-// own goroutine; otherwise a goroutine reads In.
+// Terminal is a viewer's connection: the keystrokes typed, the raw screen,
+// and serial-break requests (SSH "break"). The console takes keystrokes
+// from In in the viewer's own goroutine.
 type Terminal struct {
-	In     io.Reader
+	In     KeySource
 	Out    io.Writer
 	Breaks <-chan struct{}
 }
 
 // KeySource is terminal input that hands typed bytes over as chunks on a
-// channel. A chunk is consumed only when it is received, so input the
-// console did not take stays for the terminal's next reader. Keys returns
-// a nil channel when the source cannot be used that way right now (the
-// console then reads In); Closed is closed once input has ended and every
-// chunk before the end was received.
+// channel. Keys returns the bytes an earlier reader left unread (pending,
+// handed over and no longer held by the source), then the channel of later
+// chunks. A chunk is consumed only when it is received, so input the
+// console did not take stays for the terminal's next reader. closed is
+// closed once input has ended and every chunk before the end was received.
 type KeySource interface {
-	Keys() (keys <-chan []byte, closed <-chan struct{})
+	Keys() (pending []byte, keys <-chan []byte, closed <-chan struct{})
 }
 
 // Hub is the console service: one console per BMC. It is safe for

@@ -47,14 +47,10 @@ func (c *console) serve(v *viewer, t Terminal) error {
 	c.live[v] = true
 	c.mu.Unlock()
 
-	var keys <-chan []byte
-	var keysClosed <-chan struct{}
-	if ks, ok := t.In.(KeySource); ok {
-		keys, keysClosed = ks.Keys()
-	}
+	pending, keys, keysClosed := t.In.Keys()
 	in := c.newInput()
-	if keys == nil {
-		go c.readInput(v, t, in)
+	if len(pending) > 0 {
+		c.typed(v, in, pending)
 	}
 	// One timer per viewer, due when the viewer would have been idle too
 	// long; typing moves idleSince, so a timer that fires early is re-armed
@@ -121,10 +117,6 @@ func (c *console) record(v *viewer, code, outcome, reason string) audit.Record {
 		Fields: map[string]string{audit.FieldConsole: c.id}}
 }
 
-// inputReadSize is the read buffer for a viewer's keystrokes: typing comes
-// a few bytes at a time, and a paste simply takes several reads.
-const inputReadSize = 1 << 10
-
 // inputState is what a viewer's keystrokes pass through: the escape
 // parser and whether the read-only notice was shown.
 type inputState struct {
@@ -134,25 +126,6 @@ type inputState struct {
 
 func (c *console) newInput() *inputState {
 	return &inputState{esc: newEscaper(c.hub.cfg.EscapeChar)}
-}
-
-// readInput reads the viewer's keystrokes from a plain reader until the
-// terminal closes.
-func (c *console) readInput(v *viewer, t Terminal, in *inputState) {
-	buf := make([]byte, inputReadSize)
-	for {
-		n, err := t.In.Read(buf)
-		if v.ctx.Err() != nil {
-			return
-		}
-		if n > 0 {
-			c.typed(v, in, buf[:n])
-		}
-		if err != nil {
-			v.cancel(errTerminalGone)
-			return
-		}
-	}
 }
 
 // typed handles one chunk of keystrokes: escapes run as commands, the rest

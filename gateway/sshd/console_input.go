@@ -75,15 +75,14 @@ func (r ctxReader) Read(p []byte) (int, error) { return r.in.read(r.ctx, p) }
 var _ console.KeySource = ctxReader{}
 
 // Keys hands the session's input over as chunks (console.KeySource), so a
-// console needs no reading goroutine of its own. While bytes an earlier
-// reader left are pending it returns nil, and the console reads instead.
-func (r ctxReader) Keys() (<-chan []byte, <-chan struct{}) {
+// console needs no reading goroutine of its own: first the bytes an earlier
+// reader left (taken from the session, which no longer holds them), then
+// the session's chunks as they arrive.
+func (r ctxReader) Keys() (pending []byte, keys <-chan []byte, closed <-chan struct{}) {
 	r.in.mu.Lock()
 	defer r.in.mu.Unlock()
-	if len(r.in.rest) > 0 {
-		return nil, nil
-	}
-	return r.in.data, r.in.done
+	pending, r.in.rest = r.in.rest, nil
+	return pending, r.in.data, r.in.done
 }
 
 // input returns the session's shared input, starting it on first use.
