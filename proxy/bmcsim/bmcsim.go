@@ -44,6 +44,7 @@ type BMC struct {
 	chassis *chassis
 	sel     *selStore
 	sensors *sensorSet
+	console *echoConsole // nil: no SOL
 	srv     *server.Server
 	done    chan struct{}
 
@@ -65,7 +66,8 @@ func Start(ctx context.Context, name string, opts Options) (*BMC, error) {
 	}
 	h := &simHAL{HAL: mock.New(), chassis: b.chassis}
 	if o.SOL {
-		h.console = &echoConsole{name: name}
+		b.console = &echoConsole{name: name}
+		h.console = b.console
 	}
 	sum := sha256.Sum256([]byte("bmcsim/" + name))
 	var guid [16]byte
@@ -164,6 +166,15 @@ func (b *BMC) PowerCycles() int {
 
 // AddSEL appends a record to the System Event Log and returns its ID.
 func (b *BMC) AddSEL(e SELEvent) uint16 { return b.sel.add(e) }
+
+// Breaks returns how many serial breaks the console's host received (0
+// without SOL).
+func (b *BMC) Breaks() int {
+	if b.console == nil {
+		return 0
+	}
+	return int(b.console.breaks.Load())
+}
 
 // SELCount returns the number of System Event Log records.
 func (b *BMC) SELCount() int { return b.sel.count() }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 
 	"github.com/bougou/go-ipmi/pkg/hal"
 )
@@ -16,6 +17,7 @@ type echoConsole struct {
 
 	mu     sync.Mutex
 	active *echoConn
+	breaks atomic.Int64 // serial breaks received, over all attachments
 }
 
 var errConsoleBusy = errors.New("console already attached")
@@ -26,7 +28,7 @@ func (c *echoConsole) Open(context.Context) (hal.ConsoleConn, error) {
 	if c.active != nil && !c.active.isClosed() {
 		return nil, errConsoleBusy
 	}
-	conn := &echoConn{}
+	conn := &echoConn{breaks: &c.breaks}
 	conn.rx.WriteString("\r\n" + c.name + " login: ")
 	c.active = conn
 	return conn, nil
@@ -37,6 +39,7 @@ type echoConn struct {
 	mu     sync.Mutex
 	rx     bytes.Buffer
 	closed bool
+	breaks *atomic.Int64
 }
 
 var _ hal.ConsoleConn = (*echoConn)(nil)
@@ -65,7 +68,10 @@ func (e *echoConn) ReadAvailable(p []byte) (int, error) {
 	return e.rx.Read(p)
 }
 
-func (e *echoConn) SendBreak(context.Context) error { return nil }
+func (e *echoConn) SendBreak(context.Context) error {
+	e.breaks.Add(1)
+	return nil
+}
 
 func (e *echoConn) Close() error {
 	e.mu.Lock()

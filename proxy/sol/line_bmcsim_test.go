@@ -162,3 +162,32 @@ func TestLineOverflow(t *testing.T) {
 	}
 	_ = context.Background()
 }
+
+// TestLineBreakDuringPaste: a break asked for while input is on its way to
+// the BMC goes out with a later packet rather than being dropped when the
+// packet in flight (which carried no break) is acknowledged.
+func TestLineBreakDuringPaste(t *testing.T) {
+	sim := startSim(t)
+	c := newCapture()
+	l := openLine(t, endpoint(sim.Addr()), c, Options{})
+	c.waitFor(t, 10*time.Second, "login prompt", func() bool { return strings.Contains(c.String(), "login: ") })
+	long := strings.Repeat("0123456789abcdef", 512)
+	if _, err := l.Write([]byte(long)); err != nil {
+		t.Fatal(err)
+	}
+	// Ask for the break once the paste is flowing: the first echo is back
+	// and more input is still waiting.
+	c.waitFor(t, 10*time.Second, "first echo", func() bool { return strings.Contains(c.String(), "0123456789abcdef") })
+	if in, brk := l.peekInput(maxChunk); len(in) == 0 || brk {
+		t.Fatalf("paste already sent (%d bytes pending, break %v)", len(in), brk)
+	}
+	l.Break()
+	c.waitFor(t, 20*time.Second, "long echo", func() bool { return strings.Contains(c.String(), long) })
+	deadline := time.Now().Add(5 * time.Second)
+	for sim.Breaks() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the break asked for during the paste never reached the host")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -154,7 +154,7 @@ func (s *stream) send(ctx context.Context, data []byte, brk bool) error {
 				// The BMC cannot take data now; keep it and try again shortly.
 				time.Sleep(s.l.opts.PollActive)
 			}
-			s.l.commitInput(n, true)
+			s.l.commitInput(n, brk)
 			return s.receive(res)
 		}
 	}
