@@ -202,35 +202,13 @@ func TestE2EHandshakeTimeoutAndLimits(t *testing.T) {
 		// The default handshake timeout: a loaded machine can take more
 		// than a second to get OpenSSH through key exchange and login.
 		h := authHarness(t, "limits:\n  max_connections_per_user: 1\n")
-		args := append(h.sshArgs("alice", "-tt"), "alice@127.0.0.1")
-		cmd := exec.Command("ssh", args...)
-		stdin, err := cmd.StdinPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		stdout, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-		buf := make([]byte, 4096)
-		got := ""
-		for !strings.Contains(got, "bmcgate> ") {
-			n, err := stdout.Read(buf)
-			if err != nil {
-				t.Fatalf("first session: %v (%q)", err, got)
-			}
-			got += string(buf[:n])
-		}
+		first := startInteractive(t, h, "alice")
 		_, errOut, code := h.ssh("alice", nil, "whoami")
 		if code == 0 || !strings.Contains(errOut, "too many connections") {
 			t.Fatalf("second connection: code %d %q", code, errOut)
 		}
 		h.waitRecord(t, audit.Query{Code: audit.CodeSSHLimit, Actor: "alice"}, nil)
-		_, _ = stdin.Write([]byte("exit\n"))
+		first.send("exit\n")
 	})
 }
 
