@@ -106,7 +106,12 @@ func (s *Service) resolve(ctx context.Context, st *State, req Request) ([]*BMC, 
 // in name order. run returns an error only when the request as a whole
 // could not start (bad selector, audit unavailable during resolution).
 func (s *Service) run(ctx context.Context, req Request, fn call, emit func(Result)) error {
-	st := s.State()
+	return s.runWith(ctx, s.State(), req, fn, emit)
+}
+
+// runWith is run under the given state, whose limits (timeout, concurrency)
+// apply.
+func (s *Service) runWith(ctx context.Context, st *State, req Request, fn call, emit func(Result)) error {
 	ctx, cancel := context.WithTimeout(ctx, st.Limits.CommandTimeout)
 	defer cancel()
 	targets, err := s.resolve(ctx, st, req)

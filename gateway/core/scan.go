@@ -105,16 +105,7 @@ func (s *Service) runScan(ctx context.Context, req Request, x *Scans, fn call, e
 	if x.Timeout > 0 {
 		st.Limits.CommandTimeout = x.Timeout
 	}
-	ctx, cancel := context.WithTimeout(ctx, st.Limits.CommandTimeout)
-	defer cancel()
-	targets, err := s.resolve(ctx, &st, req)
-	if err != nil {
-		return err
-	}
-	fanout(ctx, len(targets), st.Limits.FanoutConcurrency,
-		func(ctx context.Context, i int) Result { return s.one(ctx, &st, req, targets[i], fn) },
-		func(_ int, r Result) { emit(r) })
-	return nil
+	return s.runWith(ctx, &st, req, fn, emit)
 }
 
 // webScanner is the optional part of a Scanner that checks a BMC's web
