@@ -14,7 +14,6 @@ import (
 	"github.com/bmcgate/bmcgate/audit"
 	"github.com/bmcgate/bmcgate/authz"
 	"github.com/bmcgate/bmcgate/gateway/core"
-	"github.com/bmcgate/bmcgate/proxy/ipmi"
 	"github.com/bmcgate/bmcgate/proxy/sol"
 )
 
@@ -176,11 +175,7 @@ func (h *Hub) join(ctx context.Context, b *core.BMC, c core.Caller, canWrite boo
 	}
 	con := h.consoles[b.Name]
 	if con == nil {
-		var err error
-		con, err = h.newConsole(b)
-		if err != nil {
-			return nil, nil, err
-		}
+		con = h.newConsole(b)
 		h.consoles[b.Name] = con
 	}
 	h.nextID++
@@ -220,7 +215,7 @@ func (h *Hub) leave(con *console, v *viewer) {
 }
 
 // newConsole opens the BMC's SOL line and the console's output recording.
-func (h *Hub) newConsole(b *core.BMC) (*console, error) {
+func (h *Hub) newConsole(b *core.BMC) *console {
 	con := &console{hub: h, bmc: b, id: newID(), ring: newRing(h.cfg.Scrollback), started: time.Now()}
 	con.output = newRecorder(h.svc.Audit, audit.Record{Code: audit.CodeConsoleOutput, Door: audit.DoorSystem,
 		Target: b.Name, Outcome: audit.OutcomeOK, Fields: map[string]string{audit.FieldConsole: con.id}}, con.recordingFailed)
@@ -228,11 +223,9 @@ func (h *Hub) newConsole(b *core.BMC) (*console, error) {
 	lo.Logger = h.log
 	lo.OnOutput = con.onOutput
 	lo.OnStatus = con.onStatus
-	con.line = sol.Open(endpoint(b), lo)
-	return con, nil
+	con.line = sol.Open(b.Endpoint, lo)
+	return con
 }
-
-func endpoint(b *core.BMC) ipmi.Endpoint { return b.Endpoint }
 
 // Reload re-checks every attached viewer against the current policy: a
 // viewer no longer allowed console.attach is detached with the reason, a
