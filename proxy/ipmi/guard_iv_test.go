@@ -46,9 +46,7 @@ func TestOutboundIVsAreFresh(t *testing.T) {
 	t.Run("control: the library alone repeats IVs", func(t *testing.T) {
 		m := newMITM(t, sim.Addr())
 		rec := &ivRecorder{}
-		m.mu.Lock()
-		m.toBMC = rec.hook
-		m.mu.Unlock()
+		m.setToBMC(rec.hook)
 		ep := endpointFor("iv", m.addr(), 3)
 		c, err := client.NewClient(ep.Host, ep.Port, ep.Username, ep.Password)
 		if err != nil {
@@ -73,9 +71,7 @@ func TestOutboundIVsAreFresh(t *testing.T) {
 	t.Run("guarded: every packet has its own IV", func(t *testing.T) {
 		m := newMITM(t, sim.Addr())
 		rec := &ivRecorder{}
-		m.mu.Lock()
-		m.toBMC = rec.hook
-		m.mu.Unlock()
+		m.setToBMC(rec.hook)
 		ctx := t.Context()
 		s, err := Dial(ctx, endpointFor("iv", m.addr(), 3), Options{})
 		if err != nil {
