@@ -112,7 +112,7 @@ func (pc *PowerCache) refresh(done chan struct{}) {
 	bmcs := st.Inventory.All()
 	fresh := make(map[string]PowerEntry, len(bmcs))
 	failed := 0
-	fanout(ctx, len(bmcs), st.Limits.FanoutConcurrency,
+	Fanout(ctx, len(bmcs), st.Limits.FanoutConcurrency,
 		func(ctx context.Context, i int) PowerEntry {
 			ps, err := pc.s.broker.PowerStatus(ctx, bmcs[i].Endpoint)
 			e := PowerEntry{At: time.Now(), Health: "ok", State: ps}

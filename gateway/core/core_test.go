@@ -318,7 +318,7 @@ func TestBrokerErrorIsUserMessage(t *testing.T) {
 func TestFanoutBoundedAndOrdered(t *testing.T) {
 	var inflight, peak atomic.Int64
 	var got []int
-	fanout(context.Background(), 50, 4, func(_ context.Context, i int) int {
+	Fanout(context.Background(), 50, 4, func(_ context.Context, i int) int {
 		n := inflight.Add(1)
 		for {
 			p := peak.Load()

@@ -5,11 +5,6 @@ import (
 	"sync"
 )
 
-// fanout is Fanout, under the name the package's callers use.
-func fanout[R any](ctx context.Context, n, limit int, fn func(ctx context.Context, i int) R, emit func(i int, r R)) {
-	Fanout(ctx, n, limit, fn, emit)
-}
-
 // Fanout runs fn for every index in [0,n) with at most limit calls in
 // flight (all at once when limit <= 0), and calls emit with each result in
 // index order as soon as it and every earlier result are ready. emit is

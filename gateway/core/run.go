@@ -118,7 +118,7 @@ func (s *Service) runWith(ctx context.Context, st *State, req Request, fn call, 
 	if err != nil {
 		return err
 	}
-	fanout(ctx, len(targets), st.Limits.FanoutConcurrency,
+	Fanout(ctx, len(targets), st.Limits.FanoutConcurrency,
 		func(ctx context.Context, i int) Result { return s.one(ctx, st, req, targets[i], fn) },
 		func(_ int, r Result) { emit(r) })
 	return nil
