@@ -1,8 +1,6 @@
 package web
 
 import (
-	"crypto/x509"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -10,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/bmcgate/bmcgate/proxy/bmctls"
 )
 
 // HostMode is which Host header the BMC receives.
@@ -39,22 +39,11 @@ const (
 	maxClassifyBody = 64 << 10
 )
 
-// TLS is how the proxy verifies the BMC's certificate. Exactly one of
-// PinSHA256, Roots and InsecureSkipVerifyDangerous must be set.
-type TLS struct {
-	// PinSHA256 is the SHA-256 fingerprint of the BMC's leaf certificate
-	// (DER), as hex, colons and case ignored. The chain and name are not
-	// checked: the pin is the trust.
-	PinSHA256 string
-	// Roots verifies the BMC's chain; ServerName (default: the URL's host)
-	// is the name checked.
-	Roots      *x509.CertPool
-	ServerName string
-	// InsecureSkipVerifyDangerous accepts any certificate. Anyone on the
-	// path to the BMC can then read and change the traffic, including the
-	// BMC session. For labs only.
-	InsecureSkipVerifyDangerous bool
-}
+// TLS is how the proxy verifies the BMC's certificate (see
+// [bmctls.Verify]). Exactly one of PinSHA256, Roots and
+// InsecureSkipVerifyDangerous must be set; ServerName defaults to the URL's
+// host.
+type TLS = bmctls.Verify
 
 // Config describes one BMC's web interface.
 type Config struct {
@@ -139,21 +128,8 @@ func (c *Config) target() (*target, error) {
 	default:
 		return nil, fmt.Errorf("web: BMC %s: unknown host header mode %q", c.Name, t.hostMode)
 	}
-	n := 0
-	if c.TLS.PinSHA256 != "" {
-		n++
-		if _, err := ParseFingerprint(c.TLS.PinSHA256); err != nil {
-			return nil, fmt.Errorf("web: BMC %s: %w", c.Name, err)
-		}
-	}
-	if c.TLS.Roots != nil {
-		n++
-	}
-	if c.TLS.InsecureSkipVerifyDangerous {
-		n++
-	}
-	if n != 1 {
-		return nil, errors.New("web: BMC " + c.Name + ": set exactly one of a certificate pin, a CA bundle or insecure_skip_verify")
+	if err := c.TLS.Check(); err != nil {
+		return nil, fmt.Errorf("web: BMC %s: %w", c.Name, err)
 	}
 	return t, nil
 }
