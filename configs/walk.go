@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -85,6 +86,7 @@ func (w *walker) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 		i, ok := fields[key.Value]
 		child := fieldPath(path, key.Value)
 		if !ok {
+			child = keyPath(path, key.Value) // quoted unless plain: it may hold any character
 			w.pos[child] = position{key.Line, key.Column}
 			w.probs.addAt(key.Line, key.Column, child, "unknown field (known fields here: "+strings.Join(sortedKeys(fields), ", ")+")")
 			return
@@ -228,5 +230,5 @@ func describeNode(n *yaml.Node) string {
 	case "!!binary":
 		return "binary data"
 	}
-	return "a value tagged " + n.Tag
+	return "a value tagged " + strconv.Quote(n.Tag)
 }
