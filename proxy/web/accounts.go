@@ -54,11 +54,23 @@ func (g *AccountGuard) check(ctx context.Context, op Operation, body []byte, loo
 	if !g.guards(op) {
 		return nil
 	}
-	var b struct {
-		UserName *string `json:"UserName"`
-	}
-	if len(body) > 0 && json.Unmarshal(body, &b) == nil && b.UserName != nil && strings.EqualFold(*b.UserName, g.username) {
-		return errOwnAccount
+	// A body the gateway cannot read unambiguously might rename an
+	// account to the gateway's name as the BMC reads it: refused.
+	renames := false
+	if len(body) > 0 {
+		m, err := jsonObject(body)
+		if err != nil {
+			return err
+		}
+		for k, v := range m {
+			var name string
+			if strings.EqualFold(k, "UserName") {
+				renames = true
+				if json.Unmarshal(v, &name) == nil && strings.EqualFold(name, g.username) {
+					return errOwnAccount
+				}
+			}
+		}
 	}
 	if op.AccountID == "" {
 		return nil
@@ -82,7 +94,7 @@ func (g *AccountGuard) check(ctx context.Context, op Operation, body []byte, loo
 	if strings.EqualFold(user, g.username) {
 		return errOwnAccount
 	}
-	if op.Method == http.MethodDelete || b.UserName != nil {
+	if op.Method == http.MethodDelete || renames {
 		// The slot is emptied or renamed: ask the BMC next time.
 		g.mu.Lock()
 		delete(g.cache, key)

@@ -49,6 +49,9 @@ func TestOwnAccountProtected(t *testing.T) {
 		{"PATCH", "/redfish/v1/AccountService/Accounts/2;x=y", `{"Password":"x"}`, 403},
 		{"PATCH", "/redfish/v1/AccountService/Accounts/3", `{"UserName":"bmcgate"}`, 403},
 		{"POST", "/redfish/v1/AccountService/Accounts", `{"UserName":"BMCGATE","Password":"x"}`, 403},
+		{"POST", "/redfish/v1/AccountService/Accounts", `{"UserName":"bmcgate","UserName":"alice","Password":"x"}`, 403},
+		{"PATCH", "/redfish/v1/AccountService/Accounts/3", `{"UserName":"op3","username":"bmcgate"}`, 403},
+		{"PATCH", "/redfish/v1/AccountService/Accounts/3", `{"UserName":"bmcgate",}`, 403},
 		{"PATCH", "/redfish/v1/AccountService/Accounts/9", `{"Password":"x"}`, 403}, // unresolvable: fail closed
 		{"PATCH", "/redfish/v1/AccountService/Accounts/3", `{"Password":"x"}`, 204},
 		{"DELETE", "/redfish/v1/AccountService/Accounts/3", ``, 204},

@@ -1,10 +1,13 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
+	"unicode"
 )
 
 // bmcgate action names an Operation maps to (the same strings as package
@@ -158,15 +161,72 @@ func resetName(last string) string {
 }
 
 // resetType reads ResetType from a reset action body. An absent ResetType
-// means the service default, which is vendor-defined: refused.
+// means the service default, which is vendor-defined: refused; so is a
+// ResetType spelled in another case, which some services ignore.
 func resetType(body []byte) (string, error) {
-	var b struct {
-		ResetType *string `json:"ResetType"`
+	m, err := jsonObject(body)
+	if err != nil {
+		return "", err
 	}
-	if err := json.Unmarshal(body, &b); err != nil || b.ResetType == nil {
+	var rt *string
+	if raw, ok := m["ResetType"]; !ok || json.Unmarshal(raw, &rt) != nil || rt == nil {
 		return "", &Error{Msg: "a reset needs a JSON body with ResetType", Err: ErrBadRequest}
 	}
-	return *b.ResetType, nil
+	return *rt, nil
+}
+
+var (
+	errNotObject     = &Error{Msg: "the request body must be a JSON object", Err: ErrBadRequest}
+	errAmbiguousBody = &Error{Msg: "the request body names a key twice (perhaps in another case): the gateway does not forward it", Err: ErrBadRequest}
+)
+
+// jsonObject returns the members of a body that is one JSON object. It
+// refuses a body with two keys that are equal but for case: JSON parsers
+// differ in which of repeated keys they take and in whether case matters,
+// so the BMC could act on another value than the one the gateway
+// authorized.
+func jsonObject(body []byte) (map[string]json.RawMessage, error) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil, errNotObject
+	}
+	m := map[string]json.RawMessage{}
+	folded := map[string]bool{}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return nil, errNotObject
+		}
+		k, _ := t.(string)
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, errNotObject
+		}
+		f := foldKey(k)
+		if folded[f] {
+			return nil, errAmbiguousBody
+		}
+		folded[f] = true
+		m[k] = v
+	}
+	if t, err := dec.Token(); err != nil || t != json.Delim('}') {
+		return nil, errNotObject
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errNotObject // trailing data
+	}
+	return m, nil
+}
+
+// foldKey maps strings that strings.EqualFold holds equal to one string.
+func foldKey(s string) string {
+	return strings.Map(func(r rune) rune {
+		m := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			m = min(m, f)
+		}
+		return m
+	}, s)
 }
 
 // virtualMedia classifies writes under a VirtualMedia resource.
@@ -180,12 +240,12 @@ func virtualMedia(op Operation, method, last string, body []byte) (Operation, er
 		return op, nil
 	}
 	// PATCH of Image (or Inserted): a null or empty Image or Inserted=false
-	// ejects; anything else inserts. Any other write is treated as insert,
-	// the stronger permission.
+	// ejects; anything else inserts. Any other write, and a body that is
+	// not one unambiguous JSON object, is treated as insert, the stronger
+	// permission.
 	op.Action, op.Redfish = ActionMediaInsert, "VirtualMedia"
 	if method == http.MethodPatch || method == http.MethodPut {
-		var b map[string]json.RawMessage
-		if json.Unmarshal(body, &b) == nil {
+		if b, err := jsonObject(body); err == nil {
 			img, hasImg := b["Image"]
 			ins, hasIns := b["Inserted"]
 			eject := (hasImg && (string(img) == "null" || string(img) == `""`)) || (hasIns && string(ins) == "false")

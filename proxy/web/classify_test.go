@@ -29,6 +29,13 @@ func TestClassify(t *testing.T) {
 		{"POST", sys, `{"ResetType":"SelfDestruct"}`, "", "", true},
 		{"POST", sys, `{}`, "", "", true},
 		{"POST", sys, `not json`, "", "", true},
+		// A BMC's parser may take the first of repeated keys, or match them
+		// with or without regard to case: ambiguous bodies are refused.
+		{"POST", sys, `{"ResetType":"ForceOff","ResetType":"On"}`, "", "", true},
+		{"POST", sys, `{"ResetType":"ForceOff","resettype":"On"}`, "", "", true},
+		{"POST", sys, `{"resettype":"On"}`, "", "", true},
+		{"POST", sys, `{"ResetType":"On"} {}`, "", "", true},
+		{"POST", sys, `{"ResetType":null}`, "", "", true},
 		{"POST", "/redfish/v1/Chassis/1/Actions/Chassis.Reset", `{"ResetType":"ForceOff"}`, ActionPowerOff, "Chassis.Reset", false},
 		{"POST", "/redfish/v1/Managers/1/Actions/Manager.Reset", `{"ResetType":"GracefulRestart"}`, ActionWebWrite, "Manager.Reset", false},
 		{"PATCH", "/redfish/v1/AccountService", `{"AccountLockoutThreshold":0}`, ActionBMCAccounts, "AccountService", false},
@@ -44,6 +51,9 @@ func TestClassify(t *testing.T) {
 		{"PATCH", "/redfish/v1/Managers/1/VirtualMedia/CD", `{"Image":""}`, ActionMediaEject, "VirtualMedia.EjectMedia", false},
 		{"PATCH", "/redfish/v1/Managers/1/VirtualMedia/CD", `{"Inserted":false}`, ActionMediaEject, "VirtualMedia.EjectMedia", false},
 		{"PATCH", "/redfish/v1/Managers/1/VirtualMedia/CD", `{"WriteProtected":false}`, ActionMediaInsert, "VirtualMedia", false},
+		{"PATCH", "/redfish/v1/Managers/1/VirtualMedia/CD", `{"Image":"http://x/a.iso","Image":null}`, ActionMediaInsert, "VirtualMedia", false},
+		{"PATCH", "/redfish/v1/Managers/1/VirtualMedia/CD", `{"image":"http://x/a.iso","Image":null}`, ActionMediaInsert, "VirtualMedia", false},
+		{"PATCH", "/redfish/v1/Managers/1/VirtualMedia/CD", `{"Inserted":false,"inserted":true}`, ActionMediaInsert, "VirtualMedia", false},
 		{"PATCH", "/redfish/v1/Systems/1", `{"Boot":{}}`, ActionWebWrite, "", false},
 		{"POST", "/sysmgmt/2015/server/power", `{}`, ActionWebWrite, "", false},
 		{"PUT", "/anything", ``, ActionWebWrite, "", false},
