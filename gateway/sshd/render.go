@@ -1,6 +1,7 @@
 package sshd
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -8,6 +9,9 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/bmcgate/bmcgate/audit"
 	"github.com/bmcgate/bmcgate/gateway/core"
@@ -105,15 +109,42 @@ func toJSON(r core.Result) jsonResult {
 }
 
 // writeJSON writes v as one indented JSON document. encoding/json escapes
-// control characters, so BMC-supplied text cannot reach the terminal raw.
+// C0 control characters; jsonTerminalSafe escapes the C1 controls and
+// format characters (bidi overrides, ...) it leaves raw, so BMC-supplied
+// text cannot reach the terminal raw.
 func (e *env) writeJSON(v any) int {
-	enc := json.NewEncoder(e.out)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(v); err != nil {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err == nil {
+		_, err = e.out.Write(append(jsonTerminalSafe(b), '\n'))
+	}
+	if err != nil {
 		fmt.Fprintln(e.errw, "bmcgate: could not write output")
 		return exitFailed
 	}
 	return exitOK
+}
+
+// jsonTerminalSafe rewrites C1 controls and format characters in JSON text
+// as \u escapes; the document means the same. Outside strings JSON text is
+// ASCII, so every such character is inside a string.
+func jsonTerminalSafe(b []byte) []byte {
+	unsafe := func(r rune) bool { return r >= 0x80 && r <= 0x9f || unicode.Is(unicode.Cf, r) }
+	if bytes.IndexFunc(b, unsafe) < 0 {
+		return b
+	}
+	out := make([]byte, 0, len(b)+32)
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		if !unsafe(r) {
+			out = append(out, b[:n]...)
+		} else if r1, r2 := utf16.EncodeRune(r); r1 != utf8.RuneError {
+			out = fmt.Appendf(out, `\u%04x\u%04x`, r1, r2)
+		} else {
+			out = fmt.Appendf(out, `\u%04x`, r)
+		}
+		b = b[n:]
+	}
+	return out
 }
 
 func printInfo(w io.Writer, v core.InfoView) {
