@@ -57,6 +57,9 @@ func (r *rakp2) forget() {
 
 // macLen is the RAKP message 2 HMAC length of suite.
 func macLen(suite int) int {
+	if suite == 0 {
+		return 0 // RAKP-none: no HMAC
+	}
 	if suite == 17 {
 		return sha256.Size
 	}

@@ -2,16 +2,14 @@ package scan
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/bmcgate/bmcgate/proxy/ipmi"
 )
 
 // probeAuthCaps reads the IPMI 1.5 capabilities per privilege level.
 func (s *Scanner) probeAuthCaps(ctx context.Context, w *wire, r *Report) {
-	none, password, weak := map[string]bool{}, map[string]bool{}, map[string]bool{}
-	anon, null := false, false
 	for _, p := range []byte{privCallback, privUser, privOperator, privAdmin} {
 		c, err := authCaps(ctx, w, p)
 		if err != nil {
@@ -23,40 +21,7 @@ func (s *Scanner) probeAuthCaps(ctx context.Context, w *wire, r *Report) {
 		}
 		r.Reachable = true
 		r.AuthCaps = append(r.AuthCaps, c)
-		for _, t := range c.V15Types {
-			switch t {
-			case "none":
-				none[c.Privilege] = true
-			case "password":
-				password[c.Privilege] = true
-			case "md2", "md5":
-				weak[c.Privilege] = true
-			}
-		}
-		anon = anon || c.Anonymous
-		null = null || c.NullUsers
 	}
-	levels := func(m map[string]bool) string {
-		var out []string
-		for _, c := range r.AuthCaps {
-			if m[c.Privilege] {
-				out = append(out, c.Privilege)
-			}
-		}
-		return strings.Join(out, ", ")
-	}
-	if len(none) > 0 {
-		r.add(newFinding(IDIPMI15None, "Get Channel Authentication Capabilities lists \"none\" for: %s", levels(none)))
-	}
-	if len(password) > 0 {
-		r.add(newFinding(IDIPMI15Password, "Get Channel Authentication Capabilities lists \"straight password\" for: %s", levels(password)))
-	}
-	if len(weak) > 0 {
-		r.add(newFinding(IDIPMI15Weak, "IPMI 1.5 MD2/MD5 authentication enabled for: %s", levels(weak)))
-	}
-	// The anonymous and null-user bits are claims; the RAKP probe in
-	// probeLogins tests them and falls back to them only when it cannot run.
-	r.capsAnon, r.capsNull = anon, null
 }
 
 // probeSuite0 asks the BMC to open a session with cipher suite 0. The
@@ -67,6 +32,7 @@ func (s *Scanner) probeSuite0(ctx context.Context, w *wire, r *Report) {
 		r.problem("Open Session (cipher suite 0)", err)
 		return
 	}
+	r.Suite0Probed = true
 	if o.status != 0 {
 		return
 	}
@@ -75,11 +41,9 @@ func (s *Scanner) probeSuite0(ctx context.Context, w *wire, r *Report) {
 		return // the BMC answered with other algorithms: not suite 0
 	}
 	r.CipherSuite0 = true
-	limit := ""
 	if o.maxPriv != 0 {
-		limit = " up to privilege " + privName(o.maxPriv)
+		r.Suite0MaxPriv = privName(o.maxPriv)
 	}
-	r.add(newFinding(IDCipherSuite0, "the BMC accepted an RMCP+ Open Session Request for suite 0 (no authentication, integrity or confidentiality)%s; the session was never used", limit))
 }
 
 // loginSuite picks the cipher suite for the RAKP probes: the endpoint's,
@@ -91,8 +55,13 @@ func loginSuite(ep ipmi.Endpoint) int {
 	return 3
 }
 
+// errSuiteRefused means the BMC refused the probe's cipher suite.
+var errSuiteRefused = errors.New("the BMC refused the cipher suite")
+
 // probeLogins tests the null user and the default credentials offline, one
-// RAKP exchange per user name.
+// RAKP exchange per user name. When the BMC refuses the login suite but
+// accepted suite 0, the null user is probed under suite 0 (which checks no
+// password); default passwords cannot be checked there.
 func (s *Scanner) probeLogins(ctx context.Context, w *wire, r *Report, ep ipmi.Endpoint) {
 	suite := loginSuite(ep)
 	byName := map[string][]Credential{"": {{Vendor: "null user"}}}
@@ -103,20 +72,37 @@ func (s *Scanner) probeLogins(ctx context.Context, w *wire, r *Report, ep ipmi.E
 		}
 		byName[c.Username] = append(byName[c.Username], c)
 	}
-	var hits []string
+	r.LoginSuite = suite
 	for _, name := range names {
 		if ctx.Err() != nil {
 			return
 		}
 		x, err := s.exchange(ctx, w, suite, name)
-		if err != nil {
-			r.problem("RAKP probe", err)
-			if name == "" {
-				r.capsFallback()
+		if errors.Is(err, errSuiteRefused) {
+			r.Problems = append(r.Problems, fmt.Sprintf("RAKP probe: the BMC refused cipher suite %d, so default passwords were not tested", suite))
+			if name != "" || !r.CipherSuite0 {
+				return
+			}
+			r.LoginSuite = 0
+			if x, err = s.exchange(ctx, w, 0, ""); err == nil {
+				r.NullUserLogin = NullUserRefused
+				if x != nil {
+					r.NullUserLogin = NullUserNoAuth
+				}
+			}
+			if err != nil {
+				r.problem("RAKP probe (cipher suite 0)", err)
 			}
 			return
 		}
+		if err != nil {
+			r.problem("RAKP probe", err)
+			return
+		}
 		if x == nil {
+			if name == "" {
+				r.NullUserLogin = NullUserRefused
+			}
 			continue // no such user (or not allowed this privilege)
 		}
 		var vendors []string
@@ -128,17 +114,13 @@ func (s *Scanner) probeLogins(ctx context.Context, w *wire, r *Report, ep ipmi.E
 		x.forget()
 		switch {
 		case name == "" && len(vendors) > 0:
-			r.add(newFinding(IDAnonymousLogin, "a RAKP exchange with an empty user name verified against an empty password"))
-			r.add(newFinding(IDNullUser, "the BMC accepts RAKP exchanges for an empty user name"))
+			r.NullUserLogin = NullUserEmptyPassword
 		case name == "":
-			r.add(newFinding(IDNullUser, "the BMC accepts RAKP exchanges for an empty user name (its password is not empty)"))
+			r.NullUserLogin = NullUserPassword
 		case len(vendors) > 0:
 			r.DefaultUsers = append(r.DefaultUsers, name)
-			hits = append(hits, fmt.Sprintf("user %q has the %s default password", name, strings.Join(vendors, "/")))
+			r.DefaultCreds = append(r.DefaultCreds, DefaultCredential{User: name, Vendors: vendors})
 		}
-	}
-	if len(hits) > 0 {
-		r.add(newFinding(IDDefaultCredentials, "%s (checked offline from one RAKP exchange per user name; no failed login sent)", strings.Join(hits, "; ")))
 	}
 }
 
@@ -150,6 +132,9 @@ func (s *Scanner) exchange(ctx context.Context, w *wire, suite int, name string)
 		return nil, err
 	}
 	if o.status != 0 {
+		if isSuiteStatus(o.status) {
+			return nil, errSuiteRefused
+		}
 		return nil, nil
 	}
 	x, err := rakp1(ctx, w, o, name, privAdmin, macLen(suite))
@@ -168,10 +153,21 @@ func (s *Scanner) exchange(ctx context.Context, w *wire, suite int, name string)
 			return nil, err
 		}
 	}
-	if x.status != 0 || len(x.mac) == 0 {
+	if x.status != 0 || (suite != 0 && len(x.mac) == 0) {
 		return nil, nil
 	}
 	return x, nil
+}
+
+// isSuiteStatus reports whether an RMCP+ status code refuses the proposed
+// algorithms (IPMI 2.0 table 13-15: invalid or unsupported algorithms, no
+// matching cipher suite).
+func isSuiteStatus(status byte) bool {
+	switch status {
+	case 0x04, 0x05, 0x06, 0x07, 0x10, 0x11:
+		return true
+	}
+	return false
 }
 
 // rakpInvalidRole is the RAKP status "invalid role".

@@ -87,24 +87,38 @@ type Report struct {
 	Device       *Device    `json:"device,omitempty"`
 	AuthCaps     []AuthCaps `json:"auth_caps,omitempty"`
 	CipherSuite0 bool       `json:"cipher_suite_0"`
-	CipherSuites []Suite    `json:"cipher_suites,omitempty"`
-	Users        []User     `json:"users,omitempty"`
-	SOL          *bool      `json:"sol_enabled,omitempty"`
-	Alerts       []string   `json:"alert_destinations,omitempty"`
-	Web          *WebInfo   `json:"web,omitempty"`
-	Findings     []Finding  `json:"findings"`
+	// Suite0Probed says the suite 0 Open Session probe got an answer
+	// (CipherSuite0 is then its verdict); Suite0MaxPriv is the privilege
+	// the BMC offered with it.
+	Suite0Probed  bool   `json:"cipher_suite_0_probed"`
+	Suite0MaxPriv string `json:"cipher_suite_0_max_privilege,omitempty"`
+	// LoginSuite is the cipher suite of the RAKP login probes; NullUserLogin
+	// is what the probe for the empty user name showed (NullUser...).
+	LoginSuite    int    `json:"login_probe_suite,omitempty"`
+	NullUserLogin string `json:"null_user_login,omitempty"`
+	// Account and Channel are the gateway's user name and the LAN channel
+	// of its session.
+	Account      string    `json:"account,omitempty"`
+	Channel      int       `json:"channel,omitempty"`
+	CipherSuites []Suite   `json:"cipher_suites,omitempty"`
+	Users        []User    `json:"users,omitempty"`
+	SOL          *bool     `json:"sol_enabled,omitempty"`
+	Alerts       []string  `json:"alert_destinations,omitempty"`
+	Web          *WebInfo  `json:"web,omitempty"`
+	Findings     []Finding `json:"findings"`
 	// Problems are probes that could not run, in plain words.
 	Problems []string `json:"problems,omitempty"`
 	// DefaultUsers are the accounts found with a vendor default password
 	// (names only).
 	DefaultUsers []string `json:"default_credential_users,omitempty"`
+	// DefaultCreds names, per such account, the vendors whose default
+	// password it has.
+	DefaultCreds []DefaultCredential `json:"default_credentials,omitempty"`
 	// Packets is how many raw probe datagrams were sent.
 	Packets int `json:"packets"`
 	// PeakSessions is the most sessions (half-open included) the scan
 	// held on the BMC at once: 1 by design.
 	PeakSessions int `json:"peak_sessions"`
-
-	capsAnon, capsNull bool
 }
 
 // Worst returns the highest severity among the findings, or "" if none.
@@ -129,17 +143,6 @@ func (r *Report) Has(id string) bool {
 }
 
 func (r *Report) add(f Finding) { r.Findings = append(r.Findings, f) }
-
-// capsFallback reports the anonymous and null-user claims of Get Channel
-// Authentication Capabilities when the RAKP probe could not test them.
-func (r *Report) capsFallback() {
-	if r.capsAnon {
-		r.add(newFinding(IDAnonymousLogin, "Get Channel Authentication Capabilities reports anonymous login enabled (not confirmed by a RAKP probe)"))
-	}
-	if r.capsNull {
-		r.add(newFinding(IDNullUser, "Get Channel Authentication Capabilities reports null user names enabled (not confirmed by a RAKP probe)"))
-	}
-}
 
 func (r *Report) problem(what string, err error) {
 	r.Problems = append(r.Problems, what+": "+plain(err))
@@ -191,20 +194,6 @@ func (s *Scanner) Scan(ctx context.Context, ep ipmi.Endpoint) *Report {
 		w.hold(-1)
 	}
 	r.Packets, r.PeakSessions = w.sent, w.peak
-	if r.Reachable {
-		r.add(rakpDisclosure(r))
-	}
+	r.derive()
 	return r
-}
-
-// rakpDisclosure is the RAKP hash disclosure note: an accepted risk (info)
-// unless an account's password is known or empty, when the disclosed hash
-// is as good as the password (high).
-func rakpDisclosure(r *Report) Finding {
-	if r.Has(IDDefaultCredentials) || r.Has(IDAnonymousLogin) {
-		f := newFinding(IDRAKPDisclosure, "RMCP+ is enabled and an account has a known or empty password: its disclosed hash is cracked at once")
-		f.Severity = High
-		return f
-	}
-	return newFinding(IDRAKPDisclosure, "RMCP+ is enabled; any valid user name yields a salted hash to attack offline (accept only if the BMC is reachable from the gateway alone and its passwords are long, random and unique)")
 }
