@@ -159,6 +159,9 @@ func LoadRecording(ctx context.Context, search SearchFunc, id string) (*Recordin
 			if session && code == CodeConsoleInput && r.Session != id {
 				return nil
 			}
+			if code == CodeConsoleInput && r.Outcome != OutcomeOK {
+				return nil // typed but never delivered: not part of what the console got
+			}
 			if rec.Console == "" {
 				rec.Console = r.Fields[FieldConsole]
 			}

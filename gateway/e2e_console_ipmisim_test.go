@@ -119,7 +119,7 @@ func TestE2EConsoleIPMISimBusyTakeoverRestart(t *testing.T) {
 	alice.waitFor("in use by another client")
 	ma := alice.mark()
 	alice.send("~f")
-	alice.waitAfter(ma, "taking the console over")
+	alice.waitAfter(ma, "takes the console over")
 	alice.waitAfter(ma, "console connected")
 	h.waitRecord(t, audit.Query{Code: audit.CodeConsoleTakeover, Actor: "alice"}, nil)
 	if err := host.Print("after takeover\r\n"); err != nil {

@@ -28,6 +28,21 @@ type console struct {
 	writer  *viewer
 	status  sol.Status
 	once    sync.Once
+
+	// Input handed to the line, by writer (input.go).
+	inMu       sync.Mutex
+	sent       []inflight
+	sentBytes  int
+	lineBuffer int // the line's input buffer
+}
+
+// tell sends a notice to every attached viewer.
+func (c *console) tell(format string, args ...any) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for v := range c.live {
+		v.notice(format, args...)
+	}
 }
 
 // add reserves a place for v.
@@ -110,8 +125,12 @@ func (c *console) onStatus(s sol.Status) {
 	prev := c.status
 	c.status = s
 	if s.Msg != prev.Msg && !(prev.State == 0 && s.State == sol.StateActive) {
+		msg := s.Msg
+		if s.State == sol.StateBusy {
+			msg += c.takeoverHint()
+		}
 		for v := range c.live {
-			v.notice("%s", s.Msg)
+			v.notice("%s", msg)
 		}
 	}
 	c.mu.Unlock()
@@ -133,6 +152,14 @@ func (c *console) onStatus(s sol.Status) {
 			c.recordingFailed(err)
 		}
 	}()
+}
+
+// takeoverHint says what a busy console's viewers can do.
+func (c *console) takeoverHint() string {
+	if c.hub.cfg.AllowTakeover {
+		return "; " + string(c.hub.cfg.EscapeChar) + "f takes it over (needs console.force)"
+	}
+	return "; takeovers are off in the gateway config (console.allow_takeover), so bmcgate waits and re-checks"
 }
 
 // recordingFailed ends every viewer: the console is no longer recorded.

@@ -10,8 +10,15 @@
 //
 // Every console session is recorded into the audit log as chunked records:
 // output once per console, input once per writer, each chunk at most
-// audit.MaxDataSize bytes and flushed at least every 250 ms. A chunk that
-// cannot be written ends the sessions it belongs to (fail closed).
+// audit.MaxDataSize bytes. Output is flushed at least every 250 ms. Input is
+// recorded before it is sent: a batch of keystrokes reaches the BMC only
+// once its console.input chunk is durably committed (input.go), and a batch
+// that cannot be recorded is never sent. Input the BMC did not get (typed
+// while the console is not connected, or lost with the payload before the
+// BMC accepted it) is not held for later: the writer is told and a
+// console.input record with outcome "error" says which bytes and why. A
+// chunk that cannot be written ends the sessions it belongs to (fail
+// closed).
 //
 // The package knows users and policy; proxy/sol below it knows only BMCs.
 package console

@@ -223,6 +223,11 @@ func (h *Hub) newConsole(b *core.BMC) *console {
 	lo.Logger = h.log
 	lo.OnOutput = con.onOutput
 	lo.OnStatus = con.onStatus
+	lo.OnInputLost = con.onInputLost
+	con.lineBuffer = lo.InputBuffer
+	if con.lineBuffer <= 0 {
+		con.lineBuffer = sol.DefaultInputBuffer
+	}
 	con.line = sol.Open(b.Endpoint, lo)
 	return con
 }

@@ -129,7 +129,7 @@ func (c *console) newInput() *inputState {
 }
 
 // typed handles one chunk of keystrokes: escapes run as commands, the rest
-// goes to the BMC when v has write access, recorded first.
+// goes to the BMC when v has write access, recorded first (inputPipe).
 func (c *console) typed(v *viewer, in *inputState, b []byte) {
 	v.touch()
 	in.esc.feed(b, func(p []byte) {
@@ -141,11 +141,28 @@ func (c *console) typed(v *viewer, in *inputState, b []byte) {
 			return
 		}
 		in.warned = false
-		c.input(v).Write(p)
-		if _, err := c.line.Write(p); err != nil {
-			v.notice("input dropped: the console is not accepting input")
+		if st, msg := c.lineStatus(); st != sol.StateActive {
+			// Nothing is held for a console that is not there: refused
+			// and recorded as such.
+			c.notSent(v, inputRefused, "the console is not connected ("+msg+")", p)
+			return
+		}
+		if err := c.input(v).Write(p); err != nil {
+			v.notice("%s", core.Message(err))
 		}
 	}, func(cmd byte) { c.command(v, cmd) })
+}
+
+// lineStatus returns the line's state and the last status message.
+func (c *console) lineStatus() (sol.State, string) {
+	st := c.line.State()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	msg := c.status.Msg
+	if msg == "" {
+		msg = "connecting"
+	}
+	return st, msg
 }
 
 func (c *console) isWriter(v *viewer) bool {
@@ -154,13 +171,105 @@ func (c *console) isWriter(v *viewer) bool {
 	return c.writer == v
 }
 
-// input returns the viewer's input recorder, creating it on first use.
-func (c *console) input(v *viewer) *recorder {
+// input returns the viewer's input pipe, creating it on first use.
+func (c *console) input(v *viewer) *inputPipe {
 	if v.input == nil {
 		base := c.record(v, audit.CodeConsoleInput, audit.OutcomeOK, "")
-		v.input = newRecorder(c.hub.svc.Audit, base, func(error) { v.cancel(errRecording) })
+		v.input = newInputPipe(c.hub.svc.Audit, base, func(p []byte) { c.deliver(v, p) }, func(err error, n int) {
+			c.hub.log.Error("console input could not be recorded; not sent", "bmc", c.bmc.Name, "console", c.id, "bytes", n, "err", err)
+			v.notice("%d bytes of input not sent: they could not be recorded; %s", n, errRecording.Msg)
+			v.cancel(errRecording)
+		})
 	}
 	return v.input
+}
+
+// deliver hands recorded input to the line and notes whose it is, so that
+// input the BMC never accepts can be told to its writer and recorded.
+func (c *console) deliver(v *viewer, p []byte) {
+	c.inMu.Lock()
+	n, err := c.line.Write(p)
+	c.trackLocked(v, n)
+	c.inMu.Unlock()
+	if err == nil {
+		return
+	}
+	why := "the console closed"
+	switch {
+	case errors.Is(err, sol.ErrNotConnected):
+		why = "the console was lost before it could be sent"
+	case errors.Is(err, sol.ErrOverflow):
+		why = "the console's input buffer is full"
+	}
+	c.notSent(v, inputUndelivered, why, p[n:])
+}
+
+// inflight is a stretch of input handed to the line by one writer.
+type inflight struct {
+	v *viewer
+	n int
+}
+
+// trackLocked notes n bytes handed to the line by v, keeping no more than
+// the line can hold unsent. c.inMu is held.
+func (c *console) trackLocked(v *viewer, n int) {
+	if n == 0 {
+		return
+	}
+	if k := len(c.sent); k > 0 && c.sent[k-1].v == v {
+		c.sent[k-1].n += n
+	} else {
+		c.sent = append(c.sent, inflight{v: v, n: n})
+	}
+	c.sentBytes += n
+	for len(c.sent) > 1 && c.sentBytes-c.sent[0].n >= c.lineBuffer {
+		c.sentBytes -= c.sent[0].n
+		c.sent = c.sent[1:]
+	}
+}
+
+// onInputLost is the line's callback for input the BMC did not accept
+// before the payload was lost: the last len(p) bytes handed to the line.
+// Each writer concerned is told and the loss recorded.
+func (c *console) onInputLost(p []byte, why string) {
+	type part struct {
+		v *viewer
+		p []byte
+	}
+	var parts []part
+	c.inMu.Lock()
+	rest := p
+	for i := len(c.sent) - 1; i >= 0 && len(rest) > 0; i-- {
+		k := min(c.sent[i].n, len(rest))
+		parts = append(parts, part{c.sent[i].v, append([]byte(nil), rest[len(rest)-k:]...)})
+		rest = rest[:len(rest)-k]
+	}
+	c.sent, c.sentBytes = nil, 0
+	c.inMu.Unlock()
+	for i := len(parts) - 1; i >= 0; i-- {
+		c.notSent(parts[i].v, inputUndelivered, why, parts[i].p)
+	}
+}
+
+// notSent tells v that p did not reach the BMC and records it; a failure to
+// record that ends v's session.
+func (c *console) notSent(v *viewer, what, why string, p []byte) {
+	if len(p) == 0 {
+		return
+	}
+	verb := "not delivered"
+	if what == inputRefused {
+		verb = "not sent"
+	}
+	v.notice("%d bytes of input %s: %s", len(p), verb, why)
+	r := notSentRecord(c.record(v, audit.CodeConsoleInput, audit.OutcomeError, ""), what, why, p, time.Now())
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := c.hub.svc.Audit(ctx, r); err != nil {
+			v.cancel(errRecording)
+		}
+	}()
 }
 
 const helpText = "escapes at the start of a line:\r\n" +
@@ -275,7 +384,7 @@ func (c *console) takeover(v *viewer) {
 		v.cancel(err)
 		return
 	}
-	v.notice("taking the console over from %s", holder)
+	c.tell("%s takes the console over from %s", audit.Sanitize(v.caller.Principal.Name), holder)
 	c.line.Takeover()
 }
 

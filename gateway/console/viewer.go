@@ -19,7 +19,7 @@ type viewer struct {
 	id       int
 	since    time.Time
 	canWrite bool
-	input    *recorder // set while the viewer has typed as writer
+	input    *inputPipe // set once the viewer has typed as writer
 
 	mu      sync.Mutex
 	queue   []byte

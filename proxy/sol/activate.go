@@ -27,8 +27,12 @@ var (
 	errNoAnswer    = errors.New("sol: no answer from the BMC")
 )
 
-// busyError reports that another session holds the payload.
-type busyError struct{ holder *Holder }
+// busyError reports that another session holds the payload; taken says it
+// took it from this line while active.
+type busyError struct {
+	holder *Holder
+	taken  bool
+}
 
 func (e *busyError) Error() string { return "sol: payload already active (" + e.holder.String() + ")" }
 
@@ -49,19 +53,54 @@ func (l *Line) session(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	_, id := s.SessionIDs()
+	me := owner{id: id, port: s.LocalPort()}
+	l.own(me)
 	l.setStatus(Status{State: StateActive, Msg: "console connected"})
-	err = newStream(l, c, s.SOL(), chunk).run(ctx)
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
-	defer cancel()
-	if !errors.Is(err, errDeactivated) {
-		_, _ = c.DeactivatePayload(cctx, &transport.DeactivatePayloadRequest{PayloadType: types.PayloadTypeSOL, PayloadInstance: solInstance})
+	err = newStream(l, c, s.SOL(), chunk, id).run(ctx)
+	l.loseInput(lostReason(ctx, err))
+	var busy *busyError
+	if !errors.Is(err, errDeactivated) && !errors.As(err, &busy) {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+		l.release(cctx, c, id, err == nil)
+		cancel()
 	}
 	return true, err
 }
 
+// lostReason says why queued input was not delivered.
+func lostReason(ctx context.Context, err error) string {
+	if err == nil || ctx.Err() != nil {
+		return "the console was closed before the BMC accepted it"
+	}
+	var busy *busyError
+	if errors.As(err, &busy) {
+		return "another client took the console before the BMC accepted it"
+	}
+	return "the console was lost before the BMC accepted it (" + safeMsg(err) + ")"
+}
+
+// release deactivates the payload, but only when the BMC confirms that
+// this session (id) holds it: a payload another client activated meanwhile
+// is never deactivated here (that is a takeover, which activate does only
+// when allowed). A BMC that cannot tell gets the deactivation only when
+// the line closes normally (closing).
+func (l *Line) release(ctx context.Context, c *client.Client, id uint32, closing bool) {
+	info, err := c.GetPayloadInstanceInfo(ctx, types.PayloadTypeSOL, solInstance)
+	switch {
+	case err == nil && info.SessionID == id:
+	case err != nil && isResponseError(err) && closing:
+	default:
+		return
+	}
+	_, _ = c.DeactivatePayload(ctx, &transport.DeactivatePayloadRequest{PayloadType: types.PayloadTypeSOL, PayloadInstance: solInstance})
+}
+
 // activate activates SOL instance 1 with encryption and authentication.
-// When another session holds it, it learns who and, if a takeover was
-// allowed, deactivates that payload and tries once more.
+// When another session holds it, it learns who. A payload still held by an
+// earlier session of this line (one the BMC has not yet timed out) is
+// released and activated again; another client's payload is deactivated
+// only when a takeover was allowed.
 // It returns the most character data one packet to the BMC may carry.
 func (l *Line) activate(ctx context.Context, c *client.Client) (int, error) {
 	chunk := maxChunk
@@ -84,11 +123,15 @@ func (l *Line) activate(ctx context.Context, c *client.Client) (int, error) {
 	if !isCC(err, ccPayloadActive) {
 		return 0, fmt.Errorf("sol: activate payload: %w", err)
 	}
-	holder := l.holder(ctx, c)
-	if !l.takeTakeover() {
+	holder := l.holder(ctx, c, 0)
+	switch {
+	case l.ownedBy(holder):
+		l.opts.Logger.Info("sol: releasing a payload an earlier session of this gateway still holds", "bmc", l.ep.Name, "holder", holder.String())
+	case l.takeTakeover():
+		l.opts.Logger.Warn("sol takeover: deactivating another console's payload", "bmc", l.ep.Name, "holder", holder.String())
+	default:
 		return 0, &busyError{holder: holder}
 	}
-	l.opts.Logger.Warn("sol takeover: deactivating another console's payload", "bmc", l.ep.Name, "holder", holder.String())
 	cctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	_, derr := c.DeactivatePayload(cctx, &transport.DeactivatePayloadRequest{PayloadType: types.PayloadTypeSOL, PayloadInstance: solInstance})
 	cancel()
@@ -118,17 +161,20 @@ func chunkSize(in, out uint16) int {
 	return n
 }
 
-// holder asks the BMC which session holds the payload (best effort).
-func (l *Line) holder(ctx context.Context, c *client.Client) *Holder {
+// holder asks the BMC which session holds the payload (best effort). id,
+// when not 0, is the holder's session ID, already known.
+func (l *Line) holder(ctx context.Context, c *client.Client, id uint32) *Holder {
 	cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	h := &Holder{}
-	info, err := c.GetPayloadInstanceInfo(cctx, types.PayloadTypeSOL, solInstance)
-	if err != nil || info.SessionID == 0 {
-		return h
+	h := &Holder{SessionID: id}
+	if id == 0 {
+		info, err := c.GetPayloadInstanceInfo(cctx, types.PayloadTypeSOL, solInstance)
+		if err != nil || info.SessionID == 0 {
+			return h
+		}
+		h.SessionID = info.SessionID
 	}
-	h.SessionID = info.SessionID
-	si, err := c.GetSessionInfo(cctx, &app.GetSessionInfoRequest{SessionIndex: 0xff, SessionID: info.SessionID})
+	si, err := c.GetSessionInfo(cctx, &app.GetSessionInfoRequest{SessionIndex: 0xff, SessionID: h.SessionID})
 	if err != nil {
 		return h
 	}
@@ -136,8 +182,16 @@ func (l *Line) holder(ctx context.Context, c *client.Client) *Holder {
 	h.Privilege = si.OperatingPrivilegeLevel.String()
 	if ip := si.RemoteConsoleIPAddr; len(ip) > 0 && !ip.IsUnspecified() {
 		h.Remote = net.JoinHostPort(ip.String(), fmt.Sprint(si.RemoteConsolePort))
+		h.port = int(si.RemoteConsolePort)
 	}
 	return h
+}
+
+// isResponseError reports whether err is an answer from the BMC (a
+// completion code), as opposed to no answer.
+func isResponseError(err error) bool {
+	var re *types.ResponseError
+	return errors.As(err, &re)
 }
 
 // isCC reports whether err carries the IPMI completion code cc.

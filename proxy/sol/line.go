@@ -11,8 +11,9 @@ import (
 
 // Errors returned by Line methods.
 var (
-	ErrClosed   = errors.New("sol: line closed")
-	ErrOverflow = errors.New("sol: input buffer full")
+	ErrClosed       = errors.New("sol: line closed")
+	ErrOverflow     = errors.New("sol: input buffer full")
+	ErrNotConnected = errors.New("sol: the console is not connected")
 )
 
 // Line is the SOL console of one BMC. It keeps trying to hold the payload
@@ -31,7 +32,18 @@ type Line struct {
 	brk      bool   // a break is waiting
 	takeover bool   // the next activation may deactivate another holder
 	state    State
+	owned    []owner // sessions of this line that held the payload, newest last
 }
+
+// owner identifies a session of this line that held the payload: the BMC's
+// session ID and the local UDP port (BMCs reuse small session IDs).
+type owner struct {
+	id   uint32
+	port int
+}
+
+// maxOwned bounds the sessions remembered as this line's own.
+const maxOwned = 4
 
 // Open starts a line for ep. It returns at once; the line connects in the
 // background and reports through opts.OnStatus.
@@ -43,13 +55,22 @@ func Open(ep ipmi.Endpoint, opts Options) *Line {
 	return l
 }
 
-// Write queues input for the console. It never blocks; when the input
-// buffer is full it queues what fits and returns ErrOverflow.
+// Write queues input for the console. It never blocks. Input is taken only
+// while the payload is active (ErrNotConnected otherwise: nothing typed is
+// held for a console that is not there); when the input buffer is full it
+// queues what fits and returns ErrOverflow. Queued input that the BMC has
+// not accepted when the payload is lost is handed to OnInputLost, never
+// sent later.
 func (l *Line) Write(p []byte) (int, error) {
 	l.mu.Lock()
-	if l.state == StateClosed {
+	switch l.state {
+	case StateClosed:
 		l.mu.Unlock()
 		return 0, ErrClosed
+	case StateActive:
+	default:
+		l.mu.Unlock()
+		return 0, ErrNotConnected
 	}
 	n := min(len(p), l.opts.InputBuffer-len(l.in))
 	l.in = append(l.in, p[:n]...)
@@ -98,6 +119,50 @@ func (l *Line) poke() {
 	case l.wake <- struct{}{}:
 	default:
 	}
+}
+
+// loseInput ends input for the activation that just ended: from now on
+// Write refuses input, and what the BMC did not accept is handed to
+// OnInputLost.
+func (l *Line) loseInput(why string) {
+	l.mu.Lock()
+	p := l.in
+	l.in, l.brk = nil, false
+	if l.state == StateActive {
+		l.state = StateDropped
+	}
+	l.mu.Unlock()
+	if len(p) > 0 {
+		l.opts.OnInputLost(p, why)
+	}
+}
+
+// own records s as a session of this line that holds the payload.
+func (l *Line) own(o owner) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.owned = append(l.owned, o)
+	if len(l.owned) > maxOwned {
+		l.owned = l.owned[len(l.owned)-maxOwned:]
+	}
+}
+
+// ownedBy reports whether h is a session this line opened: same BMC session
+// ID and, when the BMC tells, the same remote port.
+func (l *Line) ownedBy(h *Holder) bool {
+	if h == nil || h.SessionID == 0 {
+		return false
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, o := range l.owned {
+		// The port's byte order in Get Session Info varies between BMCs.
+		swapped := int(uint16(o.port)>>8 | uint16(o.port)<<8)
+		if o.id == h.SessionID && (h.port == 0 || h.port == o.port || h.port == swapped) {
+			return true
+		}
+	}
+	return false
 }
 
 func (l *Line) setStatus(st Status) {
@@ -153,8 +218,11 @@ func (l *Line) run() {
 		}
 		var busy *busyError
 		if errors.As(err, &busy) {
-			l.setStatus(Status{State: StateBusy, Msg: "the console is in use by another client (" + busy.holder.String() + ")",
-				Holder: busy.holder, Err: err})
+			msg := "the console is in use by another client (" + busy.holder.String() + ")"
+			if busy.taken {
+				msg = "another client took the console (" + busy.holder.String() + "); waiting for it to be released"
+			}
+			l.setStatus(Status{State: StateBusy, Msg: msg, Holder: busy.holder, Err: err})
 		} else {
 			l.setStatus(Status{State: StateDropped, Msg: "console connection lost: " + safeMsg(err) + "; reconnecting", Err: err})
 		}

@@ -151,7 +151,7 @@ func TestLineWrongPassword(t *testing.T) {
 }
 
 func TestLineOverflow(t *testing.T) {
-	l := &Line{opts: Options{InputBuffer: 4}.withDefaults(), wake: make(chan struct{}, 1)}
+	l := &Line{opts: Options{InputBuffer: 4}.withDefaults(), wake: make(chan struct{}, 1), state: StateActive}
 	n, err := l.Write([]byte("abcdef"))
 	if n != 4 || err != ErrOverflow {
 		t.Fatalf("Write = %d, %v; want 4, ErrOverflow", n, err)

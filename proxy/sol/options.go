@@ -12,6 +12,7 @@ const (
 	DefaultPollActive   = 5 * time.Millisecond
 	DefaultPollIdle     = 100 * time.Millisecond
 	DefaultKeepAlive    = 10 * time.Second
+	DefaultPayloadCheck = 2 * time.Second
 	DefaultReconnectMin = 500 * time.Millisecond
 	DefaultReconnectMax = 30 * time.Second
 	DefaultInputBuffer  = 16 << 10
@@ -24,7 +25,8 @@ const (
 type Options struct {
 	PollActive   time.Duration // poll interval right after input or output (5ms); doubles with every empty poll
 	PollIdle     time.Duration // poll interval while the console is idle (100ms)
-	KeepAlive    time.Duration // Get Device ID after this long without a packet from the BMC (10s)
+	KeepAlive    time.Duration // upper bound of PayloadCheck (10s)
+	PayloadCheck time.Duration // check that the payload is still this session's (Get Payload Instance Info) this often while no input is sent (2s, at most KeepAlive)
 	ReconnectMin time.Duration // first re-activation delay (500ms)
 	ReconnectMax time.Duration // cap of the exponential backoff (30s)
 	InputBuffer  int           // bytes of input waiting for the BMC (16 KiB)
@@ -36,6 +38,11 @@ type Options struct {
 	OnOutput func(p []byte)
 	// OnStatus receives state changes. It must not block.
 	OnStatus func(Status)
+	// OnInputLost receives input that was queued but that the BMC did not
+	// accept before the payload was lost (or the line closed), with the
+	// reason in plain words. It is never sent later. It must not block and
+	// must not keep p.
+	OnInputLost func(p []byte, why string)
 }
 
 func (o Options) withDefaults() Options {
@@ -47,6 +54,8 @@ func (o Options) withDefaults() Options {
 	def(&o.PollActive, DefaultPollActive)
 	def(&o.PollIdle, DefaultPollIdle)
 	def(&o.KeepAlive, DefaultKeepAlive)
+	def(&o.PayloadCheck, DefaultPayloadCheck)
+	o.PayloadCheck = min(o.PayloadCheck, o.KeepAlive)
 	def(&o.ReconnectMin, DefaultReconnectMin)
 	def(&o.ReconnectMax, DefaultReconnectMax)
 	if o.ReconnectMax < o.ReconnectMin {
@@ -63,6 +72,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.OnStatus == nil {
 		o.OnStatus = func(Status) {}
+	}
+	if o.OnInputLost == nil {
+		o.OnInputLost = func([]byte, string) {}
 	}
 	return o
 }

@@ -46,6 +46,8 @@ type Holder struct {
 	UserID    uint8  // BMC user ID (0 if unknown)
 	Privilege string // the holder's operating privilege ("" if unknown)
 	Remote    string // remote console address ("" if unknown)
+
+	port int // remote console port, 0 if unknown
 }
 
 // String describes the holder in one line.

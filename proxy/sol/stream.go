@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/bougou/go-ipmi/pkg/client"
+	"github.com/bougou/go-ipmi/pkg/command/transport"
+	"github.com/bougou/go-ipmi/pkg/types"
 
 	"github.com/bmcgate/bmcgate/proxy/ipmi"
 )
@@ -32,17 +34,19 @@ type stream struct {
 	chunk int            // character data per packet to the BMC
 	out   []byte         // packet being sent
 
-	seq      uint8 // our last data sequence number
-	remote   uint8 // last BMC sequence number received
-	accepted uint8 // characters accepted of the remote packet
-	heardAt  time.Time
+	id       uint32 // the BMC's ID of this session, which holds the payload
+	seq      uint8  // our last data sequence number
+	remote   uint8  // last BMC sequence number received
+	accepted uint8  // characters accepted of the remote packet
+	checked  time.Time
+	noInfo   bool // the BMC does not answer Get Payload Instance Info
 	gotData  bool // the last packet carried new output
 	overrun  bool // the BMC reported lost output
 	unavail  bool
 }
 
-func newStream(l *Line, c *client.Client, sol *ipmi.SOLConn, chunk int) *stream {
-	return &stream{l: l, c: c, sol: sol, chunk: chunk, heardAt: time.Now(), out: make([]byte, 0, 4+chunk)}
+func newStream(l *Line, c *client.Client, sol *ipmi.SOLConn, chunk int, id uint32) *stream {
+	return &stream{l: l, c: c, sol: sol, chunk: chunk, id: id, checked: time.Now(), out: make([]byte, 0, 4+chunk)}
 }
 
 // solPacket is one SOL payload (IPMI v2.0 Table 15-2).
@@ -94,8 +98,8 @@ func (s *stream) run(ctx context.Context) error {
 		if err := s.poll(ctx, interval); err != nil {
 			return err
 		}
-		if time.Since(s.heardAt) > o.KeepAlive {
-			if err := s.keepAlive(ctx); err != nil {
+		if time.Since(s.checked) >= o.PayloadCheck {
+			if err := s.checkPayload(ctx); err != nil {
 				return err
 			}
 		}
@@ -176,7 +180,6 @@ func (s *stream) next(ctx context.Context, deadline time.Time) (*solPacket, erro
 			return nil, fmt.Errorf("%w: %w", errNoAnswer, err)
 		}
 		if res, ok := parseSOL(p); ok {
-			s.heardAt = time.Now()
 			return &res, nil
 		}
 	}
@@ -196,19 +199,44 @@ func (s *stream) poll(ctx context.Context, d time.Duration) error {
 	return s.receive(res)
 }
 
-// keepAlive checks the session with Get Device ID after a silence.
-func (s *stream) keepAlive(ctx context.Context) error {
+// checkPayload asks the BMC which session holds the payload, between
+// inputs: a BMC need not tell a console that another client deactivated or
+// took its payload, and it answers other commands (and may ignore SOL
+// packets) all the same. It also keeps the session alive. A BMC that
+// cannot answer the question is asked for its device ID instead.
+func (s *stream) checkPayload(ctx context.Context) error {
 	for range 2 {
 		cctx, cancel := context.WithTimeout(ctx, time.Second)
-		_, err := s.c.GetDeviceID(cctx)
-		cancel()
-		if err == nil {
-			s.heardAt = time.Now()
-			return nil
+		var err error
+		var holder uint32
+		if s.noInfo {
+			_, err = s.c.GetDeviceID(cctx)
+			holder = s.id
+		} else {
+			var info *transport.GetPayloadInstanceInfoResponse
+			if info, err = s.c.GetPayloadInstanceInfo(cctx, types.PayloadTypeSOL, solInstance); err == nil {
+				holder = info.SessionID
+			}
 		}
+		cancel()
 		if ctx.Err() != nil {
 			return nil
 		}
+		if err != nil && isResponseError(err) && !s.noInfo {
+			s.noInfo = true // the BMC answered, but cannot tell
+			err, holder = nil, s.id
+		}
+		if err != nil {
+			continue
+		}
+		s.checked = time.Now()
+		switch holder {
+		case s.id:
+			return nil
+		case 0:
+			return errDeactivated
+		}
+		return &busyError{holder: s.l.holder(ctx, s.c, holder), taken: true}
 	}
 	return errNoAnswer
 }
