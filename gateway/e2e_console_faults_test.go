@@ -90,21 +90,11 @@ func fill(t *testing.T, dir string) string {
 }
 
 // ipmisimFaultHarness is ipmisimConsoleHarness with the config changed by
-// mutate (for example the data directory).
+// mutate (for example the data directory), for tests that also run ipmitool.
 func ipmisimFaultHarness(t *testing.T, extra string, mutate func(*configs.Config)) (*harness, *ipmisim.Sim, *solhost.Host) {
 	t.Helper()
-	ipmisim.Require(t)
 	ipmisim.RequireBinaries(t, "ipmitool")
-	host, err := solhost.Start(t.Context(), "BIOS v1.0\r\nbooting host01\r\n")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = host.Close() })
-	sim := ipmisim.StartT(t, ipmisim.Options{SOLAddr: host.Addr()})
-	waitHostConnections(t, host, 1)
-	h := startHarnessWith(t, []testBMC{{name: "host01", addr: sim.Addr, user: "admin", pass: "password", suite: 3}},
-		[]testUser{{name: "alice", roles: "[admin]"}, {name: "bob", roles: "[operator]"}, {name: "carol", roles: "[watcher]"}}, extra, mutate)
-	return h, sim, host
+	return ipmisimConsoleHarnessWith(t, extra, mutate)
 }
 
 // recordedInput returns the input the audit log says was sent to the BMC

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/bmcgate/bmcgate/audit"
+	"github.com/bmcgate/bmcgate/configs"
 	"github.com/bmcgate/bmcgate/proxy/bmcsim/ipmisim"
 	"github.com/bmcgate/bmcgate/proxy/sol/solhost"
 )
@@ -13,6 +14,13 @@ import (
 // ipmisimConsoleHarness runs ipmi_sim with its SOL line wired to a fake
 // host, and a gateway in front of it ("host01").
 func ipmisimConsoleHarness(t *testing.T, extra string) (*harness, *ipmisim.Sim, *solhost.Host) {
+	t.Helper()
+	return ipmisimConsoleHarnessWith(t, extra, nil)
+}
+
+// ipmisimConsoleHarnessWith is ipmisimConsoleHarness with a last change to
+// the loaded config (see startHarnessWith).
+func ipmisimConsoleHarnessWith(t *testing.T, extra string, mutate func(*configs.Config)) (*harness, *ipmisim.Sim, *solhost.Host) {
 	t.Helper()
 	ipmisim.Require(t)
 	host, err := solhost.Start(t.Context(), "BIOS v1.0\r\nbooting host01\r\n")
@@ -22,8 +30,8 @@ func ipmisimConsoleHarness(t *testing.T, extra string) (*harness, *ipmisim.Sim, 
 	t.Cleanup(func() { _ = host.Close() })
 	sim := ipmisim.StartT(t, ipmisim.Options{SOLAddr: host.Addr()})
 	waitHostConnections(t, host, 1)
-	h := startHarness(t, []testBMC{{name: "host01", addr: sim.Addr, user: "admin", pass: "password", suite: 3}},
-		[]testUser{{name: "alice", roles: "[admin]"}, {name: "bob", roles: "[operator]"}, {name: "carol", roles: "[watcher]"}}, extra)
+	h := startHarnessWith(t, []testBMC{{name: "host01", addr: sim.Addr, user: "admin", pass: "password", suite: 3}},
+		[]testUser{{name: "alice", roles: "[admin]"}, {name: "bob", roles: "[operator]"}, {name: "carol", roles: "[watcher]"}}, extra, mutate)
 	return h, sim, host
 }
 
