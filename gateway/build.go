@@ -106,11 +106,25 @@ func buildState(c *configs.Config) (*core.State, error) {
 		return nil, err
 	}
 	l := c.Limits
-	return &core.State{Policy: policy, Inventory: inv, Limits: core.Limits{
+	return &core.State{Policy: policy, Inventory: inv, Accounts: buildAccounts(c), Limits: core.Limits{
 		FanoutConcurrency: l.FanoutConcurrency,
 		MaxTargets:        l.MaxTargets,
 		CommandTimeout:    l.CommandTimeout.Duration,
 	}}, nil
+}
+
+// buildAccounts builds the directory core resolves every caller with:
+// users[], web.break_glass[] and web.oidc.group_roles.
+func buildAccounts(c *configs.Config) *core.Accounts {
+	users := make([]core.Account, len(c.Users))
+	for i, u := range c.Users {
+		users[i] = core.Account{Name: u.Name, Roles: u.Roles, Disabled: u.Disabled}
+	}
+	bg := make([]core.Account, len(c.Web.BreakGlass))
+	for i, u := range c.Web.BreakGlass {
+		bg[i] = core.Account{Name: u.Name, Roles: u.Roles, Disabled: u.Disabled}
+	}
+	return core.NewAccounts(users, bg, c.Web.OIDC.GroupRoles)
 }
 
 func privilege(s string) ipmi.Privilege {
@@ -127,7 +141,7 @@ func privilege(s string) ipmi.Privilege {
 func buildDirectory(c *configs.Config) (*sshd.Directory, error) {
 	var users []sshd.User
 	for _, u := range c.Users {
-		su := sshd.User{Name: u.Name, Roles: u.Roles, Disabled: u.Disabled}
+		su := sshd.User{Name: u.Name, Disabled: u.Disabled}
 		for _, k := range u.SSHKeys {
 			pk, _, _, _, err := gossh.ParseAuthorizedKey([]byte(k))
 			if err != nil {

@@ -64,19 +64,10 @@ func (p *consolePart) Run(ctx context.Context) error {
 	return nil
 }
 
-// Reload re-checks attached viewers against the new policy and users.
-// Console settings themselves change on restart.
-func (p *consolePart) Reload(ctx context.Context, cfg *configs.Config, _ *core.State) {
-	users := make(map[string][]string, len(cfg.Users))
-	for _, u := range cfg.Users {
-		if !u.Disabled {
-			users[u.Name] = u.Roles
-		}
-	}
-	p.hub.Reload(ctx, func(name string) ([]string, bool) {
-		r, ok := users[name]
-		return r, ok
-	})
+// Reload re-checks attached viewers against the new state (policy and
+// accounts). Console settings themselves change on restart.
+func (p *consolePart) Reload(ctx context.Context, _ *configs.Config, _ *core.State) {
+	p.hub.Reload(ctx)
 }
 
 func (p *consolePart) Close() {

@@ -129,7 +129,7 @@ func TestWebPagesByRole(t *testing.T) {
 
 	// The scan feature's slot on the dashboard.
 	w.g.Web().SetScanPanel(func(_ *http.Request, c core.Caller) template.HTML {
-		return template.HTML(`<p id="scan">posture for ` + template.HTMLEscapeString(c.Principal.Name) + `</p>`)
+		return template.HTML(`<p id="scan">posture for ` + template.HTMLEscapeString(c.Name()) + `</p>`)
 	})
 	if _, body := get(t, admin, w.base+"/"); !strings.Contains(body, `<p id="scan">posture for alice</p>`) {
 		t.Errorf("scan panel missing")

@@ -201,9 +201,16 @@ func (g *Gateway) Close() {
 	}
 }
 
-// Reload re-reads the config file and swaps policy, inventory and users.
+// Reload re-reads the config file and swaps policy, inventory and accounts.
 // A bad config is logged and audited and the running config stays.
 // Listen addresses and the data directory need a restart.
+//
+// Every open session is decided under the new config from its next action
+// on (core resolves the caller's roles per decision). Sessions whose
+// identity the new config revokes — a user removed or disabled, a single
+// sign-on user whose groups map to no role any more — end at once with the
+// reason shown: attached consoles are detached, web sessions revoked with
+// their BMC web UI sessions and websockets, then SSH connections closed.
 func (g *Gateway) Reload(ctx context.Context) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -236,6 +243,9 @@ func (g *Gateway) Reload(ctx context.Context) error {
 	for _, p := range g.parts {
 		p.Reload(ctx, cfg, st)
 	}
+	// After the parts: a console detached above shows its reason before
+	// the SSH session that carried it ends.
+	g.ssh.Recheck()
 	for _, b := range old.Inventory.All() {
 		if nb, ok := st.Inventory.Lookup(b.Name); !ok || nb.Endpoint != b.Endpoint {
 			g.broker.Forget(b.Name)

@@ -200,7 +200,7 @@ func (c *console) who() string {
 		if v == c.writer {
 			role = "writer"
 		}
-		fmt.Fprintf(&b, "\r\n  %s from %s, session %s, since %s, %s", audit.Sanitize(v.caller.Principal.Name),
+		fmt.Fprintf(&b, "\r\n  %s from %s, session %s, since %s, %s", audit.Sanitize(v.caller.Name()),
 			audit.Sanitize(v.caller.Source), v.caller.Session, v.since.UTC().Format("15:04:05"), role)
 	}
 	return b.String()

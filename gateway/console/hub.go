@@ -21,6 +21,7 @@ import (
 type Service interface {
 	State() *core.State
 	Decide(ctx context.Context, c core.Caller, a authz.Action, t authz.Target) (authz.Decision, error)
+	Permits(c core.Caller, a authz.Action, name string) (authz.Decision, *core.BMC)
 	Audit(ctx context.Context, r audit.Record) error
 }
 
@@ -124,7 +125,7 @@ func (h *Hub) Attach(ctx context.Context, c core.Caller, name string, t Terminal
 		return err
 	}
 	if !ok || !d.Allowed {
-		if !ok || !st.Policy.Decide(c.Principal, authz.BMCList, target).Allowed {
+		if ld, _ := h.svc.Permits(c, authz.BMCList, name); !ok || !ld.Allowed {
 			return &core.UserError{Msg: fmt.Sprintf("%s: unknown BMC", audit.Sanitize(name))}
 		}
 		return &core.UserError{Msg: fmt.Sprintf("%s: %s", b.Name, d.Reason), Err: core.ErrDenied}
@@ -146,6 +147,7 @@ func (h *Hub) Attach(ctx context.Context, c core.Caller, name string, t Terminal
 	if err != nil {
 		return err
 	}
+	v.checked = st
 	if takeover {
 		con.takeover(v)
 	}
@@ -232,11 +234,13 @@ func (h *Hub) newConsole(b *core.BMC) *console {
 	return con
 }
 
-// Reload re-checks every attached viewer against the current policy: a
-// viewer no longer allowed console.attach is detached with the reason, a
-// writer that lost console.write is demoted. roles gives a user's roles in
-// the new config (false: the user is gone).
-func (h *Hub) Reload(ctx context.Context, roles func(user string) ([]string, bool)) {
+// Reload re-checks every attached viewer against the current state: a
+// viewer whose account the config no longer lets act, or who lost
+// console.attach, is detached with the reason; a writer that lost
+// console.write is demoted. A viewer who types before this pass reaches
+// them is re-checked first (console.typed), so no keystroke is decided
+// under the old state.
+func (h *Hub) Reload(ctx context.Context) {
 	h.mu.Lock()
 	cons := make([]*console, 0, len(h.consoles))
 	for _, c := range h.consoles {
@@ -244,7 +248,7 @@ func (h *Hub) Reload(ctx context.Context, roles func(user string) ([]string, boo
 	}
 	h.mu.Unlock()
 	for _, c := range cons {
-		c.recheck(ctx, roles)
+		c.recheck(ctx)
 	}
 }
 

@@ -30,7 +30,7 @@ func (c *console) serve(v *viewer, t Terminal) error {
 		c.writer = v
 		mode = "read-write"
 	} else if v.canWrite {
-		mode = "read-only while " + audit.Sanitize(c.writer.caller.Principal.Name) + " has write access"
+		mode = "read-only while " + audit.Sanitize(c.writer.caller.Name()) + " has write access"
 	}
 	esc := string(h.cfg.EscapeChar)
 	v.send([]byte(fmt.Sprintf("[bmcgate: console %s (%s), %s; %s? for help, %s. to detach]\r\n", c.bmc.Name, c.id, mode, esc, esc)))
@@ -66,7 +66,9 @@ func (c *console) serve(v *viewer, t Terminal) error {
 		case <-keysClosed:
 			v.cancel(errTerminalGone)
 		case <-t.Breaks:
-			c.command(v, cmdBreak)
+			if c.current(v) {
+				c.command(v, cmdBreak)
+			}
 		case <-idle.C:
 			if left := idleAfter - time.Since(v.idleSince()); left > 0 {
 				idle.Reset(left)
@@ -112,7 +114,7 @@ func waitPump(v *viewer) {
 }
 
 func (c *console) record(v *viewer, code, outcome, reason string) audit.Record {
-	return audit.Record{Code: code, Actor: v.caller.Principal.Name, Door: v.caller.Door, Source: v.caller.Source,
+	return audit.Record{Code: code, Actor: v.caller.Name(), Door: v.caller.Door, Source: v.caller.Source,
 		Session: v.caller.Session, Target: c.bmc.Name, Outcome: outcome, Reason: reason,
 		Fields: map[string]string{audit.FieldConsole: c.id}}
 }
@@ -132,6 +134,9 @@ func (c *console) newInput() *inputState {
 // goes to the BMC when v has write access, recorded first (inputPipe).
 func (c *console) typed(v *viewer, in *inputState, b []byte) {
 	v.touch()
+	if !c.current(v) {
+		return
+	}
 	in.esc.feed(b, func(p []byte) {
 		if !c.isWriter(v) {
 			if !in.warned {
@@ -345,7 +350,7 @@ func (c *console) setWriter(ctx context.Context, v, prev *viewer, reason string)
 	c.writer = v
 	c.mu.Unlock()
 	if prev != nil {
-		prev.notice("%s took write access; you are read-only now", audit.Sanitize(v.caller.Principal.Name))
+		prev.notice("%s took write access; you are read-only now", audit.Sanitize(v.caller.Name()))
 	}
 	v.notice("you have write access")
 	c.auditHandoff(ctx, prev, v, reason)
@@ -356,7 +361,7 @@ func (c *console) setWriter(ctx context.Context, v, prev *viewer, reason string)
 func (c *console) auditHandoff(ctx context.Context, prev, next *viewer, reason string) {
 	r := c.record(next, audit.CodeConsoleHandoff, audit.OutcomeOK, reason)
 	if prev != nil {
-		r.Fields["from"] = prev.caller.Principal.Name
+		r.Fields["from"] = prev.caller.Name()
 		r.Fields["from_session"] = prev.caller.Session
 	}
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
@@ -384,47 +389,63 @@ func (c *console) takeover(v *viewer) {
 		v.cancel(err)
 		return
 	}
-	c.tell("%s takes the console over from %s", audit.Sanitize(v.caller.Principal.Name), holder)
+	c.tell("%s takes the console over from %s", audit.Sanitize(v.caller.Name()), holder)
 	c.line.Takeover()
 }
 
-// recheck applies the current policy to every attached viewer.
-func (c *console) recheck(ctx context.Context, roles func(string) ([]string, bool)) {
+// recheck applies the current state to every attached viewer.
+func (c *console) recheck(ctx context.Context) {
 	c.mu.Lock()
 	vs := append([]*viewer(nil), c.viewers...)
 	c.mu.Unlock()
 	for _, v := range vs {
-		c.mu.Lock()
-		caller := v.caller
-		c.mu.Unlock()
-		if roles != nil {
-			r, ok := roles(caller.Principal.Name)
-			if !ok {
-				c.detach(v, "your account was removed from the gateway")
-				continue
-			}
-			caller.Principal.Roles = r
-		}
-		d, err := c.hub.svc.Decide(ctx, caller, authz.ConsoleAttach, c.bmc.Target())
-		if err != nil || !d.Allowed {
-			c.detach(v, "no longer allowed: "+d.Reason)
-			continue
-		}
-		wd, err := c.hub.svc.Decide(ctx, caller, authz.ConsoleWrite, c.bmc.Target())
-		write := err == nil && wd.Allowed
-		c.mu.Lock()
-		v.caller.Principal.Roles = caller.Principal.Roles
-		v.canWrite = write
-		var next *viewer
-		if c.writer == v && !write {
-			c.writer = nil
-			v.notice("write access withdrawn by a policy change; you are read-only now")
-			next = c.promoteLocked()
-		}
-		c.mu.Unlock()
-		if next != nil {
-			c.auditHandoff(ctx, v, next, "previous writer lost console.write")
-		}
+		c.recheckViewer(ctx, v)
+	}
+}
+
+// current re-checks v when the state changed since v was last decided
+// (a reload) and reports whether v is still attached. Every keystroke and
+// break passes here, so input is decided under the state it arrives in.
+func (c *console) current(v *viewer) bool {
+	st := c.hub.svc.State()
+	c.mu.Lock()
+	stale := v.checked != st
+	c.mu.Unlock()
+	if stale {
+		c.recheckViewer(v.ctx, v)
+	}
+	return v.ctx.Err() == nil
+}
+
+// recheckViewer decides v's console.attach and console.write again under
+// the current state: a viewer the config no longer lets act, or who lost
+// console.attach, is detached with the reason; a writer who lost
+// console.write becomes read-only. The decisions are recorded.
+func (c *console) recheckViewer(ctx context.Context, v *viewer) {
+	st := c.hub.svc.State()
+	t := c.bmc.Target()
+	d, err := c.hub.svc.Decide(ctx, v.caller, authz.ConsoleAttach, t)
+	switch {
+	case errors.Is(err, core.ErrRevoked):
+		c.detach(v, core.Message(err))
+		return
+	case err != nil || !d.Allowed:
+		c.detach(v, "no longer allowed: "+d.Reason)
+		return
+	}
+	wd, err := c.hub.svc.Decide(ctx, v.caller, authz.ConsoleWrite, t)
+	write := err == nil && wd.Allowed
+	c.mu.Lock()
+	v.canWrite, v.checked = write, st
+	var next *viewer
+	if c.writer == v && !write {
+		c.writer = nil
+		v.notice("write access withdrawn by a policy change; you are read-only now")
+		next = c.promoteLocked()
+	}
+	c.mu.Unlock()
+	if next != nil {
+		c.auditHandoff(ctx, v, next, "previous writer lost console.write")
 	}
 }
 

@@ -19,7 +19,8 @@ type viewer struct {
 	id       int
 	since    time.Time
 	canWrite bool
-	input    *inputPipe // set once the viewer has typed as writer
+	checked  *core.State // the state canWrite was decided under; guarded by console.mu
+	input    *inputPipe  // set once the viewer has typed as writer
 
 	mu      sync.Mutex
 	queue   []byte

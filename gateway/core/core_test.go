@@ -179,12 +179,14 @@ func newTestService(t *testing.T) (*Service, *fakeBroker, *fakeAudit) {
 		t.Fatal(err)
 	}
 	fb, fa := newFakeBroker(), &fakeAudit{}
-	svc := New(&State{Policy: policy, Inventory: inv, Limits: Limits{FanoutConcurrency: 3}}, fb, fa, nil)
+	accts := NewAccounts([]Account{{Name: "u-admin", Roles: []string{"admin"}}, {Name: "u-r1ops", Roles: []string{"r1ops"}},
+		{Name: "u-blind", Roles: []string{"blind"}}, {Name: "u-nobody"}}, nil, nil)
+	svc := New(&State{Policy: policy, Inventory: inv, Accounts: accts, Limits: Limits{FanoutConcurrency: 3}}, fb, fa, nil)
 	return svc, fb, fa
 }
 
 func caller(role string) Caller {
-	return Caller{Principal: authz.Principal{Name: "u-" + role, Roles: []string{role}, Door: "ssh"}, Door: "ssh", Source: "127.0.0.1:1", Session: "s1"}
+	return Caller{Identity: Identity{Name: "u-" + role, Source: SourceUser}, Door: "ssh", Source: "127.0.0.1:1", Session: "s1"}
 }
 
 func collect(t *testing.T, svc *Service, c Caller, sub string, sels ...string) ([]Result, error) {
@@ -364,8 +366,8 @@ func TestListAndWhoami(t *testing.T) {
 	if err != nil || len(blind) != 0 {
 		t.Fatalf("blind list = %+v, %v", blind, err)
 	}
-	id := svc.Whoami(caller("admin"))
-	if id.User != "u-admin" || len(id.GlobalActions) != 1 || id.GlobalActions[0] != "audit.read" {
+	id, err := svc.Whoami(ctx, caller("admin"))
+	if err != nil || id.User != "u-admin" || len(id.GlobalActions) != 1 || id.GlobalActions[0] != "audit.read" {
 		t.Errorf("whoami = %+v", id)
 	}
 }

@@ -110,6 +110,10 @@ type ListEntry struct {
 // selectors. It writes one audit record for the listing as a whole.
 func (s *Service) List(ctx context.Context, c Caller, selectors []string) ([]ListEntry, error) {
 	st := s.State()
+	p, err := s.principal(ctx, st, c, authz.BMCList, strings.Join(selectors, " "))
+	if err != nil {
+		return nil, err
+	}
 	var set selectorSet
 	if len(selectors) > 0 {
 		var err error
@@ -120,14 +124,14 @@ func (s *Service) List(ctx context.Context, c Caller, selectors []string) ([]Lis
 	var out []ListEntry
 	for _, b := range st.Inventory.All() {
 		t := b.Target()
-		if !st.Policy.Decide(c.Principal, authz.BMCList, t).Allowed {
+		if !p.allowed(st.Policy, authz.BMCList, t) {
 			continue
 		}
 		if len(set.sels) > 0 && !matchesAny(set, t) {
 			continue
 		}
 		out = append(out, ListEntry{Name: b.Name, Address: b.Address, Labels: b.Labels,
-			Actions: allowedActions(st, c, t)})
+			Actions: allowedActions(st, p, t)})
 	}
 	r := c.record(audit.CodeDecision)
 	r.Action = string(authz.BMCList)
@@ -142,9 +146,9 @@ func (s *Service) List(ctx context.Context, c Caller, selectors []string) ([]Lis
 	return out, nil
 }
 
-// allowedActions lists what the caller may do on t, compressed: "*" when
-// every BMC action is allowed, "power.*" when every power action is.
-func allowedActions(st *State, c Caller, t authz.Target) []string {
+// allowedActions lists what the principal may do on t, compressed: "*"
+// when every BMC action is allowed, "power.*" when every power action is.
+func allowedActions(st *State, p principal, t authz.Target) []string {
 	groups := map[string][2]int{} // prefix -> {allowed, total}
 	var order []string
 	var allowed []authz.Action
@@ -158,7 +162,7 @@ func allowedActions(st *State, c Caller, t authz.Target) []string {
 			order = append(order, prefix)
 		}
 		g[1]++
-		if st.Policy.Decide(c.Principal, a, t).Allowed {
+		if p.allowed(st.Policy, a, t) {
 			g[0]++
 			allowed = append(allowed, a)
 		}
@@ -200,8 +204,8 @@ func matchesAny(set selectorSet, t authz.Target) bool {
 	return false
 }
 
-// Identity is the answer of Whoami.
-type Identity struct {
+// WhoamiView is the answer of Whoami.
+type WhoamiView struct {
 	User          string   `json:"user"`
 	Roles         []string `json:"roles"`
 	Door          string   `json:"door"`
@@ -211,15 +215,25 @@ type Identity struct {
 	GlobalActions []string `json:"global_actions"`
 }
 
-// Whoami describes the caller as the gateway sees them.
-func (s *Service) Whoami(c Caller) Identity {
+// Whoami describes the caller as the gateway sees them now: the roles and
+// global actions the current config gives them. A caller the config no
+// longer lets act is refused, and the refusal recorded.
+func (s *Service) Whoami(ctx context.Context, c Caller) (WhoamiView, error) {
 	st := s.State()
-	id := Identity{User: c.Principal.Name, Roles: c.Principal.Roles, Door: c.Door,
+	p, err := s.principal(ctx, st, c, "", "")
+	if err != nil {
+		return WhoamiView{}, err
+	}
+	roles := p.Roles
+	if roles == nil {
+		roles = []string{}
+	}
+	id := WhoamiView{User: c.Name(), Roles: roles, Door: c.Door,
 		Source: c.Source, Session: c.Session, Auth: c.Auth, GlobalActions: []string{}}
 	for _, a := range authz.KnownActions() {
-		if a.Global() && st.Policy.Decide(c.Principal, a, authz.Target{}).Allowed {
+		if a.Global() && p.allowed(st.Policy, a, authz.Target{}) {
 			id.GlobalActions = append(id.GlobalActions, string(a))
 		}
 	}
-	return id
+	return id, nil
 }

@@ -35,20 +35,21 @@ type Request struct {
 	Single bool
 }
 
-// visible reports whether the caller may learn that b exists in the
+// visible reports whether the principal may learn that b exists in the
 // context of action a. This is a pure policy query, not a decision to act,
-// so it is not audited on its own.
-func visible(st *State, c Caller, a authz.Action, b *BMC) bool {
+// so it is not audited on its own. It asks the roles alone: a credential's
+// scope narrows what may be done, not who the caller is, so an action out
+// of scope is denied as such rather than reported as an unknown BMC.
+func visible(st *State, p principal, a authz.Action, b *BMC) bool {
 	t := b.Target()
-	return st.Policy.Decide(c.Principal, authz.BMCList, t).Allowed ||
-		st.Policy.Decide(c.Principal, a, t).Allowed
+	return st.Policy.Decide(p.Principal, authz.BMCList, t).Allowed || st.Policy.Decide(p.Principal, a, t).Allowed
 }
 
 // resolve expands the request's selectors into the BMCs visible to the
 // caller, in name order, without duplicates. Exact names that do not exist
 // and names the caller cannot see are both reported as unknown, so the
 // inventory cannot be probed; the probe itself is audited.
-func (s *Service) resolve(ctx context.Context, st *State, req Request) ([]*BMC, error) {
+func (s *Service) resolve(ctx context.Context, st *State, req Request, p principal) ([]*BMC, error) {
 	set, err := parseSelectors(req.Selectors)
 	if err != nil {
 		if err == errNoSelector {
@@ -60,7 +61,7 @@ func (s *Service) resolve(ctx context.Context, st *State, req Request) ([]*BMC, 
 	for i, sel := range set.sels {
 		n := 0
 		for _, b := range st.Inventory.All() {
-			if !sel.Match(b.Target()) || !visible(st, req.Caller, req.Action, b) {
+			if !sel.Match(b.Target()) || !visible(st, p, req.Action, b) {
 				continue
 			}
 			n++
@@ -109,25 +110,30 @@ func (s *Service) run(ctx context.Context, req Request, fn call, emit func(Resul
 	return s.runWith(ctx, s.State(), req, fn, emit)
 }
 
-// runWith is run under the given state, whose limits (timeout, concurrency)
-// apply.
+// runWith is run under the given state: the caller's principal, the
+// policy, the inventory and the limits (timeout, concurrency) are those of
+// st.
 func (s *Service) runWith(ctx context.Context, st *State, req Request, fn call, emit func(Result)) error {
 	ctx, cancel := context.WithTimeout(ctx, st.Limits.CommandTimeout)
 	defer cancel()
-	targets, err := s.resolve(ctx, st, req)
+	p, err := s.principal(ctx, st, req.Caller, req.Action, strings.Join(req.Selectors, " "))
+	if err != nil {
+		return err
+	}
+	targets, err := s.resolve(ctx, st, req, p)
 	if err != nil {
 		return err
 	}
 	Fanout(ctx, len(targets), st.Limits.FanoutConcurrency,
-		func(ctx context.Context, i int) Result { return s.one(ctx, st, req, targets[i], fn) },
+		func(ctx context.Context, i int) Result { return s.one(ctx, st, req, p, targets[i], fn) },
 		func(_ int, r Result) { emit(r) })
 	return nil
 }
 
 // one performs the request on one BMC.
-func (s *Service) one(ctx context.Context, st *State, req Request, b *BMC, fn call) Result {
+func (s *Service) one(ctx context.Context, st *State, req Request, p principal, b *BMC, fn call) Result {
 	res := Result{BMC: b.Name, Action: req.Action}
-	d, err := s.decide(ctx, st, req.Caller, req.Action, b.Target())
+	d, err := s.decideAs(ctx, st, req.Caller, p, req.Action, b.Target())
 	if err != nil {
 		res.Message, res.Err = Message(err), err
 		return res
@@ -144,7 +150,7 @@ func (s *Service) one(ctx context.Context, st *State, req Request, b *BMC, fn ca
 	if err != nil {
 		res.Message, res.Err = Message(err), err
 		out.Outcome, out.Reason = audit.OutcomeError, res.Message
-		s.log.Warn("bmc call failed", "bmc", b.Name, "action", req.Action, "actor", req.Caller.Principal.Name, "err", err)
+		s.log.Warn("bmc call failed", "bmc", b.Name, "action", req.Action, "actor", req.Caller.Name(), "err", err)
 	} else {
 		res.OK, res.Value = true, v
 		out.Outcome = audit.OutcomeOK

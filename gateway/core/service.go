@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync/atomic"
 	"time"
@@ -28,20 +29,26 @@ type AuditLog interface {
 	Verify(ctx context.Context) (audit.VerifyReport, error)
 }
 
-// Caller is an authenticated user at a front door.
+// Caller is an authenticated user at a front door: who (the identity, fixed
+// at login) and through which session. What the caller may do is not part
+// of it: core resolves the identity under the current state at every
+// decision.
 type Caller struct {
-	Principal authz.Principal
-	Door      string // "ssh", "web", "api"
-	Source    string // remote address
-	Session   string // front-door session id
-	Auth      string // how the caller authenticated, e.g. "publickey SHA256:…"
+	Identity Identity
+	Door     string // "ssh", "web", "api"
+	Source   string // remote address
+	Session  string // front-door session id
+	Auth     string // how the caller authenticated, e.g. "publickey SHA256:…"
 }
+
+// Name is the caller's account name, as audit records show it.
+func (c Caller) Name() string { return c.Identity.Name }
 
 // record returns an audit record pre-filled with the caller's identity.
 func (c Caller) record(code string) audit.Record {
 	return audit.Record{
 		Code:    code,
-		Actor:   c.Principal.Name,
+		Actor:   c.Identity.Name,
 		Door:    c.Door,
 		Source:  c.Source,
 		Session: c.Session,
@@ -72,6 +79,7 @@ func (l Limits) withDefaults() Limits {
 type State struct {
 	Policy    *authz.Policy
 	Inventory *Inventory
+	Accounts  *Accounts // who may act, with which roles
 	Limits    Limits
 }
 
@@ -117,14 +125,64 @@ func (s *Service) Audit(ctx context.Context, r audit.Record) error {
 	return nil
 }
 
+// Resolve returns the caller's principal under the current state, without
+// recording anything: for front doors checking whether a live session may
+// go on. The error wraps ErrRevoked and its Message says why when the
+// current config no longer lets the caller act.
+func (s *Service) Resolve(c Caller) (authz.Principal, error) {
+	p, err := s.State().resolve(c)
+	return p.Principal, err
+}
+
+// resolve resolves the caller under st.
+func (st *State) resolve(c Caller) (principal, error) {
+	pr, err := st.Accounts.Principal(c.Identity, c.Door)
+	if err != nil {
+		return principal{}, err
+	}
+	return principal{Principal: pr, scope: c.Identity.Scope}, nil
+}
+
+// principal resolves the caller under st for a request for a on target. A
+// caller the config no longer lets act is denied, and the denial recorded,
+// like any other: the error is for the user.
+func (s *Service) principal(ctx context.Context, st *State, c Caller, a authz.Action, target string) (principal, error) {
+	p, err := st.resolve(c)
+	if err == nil {
+		return p, nil
+	}
+	r := c.record(audit.CodeDecision)
+	r.Action, r.Target = string(a), target
+	r.Outcome, r.Reason = audit.OutcomeDeny, "denied: "+Message(err)
+	if aerr := s.Audit(ctx, r); aerr != nil {
+		return principal{}, aerr
+	}
+	return principal{}, err
+}
+
 // Decide asks the policy and records the decision (fail closed: if the
-// decision cannot be recorded, the answer is deny).
+// decision cannot be recorded, the answer is deny). The error is set when
+// the decision could not be recorded, or when the caller may no longer act
+// at all (ErrRevoked).
 func (s *Service) Decide(ctx context.Context, c Caller, a authz.Action, t authz.Target) (authz.Decision, error) {
 	return s.decide(ctx, s.State(), c, a, t)
 }
 
 func (s *Service) decide(ctx context.Context, st *State, c Caller, a authz.Action, t authz.Target) (authz.Decision, error) {
-	d := st.Policy.Decide(c.Principal, a, t)
+	p, err := s.principal(ctx, st, c, a, t.Name)
+	if err != nil {
+		d := authz.Decision{Action: a, Principal: c.Name(), Target: t.Name, Reason: "denied: " + Message(err)}
+		if errors.Is(err, ErrAuditUnavailable) {
+			d.Reason = "denied: the audit log is unavailable"
+		}
+		return d, err
+	}
+	return s.decideAs(ctx, st, c, p, a, t)
+}
+
+// decideAs is decide for a caller already resolved under st.
+func (s *Service) decideAs(ctx context.Context, st *State, c Caller, p principal, a authz.Action, t authz.Target) (authz.Decision, error) {
+	d := p.decide(st.Policy, a, t)
 	r := c.record(audit.CodeDecision)
 	r.Target = t.Name
 	r.Action = string(a)

@@ -26,21 +26,25 @@ var dashOps = []string{"on", "off", "cycle", "reset", "soft"}
 // like List.
 func (s *Service) Dashboard(ctx context.Context, c Caller, pc *PowerCache) ([]DashEntry, error) {
 	st := s.State()
+	p, err := s.principal(ctx, st, c, authz.BMCList, "")
+	if err != nil {
+		return nil, err
+	}
 	snap := pc.Snapshot(ctx, 0)
 	out := make([]DashEntry, 0, st.Inventory.Len())
 	for _, b := range st.Inventory.All() {
 		t := b.Target()
-		if !st.Policy.Decide(c.Principal, authz.BMCList, t).Allowed {
+		if !p.allowed(st.Policy, authz.BMCList, t) {
 			continue
 		}
 		e := DashEntry{Name: b.Name, Labels: b.Labels}
-		if st.Policy.Decide(c.Principal, authz.PowerStatus, t).Allowed {
+		if p.allowed(st.Policy, authz.PowerStatus, t) {
 			if p, ok := snap[b.Name]; ok {
 				e.Power = &p
 			}
 		}
 		for _, op := range dashOps {
-			if st.Policy.Decide(c.Principal, PowerActions[op], t).Allowed {
+			if p.allowed(st.Policy, PowerActions[op], t) {
 				e.Ops = append(e.Ops, op)
 			}
 		}
@@ -62,8 +66,12 @@ func (s *Service) Dashboard(ctx context.Context, c Caller, pc *PowerCache) ([]Da
 func (s *Service) PowerAllowed(c Caller, t authz.Target) map[string]bool {
 	st := s.State()
 	out := make(map[string]bool, len(PowerActions))
+	p, err := st.resolve(c)
+	if err != nil {
+		return out
+	}
 	for sub, a := range PowerActions {
-		if st.Policy.Decide(c.Principal, a, t).Allowed {
+		if p.allowed(st.Policy, a, t) {
 			out[sub] = true
 		}
 	}
@@ -74,7 +82,11 @@ func (s *Service) PowerAllowed(c Caller, t authz.Target) map[string]bool {
 func (s *Service) Lookup(c Caller, name string) (*BMC, bool) {
 	st := s.State()
 	b, ok := st.Inventory.Lookup(name)
-	if !ok || !visible(st, c, authz.BMCInfo, b) {
+	if !ok {
+		return nil, false
+	}
+	p, err := st.resolve(c)
+	if err != nil || !visible(st, p, authz.BMCInfo, b) {
 		return nil, false
 	}
 	return b, true
@@ -83,17 +95,22 @@ func (s *Service) Lookup(c Caller, name string) (*BMC, bool) {
 // Allowed reports whether the policy allows a global action (like
 // audit.read) to the caller, for showing links; not audited.
 func (s *Service) Allowed(c Caller, a authz.Action) bool {
-	return s.State().Policy.Decide(c.Principal, a, authz.Target{}).Allowed
+	st := s.State()
+	p, err := st.resolve(c)
+	return err == nil && p.allowed(st.Policy, a, authz.Target{})
 }
 
 // OwnEvents returns the caller's own most recent audit records, newest
 // first. Every user may read their own trail; it needs no audit.read.
 func (s *Service) OwnEvents(ctx context.Context, c Caller, limit int) ([]audit.Record, error) {
-	if c.Principal.Name == "" {
+	if c.Name() == "" {
 		return nil, &UserError{Msg: "no user"}
 	}
+	if _, err := s.principal(ctx, s.State(), c, "", ""); err != nil {
+		return nil, err
+	}
 	var out []audit.Record
-	q := audit.Query{Actor: audit.Sanitize(c.Principal.Name), Newest: true, Limit: limit}
+	q := audit.Query{Actor: audit.Sanitize(c.Name()), Newest: true, Limit: limit}
 	if err := s.audit.Search(ctx, q, func(r audit.Record) error {
 		r.Data = nil
 		out = append(out, r)

@@ -13,5 +13,9 @@ func (s *Service) Permits(c Caller, a authz.Action, name string) (authz.Decision
 	if !ok {
 		return authz.Decision{Reason: "denied: unknown BMC"}, nil
 	}
-	return st.Policy.Decide(c.Principal, a, b.Target()), b
+	p, err := st.resolve(c)
+	if err != nil {
+		return authz.Decision{Action: a, Principal: c.Name(), Target: b.Name, Reason: "denied: " + Message(err)}, b
+	}
+	return p.decide(st.Policy, a, b.Target()), b
 }

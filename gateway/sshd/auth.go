@@ -11,10 +11,11 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 )
 
-// User is an account that may log in over SSH.
+// User is an account that may log in over SSH: its name and keys. What it
+// may do is not here: core resolves the account's roles under the current
+// config at every decision.
 type User struct {
 	Name     string
-	Roles    []string
 	Keys     []gossh.PublicKey
 	Disabled bool
 }

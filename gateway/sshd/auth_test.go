@@ -48,8 +48,8 @@ func TestCheckKey(t *testing.T) {
 	alice, bob, stranger := newSigner(t), newSigner(t), newSigner(t)
 	ca, otherCA := newSigner(t), newSigner(t)
 	dir := NewDirectory([]User{
-		{Name: "alice", Roles: []string{"admin"}, Keys: []gossh.PublicKey{alice.PublicKey()}},
-		{Name: "bob", Roles: []string{"viewer"}, Keys: []gossh.PublicKey{bob.PublicKey()}},
+		{Name: "alice", Keys: []gossh.PublicKey{alice.PublicKey()}},
+		{Name: "bob", Keys: []gossh.PublicKey{bob.PublicKey()}},
 		{Name: "carol", Disabled: true, Keys: []gossh.PublicKey{stranger.PublicKey()}},
 	}, []gossh.PublicKey{ca.PublicKey()})
 	noCA := NewDirectory([]User{{Name: "alice", Keys: []gossh.PublicKey{alice.PublicKey()}}}, nil)

@@ -152,7 +152,10 @@ func cmdHelp(e *env, p parsed) int {
 }
 
 func cmdWhoami(e *env, p parsed) int {
-	id := e.srv.svc.Whoami(e.caller)
+	id, err := e.srv.svc.Whoami(e.ctx, e.caller)
+	if err != nil {
+		return e.fail(err)
+	}
 	if e.json {
 		return e.writeJSON(id)
 	}

@@ -31,11 +31,11 @@ func (s *Server) login(ctx ssh.Context, st *connState, c core.Caller) error {
 			st.loginErr = &core.UserError{Msg: "connection closed"}
 			return
 		}
-		n := s.perUser[c.Principal.Name]
+		n := s.perUser[c.Name()]
 		over := n >= s.cfg.MaxConnectionsPerUser
 		if !over {
-			s.perUser[c.Principal.Name] = n + 1
-			st.user = c.Principal.Name
+			s.perUser[c.Name()] = n + 1
+			st.user = c.Name()
 		}
 		s.mu.Unlock()
 		if over {
@@ -85,6 +85,7 @@ func (s *Server) connEnded(ctx ssh.Context, st *connState) {
 	}
 	s.mu.Lock()
 	st.ended = true
+	endWhy := st.endWhy
 	if st.user != "" {
 		if s.perUser[st.user]--; s.perUser[st.user] <= 0 {
 			delete(s.perUser, st.user)
@@ -100,9 +101,12 @@ func (s *Server) connEnded(ctx ssh.Context, st *connState) {
 	}
 	r := audit.Record{Code: audit.CodeSessionEnd, Door: "ssh", Source: st.remote, Session: st.id,
 		Actor: user, Outcome: audit.OutcomeOK, Duration: s.now().Sub(st.started)}
+	if endWhy != "" {
+		r.Outcome, r.Reason = audit.OutcomeDeny, "ended by the gateway: "+endWhy
+	}
 	s.auditBackground(r)
 }
 
 func callerRecord(c core.Caller, code string) audit.Record {
-	return audit.Record{Code: code, Actor: c.Principal.Name, Door: c.Door, Source: c.Source, Session: c.Session}
+	return audit.Record{Code: code, Actor: c.Name(), Door: c.Door, Source: c.Source, Session: c.Session}
 }

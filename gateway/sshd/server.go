@@ -61,7 +61,8 @@ type Server struct {
 	cmds map[string]*command
 
 	conns   atomic.Int64
-	pending sync.Map // remote address -> *connState, until the connection ends
+	pending sync.Map  // remote address -> *connState, until the connection ends
+	live    liveConns // authenticated connections with sessions (live.go)
 	mu      sync.Mutex
 	perUser map[string]int
 }
@@ -106,7 +107,9 @@ func New(cfg Config, svc *core.Service, dir *Directory) (*Server, error) {
 }
 
 // SetDirectory installs a new user directory (config reload). Established
-// connections keep their identity; new logins use the new directory.
+// connections keep their identity, and every command is decided under the
+// current config; Recheck ends those the config now revokes. New logins use
+// the new directory.
 func (s *Server) SetDirectory(d *Directory) { s.dir.Store(d) }
 
 // Serve accepts connections on ln until Shutdown.
@@ -133,6 +136,7 @@ type connState struct {
 	loginErr error
 	user     string       // counted in Server.perUser; guarded by Server.mu
 	ended    bool         // connEnded ran; guarded by Server.mu
+	endWhy   string       // why the gateway ended the connection (live.go); guarded by Server.mu
 	opened   atomic.Bool  // a session channel was opened
 	loggedIn atomic.Bool  // the login record was written
 	channels atomic.Int32 // open session channels

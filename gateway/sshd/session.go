@@ -2,13 +2,13 @@ package sshd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
 	"sync"
 
 	"github.com/bmcgate/bmcgate/audit"
-	"github.com/bmcgate/bmcgate/authz"
 	"github.com/bmcgate/bmcgate/gateway/core"
 	"github.com/gliderlabs/ssh"
 	gossh "golang.org/x/crypto/ssh"
@@ -31,12 +31,16 @@ type session struct {
 	srv    *Server
 	ch     gossh.Channel
 	ctx    context.Context
-	cancel context.CancelFunc
+	cancel context.CancelCauseFunc
 	caller core.Caller
 	force  string
 	conn   *connState
 
+	finishOnce sync.Once
+	finished   chan struct{} // closed when the channel has been ended
+
 	mu       sync.Mutex
+	endWhy   string // set when the session is ended from outside (live.go)
 	started  bool
 	pty      bool
 	termName string
@@ -55,9 +59,13 @@ func (s *Server) sessionChannel(_ *ssh.Server, conn *gossh.ServerConn, nc gossh.
 		_ = nc.Reject(gossh.Prohibited, "no verified identity")
 		return
 	}
-	u, exists := s.dir.Load().User(user)
-	if !exists {
-		_ = nc.Reject(gossh.Prohibited, "user no longer exists")
+	caller := core.Caller{
+		Identity: core.Identity{Name: user, Source: core.SourceUser},
+		Door:     "ssh", Source: st.remote, Session: st.id, Auth: auth,
+	}
+	if _, err := s.svc.Resolve(caller); err != nil {
+		s.auditRefusalCaller(ctx, caller, "session channel", core.Message(err))
+		_ = nc.Reject(gossh.Prohibited, core.Message(err))
 		return
 	}
 	if st.channels.Add(1) > maxChannelsPerConn {
@@ -71,25 +79,23 @@ func (s *Server) sessionChannel(_ *ssh.Server, conn *gossh.ServerConn, nc gossh.
 	if err != nil {
 		return
 	}
-	caller := core.Caller{
-		Principal: authz.Principal{Name: u.Name, Roles: u.Roles, Door: "ssh"},
-		Door:      "ssh", Source: st.remote, Session: st.id, Auth: auth,
-	}
-	sctx, cancel := context.WithCancel(ctx)
+	sctx, cancel := context.WithCancelCause(ctx)
 	sess := &session{srv: s, ch: ch, ctx: sctx, cancel: cancel, caller: caller, force: force, conn: st,
-		winch: make(chan window, 1), breaks: make(chan struct{}, 1)}
+		finished: make(chan struct{}), winch: make(chan window, 1), breaks: make(chan struct{}, 1)}
 	if err := s.login(ctx, st, caller); err != nil {
 		fmt.Fprintf(ch.Stderr(), "bmcgate: %s\r\n", core.Message(err))
 		sess.exit(exitRefused)
-		cancel()
+		cancel(err)
 		return
 	}
+	s.live.add(ctx, st, conn, sess)
+	defer s.live.remove(st, sess)
 	sess.serveRequests(reqs)
 }
 
 // serveRequests handles the channel's requests until the client closes it.
 func (se *session) serveRequests(reqs <-chan *gossh.Request) {
-	defer se.cancel()
+	defer se.cancel(nil)
 	for req := range reqs {
 		ok := false
 		switch req.Type {
@@ -189,7 +195,7 @@ func (se *session) start(kind string, payload []byte) bool {
 		line = p.Command
 	}
 	se.mu.Lock()
-	if se.started {
+	if se.started || se.endWhy != "" {
 		se.mu.Unlock()
 		return false
 	}
@@ -205,7 +211,7 @@ func (se *session) start(kind string, payload []byte) bool {
 
 // run executes the session's work and ends the channel with its status.
 func (se *session) run(kind, line string) {
-	defer se.cancel()
+	defer se.cancel(nil)
 	if se.force != "" {
 		// A certificate's force-command replaces whatever was asked.
 		kind, line = "exec", se.force
@@ -220,7 +226,42 @@ func (se *session) run(kind, line string) {
 	default:
 		code = se.srv.lineShell(se)
 	}
-	se.exit(code)
+	se.finish(code)
+}
+
+// errSessionEnded is the cause of a session ended from outside.
+var errSessionEnded = errors.New("session ended")
+
+// end stops the session from outside (its identity was revoked): the
+// running command's context is canceled, and the session finishes with why
+// on stderr once the command has returned, or at once when none runs.
+func (se *session) end(why string) {
+	se.mu.Lock()
+	if se.endWhy == "" {
+		se.endWhy = why
+	}
+	started := se.started
+	se.mu.Unlock()
+	se.cancel(errSessionEnded)
+	if !started {
+		se.finish(exitRefused)
+	}
+}
+
+// finish ends the channel with an exit status, once. A session ended from
+// outside shows why first and exits with exitRefused.
+func (se *session) finish(code int) {
+	se.finishOnce.Do(func() {
+		se.mu.Lock()
+		why := se.endWhy
+		se.mu.Unlock()
+		if why != "" {
+			fmt.Fprintf(se.stderr(), "\nbmcgate: session ended: %s\n", why)
+			code = exitRefused
+		}
+		se.exit(code)
+		close(se.finished)
+	})
 }
 
 // stdout and stderr translate "\n" to "\r\n" when the client has a

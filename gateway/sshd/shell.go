@@ -35,7 +35,7 @@ func (s *Server) shell(se *session) int {
 			}
 		}
 	}()
-	fmt.Fprintf(t, "bmcgate: signed in as %s. Type \"help\" for commands, \"exit\" to leave.\n", clean(se.caller.Principal.Name))
+	fmt.Fprintf(t, "bmcgate: signed in as %s. Type \"help\" for commands, \"exit\" to leave.\n", clean(se.caller.Name()))
 	last := exitOK
 	for {
 		line, err := t.ReadLine()
@@ -63,7 +63,7 @@ func (s *Server) shell(se *session) int {
 // lineShell serves a session without a terminal: commands are read one
 // per line from stdin (for scripts: ssh gw < commands.txt).
 func (s *Server) lineShell(se *session) int {
-	sc := bufio.NewScanner(se.ch)
+	sc := bufio.NewScanner(ctxReader{se.ctx, se.input()})
 	sc.Buffer(make([]byte, 0, 4096), maxLineBytes)
 	last := exitOK
 	for sc.Scan() {

@@ -55,20 +55,26 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = enc.Encode(v)
 }
 
+// apiFail answers with an error from core.
+func apiFail(w http.ResponseWriter, err error) {
+	var ue *core.UserError
+	switch {
+	case errors.Is(err, core.ErrAuditUnavailable):
+		apiError(w, http.StatusServiceUnavailable, "audit_unavailable", core.Message(err))
+	case errors.Is(err, core.ErrRevoked):
+		apiError(w, http.StatusUnauthorized, "unauthorized", core.Message(err))
+	case errors.As(err, &ue) && strings.Contains(ue.Msg, "unknown BMC"):
+		apiError(w, http.StatusNotFound, "unknown_bmc", ue.Msg)
+	default:
+		apiError(w, http.StatusBadRequest, "bad_request", core.Message(err))
+	}
+}
+
 // apiResult answers with a one-BMC result from core.
 func apiResult(w http.ResponseWriter, res core.Result, err error, v any) {
 	switch {
 	case err != nil:
-		var ue *core.UserError
-		if errors.As(err, &ue) && errors.Is(err, core.ErrAuditUnavailable) {
-			apiError(w, http.StatusServiceUnavailable, "audit_unavailable", core.Message(err))
-			return
-		}
-		if errors.As(err, &ue) && strings.Contains(ue.Msg, "unknown BMC") {
-			apiError(w, http.StatusNotFound, "unknown_bmc", ue.Msg)
-			return
-		}
-		apiError(w, http.StatusBadRequest, "bad_request", core.Message(err))
+		apiFail(w, err)
 	case res.Denied:
 		apiError(w, http.StatusForbidden, "denied", res.Message)
 	case !res.OK:
@@ -80,14 +86,19 @@ func apiResult(w http.ResponseWriter, res core.Result, err error, v any) {
 
 func (s *Server) apiWhoami(w http.ResponseWriter, r *http.Request) {
 	c, _ := CallerFrom(r.Context())
-	writeJSON(w, http.StatusOK, s.svc.Whoami(c))
+	id, err := s.svc.Whoami(r.Context(), c)
+	if err != nil {
+		apiFail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, id)
 }
 
 func (s *Server) apiList(w http.ResponseWriter, r *http.Request) {
 	c, _ := CallerFrom(r.Context())
 	list, err := s.svc.List(r.Context(), c, r.URL.Query()["select"])
 	if err != nil {
-		apiError(w, http.StatusBadRequest, "bad_request", core.Message(err))
+		apiFail(w, err)
 		return
 	}
 	if list == nil {
@@ -182,6 +193,10 @@ func (s *Server) apiAudit(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		if errors.Is(err, core.ErrDenied) {
 			apiError(w, http.StatusForbidden, "denied", core.Message(err))
+			return
+		}
+		if errors.Is(err, core.ErrRevoked) {
+			apiFail(w, err)
 			return
 		}
 		apiError(w, http.StatusServiceUnavailable, "unavailable", core.Message(err))

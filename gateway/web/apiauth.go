@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -50,9 +51,17 @@ func (s *Server) apiAuth(action authz.Action, next http.HandlerFunc) http.Handle
 				apiError(w, http.StatusUnauthorized, "unauthorized", "the token is not valid")
 				return
 			}
+			if !s.identityActive(w, r, c) {
+				return
+			}
 		default:
 			var err error
 			ss, _, err = s.session(r)
+			var ended *sessionEnded
+			if errors.As(err, &ended) {
+				apiError(w, http.StatusUnauthorized, "unauthorized", ended.Error())
+				return
+			}
 			if err != nil {
 				apiError(w, http.StatusUnauthorized, "unauthorized", "log in or send a bearer token")
 				return
@@ -85,7 +94,7 @@ func (s *Server) tokenAllows(w http.ResponseWriter, r *http.Request, c core.Call
 	if scope == nil || slices.Contains(scope, string(a)) {
 		return true
 	}
-	rec := audit.Record{Code: audit.CodeDecision, Actor: c.Principal.Name, Door: c.Door, Source: c.Source,
+	rec := audit.Record{Code: audit.CodeDecision, Actor: c.Name(), Door: c.Door, Source: c.Source,
 		Session: c.Session, Target: r.PathValue("name"), Action: string(a), Outcome: audit.OutcomeDeny,
 		Reason: "denied: the API token's scope does not include " + string(a)}
 	_ = s.svc.Audit(r.Context(), rec)
@@ -126,8 +135,8 @@ func (s *Server) bearerOIDC(r *http.Request, raw string) (core.Caller, error) {
 	if err != nil {
 		return core.Caller{}, errText("bearer token rejected: " + err.Error())
 	}
-	return core.Caller{Principal: authz.Principal{Name: id.User, Roles: id.Roles, Door: audit.DoorAPI},
-		Door: audit.DoorAPI, Source: remoteIP(r), Session: "bearer-" + handle(raw), Auth: "oidc bearer token"}, nil
+	return core.Caller{Identity: id.core(), Door: audit.DoorAPI, Source: remoteIP(r),
+		Session: "bearer-" + handle(raw), Auth: "oidc bearer token"}, nil
 }
 
 // errText is an error whose text is safe to audit.

@@ -147,7 +147,7 @@ func (s *Server) auditProxied(ctx context.Context, c core.Caller, host string, s
 	if sum.Operation.ResetType != "" {
 		f["reset_type"] = sum.Operation.ResetType
 	}
-	rec := audit.Record{Code: code, Actor: c.Principal.Name, Door: audit.DoorWeb, Source: c.Source,
+	rec := audit.Record{Code: code, Actor: c.Name(), Door: audit.DoorWeb, Source: c.Source,
 		Session: c.Session, Target: sum.BMC, Action: sum.Operation.Action, Outcome: outcome,
 		Reason: sum.Refused, Duration: sum.Duration, Fields: f}
 	if err := s.svc.Audit(ctx, rec); err != nil {

@@ -167,8 +167,11 @@ func (s *Server) recheckBMCHosts(ctx context.Context) {
 			dead[h] = "the bmcgate session ended"
 			continue
 		}
-		c := core.Caller{Principal: authz.Principal{Name: ss.User, Roles: ss.Roles, Door: audit.DoorWeb},
-			Door: audit.DoorWeb, Source: h.source, Session: ss.Handle}
+		if ss.Ended != "" {
+			dead[h] = "the bmcgate session ended: " + ss.Ended
+			continue
+		}
+		c := core.Caller{Identity: ss.identity(), Door: audit.DoorWeb, Source: h.source, Session: ss.Handle}
 		if d, b := s.svc.Permits(c, authz.WebAccess, h.bmc); !d.Allowed {
 			if b != nil {
 				_, _ = s.svc.Decide(ctx, c, authz.WebAccess, b.Target()) // records the refusal

@@ -160,7 +160,7 @@ func (s *Server) breakGlassLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.limiter.success(name)
-	ss, err := s.startSession(w, r, Session{User: name, Roles: user.Roles, Method: methodBreakGlass})
+	ss, err := s.startSession(w, r, Session{User: name, Method: methodBreakGlass})
 	if err != nil {
 		s.log.Error("web session store failed", "err", err)
 		s.errorPage(w, r, http.StatusInternalServerError, "Login is unavailable right now.")

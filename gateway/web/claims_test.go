@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"slices"
 	"testing"
 	"time"
@@ -12,28 +11,26 @@ import (
 func TestIdentityFromClaims(t *testing.T) {
 	var w configs.Web
 	w.OIDC.UsernameClaim, w.OIDC.GroupsClaim = "preferred_username", "groups"
-	w.OIDC.GroupRoles = map[string][]string{"ops": {"admin", "viewer"}, "viewers": {"viewer"}}
 	for _, tc := range []struct {
 		name   string
 		claims map[string]any
-		roles  []string
-		err    error
+		groups []string
+		err    bool
 	}{
-		{"two groups", map[string]any{"preferred_username": "a", "groups": []any{"ops", "viewers"}}, []string{"admin", "viewer"}, nil},
-		{"string group", map[string]any{"preferred_username": "a", "groups": "viewers"}, []string{"viewer"}, nil},
-		{"unknown group", map[string]any{"preferred_username": "a", "groups": []any{"x"}}, nil, errNoRoles},
-		{"no groups", map[string]any{"preferred_username": "a"}, nil, errNoRoles},
-		{"non-string group", map[string]any{"preferred_username": "a", "groups": []any{1, "ops"}}, []string{"admin", "viewer"}, nil},
-		{"no user", map[string]any{"groups": []any{"ops"}}, nil, errors.New("any")},
-		{"user not a string", map[string]any{"preferred_username": 5, "groups": []any{"ops"}}, nil, errors.New("any")},
+		{"two groups", map[string]any{"preferred_username": "a", "groups": []any{"ops", "viewers"}}, []string{"ops", "viewers"}, false},
+		{"string group", map[string]any{"preferred_username": "a", "groups": "viewers"}, []string{"viewers"}, false},
+		{"no groups", map[string]any{"preferred_username": "a"}, nil, false},
+		{"non-string group", map[string]any{"preferred_username": "a", "groups": []any{1, "ops"}}, []string{"ops"}, false},
+		{"no user", map[string]any{"groups": []any{"ops"}}, nil, true},
+		{"user not a string", map[string]any{"preferred_username": 5, "groups": []any{"ops"}}, nil, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			id, err := identityFromClaims(tc.claims, w)
-			if (err != nil) != (tc.err != nil) || tc.err == errNoRoles && !errors.Is(err, errNoRoles) {
-				t.Fatalf("err = %v, want %v", err, tc.err)
+			if (err != nil) != tc.err {
+				t.Fatalf("err = %v, want error %v", err, tc.err)
 			}
-			if err == nil && !slices.Equal(id.Roles, tc.roles) {
-				t.Fatalf("roles %v, want %v", id.Roles, tc.roles)
+			if err == nil && (id.User != "a" || !slices.Equal(id.Groups, tc.groups)) {
+				t.Fatalf("identity %+v, want groups %v", id, tc.groups)
 			}
 		})
 	}

@@ -133,22 +133,22 @@ func (s *Server) authCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	id, err := identityFromClaims(claims, cfg)
 	if err != nil {
-		if errors.Is(err, errNoRoles) {
-			s.auditLoginFail(r, id.User, methodOIDC, "no bmcgate role for groups "+strings.Join(id.Groups, ","))
-			s.errorPage(w, r, http.StatusForbidden, "You are signed in at the identity provider, but none of your groups gives you access to bmcgate.")
-			return
-		}
 		fail(http.StatusForbidden, err.Error(), "")
 		return
 	}
-	ss, err := s.startSession(w, r, Session{User: id.User, Roles: id.Roles, Groups: id.Groups, Method: methodOIDC, RefreshToken: tok.RefreshToken})
+	if _, err := s.ssoRoles(id); err != nil {
+		s.auditLoginFail(r, id.User, methodOIDC, "no bmcgate role for groups "+strings.Join(id.Groups, ","))
+		s.errorPage(w, r, http.StatusForbidden, "You are signed in at the identity provider, but none of your groups gives you access to bmcgate.")
+		return
+	}
+	ss, err := s.startSession(w, r, Session{User: id.User, Groups: id.Groups, Method: methodOIDC, RefreshToken: tok.RefreshToken})
 	if err != nil {
 		s.log.Error("web session store failed", "err", err)
 		s.errorPage(w, r, http.StatusInternalServerError, "Login is unavailable right now.")
 		return
 	}
-	if err := s.syncTokenRoles(ss.User, ss.Roles); err != nil {
-		s.log.Warn("updating the roles of API tokens failed", "user", ss.User, "err", err)
+	if err := s.syncTokenGroups(ss.User, ss.Groups); err != nil {
+		s.log.Warn("updating the groups of API tokens failed", "user", ss.User, "err", err)
 	}
 	s.auditLogin(r, ss)
 	http.Redirect(w, r, safeReturn(pl.Return), http.StatusSeeOther)
@@ -190,7 +190,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 
 // auditLogin records a successful login and the session start.
 func (s *Server) auditLogin(r *http.Request, ss *Session) {
-	s.auditSession(r.Context(), ss, audit.CodeAuthLogin, "roles "+strings.Join(ss.Roles, ","), r)
+	s.auditSession(r.Context(), ss, audit.CodeAuthLogin, "roles "+strings.Join(s.sessionRoles(r, ss), ","), r)
 }
 
 // auditLoginFail records a failed login.

@@ -6,11 +6,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"sort"
 	"sync"
 	"time"
 
+	"github.com/bmcgate/bmcgate/audit"
 	"github.com/bmcgate/bmcgate/configs"
+	"github.com/bmcgate/bmcgate/gateway/core"
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 )
@@ -96,14 +97,18 @@ func idVerifier(p *oidc.Provider, w configs.Web, now func() time.Time) *oidc.IDT
 type identity struct {
 	User   string
 	Groups []string
-	Roles  []string
+}
+
+// core is the identity as core resolves it: a single sign-on user whose
+// roles are their groups mapped through the current group_roles.
+func (id identity) core() core.Identity {
+	return core.Identity{Name: id.User, Source: core.SourceSSO, Groups: id.Groups}
 }
 
 // errNoRoles means the user's groups map to no bmcgate role.
 var errNoRoles = errors.New("no bmcgate role for the user's groups")
 
-// identityFromClaims reads the user name and groups from verified claims
-// and maps the groups to roles.
+// identityFromClaims reads the user name and groups from verified claims.
 func identityFromClaims(claims map[string]any, w configs.Web) (identity, error) {
 	var id identity
 	name, _ := claims[w.OIDC.UsernameClaim].(string)
@@ -121,18 +126,16 @@ func identityFromClaims(claims map[string]any, w configs.Web) (identity, error) 
 	case string:
 		id.Groups = []string{g}
 	}
-	seen := map[string]bool{}
-	for _, g := range id.Groups {
-		for _, r := range w.OIDC.GroupRoles[g] {
-			if !seen[r] {
-				seen[r] = true
-				id.Roles = append(id.Roles, r)
-			}
-		}
-	}
-	sort.Strings(id.Roles)
-	if len(id.Roles) == 0 {
-		return id, errNoRoles
-	}
 	return id, nil
+}
+
+// ssoRoles returns the roles id's groups give under the current config, or
+// errNoRoles when they give none (such a user may not log in, and a
+// session or token of theirs ends).
+func (s *Server) ssoRoles(id identity) ([]string, error) {
+	p, err := s.svc.Resolve(core.Caller{Identity: id.core(), Door: audit.DoorWeb})
+	if err != nil {
+		return nil, errNoRoles
+	}
+	return p.Roles, nil
 }

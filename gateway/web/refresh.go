@@ -30,7 +30,7 @@ func (s *Server) refreshDue(r *http.Request, ss *Session) bool {
 		s.auditSession(r.Context(), ss, audit.CodeSessionEnd, "refresh at the identity provider failed: "+verifyReason(err), r)
 		return false
 	}
-	s.auditSession(r.Context(), ss, audit.CodeSessionStart, "session refreshed; roles "+strings.Join(ss.Roles, ","), r)
+	s.auditSession(r.Context(), ss, audit.CodeSessionStart, "session refreshed; roles "+strings.Join(s.sessionRoles(r, ss), ","), r)
 	return true
 }
 
@@ -65,10 +65,13 @@ func (s *Server) refresh(ctx context.Context, ss *Session) error {
 	if id.User != ss.User {
 		return errText("refreshed id_token names another user")
 	}
-	ss.Roles, ss.Groups = id.Roles, id.Groups
+	if _, err := s.ssoRoles(id); err != nil {
+		return err
+	}
+	ss.Groups = id.Groups
 	if tok.RefreshToken != "" {
 		ss.RefreshToken = tok.RefreshToken
 	}
 	ss.RefreshAt = s.now().Add(cfg.Session.RefreshInterval.Duration)
-	return s.syncTokenRoles(ss.User, ss.Roles)
+	return s.syncTokenGroups(ss.User, ss.Groups)
 }

@@ -192,8 +192,9 @@ func (s *Server) sweeper(ctx context.Context) {
 }
 
 // Reload applies a new config: group-role mapping, break-glass accounts,
-// lifetimes and limits. Existing sessions keep their roles until their next
-// refresh; listen address, TLS and issuer need a restart.
+// lifetimes and limits. Sessions whose identity the new config revokes end
+// at once (revoke.go); the others are decided under the new roles from
+// their next request on. Listen address, TLS and issuer need a restart.
 func (s *Server) Reload(cfg *configs.Config) {
 	w := cfg.Web
 	s.cfg.Store(&w)
@@ -202,6 +203,7 @@ func (s *Server) Reload(cfg *configs.Config) {
 	}
 	s.limiter.reload(w.LoginLimits)
 	s.warnBMCPortsChanged(w)
+	s.revokeSessions(context.Background())
 	s.recheckBMCHosts(context.Background())
 }
 

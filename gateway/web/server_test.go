@@ -64,7 +64,8 @@ web:
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := core.New(&core.State{Policy: pol, Inventory: inv}, nil, store, slog.New(slog.DiscardHandler))
+	accts := core.NewAccounts(nil, []core.Account{{Name: "u", Roles: []string{"admin"}}}, nil)
+	svc := core.New(&core.State{Policy: pol, Inventory: inv, Accounts: accts}, nil, store, slog.New(slog.DiscardHandler))
 	if err := mkdir(cfg.DataDir); err != nil {
 		t.Fatal(err)
 	}
@@ -99,14 +100,14 @@ func TestSessionLookupAndCaller(t *testing.T) {
 	s := newClockServer(t)
 	rec := httptest.NewRecorder()
 	req := httptest.NewRequest(http.MethodGet, "https://127.0.0.1:8443/", nil)
-	if _, err := s.startSession(rec, req, Session{User: "u", Roles: []string{"admin"}, Method: methodBreakGlass}); err != nil {
+	if _, err := s.startSession(rec, req, Session{User: "u", Method: methodBreakGlass}); err != nil {
 		t.Fatal(err)
 	}
 	cookie := rec.Result().Cookies()[0]
 	req = httptest.NewRequest(http.MethodPost, "https://127.0.0.1:8443/x", nil)
 	req.AddCookie(cookie)
 	c, ss, ok := s.Caller(req)
-	if !ok || c.Principal.Name != "u" || c.Door != "web" || !ss.BreakGlass() || c.Session == cookie.Value {
+	if !ok || c.Name() != "u" || c.Door != "web" || !ss.BreakGlass() || c.Session == cookie.Value {
 		t.Fatalf("caller %+v ok=%v", c, ok)
 	}
 	if s.SameOrigin(req) {

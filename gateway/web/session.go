@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/bmcgate/bmcgate/audit"
-	"github.com/bmcgate/bmcgate/authz"
 	"github.com/bmcgate/bmcgate/gateway/core"
 )
 
@@ -68,16 +67,13 @@ func remoteIP(r *http.Request) string {
 	return host
 }
 
-// caller builds the core caller for a session.
+// sessionCaller builds the core caller for a session.
 func sessionCaller(ss *Session, door string, r *http.Request) core.Caller {
 	auth := "oidc"
 	if ss.BreakGlass() {
 		auth = "break-glass password+totp"
 	}
-	return core.Caller{
-		Principal: authz.Principal{Name: ss.User, Roles: ss.Roles, Door: door},
-		Door:      door, Source: remoteIP(r), Session: ss.Handle, Auth: auth,
-	}
+	return core.Caller{Identity: ss.identity(), Door: door, Source: remoteIP(r), Session: ss.Handle, Auth: auth}
 }
 
 // session returns the valid session named by the request's cookie, ending
@@ -96,6 +92,12 @@ func (s *Server) sessionByID(r *http.Request, id string) (*Session, string, erro
 	var ss Session
 	if err := s.store.get(bucketSessions, id, &ss); err != nil {
 		return nil, "", err
+	}
+	if ss.Ended != "" {
+		// The tombstone stays until it expires or the browser logs in
+		// again, so every door of the session (main door, BMC hosts)
+		// shows the same reason.
+		return nil, "", &sessionEnded{why: ss.Ended}
 	}
 	now := s.now()
 	lim := s.cfg.Load().Session
@@ -123,6 +125,9 @@ func (s *Server) sessionByID(r *http.Request, id string) (*Session, string, erro
 		if !ok || err != nil {
 			return nil, "", errNotFound
 		}
+	}
+	if err := s.checkIdentity(r, id, &ss); err != nil {
+		return nil, "", err
 	}
 	if !refreshed && now.Sub(ss.LastSeen) > min(touchEvery, lim.IdleTimeout.Duration/10) {
 		ss.LastSeen = now
@@ -176,6 +181,12 @@ func (s *Server) RequireSession(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ss, _, err := s.session(r)
 		if err != nil {
+			var ended *sessionEnded
+			if errors.As(err, &ended) {
+				setCookie(w, SessionCookie, "", -1)
+				s.errorPage(w, r, http.StatusUnauthorized, ended.page())
+				return
+			}
 			if r.Method == http.MethodGet || r.Method == http.MethodHead {
 				http.Redirect(w, r, "/login?return="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 				return

@@ -31,12 +31,18 @@ var errNotFound = errors.New("not found")
 // Session is a logged-in browser, stored server-side. The browser holds only
 // the random id; the store keys sessions by the id's SHA-256, so a copy of
 // the database does not give working cookies.
+//
+// A session holds who the user is (name, login method, provider groups),
+// never what they may do: core resolves that under the current config at
+// every request.
 type Session struct {
-	Handle   string    `json:"handle"` // public name for audit and logs (hash prefix), never the id
-	User     string    `json:"user"`
-	Roles    []string  `json:"roles"`
-	Groups   []string  `json:"groups,omitempty"`
-	Method   string    `json:"method"` // "oidc" or "breakglass"
+	Handle string   `json:"handle"` // public name for audit and logs (hash prefix), never the id
+	User   string   `json:"user"`
+	Groups []string `json:"groups,omitempty"` // single sign-on: provider groups at login or last refresh
+	Method string   `json:"method"`           // "oidc" or "breakglass"
+	// Ended is why the gateway ended the session (a reload revoked its
+	// identity); the next request shows it, then the record is gone.
+	Ended    string    `json:"ended,omitempty"`
 	CSRF     string    `json:"csrf"`
 	Created  time.Time `json:"created"`
 	LastSeen time.Time `json:"last_seen"`

@@ -28,15 +28,21 @@ type apiToken struct {
 	ID      string    `json:"id"` // public handle
 	Name    string    `json:"name"`
 	User    string    `json:"user"`
-	Roles   []string  `json:"roles"` // the owner's roles when it was made
+	Groups  []string  `json:"groups"` // the owner's provider groups at their last login or refresh
 	Method  string    `json:"method"`
 	Actions []string  `json:"actions"`
 	Created time.Time `json:"created"`
 	Expires time.Time `json:"expires"`
 }
 
+// caller is the token's caller: its owner, with the roles the owner's
+// groups map to under the current config, narrowed to the token's actions.
 func (t *apiToken) caller(r *http.Request) core.Caller {
-	return core.Caller{Principal: authz.Principal{Name: t.User, Roles: t.Roles, Door: audit.DoorAPI},
+	scope := make([]authz.Action, len(t.Actions))
+	for i, a := range t.Actions {
+		scope[i] = authz.Action(a)
+	}
+	return core.Caller{Identity: core.Identity{Name: t.User, Source: core.SourceSSO, Groups: t.Groups, Scope: scope},
 		Door: audit.DoorAPI, Source: remoteIP(r), Session: "token-" + t.ID, Auth: "personal API token " + t.ID}
 }
 
@@ -117,14 +123,14 @@ func (s *Server) tokenCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	raw := tokenPrefix + newID()
 	now := s.now()
-	t := apiToken{ID: handle(raw), Name: name, User: ss.User, Roles: ss.Roles, Method: ss.Method,
+	t := apiToken{ID: handle(raw), Name: name, User: ss.User, Groups: ss.Groups, Method: ss.Method,
 		Actions: acts, Created: now, Expires: now.Add(time.Duration(days) * 24 * time.Hour)}
 	if err := s.store.put(bucketTokens, raw, &t); err != nil {
 		s.log.Error("token store failed", "err", err)
 		s.renderTokens(w, r, http.StatusInternalServerError, "", "Could not create the token.")
 		return
 	}
-	_ = s.svc.Audit(r.Context(), audit.Record{Code: audit.CodeTokenCreate, Actor: c.Principal.Name, Door: c.Door,
+	_ = s.svc.Audit(r.Context(), audit.Record{Code: audit.CodeTokenCreate, Actor: c.Name(), Door: c.Door,
 		Source: c.Source, Session: c.Session, Outcome: audit.OutcomeOK, Reason: "token " + t.ID + " " + name,
 		Fields: map[string]string{"token": t.ID, "actions": jsonList(acts), "expires": t.Expires.UTC().Format(time.RFC3339)}})
 	s.renderTokens(w, r, http.StatusOK, raw, "")
@@ -156,7 +162,7 @@ func (s *Server) tokenRevoke(w http.ResponseWriter, r *http.Request) {
 		s.renderTokens(w, r, http.StatusNotFound, "", "No such token.")
 		return
 	}
-	_ = s.svc.Audit(r.Context(), audit.Record{Code: audit.CodeTokenRevoke, Actor: c.Principal.Name, Door: c.Door,
+	_ = s.svc.Audit(r.Context(), audit.Record{Code: audit.CodeTokenRevoke, Actor: c.Name(), Door: c.Door,
 		Source: c.Source, Session: c.Session, Outcome: audit.OutcomeOK, Reason: "token " + id,
 		Fields: map[string]string{"token": id}})
 	http.Redirect(w, r, "/tokens", http.StatusSeeOther)
@@ -167,20 +173,21 @@ func jsonList(v []string) string {
 	return string(b)
 }
 
-// syncTokenRoles gives a user's tokens the roles of their latest login or
-// session refresh, so a token never keeps roles its owner lost at the
-// identity provider for longer than the owner's sessions do.
-func (s *Server) syncTokenRoles(user string, roles []string) error {
+// syncTokenGroups gives a user's tokens the provider groups of their latest
+// login or session refresh, so a token never keeps groups its owner lost at
+// the identity provider for longer than the owner's sessions do. The roles
+// those groups give are looked up in the current config at every request.
+func (s *Server) syncTokenGroups(user string, groups []string) error {
 	return s.store.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketTokens)
 		type kv struct{ k, v []byte }
 		var changed []kv
 		err := b.ForEach(func(k, v []byte) error {
 			var t apiToken
-			if json.Unmarshal(v, &t) != nil || t.User != user || slices.Equal(t.Roles, roles) {
+			if json.Unmarshal(v, &t) != nil || t.User != user || slices.Equal(t.Groups, groups) {
 				return nil
 			}
-			t.Roles = roles
+			t.Groups = groups
 			data, err := json.Marshal(&t)
 			if err != nil {
 				return err

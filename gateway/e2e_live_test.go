@@ -1,0 +1,153 @@
+package gateway
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/bmcgate/bmcgate/audit"
+	"github.com/bmcgate/bmcgate/proxy/bmcsim"
+)
+
+// reloadWith replaces old by new in the running gateway's config file, once,
+// and reloads it as SIGHUP does.
+func (h *harness) reloadWith(t testing.TB, old, new string) {
+	t.Helper()
+	path := h.g.cfg.Path
+	orig, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := strings.Replace(string(orig), old, new, 1)
+	if changed == string(orig) {
+		t.Fatalf("config has no %q", old)
+	}
+	if err := os.WriteFile(path, []byte(changed), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.g.Reload(context.Background()); err != nil {
+		t.Fatalf("reload: %v", err)
+	}
+}
+
+// controlPath returns a path for an OpenSSH control socket short enough for
+// a Unix socket (test temp dirs can be too long).
+func controlPath(t testing.TB) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "bg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	return filepath.Join(dir, "c")
+}
+
+var sessionLine = regexp.MustCompile(`session: ([0-9a-f]+)`)
+
+// TestE2ELiveSSHFollowsReload: an interactive OpenSSH shell that is also a
+// ControlMaster, with exec sessions multiplexed over it, across reloads.
+// When a reload removes the user's admin role, the next power cycle and
+// power reset, typed in the shell or run over the master, are denied and
+// recorded with the reason, and whoami shows the new roles. When a reload
+// disables the user, the connection ends at once and the shell shows why.
+func TestE2ELiveSSHFollowsReload(t *testing.T) {
+	b := startSim(t, "node01", bmcsim.Options{Username: "gw", Password: "pw-node01", CipherSuites: []int{17}, PowerOn: true})
+	h := startHarness(t, []testBMC{{name: "node01", addr: b.Addr(), user: "gw", pass: "pw-node01", suite: 17}},
+		[]testUser{{name: "alice", roles: "[admin, viewer]"}, {name: "vic", roles: "[viewer]"}}, "")
+	ctl := controlPath(t)
+	args := append(h.sshArgs("alice", "-tt", "-e", "none", "-o", "ControlMaster=yes", "-o", "ControlPath="+ctl,
+		"-o", "ControlPersist=no"), "alice@127.0.0.1")
+	sh := startPTYCmd(t, "ssh", args...)
+	sh.waitFor("bmcgate> ")
+	muxed := []string{"-o", "ControlMaster=no", "-o", "ControlPath=" + ctl}
+
+	// Before: the shell and an exec over the master run with admin rights,
+	// on one connection.
+	m := sh.mark()
+	sh.send("whoami\r")
+	sh.waitAfter(m, "roles:   admin, viewer\r\n")
+	sid := sessionLine.FindStringSubmatch(sh.output()[m:])
+	if sid == nil {
+		t.Fatalf("no session id in %q", sh.output()[m:])
+	}
+	out, errOut, code := h.ssh("alice", muxed, "whoami")
+	if code != 0 || !strings.Contains(out, "session: "+sid[1]) {
+		t.Fatalf("exec over the master: %d %q %q (want session %s)", code, out, errOut, sid[1])
+	}
+	m = sh.mark()
+	sh.send("power cycle node01\r")
+	sh.waitAfter(m, "power cycle sent")
+	if out, errOut, code := h.ssh("alice", muxed, "power", "reset", "node01"); code != 0 || !strings.Contains(out, "power reset sent") {
+		t.Fatalf("reset before the reload: %d %q %q", code, out, errOut)
+	}
+	cycles := b.PowerCycles()
+
+	// (a) The reload takes admin away: the open session follows.
+	h.reloadWith(t, "roles: [admin, viewer]", "roles: [viewer]")
+	m = sh.mark()
+	sh.send("power cycle node01\r")
+	sh.waitAfter(m, `denied: no rule of role(s) "viewer" allows power.cycle on node01`)
+	sh.send("whoami\r")
+	sh.waitAfter(m, "roles:   viewer\r\n")
+	if strings.Contains(sh.output()[m:], "admin") {
+		t.Fatalf("whoami still lists admin: %q", sh.output()[m:])
+	}
+	out, errOut, code = h.ssh("alice", muxed, "power", "reset", "node01")
+	if code != 1 || !strings.Contains(errOut, `denied: no rule of role(s) "viewer" allows power.reset`) {
+		t.Fatalf("reset over the master after the reload: %d %q %q", code, out, errOut)
+	}
+	if out, _, code := h.ssh("alice", muxed, "whoami"); code != 0 || !strings.Contains(out, "roles:   viewer\n") {
+		t.Fatalf("whoami over the master: %d %q", code, out)
+	}
+	if b.PowerCycles() != cycles {
+		t.Fatal("a power cycle reached the BMC after the reload")
+	}
+	for _, a := range []string{"power.cycle", "power.reset"} {
+		r := h.waitRecord(t, audit.Query{Code: audit.CodeDecision, Actor: "alice", Action: a, Outcome: audit.OutcomeDeny}, nil)
+		if r.Session != sid[1] || r.Target != "node01" || !strings.Contains(r.Reason, `role(s) "viewer"`) {
+			t.Errorf("%s refusal record %+v", a, r)
+		}
+	}
+	if n := len(h.records(t, audit.Query{Code: audit.CodeBMCCall, Actor: "alice", Action: "power.reset"})); n != 1 {
+		t.Errorf("%d power resets reached the broker, want the one before the reload", n)
+	}
+
+	// (b) The reload disables alice: the connection ends at once, with why.
+	h.reloadWith(t, "  - name: alice\n    roles: [viewer]\n", "  - name: alice\n    roles: [viewer]\n    disabled: true\n")
+	sh.waitFor("session ended: the account is disabled in the gateway config")
+	if code := sh.wait(); code != exitRefusedStatus {
+		t.Fatalf("shell exit %d; it shows:\n%q", code, sh.output())
+	}
+	if _, _, code := h.ssh("alice", muxed, "whoami"); code == 0 {
+		t.Fatal("a disabled user still runs commands")
+	}
+	r := h.waitRecord(t, audit.Query{Code: audit.CodeSessionEnd, Actor: "alice", Session: sid[1]}, nil)
+	if r.Outcome != audit.OutcomeDeny || !strings.Contains(r.Reason, "disabled") {
+		t.Fatalf("session.end record %+v", r)
+	}
+	// Another user's session is untouched.
+	if out, _, code := h.ssh("vic", nil, "power", "status", "node01"); code != 0 || !strings.Contains(out, "power on") {
+		t.Fatalf("vic after the reload: %d %q", code, out)
+	}
+}
+
+// exitRefusedStatus is the exit status of a session the gateway ended.
+const exitRefusedStatus = 3
+
+// TestE2ELiveSSHRemovedUser: a session without a terminal (commands on
+// stdin) whose account a reload removes ends with the reason, though no
+// command runs and the client sends nothing more.
+func TestE2ELiveSSHRemovedUser(t *testing.T) {
+	h := authHarness(t, "")
+	c := startPTYCmd(t, "ssh", append(h.sshArgs("vic", "-T"), "vic@127.0.0.1")...)
+	c.send("whoami\n")
+	c.waitFor("roles:   viewer")
+	h.reloadWith(t, "  - name: vic\n", "  - name: victor\n") // vic is gone
+	c.waitFor("session ended: the account was removed from the gateway config")
+	if code := c.wait(); code != exitRefusedStatus {
+		t.Fatalf("exit %d; it shows:\n%q", code, c.output())
+	}
+}
