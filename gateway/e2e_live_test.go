@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -149,5 +150,84 @@ func TestE2ELiveSSHRemovedUser(t *testing.T) {
 	c.waitFor("session ended: the account was removed from the gateway config")
 	if code := c.wait(); code != exitRefusedStatus {
 		t.Fatalf("exit %d; it shows:\n%q", code, c.output())
+	}
+}
+
+// TestE2ELiveConsole: a console attached from an interactive shell follows
+// reloads: a user who lost console.write can no longer type into it, and a
+// disabled user is detached with the reason and their connection ends.
+func TestE2ELiveConsole(t *testing.T) {
+	h, _ := consoleHarness(t, "")
+	c := startPTY(t, h, "bob")
+	c.waitFor("bmcgate> ")
+	c.send("console node01\r")
+	c.waitFor("read-write")
+	c.waitFor("node01 login: ")
+
+	m := c.mark()
+	h.reloadWith(t, "  - name: bob\n    roles: [operator]\n", "  - name: bob\n    roles: [watcher]\n")
+	c.waitAfter(m, "write access withdrawn")
+	c.send("x")
+	c.waitAfter(m, "read-only: your typing is not sent")
+
+	m = c.mark()
+	h.reloadWith(t, "  - name: bob\n    roles: [watcher]\n", "  - name: bob\n    roles: [watcher]\n    disabled: true\n")
+	c.waitAfter(m, "detached: the account is disabled in the gateway config")
+	c.waitAfter(m, "session ended: the account is disabled in the gateway config")
+	if code := c.wait(); code != exitRefusedStatus {
+		t.Fatalf("exit %d; it shows:\n%q", code, c.output())
+	}
+	if strings.Contains(c.output()[m:], "bmcgate> ") {
+		t.Fatalf("the prompt came back after the account was disabled:\n%q", c.output()[m:])
+	}
+	r := h.waitRecord(t, audit.Query{Code: audit.CodeConsoleDetach, Actor: "bob"}, nil)
+	if !strings.Contains(r.Reason, "disabled") {
+		t.Fatalf("detach record %+v", r)
+	}
+	h.waitRecord(t, audit.Query{Code: audit.CodeDecision, Actor: "bob", Action: "console.attach", Outcome: audit.OutcomeDeny},
+		func(r audit.Record) bool { return strings.Contains(r.Reason, "disabled") })
+}
+
+// silentUDPAddr returns a loopback UDP address that receives and never
+// answers: a BMC whose scan waits until its timeout.
+func silentUDPAddr(t *testing.T) string {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = pc.Close() })
+	return pc.LocalAddr().String()
+}
+
+// TestE2ELiveScan: a scan typed in an open shell is decided under the
+// current roles, and a scan running when the user is disabled stops with
+// the session.
+func TestE2ELiveScan(t *testing.T) {
+	h := startHarness(t, []testBMC{{name: "mute01", addr: silentUDPAddr(t), user: "gw", pass: "gw-Mute-Pass-1", suite: 3}},
+		[]testUser{{name: "alice", roles: "[admin, viewer]"}, {name: "vic", roles: "[viewer]"}}, "scan:\n  probe_interval: 1ms\n  timeout: 1m\n")
+	sh := startPTY(t, h, "alice")
+	sh.waitFor("bmcgate> ")
+
+	h.reloadWith(t, "roles: [admin, viewer]", "roles: [viewer]")
+	m := sh.mark()
+	sh.send("scan mute01\r")
+	sh.waitAfter(m, `denied: no rule of role(s) "viewer" allows scan.run on mute01`)
+	h.waitRecord(t, audit.Query{Code: audit.CodeDecision, Actor: "alice", Action: "scan.run", Outcome: audit.OutcomeDeny}, nil)
+
+	h.reloadWith(t, "roles: [viewer]", "roles: [admin, viewer]")
+	sh.send("scan mute01\r")
+	// The scan has started once its decision is recorded; it would run
+	// for minutes.
+	h.waitRecord(t, audit.Query{Code: audit.CodeDecision, Actor: "alice", Action: "scan.run", Outcome: audit.OutcomeAllow}, nil)
+	m = sh.mark()
+	h.reloadWith(t, "  - name: alice\n    roles: [admin, viewer]\n", "  - name: alice\n    roles: [admin, viewer]\n    disabled: true\n")
+	sh.waitAfter(m, "session ended: the account is disabled in the gateway config")
+	if code := sh.wait(); code != exitRefusedStatus {
+		t.Fatalf("exit %d; it shows:\n%q", code, sh.output())
+	}
+	r := h.waitRecord(t, audit.Query{Code: audit.CodeBMCCall, Actor: "alice", Action: "scan.run"}, nil)
+	if r.Outcome != audit.OutcomeError || r.Reason != "canceled" {
+		t.Fatalf("the interrupted scan's record %+v", r)
 	}
 }

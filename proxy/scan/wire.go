@@ -98,6 +98,10 @@ func (w *wire) exchange(ctx context.Context, pkt []byte, accept func([]byte) boo
 	if _, err := w.conn.Write(pkt); err != nil {
 		return nil, fmt.Errorf("send: %w", err)
 	}
+	// A canceled scan (its user's session ended) stops waiting at once
+	// rather than at the probe's timeout.
+	stop := context.AfterFunc(ctx, func() { _ = w.conn.SetReadDeadline(time.Now()) })
+	defer stop()
 	buf := make([]byte, 1024)
 	for {
 		n, err := w.conn.Read(buf)

@@ -2,9 +2,13 @@ package scan
 
 import (
 	"bytes"
+	"context"
+	"errors"
+	"net"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bougou/go-ipmi/pkg/crypto"
 	"github.com/bougou/go-ipmi/pkg/types"
@@ -117,5 +121,40 @@ func TestRAKPMACMatchesGoIPMI(t *testing.T) {
 func TestPrintable(t *testing.T) {
 	if got := printable("ok\x1b[31mred\u202e"); got != "ok?[31mred?" {
 		t.Errorf("printable = %q", got)
+	}
+}
+
+// TestExchangeStopsWhenCanceled: a probe waiting for a BMC that never
+// answers returns as soon as its context is canceled, not at its timeout.
+func TestExchangeStopsWhenCanceled(t *testing.T) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	w, err := dialWire(ctx, pc.LocalAddr().String(), time.Millisecond, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.conn.Close()
+	done := make(chan error, 1)
+	go func() {
+		_, err := w.exchange(ctx, []byte{0}, func([]byte) bool { return true })
+		done <- err
+	}()
+	// The probe is waiting once the silent BMC has received it.
+	buf := make([]byte, 16)
+	if _, _, err := pc.ReadFrom(buf); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("err = %v, want context.Canceled", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the probe did not stop when canceled")
 	}
 }
