@@ -226,7 +226,8 @@ func newFuzzServer(tb testing.TB) (*Server, *fuzzBroker, *fuzzAudit, core.Caller
 	}
 	b, a := &fuzzBroker{}, &fuzzAudit{}
 	discard := slog.New(slog.DiscardHandler)
-	svc := core.New(&core.State{Policy: policy, Inventory: inv}, b, a, discard)
+	accts := core.NewAccounts([]core.Account{{Name: "alice", Roles: []string{"ops"}}}, nil, nil)
+	svc := core.New(&core.State{Policy: policy, Inventory: inv, Accounts: accts}, b, a, discard)
 	signer, err := gossh.NewSignerFromKey(ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)))
 	if err != nil {
 		tb.Fatal(err)
@@ -235,7 +236,7 @@ func newFuzzServer(tb testing.TB) (*Server, *fuzzBroker, *fuzzAudit, core.Caller
 	if err != nil {
 		tb.Fatal(err)
 	}
-	c := core.Caller{Principal: authz.Principal{Name: "alice", Roles: []string{"ops"}, Door: audit.DoorSSH},
+	c := core.Caller{Identity: core.Identity{Name: "alice", Source: core.SourceUser},
 		Door: audit.DoorSSH, Source: "127.0.0.1:5555", Session: "s1", Auth: "publickey"}
 	return s, b, a, c
 }
