@@ -95,7 +95,9 @@ func TestWebLiveFollowsReload(t *testing.T) {
 	}
 	for _, k := range []string{"session", "token", "bearer"} {
 		w.waitRecord(t, audit.Query{Code: audit.CodeDecision, Actor: "alice", Action: "power.cycle", Outcome: audit.OutcomeDeny},
-			func(r audit.Record) bool { return kind(r.Session) == k && strings.Contains(r.Reason, `role(s) "viewer"`) })
+			func(r audit.Record) bool {
+				return kind(r.Session) == k && strings.Contains(r.Reason, `role(s) "viewer"`)
+			})
 	}
 
 	// (b) ops maps to no role: alice may no longer use bmcgate at all.
