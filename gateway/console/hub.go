@@ -147,7 +147,9 @@ func (h *Hub) Attach(ctx context.Context, c core.Caller, name string, t Terminal
 	if err != nil {
 		return err
 	}
-	v.checked = st
+	con.mu.Lock()
+	v.checked = st // a reload since st makes the first keystroke re-check
+	con.mu.Unlock()
 	if takeover {
 		con.takeover(v)
 	}
