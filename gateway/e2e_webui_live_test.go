@@ -23,6 +23,25 @@ func (w *webUIHarness) dialKVM(t *testing.T, cookie string) *websocket.Conn {
 	return ws
 }
 
+// openKVM logs user in, opens node01's web UI and its websocket echo, and
+// checks that the echo works. It returns the user's client, the BMC-host
+// cookie header and the websocket.
+func (w *webUIHarness) openKVM(t *testing.T, user, password string) (*http.Client, string, *websocket.Conn) {
+	t.Helper()
+	c := w.loginUI(t, user, password)
+	w.enter(t, c, "node01")
+	hc := "__Host-bmcgate-bmc=" + w.hostCookie(t, c, "node01")
+	ws := w.dialKVM(t, hc)
+	if err := websocket.Message.Send(ws, "hello"); err != nil {
+		t.Fatal(err)
+	}
+	var echo string
+	if err := websocket.Message.Receive(ws, &echo); err != nil || echo != "hello" {
+		t.Fatalf("echo %q, %v", echo, err)
+	}
+	return c, hc, ws
+}
+
 // logoutClosesWS logs c out of the gateway and fails the test unless ws, a
 // websocket of one of c's BMC-host sessions (what, in the failure), is
 // closed within 10 seconds.
@@ -41,17 +60,8 @@ func (w *webUIHarness) logoutClosesWS(t *testing.T, c *http.Client, ws *websocke
 // user's BMC-host session, its live websocket included.
 func TestWebUILiveRevocation(t *testing.T) {
 	w := startWebUI(t)
-	vic := w.loginUI(t, "vic", "vic-password-1")
-	w.enter(t, vic, "node01")
-	hc := "__Host-bmcgate-bmc=" + w.hostCookie(t, vic, "node01")
-	ws := w.dialKVM(t, hc)
-	if err := websocket.Message.Send(ws, "hello"); err != nil {
-		t.Fatal(err)
-	}
+	_, hc, ws := w.openKVM(t, "vic", "vic-password-1")
 	var echo string
-	if err := websocket.Message.Receive(ws, &echo); err != nil || echo != "hello" {
-		t.Fatalf("echo %q, %v", echo, err)
-	}
 	w.waitRecord(t, audit.Query{Code: audit.CodeWebUIWSOpen, Actor: "vic"}, nil)
 
 	// The config file has no web.access for viewers (the harness adds it
