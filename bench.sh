@@ -3,14 +3,14 @@
 # by side with their references. Run on demand on a quiet machine; nothing
 # here is a pass/fail timer.
 #   ./bench.sh                      # every section
-#   ./bench.sh spine console        # some sections: spine console web webproxy scan
+#   ./bench.sh spine console        # some sections: spine console web webproxy scan policy
 # Needs the test peers (ipmi_sim, ipmitool, OpenSSH, chromium) and, for
 # the webproxy section, nginx and wrk (apt-get install nginx wrk).
 set -euo pipefail
 cd "$(dirname "$0")"
 export BMCGATE_REQUIRE_PEERS=1
 sections=("$@")
-[ ${#sections[@]} -gt 0 ] || sections=(spine console web webproxy scan)
+[ ${#sections[@]} -gt 0 ] || sections=(spine console web webproxy scan policy)
 
 # run PACKAGE REGEXP BENCHTIME [extra go test flags...]: benchmark lines and
 # the figures the benchmarks log.
@@ -51,6 +51,10 @@ for s in "${sections[@]}"; do
     echo "== scan: full posture scan of 500 simulated BMCs"
     run ./proxy/scan 'ScanFleet500' 1x
     ;;
-  *) echo "unknown section $s (spine console web webproxy scan)" >&2; exit 2 ;;
+  policy)
+    echo "== policy: per-command decision of an open session, roles resolved from the current config vs captured at login"
+    run ./gateway/core 'DecisionLiveCaller' 200000x
+    ;;
+  *) echo "unknown section $s (spine console web webproxy scan policy)" >&2; exit 2 ;;
   esac
 done
