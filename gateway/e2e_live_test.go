@@ -70,6 +70,7 @@ func TestE2ELiveSSHFollowsReload(t *testing.T) {
 	m := sh.mark()
 	sh.send("whoami\r")
 	sh.waitAfter(m, "roles:   admin, viewer\r\n")
+	sh.waitAfter(m, "\r\nbmcgate> ") // the whole answer is there
 	sid := sessionLine.FindStringSubmatch(sh.output()[m:])
 	if sid == nil {
 		t.Fatalf("no session id in %q", sh.output()[m:])
