@@ -267,16 +267,18 @@ func (s *stream) receive(res *solPacket) error {
 	if len(data) > 255 {
 		return errors.New("sol: oversized packet from the BMC")
 	}
-	off := 0
+	off, taken := 0, len(data)
 	switch {
 	case seq == s.remote:
-		// A retransmission; it may carry more than we took before.
+		// A retransmission; it may carry more than we took before, or,
+		// overtaken by a later copy, less.
 		off = min(int(s.accepted), len(data))
+		taken = max(int(s.accepted), len(data))
 	case s.remote != 0 && seqDistance(seq, s.remote) > 7:
 		return nil // a stale duplicate
 	}
 	s.remote = seq
-	s.accepted = uint8(len(data))
+	s.accepted = uint8(taken)
 	if off < len(data) {
 		s.gotData = true
 		s.l.opts.OnOutput(data[off:])
