@@ -15,22 +15,13 @@ import (
 // external auditor does, with encoding/json.
 func auditorCanonical(t *testing.T, r *Record) []byte {
 	t.Helper()
-	a := auditorRecord{Seq: r.Seq, Time: r.Time.UTC().Format(time.RFC3339Nano), Code: r.Code, Actor: r.Actor,
+	b, err := auditorRecord{Seq: r.Seq, Time: r.Time.UTC().Format(time.RFC3339Nano), Code: r.Code, Actor: r.Actor,
 		Door: r.Door, Source: r.Source, Session: r.Session, Target: r.Target, Action: r.Action, Outcome: r.Outcome,
-		Reason: r.Reason, Duration: int64(r.Duration), Fields: r.Fields, Data: r.Data, Prev: r.Prev}
-	if a.Fields == nil {
-		a.Fields = map[string]string{}
-	}
-	if a.Data == nil {
-		a.Data = []byte{}
-	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(a); err != nil {
+		Reason: r.Reason, Duration: int64(r.Duration), Fields: r.Fields, Data: r.Data, Prev: r.Prev}.encode()
+	if err != nil {
 		t.Fatal(err)
 	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+	return b
 }
 
 // FuzzCanonicalRecord builds a record from arbitrary values as Append

@@ -115,6 +115,24 @@ type auditorRecord struct {
 	Prev     string            `json:"prev"`
 }
 
+// encode writes a as the auditor reads the canonical form: encoding/json
+// without HTML escaping, "{}" and "" for no fields and no data.
+func (a auditorRecord) encode() ([]byte, error) {
+	if a.Fields == nil {
+		a.Fields = map[string]string{}
+	}
+	if a.Data == nil {
+		a.Data = []byte{}
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(a); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
 func TestCanonicalFormIsReimplementable(t *testing.T) {
 	s, path := newStore(t, Options{})
 	mustAppend(t, s, Record{Code: CodeCmdRun, Actor: "bob", Reason: "quote \" backslash \\ tab \t esc \x1b bidi \u202e <&>",
@@ -138,20 +156,10 @@ func TestCanonicalFormIsReimplementable(t *testing.T) {
 			if err := json.Unmarshal(v, &stored); err != nil {
 				return err
 			}
-			a := stored.auditorRecord
-			if a.Fields == nil {
-				a.Fields = map[string]string{}
-			}
-			if a.Data == nil {
-				a.Data = []byte{}
-			}
-			var buf bytes.Buffer
-			enc := json.NewEncoder(&buf)
-			enc.SetEscapeHTML(false)
-			if err := enc.Encode(a); err != nil {
+			canonical, err := stored.auditorRecord.encode()
+			if err != nil {
 				return err
 			}
-			canonical := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 			if want := append(bytes.Clone(canonical[:len(canonical)-1]), []byte(`,"hash":"`+stored.Hash+`"}`)...); !bytes.Equal(want, v) {
 				t.Errorf("stored value\n%s\nis not canonical+hash\n%s", v, want)
 			}
