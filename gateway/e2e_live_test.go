@@ -232,3 +232,57 @@ func TestE2ELiveScan(t *testing.T) {
 		t.Fatalf("the interrupted scan's record %+v", r)
 	}
 }
+
+// TestE2ELiveConsoleKeystrokeDecidedNow: keystrokes are decided under the
+// state they arrive in, even before a reload's re-check pass reaches the
+// console: the state is swapped here without that pass, and the writer's
+// next keystrokes are refused and never reach the BMC.
+func TestE2ELiveConsoleKeystrokeDecidedNow(t *testing.T) {
+	h, _ := consoleHarness(t, "")
+	c := startPTY(t, h, "bob", "console", "node01")
+	c.waitFor("read-write")
+	c.waitFor("node01 login: ")
+	c.send("root\r")
+	c.waitFor("login: root\r\n")
+
+	cfg, err := LoadConfig(h.g.cfg.Path, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range cfg.Users {
+		if cfg.Users[i].Name == "bob" {
+			cfg.Users[i].Roles = []string{"watcher"}
+		}
+	}
+	st, err := buildState(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.g.svc.Swap(st) // no re-check pass: only the keystroke path sees it
+	m := c.mark()
+	c.send("zz\r")
+	c.waitAfter(m, "write access withdrawn by a policy change")
+	c.waitAfter(m, "read-only: your typing is not sent")
+	c.send("~.")
+	c.waitAfter(m, "detached from node01")
+	if code := c.wait(); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	att := h.waitRecord(t, audit.Query{Code: audit.CodeConsoleAttach, Actor: "bob"}, nil)
+	rec, err := audit.LoadRecording(context.Background(), func(ctx context.Context, q audit.Query, fn func(audit.Record) error) error {
+		return h.g.store.Search(ctx, q, fn)
+	}, att.Session)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var in strings.Builder
+	for _, e := range rec.Events {
+		if e.Input {
+			in.Write(e.Data)
+		}
+	}
+	if in.String() != "root\r" {
+		t.Fatalf("input sent to the BMC %q, want only what was typed before the swap", in.String())
+	}
+	h.waitRecord(t, audit.Query{Code: audit.CodeDecision, Actor: "bob", Action: "console.write", Outcome: audit.OutcomeDeny}, nil)
+}
