@@ -1,0 +1,221 @@
+package redfish
+
+import (
+	"context"
+	"encoding/json"
+	"sort"
+)
+
+// Protocol is one network service of the BMC (ManagerNetworkProtocol).
+// Enabled is nil when the BMC does not say.
+type Protocol struct {
+	Enabled *bool `json:"enabled,omitempty"`
+	Port    int   `json:"port,omitempty"`
+}
+
+// NetworkProtocols returns the BMC's network services by Redfish name
+// (IPMI, HTTP, HTTPS, SSH, SSDP, Telnet, SNMP, KVMIP, VirtualMedia, …).
+func (b *Broker) NetworkProtocols(ctx context.Context, ep Endpoint) (map[string]Protocol, error) {
+	out := map[string]Protocol{}
+	err := b.do(ctx, ep, func(ctx context.Context, m *bmc) error {
+		mp, err := m.managerPath(ctx)
+		if err != nil {
+			return err
+		}
+		var mgr struct{ NetworkProtocol link }
+		if _, err := m.get(ctx, mp, "manager", &mgr); err != nil {
+			return err
+		}
+		if mgr.NetworkProtocol.ID == "" {
+			return newError(m.name, KindUnsupported, "the BMC's manager has no network protocol settings", nil)
+		}
+		p, err := m.resolve(mgr.NetworkProtocol.ID)
+		if err != nil {
+			return err
+		}
+		var doc map[string]json.RawMessage
+		if _, err := m.get(ctx, p, "network protocol settings", &doc); err != nil {
+			return err
+		}
+		for name, raw := range doc {
+			var v struct {
+				ProtocolEnabled *bool
+				Port            *int
+			}
+			if len(name) > 64 || json.Unmarshal(raw, &v) != nil || (v.ProtocolEnabled == nil && v.Port == nil) {
+				continue
+			}
+			pr := Protocol{Enabled: v.ProtocolEnabled}
+			if v.Port != nil {
+				pr.Port = *v.Port
+			}
+			out[text(name)] = pr
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Firmware is one entry of the firmware inventory.
+type Firmware struct {
+	ID         string `json:"id"`
+	Name       string `json:"name"`
+	Version    string `json:"version"`
+	Updateable bool   `json:"updateable"`
+}
+
+// FirmwareInventory returns UpdateService/FirmwareInventory.
+func (b *Broker) FirmwareInventory(ctx context.Context, ep Endpoint) ([]Firmware, error) {
+	var out []Firmware
+	err := b.do(ctx, ep, func(ctx context.Context, m *bmc) error {
+		root, err := m.serviceRoot(ctx)
+		if err != nil {
+			return err
+		}
+		if root.UpdateService.ID == "" {
+			return newError(m.name, KindUnsupported, "the BMC has no update service", nil)
+		}
+		up, err := m.resolve(root.UpdateService.ID)
+		if err != nil {
+			return err
+		}
+		var us struct{ FirmwareInventory link }
+		if _, err := m.get(ctx, up, "update service", &us); err != nil {
+			return err
+		}
+		if us.FirmwareInventory.ID == "" {
+			return newError(m.name, KindUnsupported, "the BMC has no firmware inventory", nil)
+		}
+		fp, err := m.resolve(us.FirmwareInventory.ID)
+		if err != nil {
+			return err
+		}
+		list, err := m.members(ctx, fp, "firmware inventory")
+		if err != nil {
+			return err
+		}
+		out = []Firmware{}
+		for _, p := range list {
+			var d struct {
+				ID         string `json:"Id"`
+				Name       string
+				Version    string
+				Updateable bool
+			}
+			if _, err := m.get(ctx, p, "firmware inventory entry", &d); err != nil {
+				if KindOf(err) == KindUnsupported {
+					continue // listed but missing: some services do this
+				}
+				return err
+			}
+			out = append(out, Firmware{ID: text(d.ID), Name: text(d.Name), Version: text(d.Version), Updateable: d.Updateable})
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Account is one BMC account (AccountService/Accounts).
+type Account struct {
+	ID       string `json:"id"`
+	UserName string `json:"user_name"`
+	RoleID   string `json:"role_id"`
+	Enabled  bool   `json:"enabled"`
+	Locked   bool   `json:"locked"`
+}
+
+// Accounts returns the BMC's local accounts.
+func (b *Broker) Accounts(ctx context.Context, ep Endpoint) ([]Account, error) {
+	var out []Account
+	err := b.do(ctx, ep, func(ctx context.Context, m *bmc) error {
+		root, err := m.serviceRoot(ctx)
+		if err != nil {
+			return err
+		}
+		if root.AccountService.ID == "" {
+			return newError(m.name, KindUnsupported, "the BMC has no account service", nil)
+		}
+		ap, err := m.resolve(root.AccountService.ID)
+		if err != nil {
+			return err
+		}
+		var as struct{ Accounts link }
+		if _, err := m.get(ctx, ap, "account service", &as); err != nil {
+			return err
+		}
+		cp, err := m.resolve(as.Accounts.ID)
+		if err != nil {
+			return err
+		}
+		list, err := m.members(ctx, cp, "accounts")
+		if err != nil {
+			return err
+		}
+		out = []Account{}
+		for _, p := range list {
+			var d struct {
+				ID       string `json:"Id"`
+				UserName string
+				RoleID   string `json:"RoleId"`
+				Enabled  bool
+				Locked   bool
+			}
+			if _, err := m.get(ctx, p, "account", &d); err != nil {
+				return err
+			}
+			out = append(out, Account{ID: text(d.ID), UserName: text(d.UserName), RoleID: text(d.RoleID), Enabled: d.Enabled, Locked: d.Locked})
+		}
+		return nil
+	})
+	return out, err
+}
+
+// SessionInfo is one session open on the BMC. Own marks the session the
+// broker itself holds.
+type SessionInfo struct {
+	ID       string `json:"id"`
+	UserName string `json:"user_name"`
+	ClientIP string `json:"client_ip,omitempty"`
+	Own      bool   `json:"own"`
+}
+
+// Sessions lists the sessions open on the BMC (SessionService/Sessions),
+// so that sessions the gateway did not open can be reported.
+func (b *Broker) Sessions(ctx context.Context, ep Endpoint) ([]SessionInfo, error) {
+	var out []SessionInfo
+	err := b.do(ctx, ep, func(ctx context.Context, m *bmc) error {
+		s, err := m.session(ctx, false)
+		if err != nil {
+			return err
+		}
+		coll := "/redfish/v1/SessionService/Sessions"
+		if root, err := m.serviceRoot(ctx); err == nil && root.Links.Sessions.ID != "" {
+			if coll, err = m.resolve(root.Links.Sessions.ID); err != nil {
+				return err
+			}
+		}
+		list, err := m.members(ctx, coll, "sessions")
+		if err != nil {
+			return err
+		}
+		out = []SessionInfo{}
+		for _, p := range list {
+			var d struct {
+				ID       string `json:"Id"`
+				UserName string
+				ClientIP string `json:"ClientOriginIPAddress"`
+			}
+			if _, err := m.get(ctx, p, "session", &d); err != nil {
+				if KindOf(err) == KindUnsupported {
+					continue // closed meanwhile
+				}
+				return err
+			}
+			out = append(out, SessionInfo{ID: text(d.ID), UserName: text(d.UserName), ClientIP: text(d.ClientIP),
+				Own: s != nil && s.location != "" && pathOnly(p) == pathOnly(s.location)})
+		}
+		sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+		return nil
+	})
+	return out, err
+}
