@@ -21,6 +21,14 @@ func (r *Redfish) get(p string) (map[string]any, bool) {
 		return r.static(rfRoot)
 	case p == sysPath:
 		return r.system(), true
+	case p == mgrPath:
+		// The mockup keeps virtual media under the system; older clients
+		// (and BMCs) look for it under the manager: both lead there.
+		m, ok := r.static(mgrPath)
+		if ok {
+			m["VirtualMedia"] = odataLink(sysPath + "/VirtualMedia")
+		}
+		return m, ok
 	case p == sysPath+"/ResetActionInfo":
 		if r.o.NoActionInfo || r.o.BrokenActionInfo {
 			return nil, false
