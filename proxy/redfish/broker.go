@@ -21,7 +21,8 @@ type Broker struct {
 	bmcs   map[string]*bmc
 	closed bool
 	stop   chan struct{}
-	wg     sync.WaitGroup // operations, logouts, the janitor
+	wg     sync.WaitGroup // operations and the janitor
+	bg     sync.WaitGroup // logouts in the background
 }
 
 // Stats are cumulative broker counters.
@@ -80,10 +81,11 @@ func (b *Broker) Close() error {
 	all := b.bmcs
 	b.bmcs = map[string]*bmc{}
 	b.mu.Unlock()
+	b.wg.Wait()
 	for _, m := range all {
 		b.retire(m)
 	}
-	b.wg.Wait()
+	b.bg.Wait()
 	return nil
 }
 
@@ -112,9 +114,9 @@ func (b *Broker) retire(m *bmc) {
 }
 
 func (b *Broker) logoutAsync(m *bmc) {
-	b.wg.Add(1)
+	b.bg.Add(1)
 	go func() {
-		defer b.wg.Done()
+		defer b.bg.Done()
 		m.logout(context.Background())
 		m.tr.CloseIdleConnections()
 	}()
@@ -208,9 +210,9 @@ func (b *Broker) sweep(now time.Time) {
 	b.mu.Unlock()
 	for _, m := range idle {
 		b.log.Debug("redfish session idle; logging out", "bmc", m.name)
-		b.wg.Add(1)
+		b.bg.Add(1)
 		go func() {
-			defer b.wg.Done()
+			defer b.bg.Done()
 			m.logout(context.Background())
 		}()
 	}

@@ -98,3 +98,6 @@ func noSecrets(t testing.TB, texts []string, secrets ...string) {
 		}
 	}
 }
+
+// testCtx is the context of table-driven operations.
+var testCtx = context.Background()

@@ -2,6 +2,7 @@ package redfish
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -28,7 +29,7 @@ type mediaDoc struct {
 	ID             string `json:"Id"`
 	Name           string
 	MediaTypes     []string
-	Image          *string
+	Image          json.RawMessage // present (even null) on services that let it be PATCHed
 	ImageName      *string
 	Inserted       *bool
 	WriteProtected *bool
@@ -42,6 +43,15 @@ type mediaDoc struct {
 			Target string `json:"target"`
 		} `json:"#VirtualMedia.EjectMedia"`
 	}
+}
+
+// image returns the Image property ("" when absent or null).
+func (d *mediaDoc) image() string {
+	var s string
+	if len(d.Image) == 0 || json.Unmarshal(d.Image, &s) != nil {
+		return ""
+	}
+	return s
 }
 
 // redactURL keeps scheme, host and path of a URL.
@@ -61,8 +71,8 @@ func (d *mediaDoc) slot() MediaSlot {
 	if s.MediaTypes == nil {
 		s.MediaTypes = []string{}
 	}
-	if d.Image != nil && *d.Image != "" {
-		s.Image = redactURL(*d.Image)
+	if img := d.image(); img != "" {
+		s.Image = redactURL(img)
 	}
 	if d.ImageName != nil {
 		s.ImageName = text(*d.ImageName)

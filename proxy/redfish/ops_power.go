@@ -265,9 +265,9 @@ func (m *bmc) cycleOffOn(ctx context.Context, sp, target string, allowed []strin
 	return nil
 }
 
-// waitOff polls the power state until Off, within maxCycleWait.
+// waitOff polls the power state until Off, within Options.CycleOffWait.
 func (m *bmc) waitOff(ctx context.Context, sp string) error {
-	ctx, cancel := context.WithTimeout(ctx, maxCycleWait)
+	ctx, cancel := context.WithTimeout(ctx, m.o.CycleOffWait)
 	defer cancel()
 	delay := 100 * time.Millisecond
 	for {

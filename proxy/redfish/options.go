@@ -14,6 +14,7 @@ type Options struct {
 	OpTimeout      time.Duration // one operation, logins and every exchange included (default 60s)
 	MaxBody        int64         // largest response body read (default 4 MiB)
 	IdleLogout     time.Duration // log out of a BMC idle this long (default 10m)
+	CycleOffWait   time.Duration // in an off-then-on cycle, the wait for Off (default 60s)
 	Logger         *slog.Logger  // default: discard
 }
 
@@ -37,10 +38,9 @@ const (
 	maxMembers = 1024
 	// maxLogEntries bounds the log entries read per log service, and
 	// maxPages the pages followed.
-	maxLogEntries = 4096
-	maxPages      = 64
-	// maxCycleWait bounds the wait for "off" in an off-then-on cycle.
-	maxCycleWait = 60 * time.Second
+	maxLogEntries       = 4096
+	maxPages            = 64
+	DefaultCycleOffWait = 60 * time.Second
 )
 
 func (o Options) withDefaults() Options {
@@ -64,6 +64,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.IdleLogout <= 0 {
 		o.IdleLogout = DefaultIdleLogout
+	}
+	if o.CycleOffWait <= 0 {
+		o.CycleOffWait = DefaultCycleOffWait
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
