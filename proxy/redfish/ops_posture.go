@@ -211,6 +211,9 @@ func (b *Broker) Sessions(ctx context.Context, ep Endpoint) ([]SessionInfo, erro
 				}
 				return err
 			}
+			if d.ID == "" {
+				d.ID = lastSegment(p)
+			}
 			out = append(out, SessionInfo{ID: text(d.ID), UserName: text(d.UserName), ClientIP: text(d.ClientIP),
 				Own: s != nil && s.location != "" && pathOnly(p) == pathOnly(s.location)})
 		}
