@@ -3,14 +3,15 @@
 # by side with their references. Run on demand on a quiet machine; nothing
 # here is a pass/fail timer.
 #   ./bench.sh                      # every section
-#   ./bench.sh spine console        # some sections: spine console web webproxy scan policy
-# Needs the test peers (ipmi_sim, ipmitool, OpenSSH, chromium) and, for
+#   ./bench.sh spine console        # some sections: spine console web webproxy scan policy redfish
+# Needs the test peers (ipmi_sim, ipmitool, OpenSSH, chromium, redfishtool,
+# python3-sushy) and, for
 # the webproxy section, nginx and wrk (apt-get install nginx wrk).
 set -euo pipefail
 cd "$(dirname "$0")"
 export BMCGATE_REQUIRE_PEERS=1
 sections=("$@")
-[ ${#sections[@]} -gt 0 ] || sections=(spine console web webproxy scan policy)
+[ ${#sections[@]} -gt 0 ] || sections=(spine console web webproxy scan policy redfish)
 
 # run PACKAGE REGEXP BENCHTIME [extra go test flags...]: benchmark lines and
 # the figures the benchmarks log.
@@ -55,6 +56,14 @@ for s in "${sections[@]}"; do
     echo "== policy: per-command decision of an open session, roles resolved from the current config vs captured at login"
     run ./gateway/core 'DecisionLiveCaller' 200000x
     ;;
-  *) echo "unknown section $s (spine console web webproxy scan policy)" >&2; exit 2 ;;
+  redfish)
+    echo "== redfish: broker warm session vs cold (TLS, login, discovery, call, logout), same simulated BMC"
+    run ./proxy/redfish 'Redfish(Warm|Cold)PowerStatus' 2000x
+    echo "== redfish: redfishtool (one process per read) and python3-sushy (reads over one session), same simulated BMC"
+    run ./proxy/redfish 'RedfishtoolSystems|SushyPowerState' 20x
+    echo "== redfish: fan-out power status over 500 simulated Redfish BMCs (32 at a time)"
+    run ./proxy/redfish 'RedfishFanout500' 20x
+    ;;
+  *) echo "unknown section $s (spine console web webproxy scan policy redfish)" >&2; exit 2 ;;
   esac
 done

@@ -323,9 +323,7 @@ func (r *Redfish) serve(w http.ResponseWriter, req *http.Request) {
 			return
 		}
 		if p == "/redfish/v1/Systems/"+systemID || strings.HasPrefix(p, "/redfish/v1/Systems/"+systemID+"/VirtualMedia/") {
-			etag := etagOf(res)
-			res["@odata.etag"] = etag
-			writeJSON(w, http.StatusOK, res, etag)
+			writeJSON(w, http.StatusOK, res, etagOf(res))
 			return
 		}
 		if req.URL.Query().Get("$expand") != "" {
@@ -403,7 +401,7 @@ func (r *Redfish) delete(w http.ResponseWriter, p string, _ *rfSession) {
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any, etag string) {
-	b, err := json.MarshalIndent(v, "", "  ")
+	b, err := json.Marshal(v)
 	if err != nil {
 		http.Error(w, "encoding failed", http.StatusInternalServerError)
 		return
