@@ -12,7 +12,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptrace"
-	"net/url"
 	"path"
 	"strconv"
 	"strings"
@@ -590,6 +589,3 @@ func (m *bmc) peerCertificate() *x509.Certificate {
 	defer m.mu.Unlock()
 	return m.peer
 }
-
-// pathEscape escapes an id for use as one path segment.
-func pathEscape(id string) string { return url.PathEscape(id) }
