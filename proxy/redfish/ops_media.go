@@ -208,15 +208,8 @@ func (b *Broker) InsertMedia(ctx context.Context, ep Endpoint, slot, imageURL st
 		if _, err := m.write(ctx, rq, "inserting virtual media"); err != nil {
 			return scrubURL(err, imageURL)
 		}
-		var after mediaDoc
-		if _, err := m.get(ctx, p, "virtual media slot", &after); err != nil {
-			return err
-		}
-		if after.ID == "" {
-			after.ID = d.ID
-		}
-		out = after.slot()
-		return nil
+		out, err = m.readSlot(ctx, p, d.ID)
+		return err
 	})
 	return out, scrubURL(err, imageURL)
 }
@@ -247,17 +240,22 @@ func (b *Broker) EjectMedia(ctx context.Context, ep Endpoint, slot string) (Medi
 		if _, err := m.write(ctx, rq, "ejecting virtual media"); err != nil {
 			return err
 		}
-		var after mediaDoc
-		if _, err := m.get(ctx, p, "virtual media slot", &after); err != nil {
-			return err
-		}
-		if after.ID == "" {
-			after.ID = d.ID
-		}
-		out = after.slot()
-		return nil
+		out, err = m.readSlot(ctx, p, d.ID)
+		return err
 	})
 	return out, err
+}
+
+// readSlot reads a slot back after a change.
+func (m *bmc) readSlot(ctx context.Context, p, id string) (MediaSlot, error) {
+	var d mediaDoc
+	if _, err := m.get(ctx, p, "virtual media slot", &d); err != nil {
+		return MediaSlot{}, err
+	}
+	if d.ID == "" {
+		d.ID = id
+	}
+	return d.slot(), nil
 }
 
 // scrubURL removes an image URL (and its query) from an error.

@@ -56,6 +56,55 @@ func (b *Broker) NetworkProtocols(ctx context.Context, ep Endpoint) (map[string]
 	return out, err
 }
 
+// serviceMembers returns the member paths of the collection named field
+// in the service the root links to (UpdateService → FirmwareInventory,
+// AccountService → Accounts).
+func (m *bmc) serviceMembers(ctx context.Context, svc func(*serviceRoot) link, svcWhat, field, collWhat string) ([]string, error) {
+	root, err := m.serviceRoot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if svc(root).ID == "" {
+		return nil, newError(m.name, KindUnsupported, "the BMC has no "+svcWhat, nil)
+	}
+	sp, err := m.resolve(svc(root).ID)
+	if err != nil {
+		return nil, err
+	}
+	var doc map[string]json.RawMessage
+	if _, err := m.get(ctx, sp, svcWhat, &doc); err != nil {
+		return nil, err
+	}
+	var l link
+	if raw, ok := doc[field]; !ok || json.Unmarshal(raw, &l) != nil || l.ID == "" {
+		return nil, newError(m.name, KindUnsupported, "the BMC has no "+collWhat, nil)
+	}
+	cp, err := m.resolve(l.ID)
+	if err != nil {
+		return nil, err
+	}
+	return m.members(ctx, cp, collWhat)
+}
+
+// readAll reads every path into a T; members listed but missing (404) are
+// skipped, as some services list what they no longer have.
+func readAll[T any](ctx context.Context, m *bmc, paths []string, what string) ([]T, []string, error) {
+	out := make([]T, 0, len(paths))
+	found := make([]string, 0, len(paths))
+	for _, p := range paths {
+		var d T
+		if _, err := m.get(ctx, p, what, &d); err != nil {
+			if KindOf(err) == KindUnsupported {
+				continue
+			}
+			return nil, nil, err
+		}
+		out = append(out, d)
+		found = append(found, p)
+	}
+	return out, found, nil
+}
+
 // Firmware is one entry of the firmware inventory.
 type Firmware struct {
 	ID         string `json:"id"`
@@ -68,46 +117,21 @@ type Firmware struct {
 func (b *Broker) FirmwareInventory(ctx context.Context, ep Endpoint) ([]Firmware, error) {
 	var out []Firmware
 	err := b.do(ctx, ep, func(ctx context.Context, m *bmc) error {
-		root, err := m.serviceRoot(ctx)
+		list, err := m.serviceMembers(ctx, func(r *serviceRoot) link { return r.UpdateService }, "update service", "FirmwareInventory", "firmware inventory")
 		if err != nil {
 			return err
 		}
-		if root.UpdateService.ID == "" {
-			return newError(m.name, KindUnsupported, "the BMC has no update service", nil)
-		}
-		up, err := m.resolve(root.UpdateService.ID)
+		docs, _, err := readAll[struct {
+			ID         string `json:"Id"`
+			Name       string
+			Version    string
+			Updateable bool
+		}](ctx, m, list, "firmware inventory entry")
 		if err != nil {
 			return err
 		}
-		var us struct{ FirmwareInventory link }
-		if _, err := m.get(ctx, up, "update service", &us); err != nil {
-			return err
-		}
-		if us.FirmwareInventory.ID == "" {
-			return newError(m.name, KindUnsupported, "the BMC has no firmware inventory", nil)
-		}
-		fp, err := m.resolve(us.FirmwareInventory.ID)
-		if err != nil {
-			return err
-		}
-		list, err := m.members(ctx, fp, "firmware inventory")
-		if err != nil {
-			return err
-		}
-		out = []Firmware{}
-		for _, p := range list {
-			var d struct {
-				ID         string `json:"Id"`
-				Name       string
-				Version    string
-				Updateable bool
-			}
-			if _, err := m.get(ctx, p, "firmware inventory entry", &d); err != nil {
-				if KindOf(err) == KindUnsupported {
-					continue // listed but missing: some services do this
-				}
-				return err
-			}
+		out = make([]Firmware, 0, len(docs))
+		for _, d := range docs {
 			out = append(out, Firmware{ID: text(d.ID), Name: text(d.Name), Version: text(d.Version), Updateable: d.Updateable})
 		}
 		return nil
@@ -128,41 +152,22 @@ type Account struct {
 func (b *Broker) Accounts(ctx context.Context, ep Endpoint) ([]Account, error) {
 	var out []Account
 	err := b.do(ctx, ep, func(ctx context.Context, m *bmc) error {
-		root, err := m.serviceRoot(ctx)
+		list, err := m.serviceMembers(ctx, func(r *serviceRoot) link { return r.AccountService }, "account service", "Accounts", "accounts")
 		if err != nil {
 			return err
 		}
-		if root.AccountService.ID == "" {
-			return newError(m.name, KindUnsupported, "the BMC has no account service", nil)
-		}
-		ap, err := m.resolve(root.AccountService.ID)
+		docs, _, err := readAll[struct {
+			ID       string `json:"Id"`
+			UserName string
+			RoleID   string `json:"RoleId"`
+			Enabled  bool
+			Locked   bool
+		}](ctx, m, list, "account")
 		if err != nil {
 			return err
 		}
-		var as struct{ Accounts link }
-		if _, err := m.get(ctx, ap, "account service", &as); err != nil {
-			return err
-		}
-		cp, err := m.resolve(as.Accounts.ID)
-		if err != nil {
-			return err
-		}
-		list, err := m.members(ctx, cp, "accounts")
-		if err != nil {
-			return err
-		}
-		out = []Account{}
-		for _, p := range list {
-			var d struct {
-				ID       string `json:"Id"`
-				UserName string
-				RoleID   string `json:"RoleId"`
-				Enabled  bool
-				Locked   bool
-			}
-			if _, err := m.get(ctx, p, "account", &d); err != nil {
-				return err
-			}
+		out = make([]Account, 0, len(docs))
+		for _, d := range docs {
 			out = append(out, Account{ID: text(d.ID), UserName: text(d.UserName), RoleID: text(d.RoleID), Enabled: d.Enabled, Locked: d.Locked})
 		}
 		return nil
@@ -198,24 +203,21 @@ func (b *Broker) Sessions(ctx context.Context, ep Endpoint) ([]SessionInfo, erro
 		if err != nil {
 			return err
 		}
-		out = []SessionInfo{}
-		for _, p := range list {
-			var d struct {
-				ID       string `json:"Id"`
-				UserName string
-				ClientIP string `json:"ClientOriginIPAddress"`
-			}
-			if _, err := m.get(ctx, p, "session", &d); err != nil {
-				if KindOf(err) == KindUnsupported {
-					continue // closed meanwhile
-				}
-				return err
-			}
+		docs, found, err := readAll[struct {
+			ID       string `json:"Id"`
+			UserName string
+			ClientIP string `json:"ClientOriginIPAddress"`
+		}](ctx, m, list, "session")
+		if err != nil {
+			return err
+		}
+		out = make([]SessionInfo, 0, len(docs))
+		for i, d := range docs {
 			if d.ID == "" {
-				d.ID = lastSegment(p)
+				d.ID = lastSegment(found[i])
 			}
 			out = append(out, SessionInfo{ID: text(d.ID), UserName: text(d.UserName), ClientIP: text(d.ClientIP),
-				Own: s != nil && s.location != "" && pathOnly(p) == pathOnly(s.location)})
+				Own: s != nil && s.location != "" && pathOnly(found[i]) == pathOnly(s.location)})
 		}
 		sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 		return nil
