@@ -4,6 +4,8 @@
 // A simulated BMC speaks RMCP+ with configurable cipher suites (and IPMI 1.5
 // only when asked), keeps an observable, changeable chassis power state,
 // serves a few SDR sensors, a System Event Log and an SOL console whose fake
-// host echoes what it receives. It is used by `bmcgate demo` (dozens of
+// host echoes what it receives. [BMC.StartRedfish] adds a Redfish service
+// (HTTPS on loopback) over the same simulated host, seeded from the DMTF
+// rackmount1 mockup in dmtf/. It is used by `bmcgate demo` (dozens of
 // instances in one process) and by tests.
 package bmcsim

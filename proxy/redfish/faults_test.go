@@ -405,3 +405,44 @@ func TestResolve(t *testing.T) {
 		}
 	}
 }
+
+// TestSingleLogin: callers arriving together share one login.
+func TestSingleLogin(t *testing.T) {
+	s := startSim(t, bmcsim.RedfishOptions{})
+	b, logs := newBroker(t, Options{MaxConcurrent: 4})
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := powerStatus(b, s.ep); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if ok, _ := s.rf.Logins(); ok != 1 {
+		t.Errorf("%d logins for concurrent first calls, want 1", ok)
+	}
+	b.mu.Lock()
+	m := b.bmcs["node01"]
+	b.mu.Unlock()
+	m.mu.Lock()
+	token := m.sess.token
+	m.mu.Unlock()
+	noSecrets(t, []string{logs.String()}, token, simPass)
+}
+
+// TestSessionLimit: a BMC out of sessions answers the login with 503,
+// reported as busy.
+func TestSessionLimit(t *testing.T) {
+	s := startSim(t, bmcsim.RedfishOptions{MaxSessions: 1})
+	first, _ := newBroker(t, Options{})
+	if err := powerStatus(first, s.ep); err != nil {
+		t.Fatal(err)
+	}
+	second, _ := newBroker(t, Options{})
+	if err := powerStatus(second, s.ep); !errors.Is(err, ErrBusy) {
+		t.Errorf("login with no free session: %v", err)
+	}
+}
