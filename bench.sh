@@ -3,7 +3,7 @@
 # by side with their references. Run on demand on a quiet machine; nothing
 # here is a pass/fail timer.
 #   ./bench.sh                      # every section
-#   ./bench.sh spine console        # some sections: spine console web webproxy scan policy redfish
+#   ./bench.sh spine console        # some sections: spine console web webproxy scan policy redfish faults
 # Needs the test peers (ipmi_sim, ipmitool, OpenSSH, chromium, redfishtool,
 # python3-sushy) and, for
 # the webproxy section, nginx and wrk (apt-get install nginx wrk).
@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 export BMCGATE_REQUIRE_PEERS=1
 sections=("$@")
-[ ${#sections[@]} -gt 0 ] || sections=(spine console web webproxy scan policy redfish)
+[ ${#sections[@]} -gt 0 ] || sections=(spine console web webproxy scan policy redfish faults)
 
 # run PACKAGE REGEXP BENCHTIME [extra go test flags...]: benchmark lines and
 # the figures the benchmarks log.
@@ -64,6 +64,10 @@ for s in "${sections[@]}"; do
     echo "== redfish: fan-out power status over 500 simulated Redfish BMCs (32 at a time)"
     run ./proxy/redfish 'RedfishFanout500' 20x
     ;;
-  *) echo "unknown section $s (spine console web webproxy scan policy redfish)" >&2; exit 2 ;;
+  faults)
+    echo "== faults: power status over a link losing 10 % each way (namespaced relay, needs root), broker vs ipmitool"
+    run ./proxy/ipmi 'LossyPowerStatus' 50x
+    ;;
+  *) echo "unknown section $s (spine console web webproxy scan policy redfish faults)" >&2; exit 2 ;;
   esac
 done

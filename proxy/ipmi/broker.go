@@ -178,11 +178,16 @@ func (b *Broker) dial(ctx context.Context, p *pool) (*pooled, error) {
 // do runs op on a warm session of ep's BMC, applying the retry policy:
 // a read that failed on a warm session is repeated once on a fresh session;
 // a write only when the failure proves it never reached the BMC.
+//
+// The whole operation (waiting for a slot, a session setup, the command and
+// a repeat) ends by CallTimeout: the caller gets an answer by then.
 func (b *Broker) do(ctx context.Context, ep Endpoint, write bool, op func(context.Context, *Session) error) error {
 	ep = ep.named()
 	if err := ep.check(); err != nil {
 		return err
 	}
+	ctx, cancel := context.WithTimeout(ctx, b.opts.CallTimeout)
+	defer cancel()
 	p, err := b.pool(ep)
 	if err != nil {
 		return err

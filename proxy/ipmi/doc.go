@@ -28,6 +28,10 @@
 // A [Broker] keeps a small pool of warm, authenticated sessions per BMC,
 // keeps them alive while idle, bounds concurrency and queueing per BMC, and
 // retries only when doing so cannot repeat a command that may have run.
+// Lost datagrams of session setup and of reads are sent again by the guard
+// (same request and rqSeq, new session sequence number and IV) within the
+// call's deadline; writes never are. A broker operation returns by
+// Options.CallTimeout, a fresh session included.
 // Errors are [*Error] values carrying a plain message for users, the cause for
 // logs, and a [Kind] testable with errors.Is against the sentinels.
 package ipmi

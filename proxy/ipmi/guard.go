@@ -103,6 +103,12 @@ type guard struct {
 	delivered   uint64
 	dropped     uint64
 	closed      bool
+
+	// Retransmission (guard_retx.go).
+	retxOn      bool
+	pending     *pendingReq
+	retxBuf     []byte
+	retransmits uint64
 }
 
 func newGuard(ep Endpoint, onOpen func()) *guard {
@@ -117,6 +123,7 @@ func newGuard(ep Endpoint, onOpen func()) *guard {
 		turn:   make(chan struct{}, 1),
 		libBox: make(chan []byte, boxSize),
 		solBox: make(chan []byte, boxSize),
+		retxOn: true, // session setup changes nothing until it succeeds
 	}
 	g.turn <- struct{}{}
 	return g
@@ -151,6 +158,9 @@ func (g *guard) Write(b []byte) (int, error) {
 	if err := g.outbound(b); err != nil {
 		return 0, err
 	}
+	g.mu.Lock()
+	g.rememberLocked(b)
+	g.mu.Unlock()
 	return g.send(b)
 }
 
@@ -234,6 +244,7 @@ type guardSnapshot struct {
 	state                    guardState
 	refused                  bool
 	sent, delivered, dropped uint64
+	retransmits              uint64
 	guid                     [16]byte
 }
 
@@ -241,7 +252,7 @@ func (g *guard) snapshot() guardSnapshot {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return guardSnapshot{state: g.state, refused: g.refused, sent: g.sent,
-		delivered: g.delivered, dropped: g.dropped, guid: g.guid}
+		delivered: g.delivered, dropped: g.dropped, retransmits: g.retransmits, guid: g.guid}
 }
 
 // outbound inspects a datagram about to be sent.

@@ -50,14 +50,20 @@ func (g *guard) Read(b []byte) (int, error) {
 		if ns := g.readDL.Load(); ns != 0 {
 			dl = time.Unix(0, ns)
 		}
-		p, err := g.await(g.libBox, dl, nil)
+		// Wake up when the pending request is due again (guard_retx.go).
+		rdl := earlier(dl, g.retxDeadline())
+		p, err := g.await(g.libBox, rdl, nil)
 		if err != nil {
+			if g.resend(err, dl) {
+				continue
+			}
 			return 0, err
 		}
 		if p != nil {
+			g.answered(p)
 			return copy(b, p), nil
 		}
-		pkt, err := g.readTurn(buf, dl)
+		pkt, err := g.readTurn(buf, rdl)
 		if pkt != nil && g.solOwn.Load() && isSOL(pkt) {
 			g.handOver(g.solBox, pkt)
 			clear(pkt)
@@ -65,16 +71,35 @@ func (g *guard) Read(b []byte) (int, error) {
 		}
 		g.turn <- struct{}{}
 		if err != nil {
+			if g.resend(err, dl) {
+				continue
+			}
 			return 0, err
 		}
 		if pkt == nil {
 			continue
 		}
+		g.answered(pkt)
 		if direct {
 			return len(pkt), nil
 		}
 		return copy(b, pkt), nil
 	}
+}
+
+// resend handles a read that ended with err: when it was the pending
+// request's retransmission time rather than the library's deadline dl, the
+// request goes out again and the read goes on.
+func (g *guard) resend(err error, dl time.Time) bool {
+	if !errors.Is(err, os.ErrDeadlineExceeded) {
+		return false
+	}
+	now := time.Now()
+	if !dl.IsZero() && !now.Before(dl) {
+		return false
+	}
+	g.retransmit(now)
+	return true
 }
 
 // await waits until a packet is in box (returned), the turn to read the

@@ -3,6 +3,7 @@ package ipmi
 import (
 	"context"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -195,4 +196,77 @@ func TestMITMLostAnswers(t *testing.T) {
 	if !strings.Contains(e.Msg, "did not answer") {
 		t.Fatalf("message %q", e.Msg)
 	}
+}
+
+// TestMITMRetransmitsLostReads: a read whose request or answer is lost is
+// sent again on the same session (same request, so the library takes the
+// answer; a new session sequence number each time) and succeeds; the BMC
+// sees each copy.
+func TestMITMRetransmitsLostReads(t *testing.T) {
+	ctx := t.Context()
+	sim := startBMC(t, bmcsim.Options{PowerOn: true})
+	m := newMITM(t, sim.Addr())
+	ep := endpointFor("lossy", m.addr(), 3)
+	b, hs := newTestBroker(t, Options{CallTimeout: 4 * time.Second})
+	if _, err := b.PowerStatus(ctx, ep); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var seqs []uint32
+	m.setToBMC(func(p []byte) bool {
+		h, ok := parseV2(p)
+		if !ok || h.payloadType != payloadIPMI {
+			return true
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		seqs = append(seqs, h.seq)
+		return len(seqs) != 1 // the first request is lost
+	})
+	answers := 0
+	m.setToClient(func(p []byte) [][]byte {
+		if h, ok := parseV2(p); ok && h.payloadType == payloadIPMI {
+			answers++
+			if answers == 1 {
+				return nil // so is the answer to the second
+			}
+		}
+		return [][]byte{p}
+	})
+	st, err := b.PowerStatus(ctx, ep)
+	if err != nil || st != PowerStateOn {
+		t.Fatalf("power status over a lossy link: %v, %v", st, err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seqs) != 3 || seqs[0] == seqs[1] || seqs[1] == seqs[2] {
+		t.Fatalf("session sequence numbers of the copies: %v, want 3 distinct", seqs)
+	}
+	if hs.Load() != 1 || b.Stats().Retries != 0 {
+		t.Fatalf("handshakes %d, stats %+v: the read was repeated on a new session", hs.Load(), b.Stats())
+	}
+}
+
+// TestMITMCallDeadline: when every answer is lost, a read returns by the
+// call timeout, a fresh session and its handshake included.
+func TestMITMCallDeadline(t *testing.T) {
+	ctx := t.Context()
+	sim := startBMC(t, bmcsim.Options{})
+	m := newMITM(t, sim.Addr())
+	ep := endpointFor("lossy", m.addr(), 3)
+	const timeout = 800 * time.Millisecond
+	b, _ := newTestBroker(t, Options{CallTimeout: timeout, ConnectTimeout: time.Second})
+	if _, err := b.PowerStatus(ctx, ep); err != nil {
+		t.Fatal(err)
+	}
+	m.setToClient(func(p []byte) [][]byte {
+		if h, ok := parseV2(p); ok && h.payloadType == payloadIPMI {
+			return nil
+		}
+		return [][]byte{p}
+	})
+	start := time.Now()
+	_, err := b.PowerStatus(ctx, ep)
+	wantKind(t, err, ErrUnreachable)
+	within(t, "a read whose answers are all lost", time.Since(start), timeout+150*time.Millisecond)
 }

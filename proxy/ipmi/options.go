@@ -29,10 +29,9 @@ const (
 	DefaultKeepAlive      = 15 * time.Second
 	DefaultIdleClose      = 10 * time.Minute
 
-	// The library never retransmits a request (a repeated chassis control
-	// may run twice on BMCs that do not reject duplicate sequence numbers);
-	// an unanswered exchange fails after exchangeTimeout and the broker
-	// decides what may be repeated.
+	// The library never retransmits a request itself: the session guard
+	// does, for session setup and reads only (a repeated chassis control
+	// may run twice on BMCs that do not reject duplicate sequence numbers).
 	maxExchangeTimeout = 5 * time.Second
 	connectAttempts    = 2
 	closeTimeout       = time.Second

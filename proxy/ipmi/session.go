@@ -88,6 +88,9 @@ func dialOnce(ctx, cctx context.Context, ep Endpoint, opts Options, left int) (*
 	// suites without encryption and RC4 ones) is never consulted.
 	c.WithCipherSuiteID(types.CipherSuiteID(ep.CipherSuite))
 	c.WithMaxPrivilegeLevel(ep.Privilege.level())
+	// An exchange waits at most half the call timeout, so that a read on a
+	// session the BMC has forgotten leaves time for a fresh session; the
+	// guard retransmits within it where that is safe.
 	c.WithTimeout(opts.exchangeTimeout())
 	c.WithRetry(0)
 	c.WithUDPProxy(guardDialer{ctx: actx, g: g})
@@ -96,6 +99,7 @@ func dialOnce(ctx, cctx context.Context, ep Endpoint, opts Options, left int) (*
 		_ = g.Close()
 		return nil, classifyConnect(ep.Name, ctx, g, err)
 	}
+	g.setRetransmit(false) // from now on only per call (Session.call)
 	return &Session{
 		bmc:         ep.Name,
 		suite:       ep.CipherSuite,
@@ -162,7 +166,10 @@ func (s *Session) call(ctx context.Context, write bool, fn func(ctx context.Cont
 	before := s.g.snapshot()
 	cctx, cancel := context.WithTimeout(ctx, s.callTimeout)
 	defer cancel()
+	// Reads may be sent again when their answer is lost; writes never.
+	s.g.setRetransmit(!write)
 	err := fn(cctx)
+	s.g.setRetransmit(false)
 	if err == nil {
 		return nil
 	}
