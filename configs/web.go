@@ -51,6 +51,22 @@ type Web struct {
 // browsers send in the Origin header.
 func (w Web) Origin() string { return w.origin }
 
+// PublicHost returns the public URL's host, lower case, without port or
+// IPv6 brackets: the only Host the gateway's own pages answer ("" when the
+// web door is off).
+func (w Web) PublicHost() string {
+	h := strings.TrimPrefix(w.origin, "https://")
+	if x, _, err := net.SplitHostPort(h); err == nil {
+		return x
+	}
+	return strings.Trim(h, "[]")
+}
+
+// PublicPort returns the public URL's port (443 when it names none; 0 when
+// the web door is off): the port browsers write in Host for the gateway's
+// pages and the BMC hosts of the main listener.
+func (w Web) PublicPort() int { return w.originPort }
+
 // WebTLS names a certificate and its key (PEM). Both or neither.
 type WebTLS struct {
 	CertFile string `yaml:"cert_file"`

@@ -2,12 +2,15 @@ package gateway
 
 import (
 	"bufio"
+	"context"
 	"crypto/tls"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/bmcgate/bmcgate/audit"
+	"golang.org/x/net/http2"
 )
 
 // enter redeems a ticket URL with c and returns the final response.
@@ -118,20 +121,44 @@ func TestWebUIAttacks(t *testing.T) {
 			sni, host, target string
 			want              int
 		}{
-			{"node01.localhost", "node01.localhost", "/", http.StatusOK},
+			{"node01.localhost", "node01.localhost:" + w.port, "/", http.StatusOK},
 			{"node01.localhost", "NODE01.LOCALHOST:" + w.port, "/", http.StatusOK},
-			{"node01.localhost", "node02.localhost", "/", http.StatusMisdirectedRequest},
+			{"node01.localhost", "node01.localhost", "/", http.StatusMisdirectedRequest}, // port 443 is not this listener's
+			{"node01.localhost", "node01.localhost:9999", "/", http.StatusMisdirectedRequest},
+			{"node01.localhost", "node02.localhost:" + w.port, "/", http.StatusMisdirectedRequest},
 			{"node01.localhost", "127.0.0.1:" + w.port, "/", http.StatusMisdirectedRequest},
-			{"node01.localhost", "node01.localhost", "https://127.0.0.1:" + w.port + "/api/v1/whoami", http.StatusMisdirectedRequest},
-			{"localhost", "node01.localhost", "/", http.StatusMisdirectedRequest},
-			{"node99.localhost", "node99.localhost", "/", http.StatusNotFound},
-			{"a.node01.localhost", "a.node01.localhost", "/", http.StatusNotFound},
-			{"node01.localhost", "node01.localhost", "/%2e%2e/%2e%2e/api/v1/whoami", http.StatusBadRequest},
+			{"node01.localhost", "node01.localhost:" + w.port, "https://127.0.0.1:" + w.port + "/api/v1/whoami", http.StatusMisdirectedRequest},
+			{"localhost", "node01.localhost:" + w.port, "/", http.StatusMisdirectedRequest},
+			{"", "node01.localhost:" + w.port, "/", http.StatusMisdirectedRequest},
+			{"", "localhost:" + w.port, "/", http.StatusMisdirectedRequest},
+			{"node99.localhost", "node99.localhost:" + w.port, "/", http.StatusNotFound},
+			{"a.node01.localhost", "a.node01.localhost:" + w.port, "/", http.StatusNotFound},
+			{"node01.localhost", "node01.localhost:" + w.port, "/%2e%2e/%2e%2e/api/v1/whoami", http.StatusBadRequest},
 		} {
 			got, body := w.raw(t, tc.sni, tc.host, tc.target, hc)
 			if got != tc.want {
 				t.Errorf("SNI %s Host %s %s: %d, want %d (%.120s)", tc.sni, tc.host, tc.target, got, tc.want, body)
 			}
+		}
+	})
+	t.Run("HTTP/2 to a BMC host", func(t *testing.T) {
+		// A connection made for the gateway's own host speaks HTTP/2; a
+		// request on it for a BMC host is misdirected, so HTTP/2 never
+		// reaches a BMC host.
+		tr := &http2.Transport{DialTLSContext: func(ctx context.Context, network, _ string, _ *tls.Config) (net.Conn, error) {
+			d := tls.Dialer{Config: &tls.Config{ServerName: "127.0.0.1", RootCAs: w.pool, NextProtos: []string{"h2"}}}
+			return d.DialContext(ctx, network, "127.0.0.1:"+w.port)
+		}}
+		defer tr.CloseIdleConnections()
+		req, _ := http.NewRequest(http.MethodGet, w.bmcURL("node01", "/"), nil)
+		req.Header.Set("Cookie", hc)
+		resp, err := tr.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.ProtoMajor != 2 || resp.StatusCode != http.StatusMisdirectedRequest {
+			t.Fatalf("HTTP/2 request for node01: %s %d", resp.Proto, resp.StatusCode)
 		}
 	})
 	t.Run("no ticket without web.access", func(t *testing.T) {

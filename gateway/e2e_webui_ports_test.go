@@ -219,20 +219,22 @@ func TestWebUIPortRefusals(t *testing.T) {
 			t.Errorf("%s: gateway page served on the extra port: %.200s", tc.name, body)
 		}
 	}
-	// The gateway's own host answers 404 whatever the name; SNI and Host
-	// must name the same BMC host; an absolute URI cannot reach the
-	// gateway either.
+	// The extra port answers BMC hosts on its own public port only, each on a
+	// connection made for it: the gateway's own host, another port, another
+	// BMC's name or an absolute URI are misdirected.
 	for _, tc := range []struct {
 		sni, host, target string
 		want              int
 	}{
-		{"", "127.0.0.1:" + p.pubPort, "/api/v1/whoami", http.StatusNotFound},
-		{"localhost", "localhost:" + p.pubPort, "/login", http.StatusNotFound},
-		{"localhost", "localhost", "/.bmcgate/enter", http.StatusNotFound},
+		{"", "127.0.0.1:" + p.pubPort, "/api/v1/whoami", http.StatusMisdirectedRequest},
+		{"localhost", "localhost:" + p.pubPort, "/login", http.StatusMisdirectedRequest},
+		{"localhost", "localhost", "/.bmcgate/enter", http.StatusMisdirectedRequest},
 		{"node01.localhost", "node02.localhost:" + p.pubPort, "/", http.StatusMisdirectedRequest},
-		{"node01.localhost", "127.0.0.1:" + p.pubPort, "/", http.StatusNotFound},
-		{"node01.localhost", "node01.localhost", "https://127.0.0.1:" + p.port + "/api/v1/whoami", http.StatusNotFound},
-		{"node01.localhost", "node01.localhost", "/%2e%2e/%2e%2e/api/v1/whoami", http.StatusBadRequest},
+		{"node01.localhost", "127.0.0.1:" + p.pubPort, "/", http.StatusMisdirectedRequest},
+		{"node01.localhost", "node01.localhost:" + p.port, "/", http.StatusMisdirectedRequest},
+		{"node01.localhost", "node01.localhost", "/", http.StatusMisdirectedRequest},
+		{"node01.localhost", "node01.localhost:" + p.pubPort, "https://127.0.0.1:" + p.port + "/api/v1/whoami", http.StatusMisdirectedRequest},
+		{"node01.localhost", "node01.localhost:" + p.pubPort, "/%2e%2e/%2e%2e/api/v1/whoami", http.StatusBadRequest},
 	} {
 		if got, body := p.rawPort(t, tc.sni, tc.host, tc.target, hc); got != tc.want || strings.Contains(body, "alice") {
 			t.Errorf("SNI %s Host %s %s: %d, want %d (%.120s)", tc.sni, tc.host, tc.target, got, tc.want, body)

@@ -3,8 +3,6 @@ package web
 import (
 	"context"
 	"crypto/tls"
-	"net"
-	"net/http"
 	"strings"
 	"sync"
 
@@ -91,9 +89,9 @@ func (s *Server) bmcUI(name string) (BMCUI, bool) {
 // web.proxy_domain is off or the name cannot be a host label).
 func (s *Server) WebUIHost(name string) string { return s.cfg.Load().BMCHost(name) }
 
-// setupBMCHosts puts the host router in front of the door and, when
-// web.proxy_domain is set, adds the wildcard certificate for BMC hosts.
-// Called once from New.
+// setupBMCHosts prepares the BMC-host state and, when web.proxy_domain is
+// set, adds the wildcard certificate for BMC hosts, offered with HTTP/1.1
+// alone (front.go routes the requests). Called once from New.
 func (s *Server) setupBMCHosts(dataDir string) error {
 	s.bmc.tickets = map[[32]byte]ticket{}
 	s.bmc.hosts = map[[32]byte]*hostSession{}
@@ -118,37 +116,7 @@ func (s *Server) setupBMCHosts(dataDir string) error {
 		}
 		return nil, nil
 	}
-	main := s.http.Handler
-	s.http.Handler = http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		host := hostOnly(r.Host)
-		sni := ""
-		if r.TLS != nil {
-			sni = strings.ToLower(r.TLS.ServerName)
-		}
-		onBMC := underDomain(host, w.ProxyDomain)
-		// A connection opened for one host serves that host only: no
-		// reaching the gateway's pages over a BMC host's connection, or
-		// another BMC through a different Host header or absolute URI.
-		if (onBMC || underDomain(sni, w.ProxyDomain)) && sni != "" && sni != host {
-			http.Error(rw, "misdirected request", http.StatusMisdirectedRequest)
-			return
-		}
-		if onBMC {
-			s.serveBMCHost(rw, r, s.cfg.Load().BMCFromHost(host), 0)
-			return
-		}
-		main.ServeHTTP(rw, r)
-	})
 	return nil
-}
-
-// hostOnly lowercases a Host header and drops its port.
-func hostOnly(h string) string {
-	h = strings.ToLower(h)
-	if x, _, err := net.SplitHostPort(h); err == nil {
-		return x
-	}
-	return h
 }
 
 // underDomain reports whether host is a name below domain.

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/bmcgate/bmcgate/configs"
@@ -52,17 +51,18 @@ func (s *Server) setupBMCPorts(w *configs.Web, bmcConf *tls.Config) {
 	}
 }
 
-// portHandler serves one port listener: BMC hosts only.
+// portHandler serves one port listener: BMC hosts on its public port only.
 func (s *Server) portHandler(pl *portListener, domain string) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		host := hostOnly(r.Host)
-		if !underDomain(host, domain) {
-			rw.Header().Set("Strict-Transport-Security", "max-age=63072000")
-			s.bmcHostPage(rw, http.StatusNotFound, "Only BMC web UIs are served on this port.")
+		if s.uriTooLong(rw, r) {
 			return
 		}
-		if r.TLS != nil && r.TLS.ServerName != "" && strings.ToLower(r.TLS.ServerName) != host {
-			http.Error(rw, "misdirected request", http.StatusMisdirectedRequest)
+		host, port, ok := hostPort(r.Host)
+		if !ok || !underDomain(host, domain) {
+			s.misdirected(rw, r, "only BMC hosts are served on this port")
+			return
+		}
+		if !s.bmcHostRequest(rw, r, host, port, pl.publicPort) {
 			return
 		}
 		s.serveBMCHost(rw, r, s.cfg.Load().BMCFromHost(host), pl.bmcPort)

@@ -81,9 +81,28 @@ func TestHostSessionBoundToBMC(t *testing.T) {
 }
 
 func TestHostHelpers(t *testing.T) {
-	for h, want := range map[string]string{"Node01.LocalHost:8443": "node01.localhost", "node01.localhost": "node01.localhost", "[::1]:443": "::1"} {
-		if got := hostOnly(h); got != want {
-			t.Errorf("hostOnly(%q) = %q", h, got)
+	for _, tc := range []struct {
+		in   string
+		host string
+		port int
+		ok   bool
+	}{
+		{"Node01.LocalHost:8443", "node01.localhost", 8443, true},
+		{"node01.localhost", "node01.localhost", 443, true},
+		{"[::1]:443", "::1", 443, true},
+		{"[::1]", "::1", 443, true},
+		{"node01.localhost:9999", "node01.localhost", 9999, true},
+		{"node01.localhost:", "", 0, false},
+		{"node01.localhost:0", "", 0, false},
+		{"node01.localhost:65536", "", 0, false},
+		{"node01.localhost:x", "", 0, false},
+		{"::1", "", 0, false},
+		{":443", "", 0, false},
+		{"", "", 0, false},
+	} {
+		host, port, ok := hostPort(tc.in)
+		if host != tc.host || port != tc.port || ok != tc.ok {
+			t.Errorf("hostPort(%q) = %q %d %v, want %q %d %v", tc.in, host, port, ok, tc.host, tc.port, tc.ok)
 		}
 	}
 	for h, want := range map[string]bool{"node01.localhost": true, "localhost": false, "node01.xlocalhost": false, "": false} {

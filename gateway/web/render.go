@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -97,7 +98,19 @@ func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, status int, m
 	s.render(w, r, status, "error", map[string]any{"Message": msg})
 }
 
-// staticHandler serves the stylesheet and the small script.
+// staticHandler serves the stylesheet and the small script: files only,
+// never a directory listing (a directory, or a path ending in "/", is 404).
 func staticHandler() http.Handler {
-	return http.FileServerFS(staticFS)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name, ok := strings.CutPrefix(r.URL.Path, "/")
+		if !ok || !fs.ValidPath(name) {
+			http.NotFound(w, r)
+			return
+		}
+		if fi, err := fs.Stat(staticFS, name); err != nil || fi.IsDir() {
+			http.NotFound(w, r)
+			return
+		}
+		http.ServeFileFS(w, r, staticFS, name)
+	})
 }

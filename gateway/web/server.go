@@ -114,6 +114,7 @@ func New(o Options) (*Server, error) {
 		_ = st.close()
 		return nil, err
 	}
+	s.http.Handler = s.front(s.http.Handler)
 	return s, nil
 }
 

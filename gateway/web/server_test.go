@@ -25,6 +25,13 @@ type clockServer struct {
 
 func newClockServer(t *testing.T) *clockServer {
 	t.Helper()
+	return newClockServerWith(t, "")
+}
+
+// newClockServerWith is newClockServer with more YAML under web: (indented
+// by two spaces).
+func newClockServerWith(t *testing.T, moreWeb string) *clockServer {
+	t.Helper()
 	dir := t.TempDir()
 	text := fmt.Sprintf(`version: 1
 listen:
@@ -46,7 +53,7 @@ web:
     client_id: bmcgate
     group_roles:
       ops: [admin]
-`, filepath.Join(dir, "data"))
+%s`, filepath.Join(dir, "data"), moreWeb)
 	cfg, err := configs.Parse(filepath.Join(dir, "bmcgate.yaml"), []byte(text), configs.LoadOptions{SkipSecrets: true})
 	if err != nil {
 		t.Fatal(err)

@@ -188,7 +188,13 @@ func (s *Server) RequireSession(next http.Handler) http.Handler {
 				return
 			}
 			if r.Method == http.MethodGet || r.Method == http.MethodHead {
-				http.Redirect(w, r, "/login?return="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+				// safeReturn bounds what is reflected into Location: a
+				// target it refuses (too long, not a local path) is dropped.
+				to := "/login"
+				if ret := safeReturn(r.URL.RequestURI()); ret != "/" {
+					to += "?return=" + url.QueryEscape(ret)
+				}
+				http.Redirect(w, r, to, http.StatusSeeOther)
 				return
 			}
 			s.errorPage(w, r, http.StatusUnauthorized, "Your session has ended. Log in again.")

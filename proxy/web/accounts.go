@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -18,9 +19,12 @@ const accountCacheTTL = 30 * time.Second
 // account through the proxy: a write to
 // /redfish/v1/AccountService/Accounts/{id} (or below it) whose account's
 // UserName is the gateway's, and any write that would give an account the
-// gateway's user name. The id is resolved with a GET of the account through
-// the BMC session, cached briefly; when it cannot be resolved the write is
-// refused (fail closed).
+// gateway's user name. Names are compared in their canonical form
+// (CanonicalAccountName: "BMCGate ", a full-width or Cyrillic spelling are
+// all the gateway's name), and every user name an account write's body
+// sets is checked; a body that is not one JSON object is refused. The id is
+// resolved with a GET of the account through the BMC session, cached
+// briefly; when it cannot be resolved the write is refused (fail closed).
 type AccountGuard struct {
 	username string
 	now      func() time.Time
@@ -34,7 +38,8 @@ type cachedAccount struct {
 	at   time.Time
 }
 
-// NewAccountGuard protects the BMC account named username.
+// NewAccountGuard protects the BMC account named username, and every name
+// a BMC or a person might take for it (see CanonicalAccountName).
 func NewAccountGuard(username string) *AccountGuard {
 	return &AccountGuard{username: username, now: time.Now, cache: map[string]cachedAccount{}}
 }
@@ -54,22 +59,13 @@ func (g *AccountGuard) check(ctx context.Context, op Operation, body []byte, loo
 	if !g.guards(op) {
 		return nil
 	}
-	// A body the gateway cannot read unambiguously might rename an
-	// account to the gateway's name as the BMC reads it: refused.
-	renames := false
-	if len(body) > 0 {
-		m, err := jsonObject(body)
-		if err != nil {
-			return err
-		}
-		for k, v := range m {
-			var name string
-			if strings.EqualFold(k, "UserName") {
-				renames = true
-				if json.Unmarshal(v, &name) == nil && strings.EqualFold(name, g.username) {
-					return errOwnAccount
-				}
-			}
+	names, err := bodyUserNames(body)
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		if sameAccount(n, g.username) {
+			return errOwnAccount
 		}
 	}
 	if op.AccountID == "" {
@@ -91,16 +87,43 @@ func (g *AccountGuard) check(ctx context.Context, op Operation, body []byte, loo
 		g.cache[key] = cachedAccount{user: u, at: g.now()}
 		g.mu.Unlock()
 	}
-	if strings.EqualFold(user, g.username) {
+	if sameAccount(user, g.username) {
 		return errOwnAccount
 	}
-	if op.Method == http.MethodDelete || renames {
+	if op.Method == http.MethodDelete || len(names) > 0 {
 		// The slot is emptied or renamed: ask the BMC next time.
 		g.mu.Lock()
 		delete(g.cache, key)
 		g.mu.Unlock()
 	}
 	return nil
+}
+
+// bodyUserNames returns the user names an account write's body sets: the
+// string value of each top-level member named "UserName" in any case or
+// spelling a lenient parser might match. A body that is not exactly one
+// JSON object, or names a member twice (jsonObject), is refused, and so is
+// a UserName that is not a string. An empty body sets none.
+func bodyUserNames(body []byte) ([]string, error) {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, nil
+	}
+	m, err := jsonObject(body)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for k, v := range m {
+		if CanonicalAccountName(strings.ReplaceAll(k, "_", "")) != "username" {
+			continue
+		}
+		var s string
+		if err := json.Unmarshal(v, &s); err != nil {
+			return nil, &Error{Msg: "refused: UserName must be a string", Err: fmt.Errorf("%w: UserName is not a string", ErrOwnAccount)}
+		}
+		names = append(names, s)
+	}
+	return names, nil
 }
 
 // lookupFunc returns a function that GETs an account through the BMC

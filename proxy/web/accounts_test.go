@@ -13,7 +13,7 @@ import (
 // written; other accounts can.
 func TestOwnAccountProtected(t *testing.T) {
 	var gets atomic.Int32
-	accounts := map[string]string{"1": "root", "2": "bmcgate", "3": "operator"}
+	accounts := map[string]string{"1": "root", "2": "bmcgate", "3": "operator", "4": "BMCGate "}
 	bmc := newFakeBMC(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("X-Auth-Token") != "tok" {
 			http.Error(w, "no session", http.StatusUnauthorized)
@@ -53,6 +53,29 @@ func TestOwnAccountProtected(t *testing.T) {
 		{"PATCH", "/redfish/v1/AccountService/Accounts/3", `{"UserName":"op3","username":"bmcgate"}`, 403},
 		{"PATCH", "/redfish/v1/AccountService/Accounts/3", `{"UserName":"bmcgate",}`, 403},
 		{"PATCH", "/redfish/v1/AccountService/Accounts/9", `{"Password":"x"}`, 403}, // unresolvable: fail closed
+		// Spellings a BMC or a person might take for the gateway's account.
+		{"PATCH", "/redfish/v1/AccountService/Accounts/4", `{"Password":"x"}`, 403},
+		{"POST", "/redfish/v1/AccountService/Accounts", `{"UserName":"bmcgate ","Password":"x"}`, 403},
+		{"POST", "/redfish/v1/AccountService/Accounts", `{"UserName":" bmcgate","Password":"x"}`, 403},
+		{"POST", "/redfish/v1/AccountService/Accounts", `{"UserName":"bmcgate\t","Password":"x"}`, 403},
+		{"POST", "/redfish/v1/AccountService/Accounts", `{"UserName":"bmc\u200bgate","Password":"x"}`, 403},
+		{"POST", "/redfish/v1/AccountService/Accounts", `{"UserName":"\ufeffbmcgate","Password":"x"}`, 403},
+		{"POST", "/redfish/v1/AccountService/Accounts", `{"UserName":"ｂｍｃｇａｔｅ","Password":"x"}`, 403},
+		{"POST", "/redfish/v1/AccountService/Accounts", `{"UserName":"bmсgate","Password":"x"}`, 403}, // Cyrillic es
+		{"POST", "/redfish/v1/AccountService/Accounts", `{"UserName":"bmcgatе","Password":"x"}`, 403}, // Cyrillic ie
+		{"POST", "/redfish/v1/AccountService/Accounts", `{"UserName":"bmcgaté","Password":"x"}`, 403},
+		{"POST", "/redfish/v1/AccountService/Accounts", `{"UserName":"BMCGATE\u0000","Password":"x"}`, 403},
+		{"PATCH", "/redfish/v1/AccountService/Accounts/3", `{"userName":"bmcgate"}`, 403},
+		{"PATCH", "/redfish/v1/AccountService/Accounts/3", `{"User_Name":"bmcgate"}`, 403},
+		{"PATCH", "/redfish/v1/AccountService/Accounts/3", `{"UserName":"bmcgate","UserName":"op3"}`, 403},
+		{"PATCH", "/redfish/v1/AccountService/Accounts/3", `{"UserName":"op3","UserName":"bmcgate"}`, 403},
+		{"PATCH", "/redfish/v1/AccountService/Accounts/3", `{"UserName":"op3"}{"UserName":"bmcgate"}`, 403},
+		{"PATCH", "/redfish/v1/AccountService/Accounts/3", `{"UserName":"op3"} x`, 403},
+		{"PATCH", "/redfish/v1/AccountService/Accounts/3", `[{"UserName":"bmcgate"}]`, 403},
+		{"PATCH", "/redfish/v1/AccountService/Accounts/3", `{"UserName":["bmcgate"]}`, 403},
+		{"PATCH", "/redfish/v1/AccountService/Accounts/3", `{"UserName":"op3"`, 403},
+		{"POST", "/redfish/v1/AccountService/Accounts", `{"UserName":"bmcgate2","Password":"x"}`, 204},
+		{"POST", "/redfish/v1/AccountService/Accounts", `{"UserName":"bmc gate","Password":"x"}`, 204},
 		{"PATCH", "/redfish/v1/AccountService/Accounts/3", `{"Password":"x"}`, 204},
 		{"DELETE", "/redfish/v1/AccountService/Accounts/3", ``, 204},
 		{"POST", "/redfish/v1/AccountService/Accounts", `{"UserName":"alice","Password":"x"}`, 204},
@@ -86,5 +109,28 @@ func TestOwnAccountProtected(t *testing.T) {
 	fr.do(t, "PATCH", "/redfish/v1/AccountService/Accounts/3", strings.NewReader(`{"Password":"y"}`), nil)
 	if gets.Load() != n+1 {
 		t.Errorf("rename did not invalidate the cache: %d lookups", gets.Load()-n)
+	}
+}
+
+func TestCanonicalAccountName(t *testing.T) {
+	for in, want := range map[string]string{
+		"bmcgate":         "bmcgate",
+		"BMCGate ":        "bmcgate",
+		"\u00a0bmcgate\t": "bmcgate",
+		"bmc\u200dgate":   "bmcgate",
+		"ｂｍｃｇａｔｅ":         "bmcgate",
+		"ВМСGАТЕ":         "bmcgate", // Cyrillic capitals
+		"bmcgate\u0301":   "bmcgate",
+		"bmc  \n gate":    "bmc gate",
+		"root\u034f":      "root",
+		"ADMIN\ufe0f":     "admin",
+		"\u0130":          "i", // dotted capital I folds to i plus a mark, dropped
+		"operator\x7f":    "operator",
+		"δ":               "δ",
+		"":                "",
+	} {
+		if got := CanonicalAccountName(in); got != want {
+			t.Errorf("CanonicalAccountName(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
