@@ -60,6 +60,13 @@ type BMCWeb struct {
 	MaxSessions int `yaml:"max_sessions"`
 	// IdleTimeout logs out a BMC-side session unused this long (10m).
 	IdleTimeout Duration `yaml:"idle_timeout"`
+	// RequestHeaders and ResponseHeaders name further headers this BMC's UI
+	// needs passed, beyond the proxy's built-in allow-lists (a vendor's own
+	// CSRF or session header). Identity, forwarding and hop-by-hop headers,
+	// and those whose values the gateway decides, cannot be added (checked
+	// by the gateway with the proxy's rules).
+	RequestHeaders  []string `yaml:"request_headers"`
+	ResponseHeaders []string `yaml:"response_headers"`
 
 	caPool *x509.CertPool
 }
@@ -135,8 +142,39 @@ func (v *validator) bmcWeb(field string, b *BMC) {
 		v.probs.add(f("login"), "unknown login: use one of %s, or a name from web_profiles", strings.Join(WebLoginProfiles, ", "))
 	}
 
+	v.headerNames(f("request_headers"), w.RequestHeaders)
+	v.headerNames(f("response_headers"), w.ResponseHeaders)
 	v.checkInts(field, []intLimit{{"max_sessions", &w.MaxSessions, DefaultWebMaxSessions, 1, maxWebMaxSessions}}, nil)
 	v.checkDurations(field, []durationLimit{{"idle_timeout", &w.IdleTimeout, DefaultBMCWebIdleTimeout, time.Minute, 24 * time.Hour}}, nil)
+}
+
+// maxExtraHeaders bounds each of a BMC's extra header lists.
+const maxExtraHeaders = 32
+
+// headerNames checks a list of HTTP header names: at most maxExtraHeaders,
+// each a valid name (RFC 9110 token) listed once, any case.
+func (v *validator) headerNames(field string, names []string) {
+	if len(names) > maxExtraHeaders {
+		v.probs.add(field, "at most %d header names", maxExtraHeaders)
+		return
+	}
+	seen := map[string]bool{}
+	for i, n := range names {
+		nf := indexPath(field, i)
+		if n == "" || len(n) > 64 || strings.IndexFunc(n, func(r rune) bool { return !isTokenRune(r) }) >= 0 {
+			v.probs.add(nf, "not a header name: 1 to 64 letters, digits and !#$%%&'*+-.^_`|~")
+			continue
+		}
+		if seen[strings.ToLower(n)] {
+			v.probs.add(nf, "%s is listed twice", n)
+		}
+		seen[strings.ToLower(n)] = true
+	}
+}
+
+// isTokenRune reports whether r may appear in an HTTP header name.
+func isTokenRune(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("!#$%&'*+-.^_`|~", r)
 }
 
 // bmcWebTLS checks that exactly one verification is chosen and reads the CA

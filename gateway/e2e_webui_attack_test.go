@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 
@@ -139,6 +140,36 @@ func TestWebUIAttacks(t *testing.T) {
 			if got != tc.want {
 				t.Errorf("SNI %s Host %s %s: %d, want %d (%.120s)", tc.sni, tc.host, tc.target, got, tc.want, body)
 			}
+		}
+	})
+	t.Run("identity headers", func(t *testing.T) {
+		// The proxy's corpus of identity and forwarding header names, sent
+		// through the whole door: none reaches the BMC.
+		data, err := os.ReadFile("../proxy/web/testdata/request_headers_attack.txt")
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := &http.Client{Transport: w.uiTransport(t)}
+		req, _ := http.NewRequest(http.MethodGet, w.bmcURL("node01", "/"), nil)
+		req.Header.Set("Cookie", hc)
+		var names []string
+		for _, line := range strings.Split(string(data), "\n") {
+			if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+				names = append(names, line)
+				req.Header.Set(line, "attack")
+			}
+		}
+		if resp, body := do(t, c, req); resp.StatusCode != http.StatusOK {
+			t.Fatalf("%d %.200s", resp.StatusCode, body)
+		}
+		seen := strings.ToLower(w.fake.headersSeen())
+		for _, n := range names {
+			if strings.Contains(seen, "\n"+strings.ToLower(n)+":") || strings.HasPrefix(seen, strings.ToLower(n)+":") {
+				t.Errorf("BMC received %s", n)
+			}
+		}
+		if strings.Contains(seen, "attack") {
+			t.Errorf("BMC received an attack header:\n%s", seen)
 		}
 	})
 	t.Run("HTTP/2 to a BMC host", func(t *testing.T) {

@@ -25,15 +25,17 @@ func newBMCWebBroker(b configs.BMC, profiles []configs.WebProfile, gatewayCookie
 		return nil, errors.New("gateway: " + b.Name + " has no web section")
 	}
 	cfg := web.Config{
-		Name:           b.Name,
-		URL:            w.URL,
-		HostHeader:     web.HostMode(w.HostHeader),
-		HostName:       w.HostName,
-		ExtraPorts:     w.ExtraPorts,
-		RewriteBody:    w.RewriteBody,
-		GatewayCookies: gatewayCookies,
-		GatewayHeaders: gatewayHeaders,
-		Logger:         log,
+		Name:            b.Name,
+		URL:             w.URL,
+		HostHeader:      web.HostMode(w.HostHeader),
+		HostName:        w.HostName,
+		ExtraPorts:      w.ExtraPorts,
+		RewriteBody:     w.RewriteBody,
+		GatewayCookies:  gatewayCookies,
+		GatewayHeaders:  gatewayHeaders,
+		RequestHeaders:  w.RequestHeaders,
+		ResponseHeaders: w.ResponseHeaders,
+		Logger:          log,
 		TLS: web.TLS{
 			PinSHA256:                   w.TLS.PinSHA256,
 			Roots:                       w.CAPool(),

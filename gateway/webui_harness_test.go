@@ -38,7 +38,7 @@ func startWebUI(t testing.TB, more ...func(*configs.Config)) *webUIHarness {
 			for i := range c.BMCs {
 				c.BMCs[i].WebUI = configs.BMCWeb{URL: fake.srv.URL, Login: "redfish", HostHeader: configs.HostHeaderBMCAddress,
 					MaxSessions: 4, IdleTimeout: configs.Duration{Duration: 10 * time.Minute},
-					TLS: configs.BMCWebTLS{PinSHA256: fake.pin()}}
+					TLS: configs.BMCWebTLS{PinSHA256: fake.pin()}, ResponseHeaders: []string{"X-Fake-BMC"}}
 			}
 			for i := range c.Roles {
 				if c.Roles[i].Name == "viewer" {

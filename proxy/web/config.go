@@ -67,6 +67,12 @@ type Config struct {
 	// itself uses on BMC hosts; they are removed before forwarding.
 	GatewayHeaders []string
 	GatewayCookies []string
+	// RequestHeaders and ResponseHeaders name further headers this BMC's UI
+	// needs passed (a vendor's own CSRF or session header), beyond the
+	// built-in allow-lists. A name the gateway never passes (see
+	// CheckExtraHeader) is an error.
+	RequestHeaders  []string
+	ResponseHeaders []string
 
 	ResponseHeaderTimeout time.Duration
 	DialTimeout           time.Duration

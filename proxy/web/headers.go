@@ -1,64 +1,191 @@
 package web
 
 import (
+	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"strings"
 )
 
-// strippedHeaders are request headers a client may not send to a BMC:
-// identity and forwarding headers, credentials (the proxy attaches the
-// BMC session itself) and method overrides that would make a read look
-// like a write to the BMC. Names are lower case with '_' written as '-'.
-var strippedHeaders = map[string]bool{
-	"forwarded":              true,
-	"x-real-ip":              true,
-	"x-client-ip":            true,
-	"true-client-ip":         true,
-	"cf-connecting-ip":       true,
-	"x-cluster-client-ip":    true,
-	"x-original-url":         true,
-	"x-rewrite-url":          true,
-	"x-original-host":        true,
-	"x-host":                 true,
-	"proxy-authorization":    true,
-	"x-http-method-override": true,
-	"x-http-method":          true,
-	"x-method-override":      true,
-}
+// Headers pass the proxy by allow-list, in both directions: a request
+// header reaches the BMC, and a response header the browser, only when its
+// name is on the list below (or on the BMC's own extra list, Config.
+// RequestHeaders and ResponseHeaders). Everything else — identity and
+// forwarding headers of any spelling (Remote-User, X-Forwarded-*, Via,
+// Client-Ip, underscore variants), method overrides, the gateway's own
+// headers, and on the way back Alt-Svc, Server, reporting endpoints and
+// the BMC's own framing and transport-security policy — is dropped. Names
+// are compared in lower case, exactly: "x_forwarded_for" is not
+// "x-forwarded-for", and neither is allowed.
 
-// credentialHeaders carry BMC credentials. They are removed when the
-// gateway attaches its own BMC session (users never hold BMC credentials
-// then); with login: none the user logs in to the BMC UI itself and its UI
-// needs them.
-var credentialHeaders = map[string]bool{
-	"x-auth-token":  true,
-	"authorization": true,
-}
+// requestAllowed are the request headers a BMC receives: content
+// negotiation, caching and conditional requests, cookies (the gateway's
+// own removed), Origin and Referer (mapped to the BMC's), the websocket
+// handshake, OData versions, and the CSRF headers BMC UIs send back (the
+// gateway sets its own BMC session's over them).
+var requestAllowed = setOf(
+	"accept", "accept-charset", "accept-encoding", "accept-language",
+	"cache-control", "pragma", "content-type", "content-length", "content-encoding", "content-language",
+	"cookie", "if-match", "if-none-match", "if-modified-since", "if-unmodified-since", "if-range", "range",
+	"origin", "referer", "user-agent", "x-requested-with", "odata-version", "odata-maxversion", "te",
+	"sec-websocket-key", "sec-websocket-version", "sec-websocket-protocol", "sec-websocket-extensions",
+	"x-csrf-token", "x-xsrf-token", "xsrf-token", "csrf-token", "csrf_token", "x-csrftoken",
+)
 
-// stripped reports whether a client-sent header name must be removed.
-// Underscore spellings (X_Forwarded_For) count: some servers fold them
-// into the dashed name.
-func stripped(name string, extra map[string]bool) bool {
-	n := strings.ToLower(strings.ReplaceAll(name, "_", "-"))
-	if strings.HasPrefix(n, "x-forwarded-") || strings.HasPrefix(n, "x-bmcgate-") || strippedHeaders[n] {
-		return true
+// requestCredentials carry BMC credentials. They pass only when the
+// gateway attaches no BMC session of its own (login: none, where the user
+// logs in to the BMC's UI itself); otherwise users never hold BMC
+// credentials and the client's are dropped.
+var requestCredentials = setOf("x-auth-token", "authorization")
+
+// responseAllowed are the response headers a browser receives from a BMC:
+// content and caching metadata, redirects, cookies and links (all three
+// rewritten to the public host), the BMC's Content-Security-Policy (the
+// gateway adds its own framing policy beside it), the websocket handshake.
+var responseAllowed = setOf(
+	"accept-ranges", "age", "allow", "cache-control", "pragma", "expires", "date", "etag", "last-modified", "vary",
+	"content-type", "content-length", "content-encoding", "content-language", "content-disposition", "content-range",
+	"content-location", "location", "refresh", "link", "set-cookie", "retry-after",
+	"content-security-policy", "x-content-type-options", "permissions-policy",
+	"cross-origin-opener-policy", "cross-origin-embedder-policy", "odata-version",
+	"sec-websocket-accept", "sec-websocket-protocol", "sec-websocket-extensions",
+	"access-control-allow-origin", "access-control-allow-credentials", "access-control-allow-methods",
+	"access-control-allow-headers", "access-control-expose-headers", "access-control-max-age",
+)
+
+// responseCredentials pass back only without a gateway-held BMC session:
+// a BMC's basic-auth prompt and the token of a Redfish login made by the
+// BMC's own UI.
+var responseCredentials = setOf("www-authenticate", "x-auth-token")
+
+// upgradeHeaders carry a websocket upgrade; they pass on a websocket
+// handshake (request) and its 101 answer only.
+var upgradeHeaders = setOf("connection", "upgrade")
+
+// neverPassed are header names no BMC's extra list may add: identity and
+// forwarding headers, proxy and hop-by-hop headers, method overrides, and
+// the headers whose values the gateway decides (framing, transport
+// security, referrer policy, alternative services, reporting).
+var neverPassed = setOf(
+	"forwarded", "via", "x-real-ip", "x-client-ip", "client-ip", "true-client-ip", "cf-connecting-ip",
+	"x-cluster-client-ip", "x-original-url", "x-rewrite-url", "x-original-host", "x-host", "host",
+	"remote-user", "x-remote-user", "remote-addr", "x-remote-addr", "x-auth-request-user", "x-auth-request-email",
+	"x-user", "x-username", "x-webauth-user", "x-proxyuser-ip", "x-original-forwarded-for",
+	"proxy-authorization", "proxy-authenticate", "proxy-connection", "keep-alive", "transfer-encoding",
+	"trailer", "connection", "upgrade", "http2-settings", "expect", "max-forwards",
+	"x-http-method-override", "x-http-method", "x-method-override",
+	"strict-transport-security", "x-frame-options", "referrer-policy", "alt-svc", "clear-site-data",
+	"report-to", "reporting-endpoints", "nel", "service-worker-allowed", "set-cookie2",
+	"content-security-policy-report-only", "public-key-pins", "expect-ct",
+)
+
+// neverPassedPatterns are parts of names no extra list may add either:
+// any spelling of a forwarding or client-address header, a remote or
+// proxy user, the gateway's own headers.
+var neverPassedPatterns = []string{"forward", "-ip", "_ip", "remote", "proxy", "x-auth-request", "x-bmcgate", "x_bmcgate", "real-ip", "real_ip", "original", "client"}
+
+func setOf(names ...string) map[string]bool {
+	m := make(map[string]bool, len(names))
+	for _, n := range names {
+		m[n] = true
 	}
-	return extra[n]
+	return m
 }
 
-// headerKey normalizes a header name for the stripped sets.
-func headerKey(name string) string {
-	return strings.ToLower(strings.ReplaceAll(name, "_", "-"))
-}
-
-// cleanRequestHeaders removes forbidden client headers from h in place,
-// and credential headers too when withSession is set.
-func cleanRequestHeaders(h http.Header, extra map[string]bool, withSession bool) {
-	for name := range h {
-		if stripped(name, extra) || withSession && credentialHeaders[headerKey(name)] {
-			delete(h, name)
+// CheckExtraHeader reports why name may not be on a BMC's extra header
+// list, or nil: it must be a valid header name, and not one the gateway
+// never passes (identity, forwarding, hop-by-hop, method overrides, the
+// gateway's own security headers).
+func CheckExtraHeader(name string) error {
+	if name == "" || len(name) > 64 {
+		return errors.New("a header name is 1 to 64 characters")
+	}
+	for i := 0; i < len(name); i++ {
+		if !isTokenChar(name[i]) {
+			return fmt.Errorf("%q is not a valid header name", name)
 		}
 	}
+	n := strings.ToLower(name)
+	if neverPassed[n] {
+		return fmt.Errorf("%s never passes the proxy", name)
+	}
+	for _, p := range neverPassedPatterns {
+		if strings.Contains(n, p) {
+			return fmt.Errorf("%s looks like an identity, forwarding or gateway header, which never pass the proxy", name)
+		}
+	}
+	return nil
+}
+
+// isTokenChar reports whether c may appear in a header name (RFC 9110
+// token).
+func isTokenChar(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
+}
+
+// headerFilter is one direction's allow-list of a proxy.
+type headerFilter struct {
+	allowed     map[string]bool // built-in and the BMC's extra names
+	credentials map[string]bool // allowed without a gateway-held BMC session
+	deny        map[string]bool // the gateway's own header names: never
+}
+
+// newHeaderFilter combines a built-in list with a BMC's extra names; an
+// extra name the gateway never passes is an error.
+func newHeaderFilter(builtin, credentials map[string]bool, extra, gateway []string) (headerFilter, error) {
+	f := headerFilter{allowed: map[string]bool{}, credentials: credentials, deny: map[string]bool{}}
+	for n := range builtin {
+		f.allowed[n] = true
+	}
+	for _, n := range gateway {
+		f.deny[strings.ToLower(n)] = true
+	}
+	for _, n := range extra {
+		if err := CheckExtraHeader(n); err != nil {
+			return f, err
+		}
+		if f.deny[strings.ToLower(n)] {
+			return f, fmt.Errorf("%s is the gateway's own header", n)
+		}
+		f.allowed[strings.ToLower(n)] = true
+	}
+	return f, nil
+}
+
+// filter removes from h in place every header not allowed: credentials
+// only pass without a gateway-held session, upgrade headers only on an
+// upgrade.
+func (f headerFilter) filter(h http.Header, withSession, upgrade bool) {
+	for name := range h {
+		n := strings.ToLower(name)
+		switch {
+		case f.deny[n]:
+		case f.allowed[n]:
+			continue
+		case f.credentials[n] && !withSession:
+			continue
+		case upgradeHeaders[n] && upgrade:
+			continue
+		}
+		delete(h, name)
+	}
+}
+
+// trailerFilter runs done when the body it wraps ends, before its reader
+// sees the end: response trailers are known by then.
+type trailerFilter struct {
+	io.ReadCloser
+	done func()
+}
+
+func (t *trailerFilter) Read(p []byte) (int, error) {
+	n, err := t.ReadCloser.Read(p)
+	if err == io.EOF && t.done != nil {
+		t.done()
+		t.done = nil
+	}
+	return n, err
 }
 
 // IsWebsocket reports whether r is a websocket handshake the proxy

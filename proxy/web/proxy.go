@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -23,8 +24,9 @@ type Proxy struct {
 	log       *slog.Logger
 	transport *http.Transport
 	rp        *httputil.ReverseProxy
-	strip     map[string]bool // extra stripped headers (the gateway's own)
-	gwCookies map[string]bool
+	reqHeaders  headerFilter // what reaches the BMC
+	respHeaders headerFilter // what reaches the browser
+	gwCookies   map[string]bool
 	guard     *AccountGuard
 }
 
@@ -93,16 +95,18 @@ func New(cfg Config) (*Proxy, error) {
 		cfg:       cfg,
 		t:         t,
 		log:       cfg.Logger,
-		strip:     map[string]bool{},
 		gwCookies: map[string]bool{},
+	}
+	if p.reqHeaders, err = newHeaderFilter(requestAllowed, requestCredentials, cfg.RequestHeaders, cfg.GatewayHeaders); err != nil {
+		return nil, fmt.Errorf("web: BMC %s: request_headers: %w", cfg.Name, err)
+	}
+	if p.respHeaders, err = newHeaderFilter(responseAllowed, responseCredentials, cfg.ResponseHeaders, cfg.GatewayHeaders); err != nil {
+		return nil, fmt.Errorf("web: BMC %s: response_headers: %w", cfg.Name, err)
 	}
 	if p.log == nil {
 		p.log = slog.Default()
 	}
 	p.log = p.log.With("bmc", cfg.Name)
-	for _, h := range cfg.GatewayHeaders {
-		p.strip[headerKey(h)] = true
-	}
 	for _, c := range cfg.GatewayCookies {
 		p.gwCookies[c] = true
 	}
@@ -261,7 +265,7 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 		RawQuery: pr.In.URL.RawQuery,
 	}
 	out.Host = st.hostHeader(st.port)
-	cleanRequestHeaders(out.Header, p.strip, st.req.Session != nil)
+	p.reqHeaders.filter(out.Header, st.req.Session != nil, st.sum.Websocket)
 	if len(p.gwCookies) > 0 {
 		removeCookies(out.Header, func(name string) bool { return p.gwCookies[name] })
 	}
@@ -292,6 +296,14 @@ func (p *Proxy) modifyResponse(resp *http.Response) error {
 		st.req.Session.markStale() // the pool logs in afresh on the next Acquire
 	}
 	h := resp.Header
+	upgrade := resp.StatusCode == http.StatusSwitchingProtocols && st.sum.Websocket
+	p.respHeaders.filter(h, st.req.Session != nil, upgrade)
+	if len(resp.Trailer) > 0 && resp.Body != nil {
+		// The transport fills in trailers when the body ends: filter the
+		// announced names now and the received ones then.
+		p.respHeaders.filter(resp.Trailer, st.req.Session != nil, false)
+		resp.Body = &trailerFilter{ReadCloser: resp.Body, done: func() { p.respHeaders.filter(resp.Trailer, st.req.Session != nil, false) }}
+	}
 	for _, name := range []string{"Location", "Content-Location"} {
 		if v := h.Get(name); v != "" {
 			h.Set(name, st.rewriteLocation(v))
@@ -299,7 +311,7 @@ func (p *Proxy) modifyResponse(resp *http.Response) error {
 	}
 	st.rewriteSetCookies(h)
 	// Headers that carry the BMC's absolute address in free text.
-	for _, name := range []string{"Refresh", "Content-Security-Policy", "Content-Security-Policy-Report-Only", "Link"} {
+	for _, name := range []string{"Refresh", "Content-Security-Policy", "Link"} {
 		if vs := h.Values(name); len(vs) > 0 {
 			reps := st.replacements()
 			for i, v := range vs {
@@ -307,13 +319,10 @@ func (p *Proxy) modifyResponse(resp *http.Response) error {
 			}
 		}
 	}
-	if acao := h.Get("Access-Control-Allow-Origin"); acao != "" && acao != "*" {
-		if u, err := url.Parse(acao); err == nil {
-			if _, ok := p.t.bmcPort(u); ok {
-				h.Set("Access-Control-Allow-Origin", publicOrigin(st.req.PublicHost))
-			}
-		}
+	for i, v := range h.Values("Content-Security-Policy") {
+		h["Content-Security-Policy"][i] = withoutReporting(v)
 	}
+	st.rewriteCORS(h)
 	if resp.StatusCode == http.StatusSwitchingProtocols || !p.cfg.RewriteBody {
 		return nil
 	}

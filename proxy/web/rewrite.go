@@ -155,3 +155,47 @@ func (t *target) bmcNameHost(port int) string {
 	}
 	return net.JoinHostPort(t.hostName, strconv.Itoa(port))
 }
+
+// rewriteCORS keeps a BMC's CORS answer only when it allows one of the
+// BMC's own origins, which it names by the BMC's address: that becomes the
+// matching public origin. Any other allowed origin ("*", "null", a foreign
+// site) is dropped with the rest of the CORS headers: a BMC's UI is served
+// from its own origin and needs no other to read it.
+func (s *reqState) rewriteCORS(h http.Header) {
+	acao := h.Get("Access-Control-Allow-Origin")
+	if acao == "" {
+		return
+	}
+	pub := ""
+	if u, err := url.Parse(acao); err == nil && u.Path == "" && u.RawQuery == "" {
+		if port, ok := s.p.t.bmcPort(u); ok {
+			pub = s.publicHostFor(port)
+		}
+	}
+	if pub == "" {
+		for name := range h {
+			if strings.HasPrefix(strings.ToLower(name), "access-control-") {
+				delete(h, name)
+			}
+		}
+		return
+	}
+	h.Set("Access-Control-Allow-Origin", publicOrigin(pub))
+}
+
+// withoutReporting removes the report-uri and report-to directives from a
+// Content-Security-Policy: violation reports carry page addresses, and a
+// BMC's policy has no business sending them anywhere.
+func withoutReporting(csp string) string {
+	parts := strings.Split(csp, ";")
+	keep := parts[:0]
+	for _, d := range parts {
+		name, _, _ := strings.Cut(strings.TrimSpace(d), " ")
+		switch strings.ToLower(name) {
+		case "report-uri", "report-to":
+			continue
+		}
+		keep = append(keep, d)
+	}
+	return strings.Join(keep, ";")
+}
