@@ -19,15 +19,15 @@ import (
 // concurrent use. Build it with New; it keeps one transport (one TLS
 // configuration and connection pool) for its BMC.
 type Proxy struct {
-	cfg       Config
-	t         *target
-	log       *slog.Logger
-	transport *http.Transport
-	rp        *httputil.ReverseProxy
+	cfg         Config
+	t           *target
+	log         *slog.Logger
+	transport   *http.Transport
+	rp          *httputil.ReverseProxy
 	reqHeaders  headerFilter // what reaches the BMC
 	respHeaders headerFilter // what reaches the browser
 	gwCookies   map[string]bool
-	guard     *AccountGuard
+	guard       *AccountGuard
 }
 
 // Request is what the gateway knows about one browser request to a BMC
