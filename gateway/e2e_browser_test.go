@@ -14,7 +14,7 @@ import (
 
 // browser starts headless Chromium with a fresh profile and returns a
 // chromedp context for it.
-func browser(t *testing.T) context.Context {
+func browser(t *testing.T, more ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	ipmisim.RequireBinaries(t, "chromium")
 	path, _ := exec.LookPath("chromium")
@@ -31,6 +31,7 @@ func browser(t *testing.T) context.Context {
 		chromedp.Flag("ignore-certificate-errors", true),
 		chromedp.UserDataDir(t.TempDir()),
 	}
+	opts = append(opts, more...)
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelB := chromedp.NewContext(actx)
 	t.Cleanup(func() { cancelB(); cancelA() })

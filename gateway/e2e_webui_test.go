@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -27,8 +28,15 @@ func TestWebUIOpen(t *testing.T) {
 		t.Fatalf("open: %d %q", resp.StatusCode, loc)
 	}
 	resp, body := get(t, c, loc)
+	if ck := resp.Header.Get("Set-Cookie"); resp.StatusCode != http.StatusOK || !strings.Contains(ck, "SameSite=Strict") {
+		t.Fatalf("enter: %d, cookie %q", resp.StatusCode, ck)
+	}
+	resp, body = get(t, c, w.bmcURL("node01", "/"))
 	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "logged in to the BMC") {
 		t.Fatalf("BMC page: %d %.300s", resp.StatusCode, body)
+	}
+	if csp := resp.Header.Values("Content-Security-Policy"); !slices.Contains(csp, "frame-ancestors 'self'") || resp.Header.Get("X-Frame-Options") != "SAMEORIGIN" {
+		t.Fatalf("BMC page framing policy: CSP %q, X-Frame-Options %q", csp, resp.Header.Get("X-Frame-Options"))
 	}
 	for k, v := range resp.Header {
 		if strings.Contains(strings.ToLower(k+strings.Join(v, " ")), "secret-bmc-token") {

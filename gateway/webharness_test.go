@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -46,6 +47,7 @@ type webOptions struct {
 	extraWeb   string // more YAML under web: (right after web.oidc.group_roles)
 	mutate     func(*configs.Config)
 	moreBMCs   []testBMC // besides node01
+	publicHost string    // public_url host instead of 127.0.0.1 (on the same port)
 }
 
 // startWeb starts a provider, a simulated BMC and a gateway with the web door.
@@ -53,6 +55,10 @@ func startWeb(t testing.TB, o webOptions) *webHarness {
 	t.Helper()
 	httpsAddr := freeTCPAddr(t)
 	base := "https://" + httpsAddr
+	if o.publicHost != "" {
+		_, port, _ := net.SplitHostPort(httpsAddr)
+		base = "https://" + net.JoinHostPort(o.publicHost, port)
+	}
 	w := &webHarness{base: base}
 	w.issuer = o.issuer
 	if w.issuer == "" {

@@ -27,6 +27,7 @@ type fakeBMCWeb struct {
 	logouts  atomic.Int32
 	resets   atomic.Int32
 	lastSeen atomic.Value // string: headers of the last page request, for leak checks
+	pages    sync.Map     // path -> HTML of more pages a test adds (behind the login)
 }
 
 // fakeBMCPage is the UI's start page; its script opens the websocket and
@@ -101,6 +102,11 @@ func startFakeBMCWeb(t testing.TB, user, pass string) *fakeBMCWeb {
 		var hdr strings.Builder
 		_ = r.Header.Write(&hdr)
 		f.lastSeen.Store(hdr.String())
+		if page, ok := f.pages.Load(r.URL.Path); ok {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			_, _ = io.WriteString(w, page.(string))
+			return
+		}
 		if r.URL.Path != "/" {
 			http.Error(w, "fake BMC: no such page "+r.URL.Path, http.StatusNotFound)
 			return

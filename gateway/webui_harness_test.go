@@ -20,8 +20,9 @@ import (
 // node01 and node02 whose web UIs are one fake BMC web server.
 type webUIHarness struct {
 	*webHarness
-	fake *fakeBMCWeb
-	port string
+	fake   *fakeBMCWeb
+	port   string
+	domain string // web.proxy_domain
 }
 
 // startWebUI starts the gateway with BMC web UIs. Role viewer (group
@@ -30,9 +31,17 @@ type webUIHarness struct {
 // more, if given, changes the config further.
 func startWebUI(t testing.TB, more ...func(*configs.Config)) *webUIHarness {
 	t.Helper()
+	return startWebUIAt(t, "", "localhost", more...)
+}
+
+// startWebUIAt is startWebUI with the gateway's public host (127.0.0.1 when
+// "") and the BMC hosts' domain given.
+func startWebUIAt(t testing.TB, publicHost, domain string, more ...func(*configs.Config)) *webUIHarness {
+	t.Helper()
 	fake := startFakeBMCWeb(t, "gw", "pw-node01")
 	w := startWeb(t, webOptions{
-		extraWeb: "  proxy_domain: localhost\n",
+		publicHost: publicHost,
+		extraWeb:   "  proxy_domain: " + domain + "\n",
 		moreBMCs: []testBMC{{name: "node02", addr: "127.0.0.1:1", user: "gw", pass: "pw-node01", suite: 17}},
 		mutate: func(c *configs.Config) {
 			for i := range c.BMCs {
@@ -52,12 +61,12 @@ func startWebUI(t testing.TB, more ...func(*configs.Config)) *webUIHarness {
 		},
 	})
 	_, port, _ := strings.Cut(strings.TrimPrefix(w.base, "https://"), ":")
-	return &webUIHarness{webHarness: w, fake: fake, port: port}
+	return &webUIHarness{webHarness: w, fake: fake, port: port, domain: domain}
 }
 
 // bmcURL is the URL of path on a BMC's web UI host.
 func (w *webUIHarness) bmcURL(bmc, path string) string {
-	return "https://" + bmc + ".localhost:" + w.port + path
+	return "https://" + bmc + "." + w.domain + ":" + w.port + path
 }
 
 // uiClient is a browser-like client that reaches *.localhost on the

@@ -22,9 +22,7 @@ const bmcHostDeadline = 30 * time.Minute
 // a name that cannot be one): on its main port when port is 0, else on the
 // web.proxy_ports listener of that BMC port.
 func (s *Server) serveBMCHost(w http.ResponseWriter, r *http.Request, name string, port int) {
-	h := w.Header()
-	h.Set("Strict-Transport-Security", "max-age=63072000")
-	h.Set("Referrer-Policy", "same-origin")
+	setBMCHostHeaders(w)
 	ui, ok := s.bmcUI(name)
 	if name == "" || !ok {
 		s.bmcHostPage(w, http.StatusNotFound, "There is no BMC web UI at this address.")
@@ -32,6 +30,11 @@ func (s *Server) serveBMCHost(w http.ResponseWriter, r *http.Request, name strin
 	}
 	if port != 0 && !ui.Proxy.ServesPort(port) {
 		s.bmcHostPage(w, http.StatusNotFound, "This BMC has no web UI on this port.")
+		return
+	}
+	if why := crossSiteRefusal(r, s.bmcOrigins(name)); why != "" {
+		s.refusal(r, "BMC host "+name+": "+why)
+		s.bmcHostPage(w, http.StatusForbidden, "This BMC's web UI cannot be embedded in or used from another page. Open it from the bmcgate dashboard.")
 		return
 	}
 	if port == 0 && r.URL.Path == enterPath {

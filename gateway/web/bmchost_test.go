@@ -117,3 +117,42 @@ func TestHostHelpers(t *testing.T) {
 		t.Errorf("cookies forwarded: %q", got)
 	}
 }
+
+func TestCrossSiteRefusal(t *testing.T) {
+	own := func(o string) bool { return o == "https://node01.bmc.test" || o == "https://node01.bmc.test:15900" }
+	for _, tc := range []struct {
+		method, site, mode, dest, origin string
+		refused                          bool
+	}{
+		{"GET", "", "", "", "", false}, // no Fetch Metadata (old browsers, tools)
+		{"GET", "same-origin", "cors", "empty", "", false},
+		{"GET", "same-origin", "navigate", "iframe", "", false}, // a BMC UI framing itself
+		{"GET", "none", "navigate", "document", "", false},      // typed, bookmarked
+		{"GET", "same-site", "navigate", "document", "", false}, // from the dashboard
+		{"GET", "cross-site", "navigate", "document", "", false},
+		{"HEAD", "cross-site", "navigate", "document", "", false},
+		{"GET", "same-site", "websocket", "websocket", "https://node01.bmc.test", false}, // own extra port
+		{"POST", "same-site", "cors", "empty", "https://node01.bmc.test:15900", false},
+		{"GET", "same-site", "navigate", "iframe", "", true},
+		{"GET", "same-site", "navigate", "frame", "", true},
+		{"GET", "cross-site", "navigate", "iframe", "", true},
+		{"GET", "same-site", "no-cors", "embed", "", true},
+		{"GET", "same-site", "no-cors", "object", "", true},
+		{"GET", "same-site", "no-cors", "image", "", true},
+		{"GET", "same-site", "no-cors", "script", "", true},
+		{"GET", "same-site", "cors", "empty", "https://node02.bmc.test", true},
+		{"GET", "same-site", "websocket", "websocket", "https://node02.bmc.test", true},
+		{"POST", "same-site", "navigate", "document", "https://node02.bmc.test", true},
+		{"POST", "cross-site", "navigate", "document", "null", true},
+	} {
+		r, _ := http.NewRequest(tc.method, "https://node01.bmc.test/", nil)
+		for k, v := range map[string]string{"Sec-Fetch-Site": tc.site, "Sec-Fetch-Mode": tc.mode, "Sec-Fetch-Dest": tc.dest, "Origin": tc.origin} {
+			if v != "" {
+				r.Header.Set(k, v)
+			}
+		}
+		if got := crossSiteRefusal(r, own); (got != "") != tc.refused {
+			t.Errorf("%+v: refusal %q", tc, got)
+		}
+	}
+}

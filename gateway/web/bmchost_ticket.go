@@ -79,7 +79,8 @@ func (s *Server) webUIOpen(w http.ResponseWriter, r *http.Request) {
 // ticket: the ticket must be live, unused and issued for this BMC, its user
 // session live, and web.access allowed (decided and recorded once here for
 // the reads of the whole BMC-host session). It sets the host-only BMC-host
-// cookie and redirects to the BMC UI's root.
+// cookie and sends the browser on to the BMC UI's root from a page of the
+// BMC host itself.
 func (s *Server) enterBMCHost(w http.ResponseWriter, r *http.Request, name string) {
 	if r.Method != http.MethodGet {
 		s.bmcHostPage(w, http.StatusMethodNotAllowed, "Method not allowed.")
@@ -121,6 +122,16 @@ func (s *Server) enterBMCHost(w http.ResponseWriter, r *http.Request, name strin
 	_ = s.svc.Audit(r.Context(), audit.Record{Code: audit.CodeSessionStart, Actor: ss.User, Door: audit.DoorWeb,
 		Source: remoteIP(r), Session: ss.Handle, Target: name, Outcome: audit.OutcomeOK, Reason: "BMC web UI session opened"})
 	maxAge := int(ss.Expires.Sub(s.now()) / time.Second)
-	setCookie(w, BMCHostCookie, v, max(maxAge, 1))
-	http.Redirect(w, r, "/", http.StatusSeeOther)
+	setStrictCookie(w, BMCHostCookie, v, max(maxAge, 1))
+	// Not a redirect: the browser arrived from the gateway's own host,
+	// which may be another site, and a SameSite=Strict cookie is not sent
+	// on the rest of a redirect chain that began there. A navigation the
+	// BMC host's own page starts carries it.
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	_, _ = w.Write([]byte(`<!doctype html><meta http-equiv="refresh" content="0;url=/"><title>bmcgate</title>` +
+		`<p id="bmcgate-continue"><a href="/">Continue to the BMC's web UI</a></p>` + "\n"))
 }

@@ -169,9 +169,18 @@ func (s *Server) endSession(w http.ResponseWriter, r *http.Request) {
 }
 
 // setCookie sets a __Host- cookie: Secure, HttpOnly, SameSite=Lax, Path=/.
+// Lax, because the gateway's own cookies must come along when the identity
+// provider sends the browser back (a cross-site navigation).
 func setCookie(w http.ResponseWriter, name, value string, maxAge int) {
 	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: "/", MaxAge: maxAge,
 		Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+}
+
+// setStrictCookie is setCookie with SameSite=Strict: for the BMC-host
+// cookie, which no request another site starts may carry.
+func setStrictCookie(w http.ResponseWriter, name, value string, maxAge int) {
+	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: "/", MaxAge: maxAge,
+		Secure: true, HttpOnly: true, SameSite: http.SameSiteStrictMode})
 }
 
 // RequireSession lets requests with a valid browser session through, with
