@@ -42,7 +42,7 @@ func startWebUIAt(t testing.TB, publicHost, domain string, more ...func(*configs
 	w := startWeb(t, webOptions{
 		publicHost: publicHost,
 		extraWeb:   "  proxy_domain: " + domain + "\n",
-		moreBMCs: []testBMC{{name: "node02", addr: "127.0.0.1:1", user: "gw", pass: "pw-node01", suite: 17}},
+		moreBMCs:   []testBMC{{name: "node02", addr: "127.0.0.1:1", user: "gw", pass: "pw-node01", suite: 17}},
 		mutate: func(c *configs.Config) {
 			for i := range c.BMCs {
 				c.BMCs[i].WebUI = configs.BMCWeb{URL: fake.srv.URL, Login: "redfish", HostHeader: configs.HostHeaderBMCAddress,
