@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	"time"
 )
 
 // OIDC is single sign-on with an OpenID Connect provider (Keycloak, Okta,
@@ -34,9 +35,26 @@ type OIDC struct {
 	// groups map to no role cannot log in.
 	GroupRoles map[string][]string `yaml:"group_roles"`
 	// APIAudiences are the audiences accepted in bearer access tokens
-	// (JWT) on the API; default [client_id]. ID tokens are always checked
-	// against client_id.
+	// (JWT) on the API: a token must name one of them in aud. Default
+	// [client_id]. ID tokens are always checked against client_id.
 	APIAudiences []string `yaml:"api_audiences"`
+	// APIClients are the OAuth clients whose access tokens the API accepts:
+	// the token's client_id claim (RFC 9068), or azp where a provider
+	// writes that instead, must be one of them. Default [client_id].
+	APIClients []string `yaml:"api_clients"`
+	// APITokenTypes are the JWT header typ values of access tokens the API
+	// accepts (case ignored, an "application/" prefix optional). Default
+	// [at+jwt] (RFC 9068). Providers that mark access tokens "JWT" need it
+	// listed; a token without typ counts as "JWT". Whatever is listed, a
+	// token with ID-token claims (nonce, at_hash, c_hash, a typ claim other
+	// than Bearer) is refused.
+	APITokenTypes []string `yaml:"api_token_types"`
+	// APITokenMaxLifetime bounds an access token's lifetime (exp - iat)
+	// and how far in the future its exp may be (1h).
+	APITokenMaxLifetime Duration `yaml:"api_token_max_lifetime"`
+	// ClockSkew is how far the provider's clock may be from the gateway's
+	// when token times (iat, nbf, exp) are checked (1m, at most 5m).
+	ClockSkew Duration `yaml:"clock_skew"`
 
 	clientSecret Secret
 }
@@ -49,7 +67,9 @@ func (o OIDC) ClientSecret() Secret { return o.clientSecret }
 var DefaultOIDCScopes = []string{"openid", "profile", "email", "groups"}
 
 const (
-	DefaultUsernameClaim = "preferred_username"
+	DefaultAPITokenMaxLifetime = time.Hour
+	DefaultClockSkew           = time.Minute
+	DefaultUsernameClaim       = "preferred_username"
 	DefaultGroupsClaim   = "groups"
 	maxGroupNameLen      = 256
 	maxClaimNameLen      = 128
@@ -120,15 +140,41 @@ func (v *validator) oidc(roles map[string]bool) {
 	if len(o.GroupRoles) == 0 {
 		v.probs.add(fieldPath(f, "group_roles"), "required: map at least one provider group to bmcgate roles")
 	}
-	if !v.present(fieldPath(f, "api_audiences")) {
-		if o.ClientID != "" {
-			o.APIAudiences = []string{o.ClientID}
-		}
+	v.oidcList(fieldPath(f, "api_audiences"), &o.APIAudiences, o.ClientID, "audience")
+	v.oidcList(fieldPath(f, "api_clients"), &o.APIClients, o.ClientID, "client id")
+	if !v.present(fieldPath(f, "api_token_types")) {
+		o.APITokenTypes = []string{DefaultAPITokenType}
 	} else {
-		for i, a := range o.APIAudiences {
-			if a == "" || !printable(a, 256) {
-				v.probs.add(indexPath(fieldPath(f, "api_audiences"), i), "not a valid audience")
+		for i, t := range o.APITokenTypes {
+			if t == "" || strings.ContainsAny(t, " ,;\"") || !printable(t, 64) {
+				v.probs.add(indexPath(fieldPath(f, "api_token_types"), i), "not a token type: like at+jwt or JWT")
 			}
+		}
+	}
+	v.checkDurations(f, []durationLimit{
+		{"api_token_max_lifetime", &o.APITokenMaxLifetime, DefaultAPITokenMaxLifetime, time.Minute, 24 * time.Hour},
+		{"clock_skew", &o.ClockSkew, DefaultClockSkew, 0, 5 * time.Minute},
+	}, nil)
+}
+
+// DefaultAPITokenType is the JWT typ of OAuth 2.0 access tokens (RFC 9068).
+const DefaultAPITokenType = "at+jwt"
+
+// oidcList checks a list of audiences or client ids at field, defaulting it
+// to [clientID] when absent.
+func (v *validator) oidcList(field string, list *[]string, clientID, what string) {
+	if !v.present(field) {
+		if clientID != "" {
+			*list = []string{clientID}
+		}
+		return
+	}
+	if len(*list) == 0 {
+		v.probs.add(field, "list at least one %s (leave it out for [client_id])", what)
+	}
+	for i, a := range *list {
+		if a == "" || !printable(a, 256) {
+			v.probs.add(indexPath(field, i), "not a valid %s", what)
 		}
 	}
 }

@@ -68,14 +68,14 @@ func concurrently(b *testing.B, workers int, fn func(worker int) error) {
 // with a warm IPMI session, 64 concurrent clients asking for the power
 // state through:
 //
-//	api-bearer:        HTTPS GET /api/v1/bmcs/node01/power, OIDC ID token as bearer
+//	api-bearer:        HTTPS GET /api/v1/bmcs/node01/power, the provider's JWT access token as bearer
 //	ssh-controlmaster: OpenSSH (one ControlMaster connection) "power status node01"
 //
 // Run: go test -run '^$' -bench BenchmarkWebAPIPowerStatus -benchtime 2000x ./gateway/
 func BenchmarkWebAPIPowerStatus(b *testing.B) {
 	// Room for 64 SSH sessions at once on the one master connection.
-	w := startWeb(b, webOptions{mutate: func(c *configs.Config) { c.Limits.MaxConnectionsPerUser = 128 }})
-	tok := opIDToken(b, w, "alice", "alice-password-1")
+	w := startWeb(b, webOptions{extraWeb: providerTokenTypes, mutate: func(c *configs.Config) { c.Limits.MaxConnectionsPerUser = 128 }})
+	tok, _ := opTokens(b, w, "alice", "alice-password-1")
 	const workers = 64
 	clients := make([]*http.Client, workers)
 	for i := range clients {

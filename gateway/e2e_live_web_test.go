@@ -53,7 +53,7 @@ func TestWebLiveFollowsReload(t *testing.T) {
 	_, page := get(t, c, w.base+"/tokens")
 	hdr := map[string]string{"Origin": w.base, web.CSRFHeader: csrf(t, page)}
 	pt := w.newToken(t, c, "bmc.list", "power.status", "power.cycle")
-	jwt := fake.Sign(fake.Claims("bmcgate", "alice", []string{"ops"}), false)
+	jwt := fake.SignTyp(fake.AccessClaims("bmcgate", "bmcgate", "alice", []string{"ops"}), "at+jwt")
 	cycle := `{"action":"cycle"}`
 	creds := map[string]struct {
 		bearer string

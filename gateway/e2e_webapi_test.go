@@ -55,9 +55,14 @@ func errCode(m map[string]any) string {
 	return s
 }
 
-// opIDToken runs the code flow against the real provider as an API client
-// would and returns the ID token it issues for the bmcgate client.
-func opIDToken(t testing.TB, w *webHarness, user, password string) string {
+// providerTokenTypes is the web.oidc setting for the test provider, which
+// marks its JWT access tokens typ "JWT" (as Keycloak and others do).
+const providerTokenTypes = "    api_token_types: [at+jwt, JWT]\n"
+
+// opTokens runs the code flow against the real provider as an API client
+// would and returns the access token (a JWT) and the ID token it issues for
+// the bmcgate client.
+func opTokens(t testing.TB, w *webHarness, user, password string) (access, id string) {
 	t.Helper()
 	ctx := oidc.ClientContext(context.Background(), http.DefaultClient)
 	p, err := oidc.NewProvider(ctx, w.issuer)
@@ -93,16 +98,22 @@ func opIDToken(t testing.TB, w *webHarness, user, password string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id, _ := tok.Extra("id_token").(string)
-	return id
+	id, _ = tok.Extra("id_token").(string)
+	return tok.AccessToken, id
 }
 
-// TestWebAPIBearerFromProvider calls the API with an ID token issued by the
-// real provider.
+// TestWebAPIBearerFromProvider calls the API with an access token issued by
+// the real provider; its ID token is refused.
 func TestWebAPIBearerFromProvider(t *testing.T) {
-	w := startWeb(t, webOptions{})
-	tok := opIDToken(t, w, "alice", "alice-password-1")
+	w := startWeb(t, webOptions{extraWeb: providerTokenTypes})
+	tok, idt := opTokens(t, w, "alice", "alice-password-1")
 	c := w.client(t)
+	if code, out := w.api(t, c, "GET", "/api/v1/whoami", idt, "", nil); code != 401 || errCode(out) != "unauthorized" {
+		t.Fatalf("ID token as a bearer: %d %v", code, out)
+	}
+	w.waitRecord(t, audit.Query{Code: audit.CodeAuthFail}, func(r audit.Record) bool {
+		return r.Door == audit.DoorAPI && strings.Contains(r.Reason, "ID token")
+	})
 	code, out := w.api(t, c, "GET", "/api/v1/bmcs/node01/power", tok, "", nil)
 	if code != 200 || out["state"] != "on" || out["bmc"] != "node01" {
 		t.Fatalf("power status: %d %v", code, out)
@@ -143,7 +154,7 @@ func TestWebAPIBearerFromProvider(t *testing.T) {
 		t.Fatalf("unknown BMC: %d %v", code, out)
 	}
 	// A viewer may read but not act.
-	vt := opIDToken(t, w, "vic", "vic-password-1")
+	vt, _ := opTokens(t, w, "vic", "vic-password-1")
 	code, out = w.api(t, c, "POST", "/api/v1/bmcs/node01/power", vt, `{"action":"off"}`, nil)
 	if code != 403 || errCode(out) != "denied" || !w.bmc.Power() {
 		t.Fatalf("viewer power off: %d %v", code, out)
@@ -152,7 +163,7 @@ func TestWebAPIBearerFromProvider(t *testing.T) {
 	if code != 403 || errCode(out) != "denied" {
 		t.Fatalf("viewer audit search: %d %v", code, out)
 	}
-	at := opIDToken(t, w, "audrey", "audrey-password-1")
+	at, _ := opTokens(t, w, "audrey", "audrey-password-1")
 	code, out = w.api(t, c, "GET", "/api/v1/audit?code=bmc.call&bmc=node01", at, "", nil)
 	if recs, _ := out["records"].([]any); code != 200 || len(recs) == 0 {
 		t.Fatalf("auditor search: %d %v", code, out)
@@ -169,23 +180,80 @@ func TestWebAPIRefusals(t *testing.T) {
 	fake := testop.StartFake(t, "bmcgate")
 	w := startWeb(t, webOptions{issuer: fake.Issuer})
 	c := w.client(t)
-	good := fake.Claims("bmcgate", "alice", []string{"ops"})
-	if code, out := w.api(t, c, "GET", "/api/v1/whoami", fake.Sign(good, false), "", nil); code != 200 || out["user"] != "alice" || out["door"] != "api" {
+	good := fake.AccessClaims("bmcgate", "bmcgate", "alice", []string{"ops"})
+	if code, out := w.api(t, c, "GET", "/api/v1/whoami", fake.SignTyp(good, "at+jwt"), "", nil); code != 200 || out["user"] != "alice" || out["door"] != "api" {
 		t.Fatalf("good token: %d %v", code, out)
 	}
-	for name, shape := range map[string]func(map[string]any) bool{
-		"wrong audience": func(c map[string]any) bool { c["aud"] = "other-client"; return false },
-		"wrong issuer":   func(c map[string]any) bool { c["iss"] = "https://evil.example"; return false },
-		"expired":        func(c map[string]any) bool { c["exp"] = time.Now().Add(-time.Minute).Unix(); return false },
-		"alg none":       func(map[string]any) bool { return true },
-		"no role":        func(c map[string]any) bool { c["groups"] = []string{"strangers"}; return false },
+	if code, out := w.api(t, c, "GET", "/api/v1/whoami", fake.SignTyp(good, "application/AT+JWT"), "", nil); code != 200 {
+		t.Fatalf("good token, typ application/AT+JWT: %d %v", code, out)
+	}
+	now := time.Now()
+	// Each case is a valid access token with one thing wrong, signed with
+	// the provider's key; typ is at+jwt unless the case says otherwise.
+	for _, tc := range []struct {
+		name, typ, reason string
+		shape             func(map[string]any) bool
+	}{
+		{"wrong audience", "", "wrong audience", func(c map[string]any) bool { c["aud"] = "other-api"; return false }},
+		{"wrong issuer", "", "wrong issuer", func(c map[string]any) bool { c["iss"] = "https://evil.example"; return false }},
+		{"expired", "", "expired", func(c map[string]any) bool { c["exp"] = now.Add(-2 * time.Minute).Unix(); return false }},
+		{"alg none", "", "", func(map[string]any) bool { return true }},
+		{"no role", "", "no bmcgate role", func(c map[string]any) bool { c["groups"] = []string{"strangers"}; return false }},
+		{"future iat", "", "issued in the future", func(c map[string]any) bool { c["iat"] = now.Add(time.Hour).Unix(); return false }},
+		{"ten-year exp", "", "lifetime longer than", func(c map[string]any) bool { c["exp"] = now.AddDate(10, 0, 0).Unix(); return false }},
+		{"no iat", "", "no iat", func(c map[string]any) bool { delete(c, "iat"); return false }},
+		{"not yet valid", "", "nbf", func(c map[string]any) bool { c["nbf"] = now.Add(10 * time.Minute).Unix(); return false }},
+		{"typ JWT", "JWT", "token type", func(map[string]any) bool { return false }},
+		{"no typ", "-", "token type", func(map[string]any) bool { return false }},
+		{"typ id_token", "id_token+jwt", "token type", func(map[string]any) bool { return false }},
+		{"extra audiences, no client", "", "no client_id or azp", func(c map[string]any) bool {
+			c["aud"] = []string{"bmcgate", "other-api"}
+			delete(c, "client_id")
+			return false
+		}},
+		{"extra audiences, another client", "", "not in web.oidc.api_clients", func(c map[string]any) bool {
+			c["aud"] = []string{"other-api", "bmcgate"}
+			c["client_id"] = "other-client"
+			return false
+		}},
+		{"azp of another client", "", "not in web.oidc.api_clients", func(c map[string]any) bool {
+			delete(c, "client_id")
+			c["azp"] = "other-client"
+			return false
+		}},
+		{"client_id and azp disagree", "", "disagree", func(c map[string]any) bool { c["azp"] = "other-client"; return false }},
+		{"ID token claims", "", "ID token", func(c map[string]any) bool { c["nonce"] = "n"; return false }},
+		{"keycloak ID typ claim", "", "typ claim", func(c map[string]any) bool { c["typ"] = "ID"; return false }},
+		{"no sub", "", "no sub", func(c map[string]any) bool { delete(c, "sub"); return false }},
 	} {
-		claims := fake.Claims("bmcgate", "alice", []string{"ops"})
-		none := shape(claims)
-		code, out := w.api(t, c, "GET", "/api/v1/bmcs", fake.Sign(claims, none), "", nil)
-		if code != 401 || errCode(out) != "unauthorized" {
-			t.Errorf("%s: %d %v", name, code, out)
+		claims := fake.AccessClaims("bmcgate", "bmcgate", "alice", []string{"ops"})
+		none := tc.shape(claims)
+		typ := "at+jwt"
+		switch tc.typ {
+		case "-":
+			typ = ""
+		case "":
+		default:
+			typ = tc.typ
 		}
+		tok := fake.SignTyp(claims, typ)
+		if none {
+			tok = fake.Sign(claims, true)
+		}
+		code, out := w.api(t, c, "GET", "/api/v1/bmcs", tok, "", nil)
+		if code != 401 || errCode(out) != "unauthorized" {
+			t.Errorf("%s: %d %v", tc.name, code, out)
+			continue
+		}
+		if tc.reason != "" {
+			w.waitRecord(t, audit.Query{Code: audit.CodeAuthFail}, func(r audit.Record) bool {
+				return r.Door == audit.DoorAPI && strings.Contains(r.Reason, tc.reason)
+			})
+		}
+	}
+	// A plain ID token of bmcgate's own client, as the provider issues it.
+	if code, _ := w.api(t, c, "GET", "/api/v1/bmcs", fake.Sign(fake.Claims("bmcgate", "alice", []string{"ops"}), false), "", nil); code != 401 {
+		t.Errorf("ID token accepted as an API credential: %d", code)
 	}
 	if code, _ := w.api(t, c, "GET", "/api/v1/bmcs", "garbage.token.here", "", nil); code != 401 {
 		t.Errorf("garbage token: %d", code)

@@ -64,6 +64,11 @@ fetch("`+node01+`redfish/v1/Systems/1", {mode: "no-cors", credentials: "include"
 	for _, r := range after[before:] {
 		t.Errorf("node01 served a request started by node02's page: %s %s %s", r.Fields["method"], r.Fields["path"], r.Fields["status"])
 	}
+	for _, what := range []string{"iframe", "image"} {
+		w.waitRecord(t, audit.Query{Code: audit.CodeDecision, Outcome: audit.OutcomeDeny}, func(r audit.Record) bool {
+			return strings.Contains(r.Reason, "BMC host node01: same-site "+what)
+		})
+	}
 	if n := w.fake.resets.Load(); n != 0 {
 		t.Errorf("BMC saw %d resets", n)
 	}

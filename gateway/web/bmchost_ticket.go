@@ -92,7 +92,7 @@ func (s *Server) enterBMCHost(w http.ResponseWriter, r *http.Request, name strin
 		if ok {
 			reason = "BMC web UI ticket refused: issued for another BMC"
 		}
-		_ = s.svc.Audit(r.Context(), audit.Record{Code: audit.CodeDecision, Door: audit.DoorWeb, Source: remoteIP(r),
+		s.note(r, reason, audit.Record{Code: audit.CodeDecision, Door: audit.DoorWeb, Source: remoteIP(r),
 			Target: name, Action: string(authz.WebAccess), Outcome: audit.OutcomeDeny, Reason: reason})
 		s.bmcHostPage(w, http.StatusForbidden, "This link has expired or was already used. Open the web UI again from the bmcgate dashboard.")
 		return

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/bmcgate/bmcgate/audit"
 )
 
 // maxRequestURI bounds the request target (path and query) on every
@@ -138,7 +140,21 @@ func (s *Server) bmcHostRequest(w http.ResponseWriter, r *http.Request, host str
 	return false
 }
 
-// refusal records a refused request of an unauthenticated client.
+// refusal records a request refused before any authentication (a host,
+// port or target the door does not serve; a cross-site request to a BMC
+// host), aggregated: one record per source and reason per interval.
 func (s *Server) refusal(r *http.Request, reason string) {
-	s.log.Debug("web request refused", "source", remoteIP(r), "reason", reason)
+	s.note(r, reason, audit.Record{Code: audit.CodeDecision, Door: audit.DoorWeb, Source: remoteIP(r),
+		Outcome: audit.OutcomeDeny, Reason: "request refused: " + reason})
+}
+
+// note writes a refusal or failure record through the aggregator: the
+// first of its kind (code, door, actor, source, class) in an interval at
+// once, its repeats as one summary with their count. Anyone can make the
+// door refuse things as fast as the network allows; this keeps them from
+// filling the audit log.
+func (s *Server) note(r *http.Request, class string, rec audit.Record) {
+	if err := s.refused.Note(r.Context(), class, rec); err != nil {
+		s.log.Warn("could not record a refused web request", "err", err)
+	}
 }

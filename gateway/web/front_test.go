@@ -1,11 +1,16 @@
 package web
 
 import (
+	"context"
 	"crypto/tls"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/bmcgate/bmcgate/audit"
+	"github.com/bmcgate/bmcgate/gateway/refusals"
 )
 
 // frontRequest sends a request for target with the given Host header, TLS
@@ -109,5 +114,46 @@ func TestStaticNoListing(t *testing.T) {
 		if rec.Code != want || strings.Contains(rec.Body.String(), "app.js\"") {
 			t.Errorf("%s: %d, want %d: %.100s", target, rec.Code, want, rec.Body)
 		}
+	}
+}
+
+// records returns the audit records of code.
+func (s *clockServer) records(t *testing.T, code string) []audit.Record {
+	t.Helper()
+	var out []audit.Record
+	if err := s.audit.Search(context.Background(), audit.Query{Code: code}, func(r audit.Record) error {
+		out = append(out, r)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestRefusalsAggregated: a flood of refused requests from one source
+// writes one record at once and one summary with the count, not one record
+// each.
+func TestRefusalsAggregated(t *testing.T) {
+	s := newClockServerWith(t, "  public_url: https://gw.example.test:8443\n  proxy_domain: bmc.example.test\n")
+	const n = 500
+	for range n {
+		if rec := frontRequest(s.Server, http.MethodGet, "/", "evil.example:8443", "gw.example.test", false); rec.Code != http.StatusMisdirectedRequest {
+			t.Fatalf("status %d", rec.Code)
+		}
+	}
+	long := "/?" + strings.Repeat("a", maxRequestURI)
+	for range n {
+		frontRequest(s.Server, http.MethodGet, long, "gw.example.test:8443", "gw.example.test", false)
+	}
+	recs := s.records(t, audit.CodeDecision)
+	if len(recs) != 2 || !strings.Contains(recs[0].Reason, "misdirected") || !strings.Contains(recs[1].Reason, "longer than") {
+		t.Fatalf("%d records during the flood: %+v", len(recs), recs)
+	}
+	if err := s.refused.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	recs = s.records(t, audit.CodeDecision)
+	if len(recs) != 4 || recs[2].Fields[refusals.FieldRepeats] != strconv.Itoa(n-1) || recs[3].Fields[refusals.FieldRepeats] != strconv.Itoa(n-1) {
+		t.Fatalf("after the interval: %+v", recs)
 	}
 }

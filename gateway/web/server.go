@@ -17,6 +17,7 @@ import (
 
 	"github.com/bmcgate/bmcgate/configs"
 	"github.com/bmcgate/bmcgate/gateway/core"
+	"github.com/bmcgate/bmcgate/gateway/refusals"
 )
 
 // maxLoginStarts bounds single sign-on starts per address and minute: each
@@ -50,7 +51,8 @@ type Server struct {
 	cfg     atomic.Pointer[configs.Web]
 	oidc    *oidcClient // nil without web.oidc
 	limiter *loginLimiter
-	starts  *loginLimiter // bounds OIDC login starts (pre-login records) per address
+	starts  *loginLimiter        // bounds OIDC login starts (pre-login records) per address
+	refused *refusals.Aggregator // refusals and failed logins: one record per kind and interval
 
 	refreshMu sync.Mutex // serializes OIDC session refreshes (session.go)
 	bmc       bmcHosts   // BMC web UI hosts (bmchost.go)
@@ -80,6 +82,7 @@ func New(o Options) (*Server, error) {
 	w := cfg.Web
 	s.cfg.Store(&w)
 	s.cache = o.Service.NewPowerCache(w.PowerCacheTTL.Duration)
+	s.refused = refusals.New(o.Service, refusals.Options{Logger: o.Logger})
 	s.limiter = newLoginLimiter(w.LoginLimits)
 	s.starts = newLoginLimiter(configs.WebLoginLimits{PerSourcePerMinute: maxLoginStarts})
 	if s.tmpl, err = parseTemplates(); err != nil {
@@ -159,6 +162,7 @@ func (s *Server) Run(ctx context.Context) error {
 		return errors.New("web: Run before Listen")
 	}
 	go s.sweeper(ctx)
+	go s.refused.Run(ctx)
 	s.runBMCPorts(ctx)
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.ServeTLS(ln, "", "") }()
@@ -172,6 +176,7 @@ func (s *Server) Run(ctx context.Context) error {
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
 		_ = s.http.Shutdown(sctx)
+		_ = s.refused.Close(sctx) // the pending summaries, now that no request runs
 		return nil
 	}
 }
@@ -212,6 +217,7 @@ func (s *Server) Reload(cfg *configs.Config) {
 func (s *Server) Close() {
 	_ = s.http.Close()
 	s.closeBMCPorts()
+	_ = s.refused.Close(context.Background())
 	if err := s.store.close(); err != nil {
 		s.log.Warn("closing the web session database", "err", err)
 	}

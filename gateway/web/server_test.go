@@ -20,7 +20,8 @@ import (
 // audit store.
 type clockServer struct {
 	*Server
-	now time.Time
+	now   time.Time
+	audit *audit.Store
 }
 
 func newClockServer(t *testing.T) *clockServer {
@@ -76,7 +77,7 @@ web:
 	if err := mkdir(cfg.DataDir); err != nil {
 		t.Fatal(err)
 	}
-	cs := &clockServer{now: time.Now()}
+	cs := &clockServer{now: time.Now(), audit: store}
 	cs.Server, err = New(Options{Config: cfg, Service: svc, Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return cs.now }})
 	if err != nil {
 		t.Fatal(err)

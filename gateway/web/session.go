@@ -256,7 +256,7 @@ func (s *Server) refuseCSRF(w http.ResponseWriter, r *http.Request, ss *Session,
 	if ss != nil {
 		rec.Actor, rec.Session = ss.User, ss.Handle
 	}
-	_ = s.svc.Audit(r.Context(), rec)
+	s.note(r, "csrf: "+err.Error(), rec)
 	s.errorPage(w, r, http.StatusForbidden, "This request did not come from a bmcgate page. Go back, reload the page and try again.")
 }
 

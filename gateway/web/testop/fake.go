@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -93,16 +94,35 @@ func (f *Fake) Claims(aud, user string, groups []string) map[string]any {
 		"preferred_username": user, "groups": groups}
 }
 
-// Sign makes a JWT of claims, signed RS256 or, with none, unsigned
-// ("alg":"none").
+// AccessClaims returns valid claims of an RFC 9068 access token for
+// audience aud, requested by client, with the user name and groups.
+func (f *Fake) AccessClaims(aud, client, user string, groups []string) map[string]any {
+	now := time.Now()
+	return map[string]any{"iss": f.Issuer, "aud": aud, "sub": "sub-" + user, "client_id": client,
+		"exp": now.Add(5 * time.Minute).Unix(), "iat": now.Unix(), "jti": "jti-" + user + "-" + strconv.FormatInt(now.UnixNano(), 36),
+		"scope": "openid groups", "preferred_username": user, "groups": groups}
+}
+
+// Sign makes a JWT of claims with header typ "JWT", signed RS256 or, with
+// none, unsigned ("alg":"none").
 func (f *Fake) Sign(claims map[string]any, none bool) string {
-	payload, _ := json.Marshal(claims)
 	if none {
+		payload, _ := json.Marshal(claims)
 		h := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none","typ":"JWT"}`))
 		return h + "." + base64.RawURLEncoding.EncodeToString(payload) + "."
 	}
-	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: f.key},
-		(&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", "k1"))
+	return f.SignTyp(claims, "JWT")
+}
+
+// SignTyp makes a JWT of claims signed RS256, with the header typ given
+// ("at+jwt" for an access token; "" for none).
+func (f *Fake) SignTyp(claims map[string]any, typ string) string {
+	payload, _ := json.Marshal(claims)
+	opts := (&jose.SignerOptions{}).WithHeader("kid", "k1")
+	if typ != "" {
+		opts = opts.WithType(jose.ContentType(typ))
+	}
+	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: f.key}, opts)
 	if err != nil {
 		panic(err)
 	}

@@ -66,12 +66,47 @@ func (g *groupStorage) SetUserinfoFromToken(ctx context.Context, info *oidc.User
 	return nil
 }
 
+// GetClientByClientID hands out the clients with JWT access tokens
+// (RFC 9068 shape: iss, sub, aud, exp, iat, client_id, jti), as the API's
+// bearer tokens.
+func (g *groupStorage) GetClientByClientID(ctx context.Context, clientID string) (op.Client, error) {
+	c, err := g.Storage.GetClientByClientID(ctx, clientID)
+	if err != nil {
+		return nil, err
+	}
+	return jwtClient{c}, nil
+}
+
+// GetPrivateClaimsFromScopes adds the user name and groups to JWT access
+// tokens, as providers configured for API access do.
+func (g *groupStorage) GetPrivateClaimsFromScopes(ctx context.Context, userID, clientID string, scopes []string) (map[string]any, error) {
+	claims, err := g.Storage.GetPrivateClaimsFromScopes(ctx, userID, clientID, scopes)
+	if err != nil {
+		return nil, err
+	}
+	if claims == nil {
+		claims = map[string]any{}
+	}
+	claims["preferred_username"] = g.names[userID]
+	if gs, ok := g.groups[userID]; ok {
+		claims["groups"] = gs
+	}
+	return claims, nil
+}
+
+// jwtClient is a client whose access tokens are JWTs.
+type jwtClient struct{ op.Client }
+
+func (jwtClient) AccessTokenType() op.AccessTokenType { return op.AccessTokenTypeJWT }
+
 // SetGroups changes a user's groups (to test that shrinking groups takes
 // effect at the next login).
 func (p *Provider) SetGroups(userID string, groups []string) { p.groups.groups[userID] = groups }
 
 // Start runs a provider on 127.0.0.1 with one confidential web client and
-// the users; it stops when the test ends.
+// the users; it stops when the test ends. Its access tokens are JWTs
+// (header typ "JWT", as several providers issue them) carrying
+// preferred_username and groups.
 func Start(t testing.TB, clientID, secret string, redirectURIs []string, us []User) *Provider {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
