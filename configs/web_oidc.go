@@ -70,9 +70,9 @@ const (
 	DefaultAPITokenMaxLifetime = time.Hour
 	DefaultClockSkew           = time.Minute
 	DefaultUsernameClaim       = "preferred_username"
-	DefaultGroupsClaim   = "groups"
-	maxGroupNameLen      = 256
-	maxClaimNameLen      = 128
+	DefaultGroupsClaim         = "groups"
+	maxGroupNameLen            = 256
+	maxClaimNameLen            = 128
 )
 
 // oidc checks web.oidc and fills in its defaults.
