@@ -24,7 +24,7 @@ type Web struct {
 	Session WebSession `yaml:"session"`
 	// APITokens bounds personal API tokens.
 	APITokens WebAPITokens `yaml:"api_tokens"`
-	// LoginLimits rate-limits break-glass logins.
+	// LoginLimits throttle break-glass logins.
 	LoginLimits WebLoginLimits `yaml:"login_limits"`
 	// PowerCacheTTL is how long the dashboard's power and health summary
 	// may be old before it is refreshed (30s).
@@ -90,16 +90,27 @@ type WebAPITokens struct {
 	MaxLifetime Duration `yaml:"max_lifetime"`
 }
 
-// WebLoginLimits rate-limit break-glass logins.
+// WebLoginLimits throttle break-glass logins (see the README's security
+// model): per source, per source and account with backoff, per account
+// over all sources; browsers that logged in to the account before count
+// on their own.
 type WebLoginLimits struct {
-	// MaxFailures failed logins of one account within Window lock it (5).
+	// MaxFailures failed logins of one account from one source (or one
+	// known browser) within Window make that source wait before its next
+	// try (5).
 	MaxFailures int `yaml:"max_failures"`
 	// Window is the period failures are counted over (15m).
 	Window Duration `yaml:"window"`
-	// Lockout is how long a locked account stays locked (15m).
+	// Lockout is the longest such wait (15m); it starts at one minute and
+	// doubles with each further failure.
 	Lockout Duration `yaml:"lockout"`
-	// PerSourcePerMinute bounds login attempts from one address (10).
+	// PerSourcePerMinute bounds login attempts from one address (an IPv6
+	// /64), or from one known browser (10).
 	PerSourcePerMinute int `yaml:"per_source_per_minute"`
+	// PerAccountPerMinute bounds the attempts on one account from browsers
+	// it does not know, over all sources: it slows a guesser spread over
+	// many addresses and locks nothing (10).
+	PerAccountPerMinute int `yaml:"per_account_per_minute"`
 }
 
 // Web defaults.
@@ -237,6 +248,7 @@ func (v *validator) webLimits() {
 	ints := []intLimit{
 		{"login_limits.max_failures", &w.LoginLimits.MaxFailures, 5, 1, 100},
 		{"login_limits.per_source_per_minute", &w.LoginLimits.PerSourcePerMinute, 10, 1, 1000},
+		{"login_limits.per_account_per_minute", &w.LoginLimits.PerAccountPerMinute, 10, 1, 1000},
 	}
 	v.checkInts("web", ints, nil)
 	if !bad["session.idle_timeout"] && !bad["session.max_lifetime"] && w.Session.IdleTimeout.Duration > w.Session.MaxLifetime.Duration {

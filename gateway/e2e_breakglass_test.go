@@ -108,17 +108,25 @@ func TestWebBreakGlass(t *testing.T) {
 		}
 	})
 
-	t.Run("lockout", func(t *testing.T) {
-		c := w.client(t)
-		for i := 0; i < 3; i++ {
-			w.bgLogin(t, c, "locky", "not-the-password", "000000")
+	t.Run("stranger cannot lock the owner out", func(t *testing.T) {
+		// A stranger at 127.0.0.2 fails until made to wait; the owner at
+		// 127.0.0.3 logs in all the same.
+		stranger, owner := w.clientFrom(t, "127.0.0.2"), w.clientFrom(t, "127.0.0.3")
+		for i := 0; i < 5; i++ {
+			w.bgLogin(t, stranger, "locky", "not-the-password", "000000")
 		}
 		good := totp2.Code(totp2.Step(time.Now()))
-		if loc := w.bgLogin(t, c, "locky", "locky-password-1", good); !strings.Contains(loc, "error=locked") {
-			t.Fatalf("locked account accepted the right password: %q", loc)
+		if loc := w.bgLogin(t, stranger, "locky", "locky-password-1", good); !strings.Contains(loc, "error=wait") {
+			t.Fatalf("the stranger's address is not held: %q", loc)
+		}
+		if loc := w.bgLogin(t, stranger, "nobody-here", "not-the-password", "000000"); !strings.Contains(loc, "error=failed") {
+			t.Fatalf("the stranger's address is held for another account: %q", loc)
+		}
+		if loc := w.bgLogin(t, owner, "locky", "locky-password-1", good); loc != "/" {
+			t.Fatalf("the owner was locked out by a stranger: %q", loc)
 		}
 		w.waitRecord(t, audit.Query{Code: audit.CodeAuthFail, Actor: "locky"}, func(r audit.Record) bool {
-			return strings.Contains(r.Reason, "locked")
+			return strings.Contains(r.Reason, "waiting after repeated failures") && r.Source == "127.0.0.2"
 		})
 	})
 
@@ -142,8 +150,10 @@ func TestWebBreakGlassSourceLimit(t *testing.T) {
 			t.Fatalf("attempt %d: %q", i, loc)
 		}
 	}
-	if loc := w.bgLogin(t, c, "breaker", "breaker-password-1", "000000"); !strings.Contains(loc, "error=locked") {
+	if loc := w.bgLogin(t, c, "breaker", "breaker-password-1", "000000"); !strings.Contains(loc, "error=wait") {
 		t.Fatalf("third attempt within a minute: %q", loc)
 	}
-	w.waitRecord(t, audit.Query{Code: audit.CodeAuthFail}, func(r audit.Record) bool { return strings.Contains(r.Reason, "rate limited") })
+	w.waitRecord(t, audit.Query{Code: audit.CodeAuthFail}, func(r audit.Record) bool {
+		return strings.Contains(r.Reason, "too many attempts from this address")
+	})
 }

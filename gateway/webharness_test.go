@@ -119,6 +119,16 @@ func (w *webHarness) client(t testing.TB) *http.Client {
 		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: w.pool}, ForceAttemptHTTP2: true}}
 }
 
+// clientFrom is client with connections from the loopback address local
+// (127.0.0.2, ...): another source to the gateway.
+func (w *webHarness) clientFrom(t testing.TB, local string) *http.Client {
+	t.Helper()
+	c := w.client(t)
+	d := &net.Dialer{Timeout: 5 * time.Second, LocalAddr: &net.TCPAddr{IP: net.ParseIP(local)}}
+	c.Transport.(*http.Transport).DialContext = d.DialContext
+	return c
+}
+
 var opRequestID = regexp.MustCompile(`name="id" value="([^"]+)"`)
 
 // login runs the whole code flow with c: bmcgate → provider login page →

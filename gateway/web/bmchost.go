@@ -54,7 +54,7 @@ type BMCUIs interface {
 // GatewayCookies are the names of the cookies the web door sets, for the
 // BMC proxy to keep out of BMC responses and requests.
 func GatewayCookies() []string {
-	return []string{SessionCookie, PreLoginCookie, BMCHostCookie}
+	return []string{SessionCookie, PreLoginCookie, BMCHostCookie, DeviceCookie}
 }
 
 // bmcHosts is the state of the BMC web UI hosts: the brokers, the tickets

@@ -1,172 +1,137 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"net/url"
-	"sync"
+	"strings"
 	"time"
 
 	"github.com/bmcgate/bmcgate/configs"
+	"github.com/bmcgate/bmcgate/gateway/refusals"
 	"github.com/bmcgate/bmcgate/gateway/web/breakglass"
 )
 
-// loginLimiter rate-limits break-glass logins per source address and locks
-// an account after too many failures in a window. It lives in memory: a
-// restart clears it (the TOTP replay guard is persistent).
-type loginLimiter struct {
-	mu       sync.Mutex
-	lim      configs.WebLoginLimits
-	sources  map[string][]time.Time // attempts in the last minute
-	failures map[string][]time.Time // failures in the window
-	locked   map[string]time.Time   // until
-	hashing  chan struct{}          // bounds concurrent argon2id runs
-}
+// hashWait bounds how long a login waits for a free argon2id slot; past
+// it the answer is "try again shortly".
+const hashWait = 10 * time.Second
 
-func newLoginLimiter(l configs.WebLoginLimits) *loginLimiter {
-	return &loginLimiter{lim: l, sources: map[string][]time.Time{}, failures: map[string][]time.Time{},
-		locked: map[string]time.Time{}, hashing: make(chan struct{}, 2)}
-}
-
-func (l *loginLimiter) reload(lim configs.WebLoginLimits) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.lim = lim
-}
-
-// within keeps the times after since.
-func within(ts []time.Time, since time.Time) []time.Time {
-	out := ts[:0]
-	for _, t := range ts {
-		if t.After(since) {
-			out = append(out, t)
-		}
-	}
-	return out
-}
-
-// allowSource counts an attempt from src and reports whether it is within
-// the per-minute limit.
-func (l *loginLimiter) allowSource(src string, now time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	ts := within(l.sources[src], now.Add(-time.Minute))
-	if len(ts) >= l.lim.PerSourcePerMinute {
-		l.sources[src] = ts
-		return false
-	}
-	l.sources[src] = append(ts, now)
-	return true
-}
-
-// isLocked reports whether user is locked out.
-func (l *loginLimiter) isLocked(user string, now time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	until, ok := l.locked[user]
-	if ok && now.After(until) {
-		delete(l.locked, user)
-		return false
-	}
-	return ok
-}
-
-// fail records a failure and reports whether it locked the account.
-func (l *loginLimiter) fail(user string, now time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	ts := append(within(l.failures[user], now.Add(-l.lim.Window.Duration)), now)
-	l.failures[user] = ts
-	if len(ts) >= l.lim.MaxFailures {
-		l.locked[user] = now.Add(l.lim.Lockout.Duration)
-		delete(l.failures, user)
-		return true
-	}
-	return false
-}
-
-func (l *loginLimiter) success(user string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	delete(l.failures, user)
-}
+// Answers of the break-glass form, the same for every account name, known
+// or not: "failed" after a check, "wait" when a throttle held the attempt
+// back (throttle.go).
+const (
+	loginFailed = "failed"
+	loginWait   = "wait"
+)
 
 // breakGlassLogin checks a local account's password (argon2id) and TOTP
-// code. Every attempt is audited and marked breakglass; unknown users cost
-// the same hashing work as known ones.
+// code. Every attempt is throttled (throttle.go) and audited, marked
+// breakglass and aggregated per source and reason. An unknown or disabled
+// account costs the same hashing as a known one, against a decoy of the
+// same parameters, and gets the same answers: a redirect to the login page
+// with "failed" or "wait".
 func (s *Server) breakGlassLogin(w http.ResponseWriter, r *http.Request) {
 	if err := s.checkOrigin(r); err != nil {
 		s.refuseCSRF(w, r, nil, err)
 		return
 	}
 	now := s.now()
-	src := remoteIP(r)
 	name, pw, code := r.PostFormValue("user"), r.PostFormValue("password"), r.PostFormValue("code")
 	ret := safeReturn(r.PostFormValue("return"))
 	back := func(msg string) {
 		http.Redirect(w, r, "/login?error="+msg+"&return="+url.QueryEscape(ret), http.StatusSeeOther)
 	}
-	if len(name) > 64 || len(pw) > 1024 {
+	if len(name) > 64 || len(pw) > 1024 || len(code) > 16 {
 		s.auditLoginFail(r, "", methodBreakGlass, "oversized input")
-		back("failed")
+		back(loginFailed)
 		return
 	}
-	if !s.limiter.allowSource(src, now) {
-		s.auditLoginFail(r, name, methodBreakGlass, "rate limited: too many attempts from this address")
-		back("locked")
+	name = strings.ToLower(strings.TrimSpace(name))
+	a := loginAttempt{source: refusals.SourceKey(remoteIP(r)), account: name, device: s.deviceFor(r, name, now)}
+	if why := s.limiter.admit(a, now); why != "" {
+		s.auditLoginFail(r, name, methodBreakGlass, "throttled: "+why)
+		back(loginWait)
 		return
 	}
-	var user *configs.BreakGlassUser
-	accounts := s.cfg.Load().BreakGlass
-	for i := range accounts {
-		if accounts[i].Name == name && !accounts[i].Disabled {
-			user = &accounts[i]
-		}
-	}
-	if user != nil && s.limiter.isLocked(name, now) {
-		s.auditLoginFail(r, name, methodBreakGlass, "account locked after repeated failures")
-		back("locked")
+	user, h := s.breakGlassAccount(name)
+	release, ok := s.acquireHashing(r.Context(), a.device != "")
+	if !ok {
+		s.auditLoginFail(r, name, methodBreakGlass, "throttled: too many logins being checked at once")
+		back(loginWait)
 		return
 	}
-	h := breakglass.Decoy()
-	if user != nil {
-		if parsed, err := breakglass.ParseHash(user.PasswordHash); err == nil {
-			h = parsed
-		}
-	}
-	s.limiter.hashing <- struct{}{}
-	pwOK := h.Verify([]byte(pw))
-	<-s.limiter.hashing
+	pwOK := s.verify(h, []byte(pw))
+	release()
 	if user == nil || !pwOK {
-		if user != nil && s.limiter.fail(name, now) {
-			s.auditLoginFail(r, name, methodBreakGlass, "wrong password; account now locked")
-		} else {
-			s.auditLoginFail(r, name, methodBreakGlass, "unknown user or wrong password")
-		}
-		back("failed")
+		s.limiter.fail(a, now)
+		s.auditLoginFail(r, name, methodBreakGlass, "unknown user or wrong password")
+		back(loginFailed)
 		return
 	}
 	t := breakglass.TOTP{Key: user.TOTPSecret(), Skew: 1}
-	step, ok := t.Verify(code, now, s.store.totpStep(name))
+	step, ok := t.Verify(code, now, s.store.totpStep(user.Name))
 	if ok {
-		ok, _ = s.store.useTOTPStep(name, step)
+		ok, _ = s.store.useTOTPStep(user.Name, step)
 	}
 	if !ok {
-		reason := "wrong or reused TOTP code"
-		if s.limiter.fail(name, now) {
-			reason += "; account now locked"
-		}
-		s.auditLoginFail(r, name, methodBreakGlass, reason)
-		back("failed")
+		s.limiter.fail(a, now)
+		s.auditLoginFail(r, name, methodBreakGlass, "wrong or reused TOTP code")
+		back(loginFailed)
 		return
 	}
-	s.limiter.success(name)
-	ss, err := s.startSession(w, r, Session{User: name, Method: methodBreakGlass})
+	s.limiter.success(a)
+	ss, err := s.startSession(w, r, Session{User: user.Name, Method: methodBreakGlass})
 	if err != nil {
 		s.log.Error("web session store failed", "err", err)
 		s.errorPage(w, r, http.StatusInternalServerError, "Login is unavailable right now.")
 		return
 	}
-	s.log.Warn("break-glass login", "user", name, "source", src)
+	s.setDevice(w, user.Name, a.device, now)
+	s.log.Warn("break-glass login", "user", user.Name, "source", remoteIP(r))
 	s.auditLogin(r, ss)
 	http.Redirect(w, r, ret, http.StatusSeeOther)
+}
+
+// breakGlassAccount returns the enabled account called name and its hash,
+// or nil and a decoy that costs what the configured accounts' hashes cost.
+func (s *Server) breakGlassAccount(name string) (*configs.BreakGlassUser, breakglass.Hash) {
+	accounts := s.cfg.Load().BreakGlass
+	decoy, haveDecoy := breakglass.Hash{}, false
+	for i := range accounts {
+		h, err := breakglass.ParseHash(accounts[i].PasswordHash)
+		if err != nil {
+			continue
+		}
+		if !haveDecoy {
+			decoy, haveDecoy = breakglass.DecoyLike(h), true
+		}
+		if accounts[i].Name == name && !accounts[i].Disabled {
+			return &accounts[i], h
+		}
+	}
+	if !haveDecoy {
+		decoy = breakglass.Decoy()
+	}
+	return nil, decoy
+}
+
+// acquireHashing waits for one of the bounded argon2id slots (one more is
+// kept for browsers the account knows), at most hashWait. It returns the
+// slot's release and whether it got one.
+func (s *Server) acquireHashing(ctx context.Context, known bool) (func(), bool) {
+	t := time.NewTimer(hashWait)
+	defer t.Stop()
+	reserve := s.hashingKnown
+	if !known {
+		reserve = nil // a nil channel is never ready: no reserved slot
+	}
+	select {
+	case s.hashing <- struct{}{}:
+		return func() { <-s.hashing }, true
+	case reserve <- struct{}{}:
+		return func() { <-s.hashingKnown }, true
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	return nil, false
 }

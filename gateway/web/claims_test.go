@@ -3,7 +3,6 @@ package web
 import (
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/bmcgate/bmcgate/configs"
 )
@@ -33,31 +32,5 @@ func TestIdentityFromClaims(t *testing.T) {
 				t.Fatalf("identity %+v, want groups %v", id, tc.groups)
 			}
 		})
-	}
-}
-
-func TestLoginLimiter(t *testing.T) {
-	l := newLoginLimiter(configs.WebLoginLimits{MaxFailures: 3, Window: configs.Duration{Duration: time.Minute},
-		Lockout: configs.Duration{Duration: 10 * time.Minute}, PerSourcePerMinute: 2})
-	now := time.Now()
-	for i, want := range []bool{true, true, false} {
-		if got := l.allowSource("a", now); got != want {
-			t.Fatalf("attempt %d from one source: allowed %v", i+1, got)
-		}
-	}
-	if !l.allowSource("a", now.Add(61*time.Second)) || !l.allowSource("b", now) {
-		t.Fatal("per-source limit does not reset or is not per source")
-	}
-	// Failures spread wider than the window do not lock.
-	l.fail("u", now)
-	l.fail("u", now.Add(2*time.Minute))
-	if l.fail("u", now.Add(2*time.Minute+time.Second)) || l.isLocked("u", now.Add(2*time.Minute)) {
-		t.Fatal("locked by failures outside the window")
-	}
-	if !l.fail("u", now.Add(2*time.Minute+2*time.Second)) || !l.isLocked("u", now.Add(3*time.Minute)) {
-		t.Fatal("not locked after 3 failures in the window")
-	}
-	if l.isLocked("u", now.Add(13*time.Minute)) {
-		t.Fatal("lockout did not end")
 	}
 }

@@ -29,7 +29,7 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 // loginMessages are the fixed texts the login page may show.
 var loginMessages = map[string]string{
 	"failed":  "Login failed. Check your user name, password and code.",
-	"locked":  "Too many failed logins: try again later.",
+	"wait":    "Too many login attempts: wait a minute and try again.",
 	"expired": "The login took too long or was started in another browser. Try again.",
 }
 

@@ -18,11 +18,16 @@ import (
 	"github.com/bmcgate/bmcgate/configs"
 	"github.com/bmcgate/bmcgate/gateway/core"
 	"github.com/bmcgate/bmcgate/gateway/refusals"
+	"github.com/bmcgate/bmcgate/gateway/web/breakglass"
 )
 
 // maxLoginStarts bounds single sign-on starts per address and minute: each
 // writes a pre-login record.
 const maxLoginStarts = 60
+
+// maxHashing bounds the break-glass password checks (argon2id, 64 MiB each
+// by default) running at once.
+const maxHashing = 2
 
 // Options configure a Server.
 type Options struct {
@@ -51,8 +56,14 @@ type Server struct {
 	cfg     atomic.Pointer[configs.Web]
 	oidc    *oidcClient // nil without web.oidc
 	limiter *loginLimiter
-	starts  *loginLimiter        // bounds OIDC login starts (pre-login records) per address
+	starts  *sourceLimiter       // bounds OIDC login starts (pre-login records) per address
 	refused *refusals.Aggregator // refusals and failed logins: one record per kind and interval
+
+	// Break-glass password checks (breakglass.go): argon2id runs at once,
+	// one more slot for browsers the account knows, and the check itself
+	// (tests count it).
+	hashing, hashingKnown chan struct{}
+	verify                func(breakglass.Hash, []byte) bool
 
 	refreshMu sync.Mutex // serializes OIDC session refreshes (session.go)
 	bmc       bmcHosts   // BMC web UI hosts (bmchost.go)
@@ -84,7 +95,9 @@ func New(o Options) (*Server, error) {
 	s.cache = o.Service.NewPowerCache(w.PowerCacheTTL.Duration)
 	s.refused = refusals.New(o.Service, refusals.Options{Logger: o.Logger})
 	s.limiter = newLoginLimiter(w.LoginLimits)
-	s.starts = newLoginLimiter(configs.WebLoginLimits{PerSourcePerMinute: maxLoginStarts})
+	s.starts = newSourceLimiter(maxLoginStarts)
+	s.hashing, s.hashingKnown = make(chan struct{}, maxHashing), make(chan struct{}, 1)
+	s.verify = breakglass.Hash.Verify
 	if s.tmpl, err = parseTemplates(); err != nil {
 		_ = st.close()
 		return nil, err

@@ -55,7 +55,7 @@ web:
     group_roles:
       ops: [admin]
 %s`, filepath.Join(dir, "data"), moreWeb)
-	cfg, err := configs.Parse(filepath.Join(dir, "bmcgate.yaml"), []byte(text), configs.LoadOptions{SkipSecrets: true})
+	cfg, err := configs.Parse(filepath.Join(dir, "bmcgate.yaml"), []byte(text), configs.LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -75,10 +75,30 @@ func (h Hash) Verify(password []byte) bool {
 // Decoy returns a hash with DefaultParams that no password matches, to
 // spend the same time on an unknown user as on a known one.
 func Decoy() Hash {
-	salt := make([]byte, DefaultParams.SaltLen)
-	_, _ = rand.Read(salt)
-	want := make([]byte, DefaultParams.KeyLen)
-	_, _ = rand.Read(want)
-	return Hash{p: configs.Argon2Params{Memory: DefaultParams.Memory, Time: DefaultParams.Time,
-		Threads: DefaultParams.Threads, Salt: salt, Hash: want}}
+	return decoy(configs.Argon2Params{Memory: DefaultParams.Memory, Time: DefaultParams.Time,
+		Threads: DefaultParams.Threads}, int(DefaultParams.SaltLen), int(DefaultParams.KeyLen))
+}
+
+// DecoyLike returns a hash no password matches that costs what h costs
+// (same memory, passes, lanes, salt and key length): checking a password
+// against it takes as long as against h.
+func DecoyLike(h Hash) Hash {
+	if h.p.Memory == 0 {
+		return Decoy()
+	}
+	return decoy(configs.Argon2Params{Memory: h.p.Memory, Time: h.p.Time, Threads: h.p.Threads}, len(h.p.Salt), len(h.p.Hash))
+}
+
+func decoy(p configs.Argon2Params, saltLen, keyLen int) Hash {
+	p.Salt = make([]byte, saltLen)
+	_, _ = rand.Read(p.Salt)
+	p.Hash = make([]byte, keyLen)
+	_, _ = rand.Read(p.Hash)
+	return Hash{p: p}
+}
+
+// Cost reports the hash's argon2id parameters: memory (KiB), passes,
+// lanes and key length.
+func (h Hash) Cost() (memory, passes uint32, lanes uint8, keyLen int) {
+	return h.p.Memory, h.p.Time, h.p.Threads, len(h.p.Hash)
 }
