@@ -70,8 +70,9 @@ func TestWebConfigDefaults(t *testing.T) {
 	if !slices.Equal(o.Scopes, DefaultOIDCScopes) || o.UsernameClaim != "preferred_username" || o.GroupsClaim != "groups" {
 		t.Errorf("oidc defaults: %+v", o)
 	}
-	if !slices.Equal(o.APIAudiences, []string{"bmcgate"}) {
-		t.Errorf("api audiences %v", o.APIAudiences)
+	if !slices.Equal(o.APIAudiences, []string{"bmcgate"}) || !slices.Equal(o.APIClients, []string{"bmcgate"}) ||
+		!slices.Equal(o.APITokenTypes, []string{"at+jwt"}) || o.APITokenMaxLifetime.Duration != time.Hour || o.ClockSkew.Duration != time.Minute {
+		t.Errorf("api bearer defaults: %v %v %v %s %s", o.APIAudiences, o.APIClients, o.APITokenTypes, o.APITokenMaxLifetime, o.ClockSkew)
 	}
 	if o.ClientSecret().Reveal() != "client-s3cret" {
 		t.Errorf("client secret not read")
@@ -96,7 +97,7 @@ func TestWebConfigDefaults(t *testing.T) {
 			t.Errorf("%s = %s, want %s", ch.name, ch.got, ch.want)
 		}
 	}
-	if w.LoginLimits.MaxFailures != 5 || w.LoginLimits.PerSourcePerMinute != 10 {
+	if w.LoginLimits.MaxFailures != 5 || w.LoginLimits.PerSourcePerMinute != 10 || w.LoginLimits.PerAccountPerMinute != 10 {
 		t.Errorf("login limits %+v", w.LoginLimits)
 	}
 	// SkipSecrets reads neither file.
@@ -134,6 +135,13 @@ func TestWebProblems(t *testing.T) {
 			[]string{f + ":28: web.oidc.client_secret_env: set only one of client_secret_file and client_secret_env"}},
 		{"scopes without openid", "    client_id: bmcgate\n", "    client_id: bmcgate\n    scopes: [profile]\n",
 			[]string{f + ":27: web.oidc.scopes: must include openid"}},
+		{"api bearer knobs", "    client_id: bmcgate\n", "    client_id: bmcgate\n    api_clients: []\n    api_token_types: [\"at jwt\"]\n    api_token_max_lifetime: 720h\n    clock_skew: 1h\n",
+			[]string{f + ":27: web.oidc.api_clients: list at least one client id (leave it out for [client_id])",
+				f + ":28: web.oidc.api_token_types[0]: not a token type: like at+jwt or JWT",
+				f + ":29: web.oidc.api_token_max_lifetime: 720h0m0s is out of range: use 1m0s to 24h0m0s (default 1h0m0s)",
+				f + ":30: web.oidc.clock_skew: 1h0m0s is out of range: use 0s to 5m0s (default 1m0s)"}},
+		{"account rate", "web:\n", "web:\n  login_limits: {per_account_per_minute: 0}\n",
+			[]string{f + ":24: web.login_limits.per_account_per_minute: 0 is out of range: use 1 to 1000 (default 10)"}},
 		{"unknown role for group", "ops-team: [ops]", "ops-team: [ops, root]",
 			[]string{f + `:29: web.oidc.group_roles.ops-team[1]: unknown role "root"`}},
 		{"bad hash", "password_hash: \"" + testHash + "\"", "password_hash: \"$2y$10$abc\"",

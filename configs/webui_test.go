@@ -115,6 +115,11 @@ func TestBMCWebProblems(t *testing.T) {
 		}},
 		{"max sessions", "login: idrac9", "login: idrac9\n      max_sessions: 0", []string{f + ":27: bmcs[0].web.max_sessions: 0 is out of range: use 1 to 64 (default 4)"}},
 		{"idle timeout", "login: idrac9", "login: idrac9\n      idle_timeout: 5s", []string{f + ":27: bmcs[0].web.idle_timeout: 5s is out of range: use 1m0s to 24h0m0s (default 10m0s)"}},
+		{"header names", "login: idrac9", "login: idrac9\n      request_headers: [ST2, \"bad name\", st2]\n      response_headers: [\"\"]", []string{
+			f + ":27: bmcs[0].web.request_headers[1]: not a header name: 1 to 64 letters, digits and !#$%&'*+-.^_`|~",
+			f + ":27: bmcs[0].web.request_headers[2]: st2 is listed twice",
+			f + ":28: bmcs[0].web.response_headers[0]: not a header name: 1 to 64 letters, digits and !#$%&'*+-.^_`|~",
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/bmcgate/bmcgate/audit"
-	"golang.org/x/net/http2"
 )
 
 // enter redeems a ticket URL with c and returns the final response.
@@ -180,10 +179,13 @@ func TestWebUIAttacks(t *testing.T) {
 		// A connection made for the gateway's own host speaks HTTP/2; a
 		// request on it for a BMC host is misdirected, so HTTP/2 never
 		// reaches a BMC host.
-		tr := &http2.Transport{DialTLSContext: func(ctx context.Context, network, _ string, _ *tls.Config) (net.Conn, error) {
-			d := tls.Dialer{Config: &tls.Config{ServerName: "127.0.0.1", RootCAs: w.pool, NextProtos: []string{"h2"}}}
-			return d.DialContext(ctx, network, "127.0.0.1:"+w.port)
-		}}
+		var protos http.Protocols
+		protos.SetHTTP2(true)
+		tr := &http.Transport{Protocols: &protos, ForceAttemptHTTP2: true,
+			DialTLSContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+				d := tls.Dialer{Config: &tls.Config{ServerName: "127.0.0.1", RootCAs: w.pool, NextProtos: []string{"h2"}}}
+				return d.DialContext(ctx, network, "127.0.0.1:"+w.port)
+			}}
 		defer tr.CloseIdleConnections()
 		req, _ := http.NewRequest(http.MethodGet, w.bmcURL("node01", "/"), nil)
 		req.Header.Set("Cookie", hc)

@@ -27,11 +27,11 @@ func TestWebUIOpen(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, w.bmcURL("node01", "/.bmcgate/enter?ticket=")) {
 		t.Fatalf("open: %d %q", resp.StatusCode, loc)
 	}
-	resp, body := get(t, c, loc)
+	resp, _ = get(t, c, loc)
 	if ck := resp.Header.Get("Set-Cookie"); resp.StatusCode != http.StatusOK || !strings.Contains(ck, "SameSite=Strict") {
 		t.Fatalf("enter: %d, cookie %q", resp.StatusCode, ck)
 	}
-	resp, body = get(t, c, w.bmcURL("node01", "/"))
+	resp, body := get(t, c, w.bmcURL("node01", "/"))
 	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "logged in to the BMC") {
 		t.Fatalf("BMC page: %d %.300s", resp.StatusCode, body)
 	}

@@ -208,3 +208,44 @@ func TestCustomWebProfile(t *testing.T) {
 	}
 	b.pool.Close(context.Background())
 }
+
+// TestWebHeaderNamesChecked: a BMC's extra header lists may not add what
+// the proxy never passes; config check names the field.
+func TestWebHeaderNamesChecked(t *testing.T) {
+	dir := t.TempDir()
+	text := `version: 1
+data_dir: data
+users:
+  - name: alice
+    ssh_keys:
+      - "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAINQvzu4De76WU/hmNm+vy+MVyGF1K6VmtUIVK/QRWtL2 alice@example.com"
+bmcs:
+  - name: node01
+    address: 127.0.0.1
+    ipmi: {username: bmcgate, password: x}
+    web:
+      url: https://10.0.0.1
+      tls: {insecure_skip_verify_dangerous: true}
+      request_headers: [ST2, X-Forwarded-For, Remote-User]
+      response_headers: [Alt-Svc]
+secrets:
+  allow_inline_passwords: true
+`
+	path := filepath.Join(dir, "bmcgate.yaml")
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := LoadConfig(path, true)
+	msg := ""
+	if err != nil {
+		msg = err.Error()
+	}
+	for _, want := range []string{":14: bmcs[0].web.request_headers[1]: X-Forwarded-For", ":14: bmcs[0].web.request_headers[2]: Remote-User", ":15: bmcs[0].web.response_headers[0]: Alt-Svc never passes"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("config check does not say %q:\n%s", want, msg)
+		}
+	}
+	if strings.Contains(msg, "ST2") {
+		t.Errorf("ST2 refused:\n%s", msg)
+	}
+}
