@@ -20,6 +20,16 @@ import (
 // given (indented under the BMC), with its password in a file.
 func webConfig(t *testing.T, webSection string) *configs.Config {
 	t.Helper()
+	c, err := LoadConfig(writeWebConfig(t, webSection), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// writeWebConfig writes webConfig's file and returns its path.
+func writeWebConfig(t *testing.T, webSection string) string {
+	t.Helper()
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "pw"), []byte("bmc-Passw0rd\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -41,11 +51,7 @@ bmcs:
 	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	c, err := LoadConfig(path, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return path
 }
 
 func TestPin(t *testing.T) {
@@ -212,35 +218,17 @@ func TestCustomWebProfile(t *testing.T) {
 // TestWebHeaderNamesChecked: a BMC's extra header lists may not add what
 // the proxy never passes; config check names the field.
 func TestWebHeaderNamesChecked(t *testing.T) {
-	dir := t.TempDir()
-	text := `version: 1
-data_dir: data
-users:
-  - name: alice
-    ssh_keys:
-      - "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAINQvzu4De76WU/hmNm+vy+MVyGF1K6VmtUIVK/QRWtL2 alice@example.com"
-bmcs:
-  - name: node01
-    address: 127.0.0.1
-    ipmi: {username: bmcgate, password: x}
-    web:
+	_, err := LoadConfig(writeWebConfig(t, `    web:
       url: https://10.0.0.1
       tls: {insecure_skip_verify_dangerous: true}
       request_headers: [ST2, X-Forwarded-For, Remote-User]
       response_headers: [Alt-Svc]
-secrets:
-  allow_inline_passwords: true
-`
-	path := filepath.Join(dir, "bmcgate.yaml")
-	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	_, err := LoadConfig(path, true)
+`), true)
 	msg := ""
 	if err != nil {
 		msg = err.Error()
 	}
-	for _, want := range []string{":14: bmcs[0].web.request_headers[1]: X-Forwarded-For", ":14: bmcs[0].web.request_headers[2]: Remote-User", ":15: bmcs[0].web.response_headers[0]: Alt-Svc never passes"} {
+	for _, want := range []string{":16: bmcs[0].web.request_headers[1]: X-Forwarded-For", ":16: bmcs[0].web.request_headers[2]: Remote-User", ":17: bmcs[0].web.response_headers[0]: Alt-Svc never passes"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("config check does not say %q:\n%s", want, msg)
 		}

@@ -14,23 +14,32 @@ type pathCase struct{ raw, want string }
 
 func loadPathCorpus(t testing.TB) []pathCase {
 	t.Helper()
-	f, err := os.Open("testdata/path_attacks.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
 	var out []pathCase
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
+	for _, line := range corpusLines(t, "path_attacks.txt") {
 		fields := strings.Fields(line)
 		if len(fields) != 2 {
 			t.Fatalf("bad corpus line %q", line)
 		}
 		out = append(out, pathCase{fields[0], fields[1]})
+	}
+	return out
+}
+
+// corpusLines returns the lines of a testdata corpus, trimmed, without
+// blank lines and '#' comments.
+func corpusLines(t testing.TB, name string) []string {
+	t.Helper()
+	f, err := os.Open("testdata/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if line := strings.TrimSpace(sc.Text()); line != "" && !strings.HasPrefix(line, "#") {
+			out = append(out, line)
+		}
 	}
 	if err := sc.Err(); err != nil {
 		t.Fatal(err)

@@ -1,34 +1,16 @@
 package web
 
 import (
-	"bufio"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 )
 
 // loadHeaderCorpus reads a header-name corpus from testdata: one name per
-// line, blank lines and '#' comments ignored.
+// line.
 func loadHeaderCorpus(t *testing.T, name string) []string {
 	t.Helper()
-	f, err := os.Open("testdata/" + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var out []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		out = append(out, line)
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
+	out := corpusLines(t, name)
 	if len(out) < 20 {
 		t.Fatalf("%s: only %d names", name, len(out))
 	}
