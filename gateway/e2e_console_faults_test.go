@@ -211,7 +211,7 @@ func TestE2EConsoleOutsideTakeoverIsNotUndone(t *testing.T) {
 
 	m := bob.mark()
 	bob.send("echo mine\r")
-	bob.waitAfter(m, "not sent: the console is not connected")
+	bob.waitAfter(m, "not sent (nor kept for later): the console is not connected")
 	h.waitRecord(t, audit.Query{Code: audit.CodeConsoleInput, Actor: "bob", Outcome: audit.OutcomeError}, func(r audit.Record) bool {
 		return r.Fields["input"] == "refused" && bytes.Contains(r.Data, []byte("echo mine"))
 	})

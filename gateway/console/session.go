@@ -122,8 +122,9 @@ func (c *console) record(v *viewer, code, outcome, reason string) audit.Record {
 // inputState is what a viewer's keystrokes pass through: the escape
 // parser and whether the read-only notice was shown.
 type inputState struct {
-	esc    *escaper
-	warned bool
+	esc      *escaper
+	warned   bool
+	refusing bool // input is being refused: the console is not connected
 }
 
 func (c *console) newInput() *inputState {
@@ -148,10 +149,12 @@ func (c *console) typed(v *viewer, in *inputState, b []byte) {
 		in.warned = false
 		if st, msg := c.lineStatus(); st != sol.StateActive {
 			// Nothing is held for a console that is not there: refused
-			// and recorded as such.
-			c.notSent(v, inputRefused, "the console is not connected ("+msg+")", p)
+			// and recorded as such (the writer is told once per outage).
+			c.notSent(v, inputRefused, "the console is not connected ("+msg+")", p, !in.refusing)
+			in.refusing = true
 			return
 		}
+		in.refusing = false
 		if err := c.input(v).Write(p); err != nil {
 			v.notice("%s", core.Message(err))
 		}
@@ -206,7 +209,7 @@ func (c *console) deliver(v *viewer, p []byte) {
 	case errors.Is(err, sol.ErrOverflow):
 		why = "the console's input buffer is full"
 	}
-	c.notSent(v, inputUndelivered, why, p[n:])
+	c.notSent(v, inputUndelivered, why, p[n:], true)
 }
 
 // inflight is a stretch of input handed to the line by one writer.
@@ -252,21 +255,23 @@ func (c *console) onInputLost(p []byte, why string) {
 	c.sent, c.sentBytes = nil, 0
 	c.inMu.Unlock()
 	for i := len(parts) - 1; i >= 0; i-- {
-		c.notSent(parts[i].v, inputUndelivered, why, parts[i].p)
+		c.notSent(parts[i].v, inputUndelivered, why, parts[i].p, true)
 	}
 }
 
-// notSent tells v that p did not reach the BMC and records it; a failure to
-// record that ends v's session.
-func (c *console) notSent(v *viewer, what, why string, p []byte) {
+// notSent records that p did not reach the BMC and, with tell, says so to
+// v; a failure to record it ends v's session.
+func (c *console) notSent(v *viewer, what, why string, p []byte, tell bool) {
 	if len(p) == 0 {
 		return
 	}
 	verb := "not delivered"
 	if what == inputRefused {
-		verb = "not sent"
+		verb = "not sent (nor kept for later)"
 	}
-	v.notice("%d bytes of input %s: %s", len(p), verb, why)
+	if tell {
+		v.notice("%d bytes of input %s: %s", len(p), verb, why)
+	}
 	r := notSentRecord(c.record(v, audit.CodeConsoleInput, audit.OutcomeError, ""), what, why, p, time.Now())
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -389,7 +394,14 @@ func (c *console) takeover(v *viewer) {
 		v.cancel(err)
 		return
 	}
-	c.tell("%s takes the console over from %s", audit.Sanitize(v.caller.Name()), holder)
+	msg := fmt.Sprintf("%s takes the console over from %s", audit.Sanitize(v.caller.Name()), holder)
+	c.tell("%s", msg)
+	c.mu.Lock()
+	live := c.live[v]
+	c.mu.Unlock()
+	if !live {
+		v.notice("%s", msg) // attaching with --takeover: not among the viewers yet
+	}
 	c.line.Takeover()
 }
 
