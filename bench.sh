@@ -3,15 +3,15 @@
 # by side with their references. Run on demand on a quiet machine; nothing
 # here is a pass/fail timer.
 #   ./bench.sh                      # every section
-#   ./bench.sh spine console        # some sections: spine console web webproxy scan policy redfish faults
-# Needs the test peers (ipmi_sim, ipmitool, OpenSSH, chromium, redfishtool,
-# python3-sushy) and, for
+#   ./bench.sh spine console        # some sections: spine console web webproxy scan policy redfish faults sensors
+# Needs the test peers (ipmi_sim, ipmitool, FreeIPMI, OpenSSH, chromium,
+# redfishtool, python3-sushy) and, for
 # the webproxy section, nginx and wrk (apt-get install nginx wrk).
 set -euo pipefail
 cd "$(dirname "$0")"
 export BMCGATE_REQUIRE_PEERS=1
 sections=("$@")
-[ ${#sections[@]} -gt 0 ] || sections=(spine console web webproxy scan policy redfish faults)
+[ ${#sections[@]} -gt 0 ] || sections=(spine console web webproxy scan policy redfish faults sensors)
 
 # run PACKAGE REGEXP BENCHTIME [extra go test flags...]: benchmark lines and
 # the figures the benchmarks log.
@@ -68,6 +68,12 @@ for s in "${sections[@]}"; do
     echo "== faults: power status over a link losing 10 % each way (namespaced relay, needs root), broker vs ipmitool"
     run ./proxy/ipmi 'LossyPowerStatus' 50x
     ;;
-  *) echo "unknown section $s (spine console web webproxy scan policy redfish faults)" >&2; exit 2 ;;
+  sensors)
+    echo "== sensors: broker with SDR cache vs uncached walks vs FreeIPMI ipmi-sensors with its SDR cache, same ipmi_sim (IPMI exchanges counted per call)"
+    run ./proxy/ipmi '^BenchmarkSensors$' 300x
+    echo "== sensors: ssh sensors (OpenSSH ControlMaster) vs ipmi-sensors with its SDR cache, same ipmi_sim"
+    run ./gateway 'SensorsPaths' 100x
+    ;;
+  *) echo "unknown section $s (spine console web webproxy scan policy redfish faults sensors)" >&2; exit 2 ;;
   esac
 done

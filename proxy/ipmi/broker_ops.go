@@ -36,15 +36,30 @@ func (b *Broker) DeviceInfo(ctx context.Context, ep Endpoint) (DeviceInfo, error
 	return info, err
 }
 
-// Sensors returns every sensor reading.
+// Sensors returns every sensor reading. The BMC's sensor data records are
+// cached per BMC and read again only when the repository's change stamp
+// (Get SDR Repository Info) differs from the one they were read under.
 func (b *Broker) Sensors(ctx context.Context, ep Endpoint) ([]Sensor, error) {
 	var out []Sensor
 	err := b.do(ctx, ep, false, func(ctx context.Context, s *Session) error {
 		var err error
-		out, err = s.Sensors(ctx)
+		out, err = s.sensors(ctx, b.sdrCache(ep))
 		return err
 	})
 	return out, err
+}
+
+// sdrCache returns the SDR cache of ep's BMC while its pool is current (nil
+// when the pool was replaced meanwhile: that call reads the SDRs afresh).
+func (b *Broker) sdrCache(ep Endpoint) *sdrCache {
+	ep = ep.named()
+	fp := ep.fingerprint(b.key)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if p := b.pools[ep.Name]; p != nil && p.fp == fp {
+		return &p.sdr
+	}
+	return nil
 }
 
 // SEL returns the newest limit System Event Log entries (all if limit <= 0).

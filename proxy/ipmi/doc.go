@@ -31,7 +31,9 @@
 // Lost datagrams of session setup and of reads are sent again by the guard
 // (same request and rqSeq, new session sequence number and IV) within the
 // call's deadline; writes never are. A broker operation returns by
-// Options.CallTimeout, a fresh session included.
+// Options.CallTimeout, a fresh session included. It caches each BMC's
+// sensor data records, keyed on the repository's change stamp, so a sensors
+// read costs one exchange plus one per sensor.
 // Errors are [*Error] values carrying a plain message for users, the cause for
 // logs, and a [Kind] testable with errors.Is against the sentinels.
 package ipmi

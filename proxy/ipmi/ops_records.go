@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bougou/go-ipmi/pkg/client"
 	"github.com/bougou/go-ipmi/pkg/command/storage"
 	"github.com/bougou/go-ipmi/pkg/types"
 )
@@ -22,16 +23,28 @@ type Sensor struct {
 	Status string `json:"status"`
 }
 
-// Sensors reads every full and compact sensor record and its reading.
+// Sensors reads every full and compact sensor record and its reading. A
+// session on its own has no SDR cache: it walks the repository every time
+// ([Broker.Sensors] keeps one per BMC).
 func (s *Session) Sensors(ctx context.Context) ([]Sensor, error) {
+	return s.sensors(ctx, nil)
+}
+
+// sensors reads the sensor definitions (from cache when the repository is
+// unchanged) and one reading per sensor.
+func (s *Session) sensors(ctx context.Context, cache *sdrCache) ([]Sensor, error) {
 	var out []Sensor
 	err := s.call(ctx, false, func(ctx context.Context) error {
-		list, err := s.c.GetSensors(ctx)
+		defs, err := sensorDefs(ctx, s.c, cache)
 		if err != nil {
 			return err
 		}
-		out = make([]Sensor, 0, len(list))
-		for _, x := range list {
+		out = make([]Sensor, 0, len(defs))
+		for i := range defs {
+			x, err := s.readSensor(ctx, &defs[i])
+			if err != nil {
+				return err
+			}
 			out = append(out, convertSensor(x))
 		}
 		return nil
@@ -40,6 +53,54 @@ func (s *Session) Sensors(ctx context.Context) ([]Sensor, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// readSensor asks for one sensor's reading (Get Sensor Reading, addressed
+// to the sensor's owner and LUN; Get Sensor Reading Factors as well for a
+// non-linear sensor). A sensor whose reading the BMC refuses with a
+// completion code is returned without a valid reading.
+func (s *Session) readSensor(ctx context.Context, d *sensorDef) (*types.Sensor, error) {
+	x := &types.Sensor{
+		SDRRecordType:    d.record,
+		HasAnalogReading: d.analog,
+		Number:           d.number,
+		Name:             d.name,
+		SensorUnit:       d.unit,
+		SensorType:       d.sensorType,
+		EventReadingType: d.reading,
+	}
+	x.Threshold.LinearizationFunc = d.linear
+	x.Threshold.ReadingFactors = d.factors
+	ctx = client.WithCommandContext(ctx, (&client.CommandContext{}).WithResponderAddr(d.owner).WithResponderLUN(d.lun))
+	r, err := s.c.GetSensorReading(ctx, d.number)
+	if err != nil {
+		if completionCode(err) != 0 {
+			// Absent ("requested data not present") or refused (BMCs
+			// differ in the code): this sensor has no reading; the others
+			// are still read.
+			x.NotPresent = completionCode(err) == uint8(types.CodeRequestedDataNotPresent)
+			return x, nil
+		}
+		return nil, err
+	}
+	x.Raw = r.Reading
+	x.ScanningDisabled = r.SensorScanningDisabled
+	x.ReadingAvailable = !r.ReadingUnavailable
+	x.Threshold.ThresholdStatus = r.ThresholdStatus()
+	x.Discrete.ActiveStates = r.ActiveStates
+	if d.record == types.SDRRecordTypeFullSensor && d.linear.IsNonLinear() && x.ReadingAvailable {
+		f, err := s.c.GetSensorReadingFactors(ctx, d.number, r.Reading)
+		switch {
+		case err == nil:
+			x.Threshold.ReadingFactors = f.ReadingFactors
+		case completionCode(err) == 0:
+			return nil, err
+		default:
+			x.ReadingAvailable = false // no factors, no value
+		}
+	}
+	x.Value = x.ConvertReading(r.Reading)
+	return x, nil
 }
 
 func convertSensor(x *types.Sensor) Sensor {

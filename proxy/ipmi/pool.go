@@ -16,6 +16,7 @@ type pool struct {
 	ep      *Endpoint // pointer: printing a pool never shows the password
 	slots   chan struct{}
 	waiting atomic.Int32
+	sdr     sdrCache // the BMC's sensor definitions, shared by its sessions
 
 	mu       sync.Mutex
 	idle     []*pooled     // most recently used last

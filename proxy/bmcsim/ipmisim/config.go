@@ -2,6 +2,7 @@ package ipmisim
 
 import (
 	"fmt"
+	"net"
 	"strings"
 )
 
@@ -10,7 +11,7 @@ import (
 const simName = "bmcgate-sim"
 
 // lanConf renders the ipmi_lan(5) configuration.
-func lanConf(port int, chassisScript string, o Options) string {
+func lanConf(port int, chassisScript, consoleAddr string, o Options) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "name %q\nset_working_mc 0x20\n", simName)
 	fmt.Fprintf(&b, "  startlan 1\n    addr 127.0.0.1 %d\n    priv_limit admin\n", port)
@@ -24,6 +25,10 @@ func lanConf(port int, chassisScript string, o Options) string {
 	b.WriteString("  endlan\n")
 	if !o.NoChassisControl {
 		fmt.Fprintf(&b, "  chassis_control %q\n", chassisScript)
+	}
+	if consoleAddr != "" {
+		host, port, _ := net.SplitHostPort(consoleAddr)
+		fmt.Fprintf(&b, "  console %s %s\n", host, port)
 	}
 	if o.SOLAddr != "" {
 		fmt.Fprintf(&b, "  sol \"tcp:%s\" 115200 history=4000\n", o.SOLAddr)

@@ -38,6 +38,9 @@ type Options struct {
 	// Benchmarks use it to measure the session path without the cost of
 	// starting the script on every request.
 	NoChassisControl bool
+	// Console opens the emulator console on a loopback TCP port, for
+	// [Sim.Command] (changing sensors and SDRs while the simulator runs).
+	Console bool
 }
 
 // Sim is a running ipmi_sim.
@@ -46,12 +49,13 @@ type Sim struct {
 	Port int
 	Dir  string
 
-	powerFile string
-	cmd       *exec.Cmd
-	done      chan struct{}
-	waitErr   error
-	stopOnce  sync.Once
-	stopErr   error
+	powerFile   string
+	consoleAddr string
+	cmd         *exec.Cmd
+	done        chan struct{}
+	waitErr     error
+	stopOnce    sync.Once
+	stopErr     error
 }
 
 // Available returns nil if ipmi_sim and sdrcomp are on PATH.
@@ -94,6 +98,13 @@ func Start(ctx context.Context, dir string, opts Options) (*Sim, error) {
 		Dir:       dir,
 		powerFile: filepath.Join(dir, "power"),
 		done:      make(chan struct{}),
+	}
+	if opts.Console {
+		p, err := freeTCPPort()
+		if err != nil {
+			return nil, err
+		}
+		s.consoleAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(p))
 	}
 	if err := s.writeFiles(ctx, opts); err != nil {
 		return nil, err
@@ -170,7 +181,7 @@ func (s *Sim) writeFiles(ctx context.Context, o Options) error {
 	}{
 		{script, chassisScriptText(s.powerFile), 0o755},
 		{s.powerFile, power, 0o644},
-		{filepath.Join(s.Dir, "lan.conf"), lanConf(s.Port, script, o), 0o600},
+		{filepath.Join(s.Dir, "lan.conf"), lanConf(s.Port, script, s.consoleAddr, o), 0o600},
 		{filepath.Join(s.Dir, "sim.emu"), emuCommands(o), 0o644},
 	}
 	for _, f := range files {
