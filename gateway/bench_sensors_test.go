@@ -48,7 +48,7 @@ func BenchmarkSensorsPaths(b *testing.B) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	run(b, "ssh", viaGateway, "CPU Temp")  // warm session and SDR cache
+	run(b, "ssh", viaGateway, "CPU Temp") // warm session and SDR cache
 	run(b, "ipmi-sensors", direct, "12V") // FreeIPMI's SDR cache
 	var perOp [3]time.Duration
 	whoami := append(h.sshArgs("alice", "-o", "ControlPath="+ctl, "-o", "ControlMaster=no"), "alice@127.0.0.1", "whoami")
