@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -59,6 +60,10 @@ func TestLoadRecordingFromStore(t *testing.T) {
 	s := openStore(t, newPath(t), Options{})
 	ctx := context.Background()
 	t0 := time.Now().UTC()
+	// Commits a second apart from t0 on: every frame lies between the
+	// attach and the detach however fast the appends run.
+	var commits atomic.Int64
+	s.now = func() time.Time { return t0.Add(time.Duration(commits.Add(1)-1) * time.Second) }
 	add := func(r Record) {
 		t.Helper()
 		if _, err := s.Append(ctx, r); err != nil {
