@@ -50,6 +50,17 @@ type SSH struct {
 	UserCAKeys []string `yaml:"user_ca_keys"`
 	// Banner is shown to clients before authentication.
 	Banner string `yaml:"banner"`
+	// RevokedKeys is an OpenSSH key revocation list (ssh-keygen -k) or a
+	// file of public keys, one per line, refused at login; re-read when it
+	// changes. Optional.
+	RevokedKeys string `yaml:"revoked_keys"`
+	// KexAlgorithms, Ciphers, MACs and HostKeyAlgorithms are what the
+	// front door offers, in order of preference (ssh_crypto.go); Load fills
+	// in DefaultSSHAlgorithms for those left out and refuses weak ones.
+	KexAlgorithms     []string `yaml:"kex_algorithms"`
+	Ciphers           []string `yaml:"ciphers"`
+	MACs              []string `yaml:"macs"`
+	HostKeyAlgorithms []string `yaml:"host_key_algorithms"`
 
 	caKeys []ssh.PublicKey
 }

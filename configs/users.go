@@ -29,7 +29,23 @@ func (v *validator) users(roles map[string]bool) {
 		}
 		v.roleList(fieldPath(field, "roles"), u.Roles, roles)
 	}
+	if len(v.c.SSH.caKeys) > 0 && !v.anyEnabledUser() {
+		// A certificate logs in as the listed user its principal names,
+		// with that user's roles: with nobody listed, the CA admits no one.
+		v.probs.add("ssh.user_ca_keys", "no enabled user is listed, so no certificate can log in: "+
+			"a certificate's principal must be a user under users (ssh_keys may stay empty), which gives the roles")
+	}
 	if !canLogIn {
 		v.probs.add("users", "no way to authenticate: give at least one enabled user an ssh_keys entry, or set ssh.user_ca_keys")
 	}
+}
+
+// anyEnabledUser reports whether users lists someone not disabled.
+func (v *validator) anyEnabledUser() bool {
+	for _, u := range v.c.Users {
+		if !u.Disabled {
+			return true
+		}
+	}
+	return false
 }

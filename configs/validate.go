@@ -99,6 +99,12 @@ func (v *validator) ssh() {
 	case v.c.DataDir != "":
 		s.HostKeyFile = filepath.Join(v.c.DataDir, DefaultHostKeyName)
 	}
+	if s.RevokedKeys != "" {
+		s.RevokedKeys = v.resolve(s.RevokedKeys)
+	} else if v.present("ssh.revoked_keys") {
+		v.probs.add("ssh.revoked_keys", "must not be empty: leave it out when no key is revoked")
+	}
+	v.sshAlgorithms()
 	if len(s.Banner) > maxBannerLen {
 		v.probs.add("ssh.banner", "longer than %d bytes", maxBannerLen)
 	}
