@@ -61,14 +61,16 @@ func parseKeyLine(text string) (ssh.PublicKey, []string, string) {
 	if len(bytes.TrimSpace(rest)) > 0 {
 		return nil, nil, "holds more than one line: list each key as its own entry"
 	}
-	if msg := weakKey(k); msg != "" {
+	if msg := WeakKey(k); msg != "" {
 		return nil, nil, msg
 	}
 	return k, options, ""
 }
 
-// weakKey says why k is too weak, or returns "".
-func weakKey(k ssh.PublicKey) string {
+// WeakKey says why k (for a certificate: the certified key) is too weak
+// to log in with or to sign with, or returns "": DSA, and RSA under 2048
+// bits, are refused. The SSH door applies it to certificates at login.
+func WeakKey(k ssh.PublicKey) string {
 	pub := k
 	if cert, ok := k.(*ssh.Certificate); ok {
 		pub = cert.Key

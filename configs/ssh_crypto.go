@@ -107,7 +107,7 @@ func weakAlgorithm(name string, insecure []string) string {
 		return "CBC mode is weak in SSH"
 	case strings.HasPrefix(name, "arcfour"):
 		return "RC4 is broken"
-	case name == ssh.InsecureKeyAlgoDSA:
+	case name == algoDSA:
 		return "DSA is weak"
 	case name == "none":
 		return "no protection at all"

@@ -17,7 +17,11 @@ import (
 // LoadConfig loads and fully checks a config file: the loader's own checks
 // plus the policy checks that need authz. Every problem is reported at once.
 func LoadConfig(path string, skipSecrets bool) (*configs.Config, error) {
-	return configs.Load(path, configs.LoadOptions{SkipSecrets: skipSecrets, Checks: []configs.Check{checkPolicy, checkWebHeaders}})
+	checks := []configs.Check{checkPolicy, checkWebHeaders}
+	if !skipSecrets {
+		checks = append(checks, checkRevokedKeys)
+	}
+	return configs.Load(path, configs.LoadOptions{SkipSecrets: skipSecrets, Checks: checks})
 }
 
 // checkWebHeaders reports the extra header names of a BMC's web UI that
@@ -35,6 +39,19 @@ func checkWebHeaders(c *configs.Config, report func(field, msg string)) {
 				}
 			}
 		}
+	}
+}
+
+// checkRevokedKeys reads the revoked-keys file, so that a file the SSH door
+// could not use (and would refuse every key for) is reported at start and
+// by config check. --skip-secrets, for a check away from the gateway's
+// files, skips it.
+func checkRevokedKeys(c *configs.Config, report func(field, msg string)) {
+	if c.SSH.RevokedKeys == "" {
+		return
+	}
+	if _, err := sshd.LoadRevokedKeys(c.SSH.RevokedKeys); err != nil {
+		report("ssh.revoked_keys", err.Error())
 	}
 }
 
@@ -178,7 +195,11 @@ func buildDirectory(c *configs.Config) (*sshd.Directory, error) {
 		}
 		cas = append(cas, pk)
 	}
-	return sshd.NewDirectory(users, cas), nil
+	d := sshd.NewDirectory(users, cas)
+	if c.SSH.RevokedKeys != "" {
+		d = d.WithRevokedKeys(c.SSH.RevokedKeys)
+	}
+	return d, nil
 }
 
 func brokerOptions(c *configs.Config) ipmi.Options {
@@ -200,5 +221,10 @@ func sshConfig(c *configs.Config) sshd.Config {
 		MaxSessionDuration:    l.MaxSessionDuration.Duration,
 		MaxConnections:        l.MaxConnections,
 		MaxConnectionsPerUser: l.MaxConnectionsPerUser,
+		MaxStartups:           l.Startups(),
+		MaxPreAuthPerSource:   l.MaxPreAuthPerSource,
+		MaxRefusedRequests:    l.MaxRefusedRequests,
+		RefusalAuditInterval:  l.RefusalAuditInterval.Duration,
+		Algorithms:            c.SSH.Algorithms(),
 	}
 }

@@ -286,10 +286,11 @@ type interactive struct {
 	done chan struct{}
 }
 
-// startInteractive starts `ssh -tt user@gw` and returns once the prompt shows.
-func startInteractive(t testing.TB, h *harness, user string) *interactive {
+// startInteractive starts `ssh -tt [opts] user@gw` and returns once the
+// prompt shows.
+func startInteractive(t testing.TB, h *harness, user string, opts ...string) *interactive {
 	t.Helper()
-	cmd := exec.Command("ssh", append(h.sshArgs(user, "-tt"), user+"@127.0.0.1")...)
+	cmd := exec.Command("ssh", append(h.sshArgs(user, append([]string{"-tt"}, opts...)...), user+"@127.0.0.1")...)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bmcgate/bmcgate/configs"
 	"github.com/gliderlabs/ssh"
 	gossh "golang.org/x/crypto/ssh"
 )
@@ -23,9 +24,19 @@ type User struct {
 // Directory is the immutable set of SSH users and trusted user CAs. A
 // config reload installs a new one.
 type Directory struct {
-	users map[string]*User
-	keys  map[string]map[string]bool // user -> marshalled key -> true
-	cas   []gossh.PublicKey
+	users       map[string]*User
+	keys        map[string]map[string]bool // user -> marshalled key -> true
+	cas         []gossh.PublicKey
+	revokedKeys string // revoked-keys file, "" for none
+}
+
+// WithRevokedKeys returns a copy of d that refuses the keys and
+// certificates the file at path revokes (an OpenSSH KRL or a list of
+// public keys; see package krl). The file is re-read when it changes.
+func (d *Directory) WithRevokedKeys(path string) *Directory {
+	c := *d
+	c.revokedKeys = path
+	return &c
 }
 
 // NewDirectory builds a directory. Certificates are accepted only when at
@@ -68,12 +79,13 @@ const (
 	extUser         = "bmcgate-user"
 	extAuth         = "bmcgate-auth"
 	extForceCommand = "bmcgate-force-command"
+	extNoPTY        = "bmcgate-no-pty" // a certificate without permit-pty
 )
 
-// Context keys for values the auth callbacks leave for the failure audit.
-var (
-	ctxKeyAuthFail = &struct{ name string }{"auth-fail"}
-)
+// refusal is why a key was refused: a stable class, for the audit
+// aggregation and the summary of a connection's refusals, and a reason with
+// the detail (fingerprints, serials). Neither is shown to the client.
+type refusal struct{ class, reason string }
 
 // supportedCriticalOptions are the certificate critical options bmcgate
 // honours; a certificate with any other critical option is refused, as the
@@ -81,34 +93,53 @@ var (
 var supportedCriticalOptions = []string{"force-command", "source-address"}
 
 // checkKey decides whether key may log in as user. It returns the
-// permissions to attach to this key (its identity) or a reason for refusal
-// that is recorded in the audit log (never shown to the client).
-func (d *Directory) checkKey(user string, key gossh.PublicKey, remote net.Addr, now time.Time) (*gossh.Permissions, string) {
+// permissions to attach to this key (its identity) or why it is refused,
+// which is recorded in the audit log (never shown to the client).
+func (d *Directory) checkKey(user string, key gossh.PublicKey, remote net.Addr, now time.Time) (*gossh.Permissions, refusal) {
 	u, ok := d.User(user)
 	if !ok {
-		return nil, "unknown or disabled user"
+		return nil, refusal{"unknown or disabled user", "unknown or disabled user"}
 	}
 	if cert, isCert := key.(*gossh.Certificate); isCert {
 		return d.checkCert(u, cert, remote, now)
 	}
 	if !d.keys[u.Name][string(key.Marshal())] {
-		return nil, "key not authorized for user " + gossh.FingerprintSHA256(key)
+		return nil, refusal{"key not authorized", "key not authorized for user " + gossh.FingerprintSHA256(key)}
 	}
 	return &gossh.Permissions{Extensions: map[string]string{
 		extUser: u.Name,
 		extAuth: "publickey " + gossh.FingerprintSHA256(key),
-	}}, ""
+	}}, refusal{}
 }
 
-func (d *Directory) checkCert(u *User, cert *gossh.Certificate, remote net.Addr, now time.Time) (*gossh.Permissions, string) {
+// checkCert checks a user certificate: a user CA signed it (not with
+// SHA-1), for this user as a principal, now within its validity, with only
+// the critical options bmcgate honours; the certified key and the CA key
+// obey the same strength rules as listed keys. Of the extensions only
+// permit-pty matters: without it no terminal is given. bmcgate never
+// forwards ports, agents or X11 and runs no user rc, so the other permit-*
+// extensions grant nothing.
+func (d *Directory) checkCert(u *User, cert *gossh.Certificate, remote net.Addr, now time.Time) (*gossh.Permissions, refusal) {
+	refuse := func(class, reason string) (*gossh.Permissions, refusal) {
+		return nil, refusal{"certificate " + class, "certificate refused: " + reason}
+	}
 	if len(d.cas) == 0 {
-		return nil, "certificate offered but no user CA is configured"
+		return refuse("without a user CA", "no user CA is configured")
 	}
 	if cert.CertType != gossh.UserCert {
-		return nil, "not a user certificate"
+		return refuse("not a user certificate", "not a user certificate")
 	}
 	if !d.isCA(cert.SignatureKey) {
-		return nil, "certificate signed by an unknown CA " + gossh.FingerprintSHA256(cert.SignatureKey)
+		return refuse("from an unknown CA", "signed by an unknown CA "+gossh.FingerprintSHA256(cert.SignatureKey))
+	}
+	if msg := configs.WeakKey(cert.Key); msg != "" {
+		return refuse("over a weak key", "the certified key: "+msg)
+	}
+	if msg := configs.WeakKey(cert.SignatureKey); msg != "" {
+		return refuse("from a weak CA key", "the CA key: "+msg)
+	}
+	if cert.Signature == nil || cert.Signature.Format == gossh.KeyAlgoRSA {
+		return refuse("signed with SHA-1", "the CA signed it with ssh-rsa (SHA-1): sign with rsa-sha2-256 or rsa-sha2-512")
 	}
 	checker := gossh.CertChecker{
 		SupportedCriticalOptions: supportedCriticalOptions,
@@ -117,14 +148,14 @@ func (d *Directory) checkCert(u *User, cert *gossh.Certificate, remote net.Addr,
 	// CheckCert verifies the CA signature, that the user name is one of
 	// the principals, the validity window and the critical options.
 	if err := checker.CheckCert(u.Name, cert); err != nil {
-		return nil, "certificate refused: " + err.Error()
+		return refuse(certClass(err.Error()), err.Error())
 	}
 	if len(cert.ValidPrincipals) == 0 {
-		return nil, "certificate has no principals"
+		return refuse("without principals", "it has no principals")
 	}
 	if src, ok := cert.CriticalOptions["source-address"]; ok {
 		if err := checkSourceAddress(remote, src); err != nil {
-			return nil, "certificate refused: " + err.Error()
+			return refuse("from a source not allowed", err.Error())
 		}
 	}
 	ext := map[string]string{
@@ -134,7 +165,20 @@ func (d *Directory) checkCert(u *User, cert *gossh.Certificate, remote net.Addr,
 	if fc, ok := cert.CriticalOptions["force-command"]; ok {
 		ext[extForceCommand] = fc
 	}
-	return &gossh.Permissions{Extensions: ext}, ""
+	if _, ok := cert.Extensions["permit-pty"]; !ok {
+		ext[extNoPTY] = "1"
+	}
+	return &gossh.Permissions{Extensions: ext}, refusal{}
+}
+
+// certClass turns a CertChecker error into a stable class.
+func certClass(msg string) string {
+	for _, c := range []string{"expired", "not yet valid", "principal", "critical option", "signature"} {
+		if strings.Contains(msg, c) {
+			return c
+		}
+	}
+	return "invalid"
 }
 
 // checkSourceAddress enforces a certificate's source-address option: a
@@ -164,14 +208,35 @@ func checkSourceAddress(remote net.Addr, list string) error {
 // success, installs a fresh Permissions value carrying the identity. The
 // ssh library returns that value as the connection's Permissions only for
 // the key whose signature was actually verified.
+//
+// Every refusal is kept on the connection (bounded), for the audit record
+// of a failed login, or of a login that succeeded with a later key.
 func (s *Server) publicKeyHandler(ctx ssh.Context, key ssh.PublicKey) bool {
-	perms, reason := s.dir.Load().checkKey(ctx.User(), key, ctx.RemoteAddr(), s.now())
-	if perms == nil {
-		ctx.SetValue(ctxKeyAuthFail, reason)
+	d := s.dir.Load()
+	now := s.now()
+	perms, why := d.checkKey(ctx.User(), key, ctx.RemoteAddr(), now)
+	if perms != nil && d.revokedKeys != "" {
+		why = s.revocationsFor(d.revokedKeys).check(key, now)
+	}
+	if why.class != "" {
+		if st, ok := ctx.Value(ctxKeyConn).(*connState); ok {
+			st.keyRefused(why)
+		}
 		return false
 	}
 	ctx.SetValue(ssh.ContextKeyPermissions, &ssh.Permissions{Permissions: perms})
 	return true
+}
+
+// revocationsFor returns the watcher of the revoked-keys file at path,
+// keeping the loaded file across directory swaps that name the same path.
+func (s *Server) revocationsFor(path string) *revocations {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.revoked == nil || s.revoked.path != path {
+		s.revoked = newRevocations(path, s.log)
+	}
+	return s.revoked
 }
 
 // identity reads the verified identity of an established connection.
@@ -182,4 +247,9 @@ func identity(conn *gossh.ServerConn) (user, auth, force string, ok bool) {
 	e := conn.Permissions.Extensions
 	user, ok = e[extUser]
 	return user, e[extAuth], e[extForceCommand], ok && user != "" && user == conn.User()
+}
+
+// ptyAllowed reports whether the verified key of conn may have a terminal.
+func ptyAllowed(conn *gossh.ServerConn) bool {
+	return conn != nil && conn.Permissions != nil && conn.Permissions.Extensions[extNoPTY] == ""
 }

@@ -31,6 +31,10 @@ type env struct {
 	json   bool
 	tty    bool
 	sess   *session // the SSH session the command runs in
+	// forced: the line is a certificate's force-command, and requested is
+	// what the client asked for instead (recorded with the command).
+	forced    bool
+	requested string
 }
 
 // command is one entry of the command table.
@@ -72,11 +76,18 @@ func baseCommands() []*command {
 // execLine runs one command line and returns its exit status. The command
 // and its outcome are audited.
 func (s *Server) execLine(e *env, line string) int {
+	if e.sess != nil {
+		defer e.sess.conn.idle.enter()() // a running command is not idle
+	}
 	start := s.now()
 	code := s.execWords(e, line)
 	r := callerRecord(e.caller, audit.CodeCmdRun)
 	r.Duration = s.now().Sub(start)
 	r.Fields = map[string]string{"command": line, "exit": strconv.Itoa(code)}
+	if e.forced {
+		r.Fields["force_command"] = "true"
+		r.Fields["requested"] = e.requested
+	}
 	r.Outcome = audit.OutcomeOK
 	if code != exitOK {
 		r.Outcome = audit.OutcomeError

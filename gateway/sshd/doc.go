@@ -8,7 +8,15 @@
 // requests are refused and audited. Commands (list, power, sensors, sel,
 // console, scan, audit, ...) live in one table and run through the
 // gateway's service layer, which decides and audits every action; the
-// interactive bmcgate> prompt uses the same table. Handshake, idle and
-// session timeouts and per-user and global connection limits bound what a
-// client can hold.
+// interactive bmcgate> prompt uses the same table.
+//
+// What a client can hold is bounded: unauthenticated connections per source
+// and in all, with MaxStartups-style random early drop (preauth.go), apart
+// from authenticated ones (global and per-user limits); handshake, idle
+// (idle.go: keep-alives are not activity) and session timeouts; a burst
+// allowance of refused requests per connection (refuse.go). Refusals reach
+// the audit log through an aggregator (package gateway/refusals), so no
+// client can flood it. The algorithm lists are explicit (no SHA-1), and
+// certificates are checked for key strength, SHA-1 signatures, permit-pty
+// and against the revoked-keys file (revoked.go, package krl).
 package sshd

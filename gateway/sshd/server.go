@@ -3,14 +3,19 @@ package sshd
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/bmcgate/bmcgate/audit"
+	"github.com/bmcgate/bmcgate/configs"
 	"github.com/bmcgate/bmcgate/gateway/core"
+	"github.com/bmcgate/bmcgate/gateway/refusals"
 	"github.com/gliderlabs/ssh"
 	gossh "golang.org/x/crypto/ssh"
 )
@@ -20,12 +25,24 @@ type Config struct {
 	HostSigners           []gossh.Signer
 	Banner                string
 	HandshakeTimeout      time.Duration // TCP accept to first session channel
-	IdleTimeout           time.Duration // no traffic in either direction
+	IdleTimeout           time.Duration // no activity (see idleTracker)
 	MaxSessionDuration    time.Duration // absolute connection lifetime
-	MaxConnections        int           // all users
+	MaxConnections        int           // authenticated connections, all users
 	MaxConnectionsPerUser int
-	Logger                *slog.Logger
-	Console               ConsoleService // nil: no console command
+	// MaxStartups and MaxPreAuthPerSource bound connections that have not
+	// authenticated yet (preauth.go); they do not count in MaxConnections.
+	MaxStartups         configs.Startups
+	MaxPreAuthPerSource int
+	// MaxRefusedRequests is the burst of refused requests a connection may
+	// make before it is closed; the allowance refills at one per second.
+	MaxRefusedRequests int
+	// RefusalAuditInterval is how often repeated refusals are summarised in
+	// the audit log (package refusals).
+	RefusalAuditInterval time.Duration
+	// Algorithms offered; empty lists take configs.DefaultSSHAlgorithms.
+	Algorithms configs.SSHAlgorithms
+	Logger     *slog.Logger
+	Console    ConsoleService // nil: no console command
 }
 
 func (c Config) withDefaults() Config {
@@ -44,6 +61,24 @@ func (c Config) withDefaults() Config {
 	if c.MaxConnectionsPerUser <= 0 {
 		c.MaxConnectionsPerUser = 16
 	}
+	if c.MaxStartups.Full <= 0 {
+		c.MaxStartups, _ = configs.ParseStartups(configs.DefaultMaxStartups)
+	}
+	if c.MaxPreAuthPerSource <= 0 {
+		c.MaxPreAuthPerSource = 10
+	}
+	if c.MaxRefusedRequests <= 0 {
+		c.MaxRefusedRequests = 32
+	}
+	def := configs.DefaultSSHAlgorithms()
+	for _, l := range []struct{ v, d *[]string }{
+		{&c.Algorithms.KeyExchanges, &def.KeyExchanges}, {&c.Algorithms.Ciphers, &def.Ciphers},
+		{&c.Algorithms.MACs, &def.MACs}, {&c.Algorithms.HostKeys, &def.HostKeys},
+	} {
+		if len(*l.v) == 0 {
+			*l.v = *l.d
+		}
+	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -52,34 +87,47 @@ func (c Config) withDefaults() Config {
 
 // Server is bmcgate's SSH front door.
 type Server struct {
-	cfg  Config
-	svc  *core.Service
-	dir  atomic.Pointer[Directory]
-	srv  *ssh.Server
-	log  *slog.Logger
-	now  func() time.Time
-	cmds map[string]*command
+	cfg      Config
+	svc      *core.Service
+	dir      atomic.Pointer[Directory]
+	srv      *ssh.Server
+	log      *slog.Logger
+	now      func() time.Time
+	cmds     map[string]*command
+	preauth  *preauth
+	refusals *refusals.Aggregator
+	stopAgg  context.CancelFunc
 
-	conns   atomic.Int64
-	pending sync.Map  // remote address -> *connState, until the connection ends
-	live    liveConns // authenticated connections with sessions (live.go)
+	pending sync.Map       // remote address -> *connState, until the connection ends
+	ended   sync.WaitGroup // connections whose end record is not written yet
+	live    liveConns      // authenticated connections with sessions (live.go)
+
 	mu      sync.Mutex
-	perUser map[string]int
+	authed  int                   // authenticated connections
+	perUser map[string]int        // authenticated connections per user
+	raw     map[net.Conn]struct{} // every open socket, closed at Shutdown
+	revoked *revocations          // revoked-keys file watcher (revoked.go)
 }
 
-// New builds the SSH server. It refuses a configuration with no host key.
+// New builds the SSH server. It refuses a configuration with no host key,
+// or with a host key that no configured host key algorithm can sign with.
 func New(cfg Config, svc *core.Service, dir *Directory) (*Server, error) {
 	cfg = cfg.withDefaults()
 	if len(cfg.HostSigners) == 0 {
 		return nil, errors.New("sshd: no host key")
 	}
-	s := &Server{cfg: cfg, svc: svc, log: cfg.Logger, now: time.Now, perUser: map[string]int{}}
+	signers, err := hostSigners(cfg.HostSigners, cfg.Algorithms.HostKeys)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, svc: svc, log: cfg.Logger, now: time.Now, perUser: map[string]int{}, raw: map[net.Conn]struct{}{}}
+	s.preauth = newPreauth(cfg.MaxStartups, cfg.MaxPreAuthPerSource, rand.IntN)
+	s.refusals = refusals.New(svc, refusals.Options{Interval: cfg.RefusalAuditInterval, Logger: cfg.Logger})
+	var aggCtx context.Context
+	aggCtx, s.stopAgg = context.WithCancel(context.Background())
+	go s.refusals.Run(aggCtx)
 	s.cmds = commandTable()
 	s.dir.Store(dir)
-	signers := make([]ssh.Signer, len(cfg.HostSigners))
-	for i, k := range cfg.HostSigners {
-		signers[i] = k
-	}
 	s.srv = &ssh.Server{
 		HostSigners:      signers,
 		Version:          "bmcgate",
@@ -87,13 +135,12 @@ func New(cfg Config, svc *core.Service, dir *Directory) (*Server, error) {
 		PublicKeyHandler: s.publicKeyHandler,
 		// No PasswordHandler and no KeyboardInteractiveHandler: with a
 		// PublicKeyHandler set, the library does not enable "none" auth.
-		IdleTimeout:              cfg.IdleTimeout,
+		// No transport IdleTimeout: keep-alives would reset it; idleness
+		// is decided per connection by idleTracker.
 		MaxTimeout:               cfg.MaxSessionDuration,
 		ConnCallback:             s.connCallback,
 		ConnectionFailedCallback: s.connFailed,
-		ServerConfigCallback: func(ssh.Context) *gossh.ServerConfig {
-			return &gossh.ServerConfig{MaxAuthTries: 6}
-		},
+		ServerConfigCallback:     s.serverConfig,
 		ChannelHandlers: map[string]ssh.ChannelHandler{
 			"session": s.sessionChannel,
 			"default": s.refuseChannel,
@@ -104,6 +151,57 @@ func New(cfg Config, svc *core.Service, dir *Directory) (*Server, error) {
 		SubsystemHandlers: map[string]ssh.SubsystemHandler{},
 	}
 	return s, nil
+}
+
+// publicKeyAuthAlgorithms are the signature algorithms accepted for user
+// keys: the SSH library's secure set, which leaves out ssh-rsa (SHA-1).
+var publicKeyAuthAlgorithms = gossh.SupportedAlgorithms().PublicKeyAuths
+
+// serverConfig is the per-connection SSH configuration: the algorithm
+// lists and the callback that moves a connection from the pre-auth count
+// to the authenticated one.
+func (s *Server) serverConfig(ctx ssh.Context) *gossh.ServerConfig {
+	a := s.cfg.Algorithms
+	return &gossh.ServerConfig{
+		Config: gossh.Config{
+			KeyExchanges: slices.Clone(a.KeyExchanges),
+			Ciphers:      slices.Clone(a.Ciphers),
+			MACs:         slices.Clone(a.MACs),
+		},
+		PublicKeyAuthAlgorithms: slices.Clone(publicKeyAuthAlgorithms),
+		MaxAuthTries:            6,
+		VerifiedPublicKeyCallback: func(_ gossh.ConnMetadata, _ gossh.PublicKey, p *gossh.Permissions, _ string) (*gossh.Permissions, error) {
+			return s.authenticated(ctx, p)
+		},
+	}
+}
+
+// hostSigners restricts each host key to the configured host key
+// algorithms (an RSA key signs with rsa-sha2-512/256, never ssh-rsa).
+func hostSigners(keys []gossh.Signer, algos []string) ([]ssh.Signer, error) {
+	out := make([]ssh.Signer, 0, len(keys))
+	for _, k := range keys {
+		typ := k.PublicKey().Type()
+		var allowed []string
+		for _, a := range algos {
+			if a == typ || typ == gossh.KeyAlgoRSA && (a == gossh.KeyAlgoRSASHA256 || a == gossh.KeyAlgoRSASHA512) {
+				allowed = append(allowed, a)
+			}
+		}
+		if len(allowed) == 0 {
+			return nil, fmt.Errorf("sshd: the %s host key cannot sign with any of ssh.host_key_algorithms (%v)", typ, algos)
+		}
+		as, ok := k.(gossh.AlgorithmSigner)
+		if !ok {
+			return nil, fmt.Errorf("sshd: the %s host key cannot choose its signature algorithm", typ)
+		}
+		ms, err := gossh.NewSignerWithAlgorithms(as, allowed)
+		if err != nil {
+			return nil, fmt.Errorf("sshd: %s host key: %w", typ, err)
+		}
+		out = append(out, ms)
+	}
+	return out, nil
 }
 
 // SetDirectory installs a new user directory (config reload). Established
@@ -121,93 +219,38 @@ func (s *Server) Serve(ln net.Listener) error {
 	return err
 }
 
-// Shutdown stops accepting connections and closes the established ones.
+// Shutdown stops accepting connections, closes every open one
+// (authenticated or not), waits for their end records and writes the
+// pending refusal summaries, so the door writes nothing after it returns.
 func (s *Server) Shutdown(ctx context.Context) error {
 	_ = s.srv.Close()
-	return nil
-}
-
-// connState is per-connection bookkeeping shared by its channels.
-type connState struct {
-	id       string
-	remote   string
-	started  time.Time
-	once     sync.Once // login audit
-	loginErr error
-	user     string       // counted in Server.perUser; guarded by Server.mu
-	ended    bool         // connEnded ran; guarded by Server.mu
-	endWhy   string       // why the gateway ended the connection (live.go); guarded by Server.mu
-	opened   atomic.Bool  // a session channel was opened
-	loggedIn atomic.Bool  // the login record was written
-	channels atomic.Int32 // open session channels
-	timer    *time.Timer
-
-	// A failed handshake: the library cancels the connection's context
-	// before it reports the failure, so connEnded waits for connFailed.
-	failOnce   sync.Once
-	failed     chan struct{} // closed by connFailed
-	failReason string        // set before failed is closed
-}
-
-var ctxKeyConn = &struct{ name string }{"bmcgate-conn"}
-
-// connCallback enforces the global connection limit and the handshake
-// timeout, and arranges the end-of-connection audit record.
-func (s *Server) connCallback(ctx ssh.Context, conn net.Conn) net.Conn {
-	st := &connState{id: newID(), remote: conn.RemoteAddr().String(), started: s.now(), failed: make(chan struct{})}
-	if n := s.conns.Add(1); n > int64(s.cfg.MaxConnections) {
-		s.conns.Add(-1)
-		s.auditBackground(audit.Record{Code: audit.CodeSSHLimit, Door: "ssh", Source: st.remote,
-			Outcome: audit.OutcomeDeny, Reason: "global connection limit reached"})
-		return nil
+	s.mu.Lock()
+	for c := range s.raw {
+		_ = c.Close()
 	}
-	ctx.SetValue(ctxKeyConn, st)
-	s.pending.Store(st.remote, st)
-	st.timer = time.AfterFunc(s.cfg.HandshakeTimeout, func() {
-		if !st.opened.Load() {
-			_ = conn.Close()
-		}
-	})
-	// No goroutine waits for the end: the connection's context runs this
-	// when it is cancelled.
-	context.AfterFunc(ctx, func() {
-		st.timer.Stop()
-		s.conns.Add(-1)
-		s.connEnded(ctx, st)
-	})
-	return conn
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() { s.ended.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		s.log.Warn("ssh connections still ending at shutdown")
+	}
+	s.stopAgg()
+	return s.refusals.Close(ctx)
 }
 
-// connFailed notes why a handshake failed; connEnded writes the record,
-// because only it has the connection context (claimed user, key refusals).
-func (s *Server) connFailed(conn net.Conn, err error) {
-	v, ok := s.pending.Load(conn.RemoteAddr().String())
-	if !ok {
-		return
+// note records a refusal through the aggregator. The event is already
+// refused, so a failed write is only logged.
+func (s *Server) note(class string, r audit.Record) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if r.Door == "" {
+		r.Door = audit.DoorSSH
 	}
-	st := v.(*connState)
-	st.failOnce.Do(func() {
-		st.failReason = handshakeReason(err)
-		close(st.failed)
-	})
-}
-
-// failureWait bounds how long connEnded waits for the reason of a failed
-// handshake (it follows the context's end at once when there is one).
-const failureWait = 2 * time.Second
-
-// handshakeReason turns a handshake error into a plain reason.
-func handshakeReason(err error) string {
-	var ne net.Error
-	switch {
-	case err == nil:
-		return "handshake failed"
-	case errors.As(err, &ne) && ne.Timeout():
-		return "handshake timed out"
-	case errors.Is(err, net.ErrClosed):
-		return "connection closed during handshake (timeout or shutdown)"
+	if err := s.refusals.Note(ctx, class, r); err != nil {
+		s.log.Error("audit write failed for an event that already happened", "code", r.Code, "source", r.Source)
 	}
-	return "handshake failed: " + err.Error()
 }
 
 // auditBackground writes a record about something that has already been

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -18,7 +19,8 @@ import (
 // (OpenSSH connection multiplexing opens several).
 const maxChannelsPerConn = 8
 
-// maxEnvNames bounds how many refused env names one session records.
+// maxEnvNames bounds how many refused env names one session records; the
+// record counts the rest.
 const maxEnvNames = 16
 
 // window is a terminal size.
@@ -34,6 +36,7 @@ type session struct {
 	cancel context.CancelCauseFunc
 	caller core.Caller
 	force  string
+	noPTY  bool // the certificate lacks permit-pty
 	conn   *connState
 
 	finishOnce sync.Once
@@ -47,6 +50,7 @@ type session struct {
 	win      window
 	winch    chan window
 	envNames []string
+	envCount int // env requests, all of them
 	breaks   chan struct{}
 	in       *sessionInput // shared reader of the channel (console_input.go)
 }
@@ -64,7 +68,7 @@ func (s *Server) sessionChannel(_ *ssh.Server, conn *gossh.ServerConn, nc gossh.
 		Door:     "ssh", Source: st.remote, Session: st.id, Auth: auth,
 	}
 	if _, err := s.svc.Resolve(caller); err != nil {
-		s.auditRefusalCaller(ctx, caller, "session channel", core.Message(err))
+		s.refuse(st, user, "session channel", core.Message(err), "")
 		_ = nc.Reject(gossh.Prohibited, core.Message(err))
 		return
 	}
@@ -75,13 +79,15 @@ func (s *Server) sessionChannel(_ *ssh.Server, conn *gossh.ServerConn, nc gossh.
 	}
 	defer st.channels.Add(-1)
 	st.opened.Store(true)
-	ch, reqs, err := nc.Accept()
+	st.idle.touch()
+	raw, reqs, err := nc.Accept()
 	if err != nil {
 		return
 	}
+	ch := activeChannel{Channel: raw, idle: st.idle}
 	sctx, cancel := context.WithCancelCause(ctx)
 	sess := &session{srv: s, ch: ch, ctx: sctx, cancel: cancel, caller: caller, force: force, conn: st,
-		finished: make(chan struct{}), winch: make(chan window, 1), breaks: make(chan struct{}, 1)}
+		noPTY: !ptyAllowed(conn), finished: make(chan struct{}), winch: make(chan window, 1), breaks: make(chan struct{}, 1)}
 	if err := s.login(ctx, st, caller); err != nil {
 		fmt.Fprintf(ch.Stderr(), "bmcgate: %s\r\n", core.Message(err))
 		sess.exit(exitRefused)
@@ -98,6 +104,9 @@ func (se *session) serveRequests(reqs <-chan *gossh.Request) {
 	defer se.cancel(nil)
 	for req := range reqs {
 		ok := false
+		if !quietRequests[req.Type] {
+			se.conn.idle.touch()
+		}
 		switch req.Type {
 		case "pty-req":
 			ok = se.ptyReq(req.Payload)
@@ -118,7 +127,10 @@ func (se *session) serveRequests(reqs <-chan *gossh.Request) {
 		default:
 			// subsystem (sftp), x11-req, auth-agent-req@openssh.com and
 			// anything unknown are refused and audited.
-			se.srv.auditRefusalCaller(se.ctx, se.caller, "session request", requestName(req))
+			// Keep-alives are declined quietly.
+			if !quietRequests[req.Type] {
+				se.refuse("session request", requestName(req))
+			}
 		}
 		if req.WantReply {
 			_ = req.Reply(ok, nil)
@@ -142,6 +154,10 @@ func (se *session) ptyReq(payload []byte) bool {
 		Cols, Rows    uint32
 		Width, Height uint32
 		Modes         string
+	}
+	if se.noPTY {
+		se.refuse("session request", "pty-req (the certificate does not permit a terminal)")
+		return false
 	}
 	se.mu.Lock()
 	defer se.mu.Unlock()
@@ -178,10 +194,26 @@ func (se *session) envReq(payload []byte) {
 		return
 	}
 	se.mu.Lock()
+	se.envCount++
 	if len(se.envNames) < maxEnvNames {
 		se.envNames = append(se.envNames, p.Name)
 	}
+	n := se.envCount
 	se.mu.Unlock()
+	if n > maxEnvRequests {
+		// Far more than any client sends: each one beyond counts as a
+		// refused request.
+		se.refuse("session request", "env (too many)")
+	}
+}
+
+// maxEnvRequests is how many env requests a session may make before each
+// further one counts against the connection's refused-request allowance.
+const maxEnvRequests = 256
+
+// refuse records a refused request of this session (refuse.go).
+func (se *session) refuse(kind, what string) {
+	se.srv.refuse(se.conn, se.caller.Name(), kind, what, "")
 }
 
 // start begins the shell or the command.
@@ -200,10 +232,17 @@ func (se *session) start(kind string, payload []byte) bool {
 		return false
 	}
 	se.started = true
-	env := se.envNames
+	env, envCount := se.envNames, se.envCount
 	se.mu.Unlock()
 	if len(env) > 0 {
-		se.srv.auditRefusalCaller(se.ctx, se.caller, "env", strings.Join(env, ","))
+		r := callerRecord(se.caller, audit.CodeSSHRefused)
+		r.Outcome = audit.OutcomeDeny
+		r.Reason = fmt.Sprintf("env %q refused (%d variables)", strings.Join(env, ","), envCount)
+		r.Fields = map[string]string{"kind": "env", "type": strings.Join(env, ","), "count": strconv.Itoa(envCount)}
+		if envCount > len(env) {
+			r.Fields["not_listed"] = strconv.Itoa(envCount - len(env))
+		}
+		se.srv.note("env", r)
 	}
 	go se.run(kind, line)
 	return true
@@ -212,14 +251,23 @@ func (se *session) start(kind string, payload []byte) bool {
 // run executes the session's work and ends the channel with its status.
 func (se *session) run(kind, line string) {
 	defer se.cancel(nil)
+	requested := ""
 	if se.force != "" {
-		// A certificate's force-command replaces whatever was asked.
+		// A certificate's force-command replaces whatever was asked; the
+		// record keeps both.
+		requested = line
+		if kind == "shell" {
+			requested = "(interactive shell)"
+		}
 		kind, line = "exec", se.force
 	}
 	var code int
 	switch {
 	case kind == "exec":
 		e := se.env(se.stdout(), se.stderr())
+		if se.force != "" {
+			e.forced, e.requested = true, requested
+		}
 		code = se.srv.execLine(e, line)
 	case se.pty:
 		code = se.srv.shell(se)
@@ -307,13 +355,4 @@ func (c crlfWriter) Write(p []byte) (int, error) {
 		return 0, err
 	}
 	return len(p), nil
-}
-
-// auditRefusalCaller records a refused session request.
-func (s *Server) auditRefusalCaller(ctx context.Context, c core.Caller, kind, what string) {
-	r := callerRecord(c, audit.CodeSSHRefused)
-	r.Outcome = audit.OutcomeDeny
-	r.Reason = fmt.Sprintf("%s %q refused", kind, what)
-	r.Fields = map[string]string{"kind": kind, "type": what}
-	s.auditBackground(r)
 }

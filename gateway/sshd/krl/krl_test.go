@@ -174,8 +174,7 @@ func TestAgainstSSHKeygen(t *testing.T) {
 // revokeSerials is a KRL for any CA revoking serials lo..hi, built by hand.
 func revokeSerials(t *testing.T, lo, hi uint64) *List {
 	t.Helper()
-	var sub []byte
-	sub = ssh.Marshal(struct{ Lo, Hi uint64 }{lo, hi})
+	sub := ssh.Marshal(struct{ Lo, Hi uint64 }{lo, hi})
 	sec := ssh.Marshal(struct {
 		CA, Reserved string
 		Type         byte
