@@ -10,6 +10,7 @@ import (
 
 	"github.com/bmcgate/bmcgate/audit"
 	"github.com/bmcgate/bmcgate/proxy/bmcsim"
+	gossh "golang.org/x/crypto/ssh"
 )
 
 // certHarness is a gateway trusting a user CA made with ssh-keygen, with a
@@ -175,19 +176,7 @@ func TestE2ECertificateHardening(t *testing.T) {
 		if _, errOut, code := runCmd(t, nil, "ssh-keygen", "-k", "-f", ch.krl, "-s", ch.ca+".pub", spec); code != 0 {
 			t.Fatal(errOut)
 		}
-		// The file is looked at no more than once a second: retry until
-		// the new version applies.
-		deadline := time.Now().Add(20 * time.Second)
-		for {
-			_, _, code := h.ssh("carol", []string{"-o", "CertificateFile=" + good}, "whoami")
-			if code == 255 {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatal("the revoked certificate still logs in")
-			}
-			time.Sleep(200 * time.Millisecond)
-		}
+		waitLoginRefused(t, h, "carol", []string{"-o", "CertificateFile=" + good}, "the revoked certificate still logs in")
 		h.waitRecord(t, audit.Query{Code: audit.CodeAuthFail, Actor: "carol"}, func(r audit.Record) bool {
 			return strings.Contains(r.Reason, "certificate serial 61 of CA") && strings.Contains(r.Reason, "is revoked")
 		})
@@ -198,19 +187,56 @@ func TestE2ECertificateHardening(t *testing.T) {
 		if err := os.WriteFile(ch.krl, []byte("SSHKRL\n\x00broken"), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		deadline = time.Now().Add(20 * time.Second)
-		for {
-			_, _, code := h.ssh("alice", nil, "whoami")
-			if code == 255 {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatal("a broken revocation list let keys in")
-			}
-			time.Sleep(200 * time.Millisecond)
-		}
+		waitLoginRefused(t, h, "alice", nil, "a broken revocation list let keys in")
 		h.waitRecord(t, audit.Query{Code: audit.CodeAuthFail, Actor: "alice"}, func(r audit.Record) bool {
 			return strings.Contains(r.Reason, "revoked-keys file unusable")
 		})
 	})
+}
+
+// waitLoginRefused retries a login until it is refused: the revoked-keys
+// file is looked at no more than once a second, so a change applies to a
+// login a moment later.
+func waitLoginRefused(t *testing.T, h *harness, user string, opts []string, msg string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if _, _, code := h.ssh(user, opts, "whoami"); code == 255 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal(msg)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// TestConfigCheckReadsRevokedKeys: a revoked-keys file the door could not
+// use is a config problem at its line, except with --skip-secrets.
+func TestConfigCheckReadsRevokedKeys(t *testing.T) {
+	dir := t.TempDir()
+	pub := writeKey(t, filepath.Join(dir, "alice"))
+	bad := filepath.Join(dir, "revoked.krl")
+	if err := os.WriteFile(bad, []byte("SSHKRL\n\x00\x00\x00\x00\x09"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := fmt.Sprintf("version: 1\ndata_dir: %q\nssh:\n  revoked_keys: %q\nroles:\n  - name: admin\n    allow:\n      - actions: [\"*\"]\n        bmcs: [\"*\"]\n"+
+		"users:\n  - name: alice\n    roles: [admin]\n    ssh_keys: [%q]\n", filepath.Join(dir, "data"), bad, strings.TrimSpace(string(gossh.MarshalAuthorizedKey(pub))))
+	path := filepath.Join(dir, "bmcgate.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := LoadConfig(path, false)
+	if err == nil || !strings.Contains(err.Error(), path+":4: ssh.revoked_keys: KRL format version 9 is not supported") {
+		t.Fatalf("bad KRL: %v", err)
+	}
+	if _, err := LoadConfig(path, true); err != nil {
+		t.Fatalf("--skip-secrets read the revoked-keys file: %v", err)
+	}
+	if err := os.Remove(bad); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadConfig(path, false); err == nil || !strings.Contains(err.Error(), "ssh.revoked_keys: open ") {
+		t.Fatalf("missing file: %v", err)
+	}
 }
