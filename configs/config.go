@@ -29,7 +29,8 @@ type Config struct {
 	// Path is the file the config came from.
 	Path string `yaml:"-"`
 
-	pos positions // field path -> position in the file
+	pos      positions // field path -> position in the file
+	sshLogin bool      // someone can log in over SSH (SSHLogin), set by Load
 }
 
 // Listen says where the front doors listen.

@@ -8,7 +8,7 @@ import (
 
 func TestUserKeys(t *testing.T) {
 	const prefix = "DIR/bmcgate.yaml:13: users[0].ssh_keys[0]: "
-	const noAuth = "DIR/bmcgate.yaml:10: users: no way to authenticate: give at least one enabled user an ssh_keys entry, or set ssh.user_ca_keys"
+	const noAuth = "DIR/bmcgate.yaml:10: users: no way to log in: give at least one enabled user an ssh_keys entry (or set ssh.user_ca_keys and list the users it may sign for), or open the web door (listen.https) with web.oidc or an enabled web.break_glass account"
 	tests := []struct {
 		name string
 		key  string
@@ -62,7 +62,7 @@ func TestDuplicateKeyAcrossUsers(t *testing.T) {
 
 func TestUserCAKeys(t *testing.T) {
 	// A CA that cannot be used leaves no way to log in.
-	const noAuth = "DIR/bmcgate.yaml:6: users: no way to authenticate: give at least one enabled user an ssh_keys entry, or set ssh.user_ca_keys"
+	const noAuth = "DIR/bmcgate.yaml:6: users: no way to log in: give at least one enabled user an ssh_keys entry (or set ssh.user_ca_keys and list the users it may sign for), or open the web door (listen.https) with web.oidc or an enabled web.break_glass account"
 	tests := []struct {
 		name string
 		keys []string

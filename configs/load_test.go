@@ -122,7 +122,7 @@ func TestProblems(t *testing.T) {
 		{"role listed twice", "roles: [ops]", "roles: [ops, ops]", []string{f + `:14: users[0].roles[1]: role "ops" is listed twice`}},
 		{"duplicate user", "bmcs:\n", "  - name: alice\n    roles: [ops]\nbmcs:\n", []string{f + `:15: users[1].name: user "alice" is already defined at users[0]`}},
 		{"user name with a space", "  - name: alice", "  - name: alice smith", []string{f + ":11: users[0].name: user name contains a space"}},
-		{"disabled only user", "    roles: [ops]\n", "    roles: [ops]\n    disabled: true\n", []string{f + ":10: users: no way to authenticate: give at least one enabled user an ssh_keys entry, or set ssh.user_ca_keys"}},
+		{"disabled only user", "    roles: [ops]\n", "    roles: [ops]\n    disabled: true\n", []string{f + ":10: users: no way to log in: give at least one enabled user an ssh_keys entry (or set ssh.user_ca_keys and list the users it may sign for), or open the web door (listen.https) with web.oidc or an enabled web.break_glass account"}},
 
 		// BMCs.
 		{"BMC name trailing dot", "  - name: node01", "  - name: node01.", []string{f + ":16: bmcs[0].name: BMC name must not end with a dot"}},

@@ -1,10 +1,11 @@
 package configs
 
-// users checks user names, keys and roles, and that someone can log in.
+// users checks user names, keys and roles, and notes whether anyone can
+// log in over SSH (loginWays checks that someone can log in somewhere).
 func (v *validator) users(roles map[string]bool) {
 	first := map[string]string{}
 	keyOwner := map[string]string{} // marshaled key -> field that lists it
-	canLogIn := len(v.c.SSH.caKeys) > 0
+	canLogIn := false
 	for i := range v.c.Users {
 		u := &v.c.Users[i]
 		field := indexPath("users", i)
@@ -24,7 +25,7 @@ func (v *validator) users(roles map[string]bool) {
 			keyOwner[id] = kf
 			u.keys = append(u.keys, k)
 		}
-		if !u.Disabled && len(u.keys) > 0 {
+		if !u.Disabled && (len(u.keys) > 0 || len(v.c.SSH.caKeys) > 0) {
 			canLogIn = true
 		}
 		v.roleList(fieldPath(field, "roles"), u.Roles, roles)
@@ -35,9 +36,7 @@ func (v *validator) users(roles map[string]bool) {
 		v.probs.add("ssh.user_ca_keys", "no enabled user is listed, so no certificate can log in: "+
 			"a certificate's principal must be a user under users (ssh_keys may stay empty), which gives the roles")
 	}
-	if !canLogIn {
-		v.probs.add("users", "no way to authenticate: give at least one enabled user an ssh_keys entry, or set ssh.user_ca_keys")
-	}
+	v.c.sshLogin = canLogIn
 }
 
 // anyEnabledUser reports whether users lists someone not disabled.
@@ -49,3 +48,22 @@ func (v *validator) anyEnabledUser() bool {
 	}
 	return false
 }
+
+// loginWays checks that someone can log in at all: over SSH (a user with a
+// key, or a user CA and an enabled user its certificates can name) or at
+// the web door (single sign-on or an enabled break-glass account). A
+// web-only deployment is valid; its SSH door stays closed (SSHLogin).
+func (v *validator) loginWays() {
+	if v.c.sshLogin || v.c.Listen.HTTPS != "" && (v.c.Web.OIDC.Issuer != "" || v.webBreakGlass) {
+		return
+	}
+	if len(v.c.SSH.caKeys) > 0 && !v.anyEnabledUser() {
+		return // users names no one for the CA: reported at ssh.user_ca_keys
+	}
+	v.probs.add("users", "no way to log in: give at least one enabled user an ssh_keys entry (or set ssh.user_ca_keys and list the users it may sign for), or open the web door (listen.https) with web.oidc or an enabled web.break_glass account")
+}
+
+// SSHLogin reports whether anyone can log in over SSH: an enabled user
+// with a key, or user CA keys and an enabled user their certificates can
+// name. The gateway opens its SSH door only then.
+func (c *Config) SSHLogin() bool { return c.sshLogin }

@@ -21,6 +21,8 @@ type validator struct {
 	dir   string // absolute directory of the config file
 	opts  LoadOptions
 	probs *collector
+
+	webBreakGlass bool // an enabled web.break_glass account is configured (web)
 }
 
 // run performs every check in file order.
@@ -36,6 +38,7 @@ func (v *validator) run() {
 	v.bmcs()
 	v.console()
 	v.web()
+	v.loginWays()
 	v.scan()
 }
 

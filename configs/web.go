@@ -148,6 +148,7 @@ func (v *validator) web() {
 	}
 	v.oidc(roles)
 	usable := v.breakGlass(roles)
+	v.webBreakGlass = usable
 	if on && w.OIDC.Issuer == "" && !usable {
 		field := "web"
 		if !v.webPresent() {

@@ -228,3 +228,53 @@ func TestDecodeTOTPSecret(t *testing.T) {
 		}
 	}
 }
+
+// TestWebOnly: single sign-on and break-glass without SSH users is a valid
+// deployment whose SSH door stays closed; a config with no way in at all is
+// refused, whichever door it names.
+func TestWebOnly(t *testing.T) {
+	noUsers := func(text string) string {
+		return mutate(t, text, "users:\n  - name: alice\n    ssh_keys:\n      - \""+testKey(t, "alice")+"\"\n    roles: [ops]\n", "")
+	}
+	c, err := Load(writeWebFixture(t, noUsers(webConfig(t))), LoadOptions{})
+	if err != nil {
+		t.Fatalf("web-only config refused: %v", err)
+	}
+	if c.SSHLogin() {
+		t.Error("SSH door on without anyone to log in")
+	}
+	c, err = Load(writeWebFixture(t, webConfig(t)), LoadOptions{})
+	if err != nil || !c.SSHLogin() {
+		t.Fatalf("SSH users: %v, SSHLogin %v", err, c != nil && c.SSHLogin())
+	}
+	// Only single sign-on, or only break-glass, is enough.
+	ssoOnly := noUsers(mutate(t, webConfig(t), "  break_glass:\n", "  break_glass_off:\n"))
+	ssoOnly = ssoOnly[:strings.Index(ssoOnly, "  break_glass_off:\n")]
+	if _, err := Load(writeWebFixture(t, ssoOnly), LoadOptions{}); err != nil {
+		t.Errorf("single sign-on only: %v", err)
+	}
+	if _, err := Load(writeWebFixture(t, noUsers(withoutOIDC(webConfig(t)))), LoadOptions{}); err != nil {
+		t.Errorf("break-glass only: %v", err)
+	}
+	const want = "users: no way to log in"
+	for name, text := range map[string]string{
+		"no users, no web door":              noUsers(baseConfig(t)),
+		"no users, web door without a login": noUsers(withoutOIDC(mutate(t, webConfig(t), "      roles: [ops]\n", "      roles: [ops]\n      disabled: true\n"))),
+		"user CA, no users":                  mutate(t, noUsers(baseConfig(t)), "listen:\n", "ssh:\n  user_ca_keys: [\""+testKey(t, "ca")+"\"]\nlisten:\n"),
+	} {
+		got := strings.Join(problemLines(t, writeWebFixture(t, text), LoadOptions{}), "\n")
+		if !strings.Contains(got, want) {
+			t.Errorf("%s: problems\n%s", name, got)
+		}
+	}
+	c, err = Load(writeWebFixture(t, mutate(t, baseConfig(t), "listen:\n", "ssh:\n  user_ca_keys: [\""+testKey(t, "ca")+"\"]\nlisten:\n")), LoadOptions{})
+	if err != nil || !c.SSHLogin() {
+		t.Errorf("user CA with a user: %v", err)
+	}
+}
+
+// withoutOIDC removes the web.oidc section of webConfig's text.
+func withoutOIDC(text string) string {
+	a, b := strings.Index(text, "  oidc:\n"), strings.Index(text, "  break_glass:\n")
+	return text[:a] + text[b:]
+}

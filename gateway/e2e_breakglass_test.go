@@ -1,7 +1,9 @@
 package gateway
 
 import (
+	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -156,4 +158,32 @@ func TestWebBreakGlassSourceLimit(t *testing.T) {
 	w.waitRecord(t, audit.Query{Code: audit.CodeAuthFail}, func(r audit.Record) bool {
 		return strings.Contains(r.Reason, "too many attempts from this address")
 	})
+}
+
+// TestWebOnlyDeployment: single sign-on and a break-glass account, no SSH
+// users. The config is valid, the SSH door stays closed (nothing listens
+// on listen.ssh) and says so in the start record, and the web door works.
+func TestWebOnlyDeployment(t *testing.T) {
+	item, totp := breakGlassUser(t, "breaker", "breaker-password-1", "[admin]")
+	fake := testop.StartFake(t, "bmcgate")
+	w := startWeb(t, webOptions{issuer: fake.Issuer, breakGlass: item, noSSHUsers: true})
+	if got := w.g.SSHAddr(); got != "off" {
+		t.Fatalf("SSH door %q", got)
+	}
+	if c, err := net.DialTimeout("tcp", w.g.cfg.Listen.SSH, 5*time.Second); err == nil {
+		c.Close()
+		t.Fatalf("something listens on listen.ssh %s", w.g.cfg.Listen.SSH)
+	}
+	w.waitRecord(t, audit.Query{Code: audit.CodeGatewayStart}, func(r audit.Record) bool { return r.Fields["ssh"] == "off" })
+	c := w.client(t)
+	if loc := w.bgLogin(t, c, "breaker", "breaker-password-1", totp.Code(totp.Step(time.Now()))); loc != "/" {
+		t.Fatalf("break-glass login: %q", loc)
+	}
+	if _, body := get(t, c, w.base+"/"); !strings.Contains(body, `id="bmc-node01"`) {
+		t.Fatalf("dashboard: %.300s", body)
+	}
+	// A reload keeps it so.
+	if err := w.g.Reload(context.Background()); err != nil {
+		t.Fatalf("reload: %v", err)
+	}
 }

@@ -106,11 +106,22 @@ func startHarness(t testing.TB, bmcs []testBMC, users []testUser, extra string) 
 // for settings the file format does not allow (sub-second timeouts).
 func startHarnessWith(t testing.TB, bmcs []testBMC, users []testUser, extra string, mutate func(*configs.Config)) *harness {
 	t.Helper()
+	return startHarnessAt(t, bmcs, users, extra, "", mutate)
+}
+
+// startHarnessAt is startHarnessWith with listen.https in the file when
+// httpsAddr is not "".
+func startHarnessAt(t testing.TB, bmcs []testBMC, users []testUser, extra, httpsAddr string, mutate func(*configs.Config)) *harness {
+	t.Helper()
 	ipmisim.RequireBinaries(t, "ssh", "ssh-keygen")
 	dir := t.TempDir()
 	h := &harness{t: t, dir: dir, keys: map[string]string{}}
 	var b strings.Builder
-	fmt.Fprintf(&b, "version: 1\nlisten:\n  ssh: %q\ndata_dir: %q\n", freeTCPAddr(t), filepath.Join(dir, "data"))
+	fmt.Fprintf(&b, "version: 1\nlisten:\n  ssh: %q\n", freeTCPAddr(t))
+	if httpsAddr != "" {
+		fmt.Fprintf(&b, "  https: %q\n", httpsAddr)
+	}
+	fmt.Fprintf(&b, "data_dir: %q\n", filepath.Join(dir, "data"))
 	b.WriteString(testRoles)
 	b.WriteString("users:\n")
 	for _, u := range users {

@@ -107,11 +107,17 @@ func Open(ctx context.Context, cfg *configs.Config, log *slog.Logger) (g *Gatewa
 	sc.HostSigners = []gossh.Signer{signer}
 	sc.Logger = log
 	sc.Console = &g.consoles
-	if g.ssh, err = sshd.New(sc, g.svc, dir); err != nil {
-		return nil, err
-	}
-	if g.sshLn, err = net.Listen("tcp", cfg.Listen.SSH); err != nil {
-		return nil, fmt.Errorf("ssh listen %s: %w", cfg.Listen.SSH, err)
+	if cfg.SSHLogin() {
+		if g.ssh, err = sshd.New(sc, g.svc, dir); err != nil {
+			return nil, err
+		}
+		if g.sshLn, err = net.Listen("tcp", cfg.Listen.SSH); err != nil {
+			return nil, fmt.Errorf("ssh listen %s: %w", cfg.Listen.SSH, err)
+		}
+	} else {
+		// A web-only deployment: nobody could log in over SSH, so the
+		// door is not opened (a restart opens it once users are added).
+		log.Warn("SSH door not opened: no enabled user has an SSH key or a user CA to sign for; only the web door is open")
 	}
 	for _, open := range partOpeners {
 		p, err := open(ctx, g, cfg)
@@ -125,7 +131,7 @@ func Open(ctx context.Context, cfg *configs.Config, log *slog.Logger) (g *Gatewa
 	seq, head := g.store.Head()
 	if err := g.svc.Audit(ctx, audit.Record{Code: audit.CodeGatewayStart, Door: "system", Outcome: audit.OutcomeOK,
 		Reason: fmt.Sprintf("config %s, %d BMCs, %d users", cfg.Path, st.Inventory.Len(), len(cfg.Users)),
-		Fields: map[string]string{"ssh": g.sshLn.Addr().String(), "head_seq": fmt.Sprint(seq), "head_hash": head}}); err != nil {
+		Fields: map[string]string{"ssh": g.SSHAddr(), "head_seq": fmt.Sprint(seq), "head_hash": head}}); err != nil {
 		return nil, errors.New("cannot write to the audit log; refusing to start")
 	}
 	log.Info("audit log", "path", filepath.Join(cfg.DataDir, AuditDBName), "head_seq", seq, "head_hash", head)
@@ -137,8 +143,14 @@ func withLogger(o ipmi.Options, l *slog.Logger) ipmi.Options {
 	return o
 }
 
-// SSHAddr is the address the SSH front door listens on.
-func (g *Gateway) SSHAddr() string { return g.sshLn.Addr().String() }
+// SSHAddr is the address the SSH front door listens on ("off" when the
+// door is not open: nobody could log in over SSH).
+func (g *Gateway) SSHAddr() string {
+	if g.sshLn == nil {
+		return "off"
+	}
+	return g.sshLn.Addr().String()
+}
 
 // HostKey is the SSH host public key.
 func (g *Gateway) HostKey() gossh.PublicKey { return g.hostPK }
@@ -151,7 +163,9 @@ func (g *Gateway) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errc := make(chan error, 1+len(g.parts))
-	go func() { errc <- g.ssh.Serve(g.sshLn) }()
+	if g.ssh != nil {
+		go func() { errc <- g.ssh.Serve(g.sshLn) }()
+	}
 	for _, p := range g.parts {
 		go func(p part) { errc <- p.Run(ctx) }(p)
 	}
@@ -171,7 +185,9 @@ func (g *Gateway) Run(ctx context.Context) error {
 func (g *Gateway) shutdown() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_ = g.ssh.Shutdown(ctx)
+	if g.ssh != nil {
+		_ = g.ssh.Shutdown(ctx)
+	}
 	for _, p := range g.parts {
 		p.Close()
 	}
@@ -239,13 +255,19 @@ func (g *Gateway) Reload(ctx context.Context) error {
 	}
 	old := g.svc.State()
 	g.svc.Swap(st)
-	g.ssh.SetDirectory(dir)
+	if g.ssh != nil {
+		g.ssh.SetDirectory(dir)
+	} else if cfg.SSHLogin() {
+		g.log.Warn("the reloaded config has SSH users, but the SSH door opens only on restart")
+	}
 	for _, p := range g.parts {
 		p.Reload(ctx, cfg, st)
 	}
 	// After the parts: a console detached above shows its reason before
 	// the SSH session that carried it ends.
-	g.ssh.Recheck()
+	if g.ssh != nil {
+		g.ssh.Recheck()
+	}
 	for _, b := range old.Inventory.All() {
 		if nb, ok := st.Inventory.Lookup(b.Name); !ok || nb.Endpoint != b.Endpoint {
 			g.broker.Forget(b.Name)

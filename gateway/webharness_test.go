@@ -48,6 +48,7 @@ type webOptions struct {
 	mutate     func(*configs.Config)
 	moreBMCs   []testBMC // besides node01
 	publicHost string    // public_url host instead of 127.0.0.1 (on the same port)
+	noSSHUsers bool      // no SSH users at all (a web-only deployment)
 }
 
 // startWeb starts a provider, a simulated BMC and a gateway with the web door.
@@ -91,13 +92,16 @@ func startWeb(t testing.TB, o webOptions) *webHarness {
 		extra += "  break_glass:\n" + o.breakGlass
 	}
 	bmcs := append([]testBMC{{name: "node01", addr: b.Addr(), user: "gw", pass: "pw-node01", suite: 17, labels: "{rack: r1}"}}, o.moreBMCs...)
-	w.harness = startHarnessWith(t, bmcs,
-		[]testUser{{name: "alice", roles: "[admin]"}}, extra, func(c *configs.Config) {
-			c.Listen.HTTPS = httpsAddr
-			if o.mutate != nil {
-				o.mutate(c)
-			}
-		})
+	users := []testUser{{name: "alice", roles: "[admin]"}}
+	if o.noSSHUsers {
+		users = nil
+	}
+	w.harness = startHarnessAt(t, bmcs, users, extra, httpsAddr, func(c *configs.Config) {
+		c.Listen.HTTPS = httpsAddr
+		if o.mutate != nil {
+			o.mutate(c)
+		}
+	})
 	pem, err := os.ReadFile(filepath.Join(w.harness.g.cfg.DataDir, "web_tls_cert.pem"))
 	if err != nil {
 		t.Fatal(err)
