@@ -14,9 +14,9 @@ import (
 // Chromium: the gateway at gw.example.test, BMC hosts under bmc.example.test
 // (one registrable domain, so one site to the browser; Chromium maps the
 // names to 127.0.0.1). With node01's UI open in the browser, a page of
-// node02's UI frames node01's UI and fetches from it: nothing of it reaches
-// node01 (no proxied request is recorded), while node02's page framing a
-// page of its own still works.
+// node02's UI frames node01's UI and fetches from it and from the gateway's
+// API: nothing of it reaches node01 (no proxied request is recorded) or the
+// API, while node02's page framing a page of its own still works.
 func TestBrowserBMCHostFraming(t *testing.T) {
 	w := startWebUIAt(t, "gw.example.test", "bmc.example.test")
 	node01 := w.bmcURL("node01", "/")
@@ -28,6 +28,8 @@ func TestBrowserBMCHostFraming(t *testing.T) {
 <script>
 fetch("`+node01+`redfish/v1/Systems/1", {mode: "no-cors", credentials: "include"})
   .then(() => { document.body.dataset.fetch = "done"; }, () => { document.body.dataset.fetch = "done"; });
+fetch("`+w.base+`/api/v1/whoami", {mode: "no-cors", credentials: "include"})
+  .then(() => { document.body.dataset.gw = "done"; }, () => { document.body.dataset.gw = "done"; });
 </script>`)
 	ctx := browser(t, chromedp.Flag("host-resolver-rules", "MAP *.example.test 127.0.0.1"))
 	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
@@ -52,7 +54,7 @@ fetch("`+node01+`redfish/v1/Systems/1", {mode: "no-cors", credentials: "include"
 	if err := chromedp.Do(ctx, chromedp.Navigate(w.bmcURL("node02", "/sibling.html"))); err != nil {
 		t.Fatal(err)
 	}
-	done := `["other", "own", "img", "fetch"].every((k) => document.body && document.body.dataset[k] === "done")`
+	done := `["other", "own", "img", "fetch", "gw"].every((k) => document.body && document.body.dataset[k] === "done")`
 	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](done, chromedp.WithPollingTimeout(30*time.Second))); err != nil {
 		t.Fatalf("sibling page: %v\n%s", err, pageDump(ctx))
 	}
@@ -69,6 +71,11 @@ fetch("`+node01+`redfish/v1/Systems/1", {mode: "no-cors", credentials: "include"
 			return strings.Contains(r.Reason, "BMC host node01: same-site "+what)
 		})
 	}
+	// The gateway's own pages refuse it too (the session cookie is Lax, and
+	// the BMC hosts are the same site).
+	w.waitRecord(t, audit.Query{Code: audit.CodeDecision, Outcome: audit.OutcomeDeny}, func(r audit.Record) bool {
+		return strings.Contains(r.Reason, "gateway page: same-site")
+	})
 	if n := w.fake.resets.Load(); n != 0 {
 		t.Errorf("BMC saw %d resets", n)
 	}

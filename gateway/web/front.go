@@ -115,6 +115,14 @@ func (s *Server) front(main http.Handler) http.Handler {
 			s.misdirected(rw, r, "TLS server name does not match the Host header")
 			return
 		}
+		// The gateway's pages make same-origin requests only; from other
+		// sites (BMC hosts included, which are often the same site) only
+		// top-level navigations are answered (bmchost_frame.go).
+		if why := crossSiteRefusal(r, func(o string) bool { return strings.EqualFold(o, w.Origin()) }); why != "" {
+			s.refusal(r, "gateway page: "+why)
+			plainError(rw, http.StatusForbidden, "This page cannot be embedded in or used from another site.")
+			return
+		}
 		main.ServeHTTP(rw, r)
 	})
 }

@@ -71,6 +71,38 @@ func TestFrontHostAndPort(t *testing.T) {
 	}
 }
 
+// TestFrontFetchMetadata: the gateway's pages answer other sites (BMC
+// hosts of the same site included) only top-level navigations.
+func TestFrontFetchMetadata(t *testing.T) {
+	s := newClockServerWith(t, "  public_url: https://gw.example.test:8443\n  proxy_domain: bmc.example.test\n")
+	for _, tc := range []struct {
+		site, mode, dest, origin string
+		want                     int
+	}{
+		{"", "", "", "", http.StatusSeeOther},
+		{"same-origin", "cors", "empty", "https://gw.example.test:8443", http.StatusSeeOther},
+		{"cross-site", "navigate", "document", "", http.StatusSeeOther}, // back from the identity provider
+		{"same-site", "navigate", "document", "", http.StatusSeeOther},
+		{"same-site", "cors", "empty", "https://node01.bmc.example.test:8443", http.StatusForbidden},
+		{"same-site", "no-cors", "image", "", http.StatusForbidden},
+		{"same-site", "navigate", "iframe", "", http.StatusForbidden},
+		{"cross-site", "no-cors", "script", "", http.StatusForbidden},
+	} {
+		req := httptest.NewRequest(http.MethodGet, "https://gw.example.test:8443/audit", nil)
+		req.TLS.ServerName = "gw.example.test"
+		for k, v := range map[string]string{"Sec-Fetch-Site": tc.site, "Sec-Fetch-Mode": tc.mode, "Sec-Fetch-Dest": tc.dest, "Origin": tc.origin} {
+			if v != "" {
+				req.Header.Set(k, v)
+			}
+		}
+		rec := httptest.NewRecorder()
+		s.Handler().ServeHTTP(rec, req)
+		if rec.Code != tc.want {
+			t.Errorf("%+v: %d", tc, rec.Code)
+		}
+	}
+}
+
 // TestFrontBoundsReflection: a long request target is refused with 414 on
 // both kinds of host, and no redirect reflects more than a bounded return
 // path into Location.

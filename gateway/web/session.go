@@ -252,7 +252,7 @@ func (s *Server) checkCSRF(r *http.Request, ss *Session, token string) error {
 func (s *Server) refuseCSRF(w http.ResponseWriter, r *http.Request, ss *Session, err error) {
 	rec := audit.Record{Code: audit.CodeDecision, Door: audit.DoorWeb, Source: remoteIP(r),
 		Outcome: audit.OutcomeDeny, Reason: "request refused: " + err.Error(),
-		Fields: map[string]string{"path": r.URL.Path}}
+		Fields: map[string]string{"path": truncate(r.URL.Path, 256)}}
 	if ss != nil {
 		rec.Actor, rec.Session = ss.User, ss.Handle
 	}
