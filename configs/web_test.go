@@ -256,14 +256,15 @@ func TestWebOnly(t *testing.T) {
 	if _, err := Load(writeWebFixture(t, noUsers(withoutOIDC(webConfig(t)))), LoadOptions{}); err != nil {
 		t.Errorf("break-glass only: %v", err)
 	}
-	const want = "users: no way to log in"
-	for name, text := range map[string]string{
-		"no users, no web door":              noUsers(baseConfig(t)),
-		"no users, web door without a login": noUsers(withoutOIDC(mutate(t, webConfig(t), "      roles: [ops]\n", "      roles: [ops]\n      disabled: true\n"))),
-		"user CA, no users":                  mutate(t, noUsers(baseConfig(t)), "listen:\n", "ssh:\n  user_ca_keys: [\""+testKey(t, "ca")+"\"]\nlisten:\n"),
+	for name, tc := range map[string]struct{ text, want string }{
+		"no users, no web door": {noUsers(baseConfig(t)), "users: no way to log in"},
+		"no users, web door without a login": {noUsers(withoutOIDC(mutate(t, webConfig(t), "      roles: [ops]\n", "      roles: [ops]\n      disabled: true\n"))),
+			"users: no way to log in"},
+		"user CA, no users": {mutate(t, noUsers(baseConfig(t)), "listen:\n", "ssh:\n  user_ca_keys: [\""+testKey(t, "ca")+"\"]\nlisten:\n"),
+			"ssh.user_ca_keys: no enabled user is listed"},
 	} {
-		got := strings.Join(problemLines(t, writeWebFixture(t, text), LoadOptions{}), "\n")
-		if !strings.Contains(got, want) {
+		got := strings.Join(problemLines(t, writeWebFixture(t, tc.text), LoadOptions{}), "\n")
+		if !strings.Contains(got, tc.want) {
 			t.Errorf("%s: problems\n%s", name, got)
 		}
 	}
