@@ -44,7 +44,7 @@ type BMC struct {
 	chassis *chassis
 	sel     *selStore
 	sensors *sensorSet
-	console *echoConsole // nil: no SOL
+	console *echoConsole // the host's serial console: SOL serves it when enabled, SSH consoles attach to it
 	srv     *server.Server
 	done    chan struct{}
 
@@ -65,8 +65,8 @@ func Start(ctx context.Context, name string, opts Options) (*BMC, error) {
 		done:    make(chan struct{}),
 	}
 	h := &simHAL{HAL: mock.New(), chassis: b.chassis}
+	b.console = &echoConsole{name: name}
 	if o.SOL {
-		b.console = &echoConsole{name: name}
 		h.console = b.console
 	}
 	sum := sha256.Sum256([]byte("bmcsim/" + name))
@@ -167,13 +167,20 @@ func (b *BMC) PowerCycles() int {
 // AddSEL appends a record to the System Event Log and returns its ID.
 func (b *BMC) AddSEL(e SELEvent) uint16 { return b.sel.add(e) }
 
-// Breaks returns how many serial breaks the console's host received (0
-// without SOL).
-func (b *BMC) Breaks() int {
-	if b.console == nil {
-		return 0
-	}
-	return int(b.console.breaks.Load())
+// Breaks returns how many serial breaks the console's host received, over
+// SOL and SSH.
+func (b *BMC) Breaks() int { return int(b.console.breaks.Load()) }
+
+// ConsoleChanged returns a channel closed when the host next receives
+// input or a break (over SOL or SSH).
+func (b *BMC) ConsoleChanged() <-chan struct{} { return b.console.changedChan() }
+
+// ConsoleReceived returns a copy of what the host received on its serial
+// line, over SOL and SSH (the first MiB).
+func (b *BMC) ConsoleReceived() []byte {
+	b.console.mu.Lock()
+	defer b.console.mu.Unlock()
+	return append([]byte(nil), b.console.received...)
 }
 
 // SELCount returns the number of System Event Log records.
