@@ -2,10 +2,10 @@ package bmcssh
 
 import (
 	"bytes"
-	"encoding/base64"
-	"encoding/hex"
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"runtime"

@@ -2,6 +2,7 @@ package bmcssh
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"sync/atomic"
@@ -53,6 +54,9 @@ func runSteps(ctx context.Context, name string, p *compiled, r io.Reader, w io.W
 					window = append(window[:0], window[len(window)-expectWindow:]...)
 				}
 				n, err := r.Read(buf[:min(len(buf), o.MaxStepOutput-read)])
+				if fired.Load() || ctx.Err() != nil {
+					return errStepAborted // output buffered before the cut is not read on
+				}
 				read += n
 				window = append(window, buf[:n]...)
 				if err != nil && n == 0 {
@@ -76,6 +80,8 @@ func runSteps(ctx context.Context, name string, p *compiled, r io.Reader, w io.W
 	}
 	return window, nil
 }
+
+var errStepAborted = errors.New("bmcssh: step aborted")
 
 // excerpt quotes the end of output for a log (at most 64 bytes).
 func excerpt(b []byte) string {

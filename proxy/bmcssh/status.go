@@ -91,7 +91,9 @@ func (k Kind) String() string {
 }
 
 // refusal reports whether k is a refusal that retrying soon does not mend.
-func (k Kind) refusal() bool { return k == KindHostKey || k == KindAuth || k == KindAlgorithm || k == KindTarget }
+func (k Kind) refusal() bool {
+	return k == KindHostKey || k == KindAuth || k == KindAlgorithm || k == KindTarget
+}
 
 // Error is a failure of a line or of FetchHostKey. Msg is safe to show to
 // users; Err is the underlying cause. Neither carries a credential.
