@@ -3,15 +3,15 @@
 # by side with their references. Run on demand on a quiet machine; nothing
 # here is a pass/fail timer.
 #   ./bench.sh                      # every section
-#   ./bench.sh spine console        # some sections: spine console web webproxy scan policy redfish faults sensors
-# Needs the test peers (ipmi_sim, ipmitool, FreeIPMI, OpenSSH, chromium,
-# redfishtool, python3-sushy) and, for
+#   ./bench.sh spine console        # some sections: spine console web webproxy scan policy redfish faults sensors bmcssh
+# Needs the test peers (ipmi_sim, ipmitool, FreeIPMI, OpenSSH client and sshd,
+# socat, chromium, redfishtool, python3-sushy) and, for
 # the webproxy section, nginx and wrk (apt-get install nginx wrk).
 set -euo pipefail
 cd "$(dirname "$0")"
 export BMCGATE_REQUIRE_PEERS=1
 sections=("$@")
-[ ${#sections[@]} -gt 0 ] || sections=(spine console web webproxy scan policy redfish faults sensors)
+[ ${#sections[@]} -gt 0 ] || sections=(spine console web webproxy scan policy redfish faults sensors bmcssh)
 
 # run PACKAGE REGEXP BENCHTIME [extra go test flags...]: benchmark lines and
 # the figures the benchmarks log.
@@ -74,6 +74,12 @@ for s in "${sections[@]}"; do
     echo "== sensors: ssh sensors (OpenSSH ControlMaster) vs ipmi-sensors with its SDR cache, same ipmi_sim"
     run ./gateway 'SensorsPaths' 100x
     ;;
-  *) echo "unknown section $s (spine console web webproxy scan policy redfish faults sensors)" >&2; exit 2 ;;
+  bmcssh)
+    echo "== bmcssh: keystroke echo round trip through OpenSSH's sshd (socat to a fake host serial port), bmcssh line vs OpenSSH's ssh"
+    run ./proxy/bmcssh 'SSHEchoRTT' 2000x
+    echo "== bmcssh: heap and goroutines per attached line, 50 lines to one sshd"
+    run ./proxy/bmcssh 'SSHLineMemory' 1x
+    ;;
+  *) echo "unknown section $s (spine console web webproxy scan policy redfish faults sensors bmcssh)" >&2; exit 2 ;;
   esac
 done

@@ -156,7 +156,7 @@ func (b *BMC) StartSSH(ctx context.Context, o SSHOptions) (*SSHConsole, error) {
 					Ciphers:      []string{gossh.CipherAES128CTR},
 				}}
 			}
-			return &gossh.ServerConfig{}
+			return &gossh.ServerConfig{Config: modernServerAlgorithms()}
 		},
 		RequestHandlers: map[string]glssh.RequestHandler{
 			"keepalive@openssh.com": func(ctx glssh.Context, _ *glssh.Server, _ *gossh.Request) (bool, []byte) {
@@ -206,6 +206,20 @@ func (b *BMC) StartSSH(ctx context.Context, o SSHOptions) (*SSHConsole, error) {
 		}
 	}()
 	return s, nil
+}
+
+// modernServerAlgorithms are x/crypto's supported algorithms without the
+// SHA-1 MAC it still lists (its key exchanges and ciphers there have no
+// SHA-1, CBC or RC4).
+func modernServerAlgorithms() gossh.Config {
+	a := gossh.SupportedAlgorithms()
+	macs := make([]string, 0, len(a.MACs))
+	for _, m := range a.MACs {
+		if !strings.Contains(m, "sha1") {
+			macs = append(macs, m)
+		}
+	}
+	return gossh.Config{KeyExchanges: a.KeyExchanges, Ciphers: a.Ciphers, MACs: macs}
 }
 
 // trackedConn lets DropConnections cut a connection.

@@ -27,7 +27,8 @@ import (
 // sshdPeer is OpenSSH's sshd as a BMC's SSH console service: started by
 // the test on a loopback port with its own host key and authorized keys,
 // and a ForceCommand that bridges the session (raw PTY) to a fake host
-// serial port (proxy/sol/solhost) with socat.
+// serial port (proxy/sol/solhost) with socat. The session's shell gets the
+// test's directory as HOME, so no rc file of the real user runs.
 type sshdPeer struct {
 	t         testing.TB
 	bin       string
@@ -171,8 +172,9 @@ AllowUsers %s
 MaxStartups 300
 MaxSessions 100
 ForceCommand socat STDIO,raw,echo=0 TCP:%s
+SetEnv HOME=%s
 %s
-`, port, filepath.Join(p.dir, "host_ed25519"), filepath.Join(p.dir, "authorized_keys"), p.user, p.host.Addr(), p.extra)
+`, port, filepath.Join(p.dir, "host_ed25519"), filepath.Join(p.dir, "authorized_keys"), p.user, p.host.Addr(), p.dir, p.extra)
 		if p.logLevel != "" {
 			conf += "LogLevel " + p.logLevel + "\n"
 		}
