@@ -206,37 +206,45 @@ func TestSimDetachSequenceRefused(t *testing.T) {
 // TestSimBusy: a console another client holds is reported busy and
 // attached once it is free.
 func TestSimBusy(t *testing.T) {
-	p := startSimSSH(t, "ilo", nil)
-	p.ssh.SetBusy(true)
-	_, w := openLine(t, p.target(t, "ilo"), fastOptions(nil))
-	st, n := w.status(t, 0, StateBusy, KindBusy)
-	if !strings.Contains(st.Msg, "in use") {
-		t.Errorf("busy message %q", st.Msg)
+	for _, flavor := range []string{"idrac", "ilo", "supermicro"} {
+		t.Run(flavor, func(t *testing.T) {
+			p := startSimSSH(t, flavor, nil)
+			p.ssh.SetBusy(true)
+			_, w := openLine(t, p.target(t, flavor), fastOptions(nil))
+			st, n := w.status(t, 0, StateBusy, KindBusy)
+			if !strings.Contains(st.Msg, "in use") {
+				t.Errorf("busy message %q", st.Msg)
+			}
+			p.ssh.SetBusy(false)
+			w.status(t, n, StateActive, 0)
+		})
 	}
-	p.ssh.SetBusy(false)
-	w.status(t, n, StateActive, 0)
 }
 
 // TestSimEndedAndDropped: a console the BMC ends (its command line comes
 // back) and a cut connection are both noticed and attached again.
 func TestSimEndedAndDropped(t *testing.T) {
-	p := startSimSSH(t, "idrac", nil)
-	leaks := goroutines(t)
-	l, w := openLine(t, p.target(t, "idrac"), fastOptions(nil))
-	_, n := w.status(t, 0, StateActive, 0)
+	for _, flavor := range []string{"idrac", "ilo", "supermicro"} {
+		t.Run(flavor, func(t *testing.T) {
+			p := startSimSSH(t, flavor, nil)
+			leaks := goroutines(t)
+			l, w := openLine(t, p.target(t, flavor), fastOptions(nil))
+			_, n := w.status(t, 0, StateActive, 0)
 
-	p.ssh.EndConsoles()
-	st, n := w.status(t, n, StateDropped, KindEnded)
-	if !strings.Contains(st.Msg, "command line came back") {
-		t.Errorf("ended message %q", st.Msg)
+			p.ssh.EndConsoles()
+			st, n := w.status(t, n, StateDropped, KindEnded)
+			if !strings.Contains(st.Msg, "command line came back") {
+				t.Errorf("ended message %q", st.Msg)
+			}
+			_, n = w.status(t, n, StateActive, 0)
+
+			p.ssh.DropConnections()
+			_, n = w.status(t, n, StateDropped, KindLost)
+			_, _ = w.status(t, n, StateActive, 0)
+			l.Close()
+			leaks()
+		})
 	}
-	_, n = w.status(t, n, StateActive, 0)
-
-	p.ssh.DropConnections()
-	_, n = w.status(t, n, StateDropped, KindLost)
-	_, _ = w.status(t, n, StateActive, 0)
-	l.Close()
-	leaks()
 }
 
 // TestSimKeepAliveLoss: a BMC that stops answering keep-alives is lost
@@ -377,4 +385,28 @@ func TestSimPublicKeyLogin(t *testing.T) {
 	l.Close()
 	noSecrets(t, "log", logs.String(), keySecrets(priv)...)
 	noSecrets(t, "target", fmt.Sprintf("%v %+v %#v %s", tg, tg, tg, tg), keySecrets(priv)...)
+}
+
+// TestSimCustomProfile: an operator-defined profile in the same step
+// format, and a step whose text never comes failing by its own timeout.
+func TestSimCustomProfile(t *testing.T) {
+	p := startSimSSH(t, "supermicro", nil)
+	tg := p.target(t, "supermicro")
+	tg.Profile = Profile{Name: "lab-smc", Steps: []Step{
+		{Expect: `-> $`, Timeout: 5 * time.Second},
+		{Send: "cd /system1/sol1", Expect: `-> $`},
+		{Send: "start", Expect: `terminate session`},
+	}, Detach: "\r\x1bT"}
+	l, w := openLine(t, tg, fastOptions(nil))
+	w.status(t, 0, StateActive, 0)
+	w.output(t, 0, "login: ")
+	l.Close()
+	simWait(t, "detach", p.ssh.Changed, func() bool { return p.ssh.Detaches() == 1 })
+
+	tg.Profile.Steps[1] = Step{Send: "cd /system1/sol9", Expect: `sol9-> $`, Timeout: 200 * time.Millisecond}
+	_, w = openLine(t, tg, fastOptions(nil))
+	st, _ := w.status(t, 0, StateDropped, KindStep)
+	if !strings.Contains(st.Msg, "profile lab-smc, step 2") || !strings.Contains(st.Msg, "within 200ms") {
+		t.Fatalf("step failure %q", st.Msg)
+	}
 }

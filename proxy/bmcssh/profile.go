@@ -111,7 +111,7 @@ var builtins = map[string]Profile{
 		},
 		Busy:   `(?i)(sol|session)[^\n]*(in use|busy|already)`,
 		Detach: "\r\x1bT",
-		Ended:  `\n/system1/sol1-> ?$`,
+		Ended:  `\n(/system1/sol1)?-> ?$`,
 	},
 }
 
