@@ -64,7 +64,7 @@ func acceptableHostKey(k ssh.PublicKey) error {
 			return fmt.Errorf("RSA host keys shorter than %d bits are refused", minRSABits)
 		}
 		return nil
-	case ssh.KeyAlgoDSA:
+	case "ssh-dss":
 		return errors.New("DSA (ssh-dss) host keys are refused: they sign with SHA-1")
 	}
 	return fmt.Errorf("host key type %s is not supported (ssh-ed25519, ecdsa-sha2-nistp256/384/521 or ssh-rsa of at least %d bits)", k.Type(), minRSABits)
