@@ -169,3 +169,29 @@ func TestTargetHidesCredentials(t *testing.T) {
 		t.Errorf("write to an unusable target: %v", err)
 	}
 }
+
+// TestWriteBounds: input beyond the buffer is refused, not held.
+func TestWriteBounds(t *testing.T) {
+	l := &Line{opts: Options{InputBuffer: 4}.withDefaults(), wake: make(chan struct{}, 1), state: StateActive}
+	n, err := l.Write([]byte("abcdef"))
+	if n != 4 || !errors.Is(err, ErrOverflow) {
+		t.Fatalf("Write = %d, %v; want 4, ErrOverflow", n, err)
+	}
+	buf := make([]byte, 16)
+	if got := buf[:l.peekInput(buf)]; string(got) != "abcd" {
+		t.Fatalf("queued %q", got)
+	}
+	l.commitInput(2)
+	if n, err := l.Write([]byte("xyz")); n != 2 || !errors.Is(err, ErrOverflow) {
+		t.Fatalf("Write after commit = %d, %v", n, err)
+	}
+	var lost []byte
+	l.opts.OnInputLost = func(p []byte, _ string) { lost = append(lost, p...) }
+	l.loseInput("test")
+	if string(lost) != "cdxy" || l.State() != StateDropped {
+		t.Fatalf("lost %q, state %v", lost, l.State())
+	}
+	if _, err := l.Write([]byte("q")); !errors.Is(err, ErrNotConnected) {
+		t.Fatalf("write after loss: %v", err)
+	}
+}
