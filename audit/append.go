@@ -52,17 +52,9 @@ func (s *Store) Append(ctx context.Context, r Record) (Record, error) {
 	if s.readOnly {
 		return Record{}, ErrReadOnly
 	}
-	if err := checkCtx(ctx); err != nil {
+	if err := checkRecord(ctx, &r); err != nil {
 		return Record{}, err
 	}
-	if !validCode(r.Code) {
-		return Record{}, fmt.Errorf("%w: code %q is not a dotted lower-case code", ErrInvalidRecord, Sanitize(r.Code))
-	}
-	if len(r.Data) > MaxDataSize {
-		return Record{}, fmt.Errorf("%w: data is %d bytes, more than %d", ErrInvalidRecord, len(r.Data), MaxDataSize)
-	}
-	sanitizeRecord(&r)
-	r.Seq, r.Time, r.Prev, r.Hash = 0, time.Time{}, "", ""
 	req := &appendReq{rec: r, done: make(chan appendResult, 1)}
 	if err := s.enqueue(ctx, req); err != nil {
 		return Record{}, err
@@ -79,12 +71,32 @@ func (s *Store) Append(ctx context.Context, r Record) (Record, error) {
 	}
 }
 
+// checkRecord refuses a record Append cannot store and puts the rest into
+// stored form (escaped, without the fields the writer assigns).
+func checkRecord(ctx context.Context, r *Record) error {
+	if err := checkCtx(ctx); err != nil {
+		return err
+	}
+	if !validCode(r.Code) {
+		return fmt.Errorf("%w: code \"%s\" is not a dotted lower-case code", ErrInvalidRecord, Sanitize(r.Code))
+	}
+	if len(r.Data) > MaxDataSize {
+		return fmt.Errorf("%w: data is %d bytes, more than %d", ErrInvalidRecord, len(r.Data), MaxDataSize)
+	}
+	sanitizeRecord(r)
+	r.Seq, r.Time, r.Prev, r.Hash = 0, time.Time{}, "", ""
+	return nil
+}
+
 // enqueue hands req to the writer, waiting for room while ctx allows.
 func (s *Store) enqueue(ctx context.Context, req *appendReq) error {
 	s.sendMu.RLock()
 	defer s.sendMu.RUnlock()
-	if s.closed {
+	switch {
+	case s.closed:
 		return ErrClosed
+	case s.sealed:
+		return ErrSealed
 	}
 	select {
 	case s.reqs <- req:
@@ -153,6 +165,7 @@ func (s *Store) commit(batch []*appendReq) {
 	recs, err := s.write(live)
 	if err != nil {
 		s.stats.failedCommits.Add(1)
+		s.disk.markStale() // a full disk is the likeliest cause
 		s.stats.failedRecords.Add(uint64(len(live)))
 		s.log.Error("audit commit failed; records refused", "records", len(live), "next_seq", s.headSeq+1, "err", err)
 		err = fmt.Errorf("audit: record not stored: %w", err)

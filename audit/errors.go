@@ -1,6 +1,9 @@
 package audit
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Sentinel errors returned by the store. Compare with errors.Is: returned
 // errors wrap these with context.
@@ -8,6 +11,10 @@ var (
 	// ErrClosed is returned by every method called after Close, and by
 	// Append for a record still queued when the store is being closed.
 	ErrClosed = errors.New("audit: store is closed")
+
+	// ErrSealed is returned by Append after AppendFinal: the store takes no
+	// more records (the gateway is stopping). It wraps ErrClosed.
+	ErrSealed = fmt.Errorf("%w for writes: the last record has been written", ErrClosed)
 
 	// ErrNotFound is returned by Get when no record has the sequence number.
 	ErrNotFound = errors.New("audit: record not found")

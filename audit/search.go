@@ -24,11 +24,32 @@ const searchChunk = 1024
 // filters compare with the stored (escaped) form of a field, which is what
 // FormatText and WriteJSONLine show.
 type Query struct {
-	Actor, Target, Action, Outcome, Code, Session string // exact match; Target and Action also accept globs (path.Match)
+	Actor, Target, Action, Outcome, Code, Session string // exact match; Target, Action and Code also accept globs (path.Match: "power.*", "console.*")
 	Since, Until                                  time.Time
-	AfterSeq                                      uint64 // only records with Seq > AfterSeq
+	AfterSeq                                      uint64 // only records with Seq > AfterSeq (a paging cursor)
+	BeforeSeq                                     uint64 // only records with Seq < BeforeSeq, when not 0 (the cursor for Newest)
 	Limit                                         int    // max results: 0 = DefaultSearchLimit, capped at MaxSearchLimit
 	Newest                                        bool   // newest first
+}
+
+// Page says how a search ended.
+type Page struct {
+	Records int    // records passed to fn
+	Last    uint64 // Seq of the last of them (0 when none)
+	// More is true when the limit stopped the search and at least one more
+	// record matches: continue with AfterSeq = Last (oldest first) or
+	// BeforeSeq = Last (newest first).
+	More bool
+}
+
+// Next returns the query for the page after p.
+func (p Page) Next(q Query) Query {
+	if q.Newest {
+		q.BeforeSeq = p.Last
+	} else {
+		q.AfterSeq = p.Last
+	}
+	return q
 }
 
 // Search calls fn for each record matching q, oldest first (newest first
@@ -38,18 +59,26 @@ type Query struct {
 // outside any database transaction, so a slow consumer does not hold up
 // appends.
 func (s *Store) Search(ctx context.Context, q Query, fn func(Record) error) error {
+	_, err := s.SearchPage(ctx, q, fn)
+	return err
+}
+
+// SearchPage is Search, and says whether more records match beyond the
+// limit, so that a caller can offer the next page.
+func (s *Store) SearchPage(ctx context.Context, q Query, fn func(Record) error) (Page, error) {
+	var page Page
 	m, err := newMatcher(q)
 	if err != nil {
-		return err
+		return page, err
 	}
 	lo, hi, err := s.seqRange(q)
 	if err != nil {
-		return fmt.Errorf("audit: search: %w", err)
+		return page, fmt.Errorf("audit: search: %w", err)
 	}
 	left := m.limit
 	for lo < hi && left > 0 {
 		if err := checkCtx(ctx); err != nil {
-			return err
+			return page, err
 		}
 		var batch []Record
 		err := s.view(func(tx *bolt.Tx) error {
@@ -58,19 +87,37 @@ func (s *Store) Search(ctx context.Context, q Query, fn func(Record) error) erro
 			return err
 		})
 		if err != nil {
-			return fmt.Errorf("audit: search: %w", err)
+			return page, fmt.Errorf("audit: search: %w", err)
 		}
 		for _, r := range batch {
 			if err := checkCtx(ctx); err != nil {
-				return err
+				return page, err
 			}
 			if err := fn(r); err != nil {
-				return err
+				return page, err
 			}
 			left--
+			page.Records++
+			page.Last = r.Seq
 		}
 	}
-	return nil
+	// The limit was reached: look for one more match.
+	for lo < hi && !page.More {
+		if err := checkCtx(ctx); err != nil {
+			return page, err
+		}
+		err := s.view(func(tx *bolt.Tx) error {
+			var err error
+			var more []Record
+			more, lo, hi, err = scanChunk(tx, m, lo, hi, 1, q.Newest)
+			page.More = len(more) > 0
+			return err
+		})
+		if err != nil {
+			return page, fmt.Errorf("audit: search: %w", err)
+		}
+	}
+	return page, nil
 }
 
 // scanChunk scans up to searchChunk records of [lo, hi) from the low end (or
@@ -136,6 +183,9 @@ func (s *Store) seqRange(q Query) (lo, hi uint64, err error) {
 			return nil
 		}
 		lo, hi = q.AfterSeq+1, last+1
+		if q.BeforeSeq != 0 {
+			hi = min(hi, q.BeforeSeq)
+		}
 		if !q.Since.IsZero() {
 			n, err := firstAtOrAfter(b, q.Since, last)
 			if err != nil {
@@ -188,9 +238,9 @@ func firstAtOrAfter(b *bolt.Bucket, t time.Time, last uint64) (uint64, error) {
 
 // matcher applies a Query's filters to a record.
 type matcher struct {
-	q                   Query
-	limit               int
-	targetGlob, actGlob bool
+	q                             Query
+	limit                         int
+	targetGlob, actGlob, codeGlob bool
 }
 
 func newMatcher(q Query) (*matcher, error) {
@@ -210,6 +260,9 @@ func newMatcher(q Query) (*matcher, error) {
 	if m.actGlob, err = isGlob(q.Action); err != nil {
 		return nil, fmt.Errorf("%w: action pattern: %w", ErrInvalidQuery, err)
 	}
+	if m.codeGlob, err = isGlob(q.Code); err != nil {
+		return nil, fmt.Errorf("%w: code pattern: %w", ErrInvalidQuery, err)
+	}
 	return m, nil
 }
 
@@ -226,15 +279,16 @@ func (m *matcher) match(r *Record) bool {
 	q := &m.q
 	switch {
 	case r.Seq <= q.AfterSeq,
+		q.BeforeSeq != 0 && r.Seq >= q.BeforeSeq,
 		q.Actor != "" && r.Actor != q.Actor,
 		q.Outcome != "" && r.Outcome != q.Outcome,
-		q.Code != "" && r.Code != q.Code,
 		q.Session != "" && r.Session != q.Session,
 		!q.Since.IsZero() && r.Time.Before(q.Since),
 		!q.Until.IsZero() && !r.Time.Before(q.Until):
 		return false
 	}
-	return matchField(q.Target, m.targetGlob, r.Target) && matchField(q.Action, m.actGlob, r.Action)
+	return matchField(q.Target, m.targetGlob, r.Target) && matchField(q.Action, m.actGlob, r.Action) &&
+		matchField(q.Code, m.codeGlob, r.Code)
 }
 
 func matchField(want string, glob bool, got string) bool {

@@ -55,6 +55,9 @@ type Options struct {
 	// NoSync skips fsync on commit. UNSAFE: a crash can lose records that
 	// Append reported as stored. For tests and benchmarks only.
 	NoSync bool
+	// MinFree is the free space the log's filesystem must keep for
+	// Headroom to report room for new sessions; zero checks nothing.
+	MinFree DiskFloor
 	// Logger receives commit failures and other operational messages
 	// (never record contents). Default: slog.Default().
 	Logger *slog.Logger
@@ -71,6 +74,7 @@ type Store struct {
 
 	sendMu     sync.RWMutex // held (read) while enqueueing; (write) by Close
 	closed     bool         // guarded by sendMu
+	sealed     bool         // AppendFinal ran; guarded by sendMu
 	closing    chan struct{}
 	reqs       chan *appendReq
 	writerDone chan struct{}
@@ -83,6 +87,7 @@ type Store struct {
 	headTime time.Time // writer goroutine (and Open) only
 
 	stats storeStats
+	disk  *diskWatch // nil for a read-only store
 
 	// Test hooks, set before the first Append.
 	now          func() time.Time
@@ -144,6 +149,7 @@ func Open(path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("audit: open %s: %w", path, err)
 	}
 	if !s.readOnly {
+		s.disk = newDiskWatch(path, opts.MinFree)
 		s.reqs = make(chan *appendReq, opts.QueueSize)
 		s.writerDone = make(chan struct{})
 		go s.writer()
@@ -219,7 +225,7 @@ func (s *Store) loadHead() error {
 // checkFormat rejects a database written in another format.
 func checkFormat(meta *bolt.Bucket) error {
 	if f := meta.Get(keyFormat); f != nil && string(f) != formatVersion {
-		return fmt.Errorf("%w: unsupported format %q", ErrCorrupt, Sanitize(string(f)))
+		return fmt.Errorf("%w: unsupported format \"%s\"", ErrCorrupt, Sanitize(string(f)))
 	}
 	return nil
 }

@@ -23,6 +23,12 @@ type VerifyReport struct {
 	// head in the meta bucket is unreadable or names another hash.
 	FirstBad uint64 `json:"first_bad,omitempty"`
 	Problem  string `json:"problem,omitempty"` // the first problem, one escaped line
+	// From is the first record this verification checked: 1 for a full
+	// verification, the record after the checkpoint for VerifyIncremental
+	// (the records before it were found good by an earlier verification).
+	From uint64 `json:"from,omitempty"`
+	// Note says why a checkpoint was not used, when it was not.
+	Note string `json:"note,omitempty"`
 }
 
 // verifyChunk is the number of records checked per read transaction.
@@ -41,9 +47,26 @@ const verifyChunk = 4096
 // transactions. It never panics on a damaged file. Problems with the log are
 // reported in the VerifyReport; the error is for failures to check at all
 // (closed store, cancelled ctx, unreadable file).
+//
+// On a writable store a good result is kept as the verified checkpoint that
+// VerifyIncremental starts from.
 func (s *Store) Verify(ctx context.Context) (VerifyReport, error) {
-	v := &verifier{expect: 1}
+	rep, err := s.verifyFrom(ctx, &verifier{expect: 1})
+	if err == nil && rep.OK && !s.readOnly {
+		if err := s.saveCheckpoint(rep.HeadSeq, rep.HeadHash); err != nil {
+			return rep, fmt.Errorf("audit: verify: save checkpoint: %w", err)
+		}
+	}
+	return rep, err
+}
+
+// verifyFrom walks the log from v's position (after the record expect-1).
+func (s *Store) verifyFrom(ctx context.Context, v *verifier) (VerifyReport, error) {
 	var resume []byte // last key checked; the next transaction continues after it
+	if v.expect > 1 {
+		resume = seqKey(v.expect - 1)
+	}
+	v.from = v.expect
 	for !v.done {
 		if err := checkCtx(ctx); err != nil {
 			return VerifyReport{}, err
@@ -67,6 +90,8 @@ type verifier struct {
 	done     bool
 	firstBad uint64
 	problem  string
+	from     uint64 // first record this walk checks
+	skipNote string // why a checkpoint was not used
 }
 
 // walk checks up to verifyChunk records after resume (from the start when
@@ -226,6 +251,8 @@ func (v *verifier) report() VerifyReport {
 		OK:       v.firstBad == 0,
 		FirstBad: v.firstBad,
 		Problem:  v.problem,
+		From:     v.from,
+		Note:     v.skipNote,
 	}
 }
 
