@@ -22,13 +22,13 @@ var (
 	// ErrInUse is returned by Open when the database file stays locked for
 	// Options.OpenTimeout, which means another process (normally a running
 	// gateway) has it open.
-	ErrInUse = errors.New("audit: the audit database is in use by a running gateway (file is locked)")
+	ErrInUse = errors.New("in use by another process, normally a running bmcgate (the file is locked)")
 
 	// ErrCorrupt is returned when the database cannot be read as an audit
 	// log: not a bbolt file, missing buckets, an undecodable record, or (for a
 	// writable Open) a chain head that disagrees with the last record. Verify
 	// reports chain problems in its VerifyReport instead of returning this.
-	ErrCorrupt = errors.New("audit: audit database is corrupt")
+	ErrCorrupt = errors.New("damaged, truncated or not an audit log")
 
 	// ErrQueueFull is returned by Append when the append queue stays full
 	// (the disk cannot keep up): when ctx ends while waiting for room (the
@@ -47,3 +47,14 @@ var (
 	// pattern or a negative Limit).
 	ErrInvalidQuery = errors.New("audit: invalid query")
 )
+
+// OpenError is the error of a failed Open: the file and what is wrong with
+// it, in one line ("audit log /var/lib/bmcgate/audit.db: in use by another
+// process ..."). It wraps the cause (ErrInUse, ErrCorrupt, an fs error).
+type OpenError struct {
+	Path string
+	Err  error
+}
+
+func (e *OpenError) Error() string { return "audit log " + e.Path + ": " + e.Err.Error() }
+func (e *OpenError) Unwrap() error { return e.Err }

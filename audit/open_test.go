@@ -22,7 +22,7 @@ func TestOpenInUse(t *testing.T) {
 			s2.Close()
 			t.Fatalf("second Open (ReadOnly=%v) succeeded", ro)
 		}
-		if !errors.Is(err, ErrInUse) || !strings.Contains(err.Error(), "running gateway") {
+		if !errors.Is(err, ErrInUse) || !strings.Contains(err.Error(), "running bmcgate") {
 			t.Fatalf("second Open (ReadOnly=%v) = %v, want ErrInUse", ro, err)
 		}
 		if d := time.Since(start); d > time.Second {

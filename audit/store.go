@@ -5,7 +5,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"runtime/debug"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -146,7 +149,7 @@ func Open(path string, opts Options) (*Store, error) {
 	}
 	if err := s.loadHead(); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("audit: open %s: %w", path, err)
+		return nil, &OpenError{Path: path, Err: err}
 	}
 	if !s.readOnly {
 		s.disk = newDiskWatch(path, opts.MinFree)
@@ -159,6 +162,9 @@ func Open(path string, opts Options) (*Store, error) {
 
 // openBolt opens the bbolt file and maps its errors to ours.
 func openBolt(path string, opts Options) (db *bolt.DB, err error) {
+	if err := checkFileSize(path); err != nil {
+		return nil, &OpenError{Path: path, Err: err}
+	}
 	err = protect(func() error {
 		var oerr error
 		db, oerr = bolt.Open(path, 0o600, &bolt.Options{
@@ -174,13 +180,25 @@ func openBolt(path string, opts Options) (db *bolt.DB, err error) {
 	case err == nil:
 		return db, nil
 	case errors.Is(err, berrors.ErrTimeout):
-		return nil, fmt.Errorf("audit: open %s: %w", path, ErrInUse)
+		return nil, &OpenError{Path: path, Err: ErrInUse}
+	case errors.Is(err, ErrCorrupt):
+		return nil, &OpenError{Path: path, Err: err}
 	case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrChecksum),
-		errors.Is(err, berrors.ErrVersionMismatch), errors.Is(err, ErrCorrupt):
-		return nil, fmt.Errorf("audit: open %s: %w: %w", path, ErrCorrupt, err)
+		errors.Is(err, berrors.ErrVersionMismatch), isShortFile(err):
+		return nil, &OpenError{Path: path, Err: fmt.Errorf("%w: %w", ErrCorrupt, err)}
 	default:
-		return nil, fmt.Errorf("audit: open %s: %w", path, err)
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = fmt.Errorf("%s: %w", pe.Op, pe.Err) // the path is already in the message
+		}
+		return nil, &OpenError{Path: path, Err: err}
 	}
+}
+
+// isShortFile reports bbolt's error for a file too small to hold its own
+// header (a truncated database).
+func isShortFile(err error) bool {
+	return strings.Contains(err.Error(), "file size too small")
 }
 
 // loadHead creates the buckets (writable store) and reads the chain head.
@@ -325,7 +343,11 @@ func (s *Store) view(fn func(tx *bolt.Tx) error) error {
 
 // protect turns a panic in fn (bbolt panics on some damaged pages) into an
 // ErrCorrupt error.
+//
+// A fault on the file's memory map (the file shrank under us: SIGBUS) is
+// turned into a panic for this goroutine and so into ErrCorrupt too.
 func protect(fn func() error) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("%w: %s", ErrCorrupt, Sanitize(fmt.Sprint(p)))

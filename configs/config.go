@@ -25,6 +25,9 @@ type Config struct {
 	Web Web `yaml:"web"`
 	// Scan configures the BMC posture scan (scan.go).
 	Scan Scan `yaml:"scan"`
+	// Audit configures the audit log's start-up verification and disk
+	// watch (audit.go).
+	Audit Audit `yaml:"audit"`
 
 	// Path is the file the config came from.
 	Path string `yaml:"-"`

@@ -40,6 +40,7 @@ func (v *validator) run() {
 	v.web()
 	v.loginWays()
 	v.scan()
+	v.audit()
 }
 
 // present reports whether field is written in the file.

@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"os"
 	"os/user"
-	"path/filepath"
 
 	"github.com/bmcgate/bmcgate/audit"
 	"github.com/bmcgate/bmcgate/authz"
@@ -85,22 +84,6 @@ func auditOffline(ctx context.Context, cfg *configs.Config, reports []*scan.Repo
 			return
 		}
 	}
-}
-
-// dataDirError is a failure to make the data directory.
-type dataDirError struct{ err error }
-
-func (e *dataDirError) Error() string { return "data directory: " + e.err.Error() }
-func (e *dataDirError) Unwrap() error { return e.err }
-
-// openAuditLog opens the audit log in cfg's data directory for writing (an
-// offline command: it fails with audit.ErrInUse while a gateway holds it),
-// making the directory first. A failure to make it is a *dataDirError.
-func openAuditLog(cfg *configs.Config, log *slog.Logger) (*audit.Store, error) {
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, &dataDirError{err}
-	}
-	return audit.Open(filepath.Join(cfg.DataDir, AuditDBName), audit.Options{Logger: log})
 }
 
 // selectBMCs returns the inventory's BMCs matching any selector, in name

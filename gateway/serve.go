@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -61,31 +60,40 @@ var partOpeners = []func(ctx context.Context, g *Gateway, cfg *configs.Config) (
 }
 
 // Open builds a gateway from a checked config and binds its listeners. It
-// writes the gateway.start audit record; if it cannot, it refuses to start.
-func Open(ctx context.Context, cfg *configs.Config, log *slog.Logger) (g *Gateway, err error) {
+// prepares the data directory, opens the audit log and verifies it (from
+// the last verified checkpoint; audit.on_tamper says whether a failure
+// refuses the start), and writes the gateway.start audit record; if it
+// cannot, it refuses to start. Every refusal is one line naming the file or
+// address and the problem; what was opened is closed again.
+func Open(ctx context.Context, cfg *configs.Config, log *slog.Logger) (*Gateway, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	g = &Gateway{log: log, cfg: cfg}
-	defer func() {
-		if err != nil {
-			g.Close()
-		}
-	}()
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("data directory: %w", err)
+	g := &Gateway{log: log, cfg: cfg}
+	if err := g.open(ctx, cfg); err != nil {
+		g.Close()
+		return nil, err
 	}
-	g.store, err = audit.Open(filepath.Join(cfg.DataDir, AuditDBName), audit.Options{Logger: log})
+	return g, nil
+}
+
+func (g *Gateway) open(ctx context.Context, cfg *configs.Config) error {
+	log := g.log
+	var err error
+	if g.store, err = openAuditLog(cfg, log); err != nil {
+		return err
+	}
+	verified, err := g.verifyAtStart(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("open audit log: %w", err)
+		return err
 	}
 	st, err := buildState(cfg)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	dir, err := buildDirectory(cfg)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	hostKeyPath := cfg.SSH.HostKeyFile
 	if hostKeyPath == "" {
@@ -93,7 +101,7 @@ func Open(ctx context.Context, cfg *configs.Config, log *slog.Logger) (g *Gatewa
 	}
 	signer, created, err := loadOrCreateHostKey(hostKeyPath)
 	if err != nil {
-		return nil, fmt.Errorf("ssh host key: %w", err)
+		return fmt.Errorf("ssh host key: %w", err)
 	}
 	if created {
 		log.Info("generated a new SSH host key", "path", hostKeyPath)
@@ -109,10 +117,10 @@ func Open(ctx context.Context, cfg *configs.Config, log *slog.Logger) (g *Gatewa
 	sc.Console = &g.consoles
 	if cfg.SSHLogin() {
 		if g.ssh, err = sshd.New(sc, g.svc, dir); err != nil {
-			return nil, err
+			return err
 		}
 		if g.sshLn, err = net.Listen("tcp", cfg.Listen.SSH); err != nil {
-			return nil, fmt.Errorf("ssh listen %s: %w", cfg.Listen.SSH, err)
+			return fmt.Errorf("listen.ssh %s: %w", cfg.Listen.SSH, listenCause(err))
 		}
 	} else {
 		// A web-only deployment: nobody could log in over SSH, so the
@@ -122,20 +130,35 @@ func Open(ctx context.Context, cfg *configs.Config, log *slog.Logger) (g *Gatewa
 	for _, open := range partOpeners {
 		p, err := open(ctx, g, cfg)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if p != nil {
 			g.parts = append(g.parts, p)
 		}
 	}
+	if err := g.store.Headroom(); err != nil {
+		log.Warn("the audit log's disk is below its free-space floor: new sessions are refused until there is room", "err", err)
+	}
 	seq, head := g.store.Head()
 	if err := g.svc.Audit(ctx, audit.Record{Code: audit.CodeGatewayStart, Door: "system", Outcome: audit.OutcomeOK,
 		Reason: fmt.Sprintf("config %s, %d BMCs, %d users", cfg.Path, st.Inventory.Len(), len(cfg.Users)),
 		Fields: map[string]string{"ssh": g.SSHAddr(), "head_seq": fmt.Sprint(seq), "head_hash": head}}); err != nil {
-		return nil, errors.New("cannot write to the audit log; refusing to start")
+		return fmt.Errorf("audit log %s: cannot write the start record; refusing to start", filepath.Join(cfg.DataDir, AuditDBName))
+	}
+	if !verified.OK {
+		g.recordTamper(ctx, verified)
 	}
 	log.Info("audit log", "path", filepath.Join(cfg.DataDir, AuditDBName), "head_seq", seq, "head_hash", head)
-	return g, nil
+	return nil
+}
+
+// listenCause drops the "listen tcp ADDR:" prefix the address already names.
+func listenCause(err error) error {
+	var oe *net.OpError
+	if errors.As(err, &oe) && oe.Err != nil {
+		return oe.Err
+	}
+	return err
 }
 
 func withLogger(o ipmi.Options, l *slog.Logger) ipmi.Options {
@@ -158,16 +181,22 @@ func (g *Gateway) HostKey() gossh.PublicKey { return g.hostPK }
 // Service returns the gateway's service layer (for tests and tools).
 func (g *Gateway) Service() *core.Service { return g.svc }
 
-// Run serves until ctx is done, then shuts down.
+// shutdownTimeout bounds each stage of the shutdown.
+const shutdownTimeout = 5 * time.Second
+
+// Run serves until ctx is done, then shuts down. When it returns, the
+// gateway.stop record is the audit log's last record, the head it logs
+// names it, and the log takes no more records.
 func (g *Gateway) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errc := make(chan error, 1+len(g.parts))
+	var running sync.WaitGroup
 	if g.ssh != nil {
-		go func() { errc <- g.ssh.Serve(g.sshLn) }()
+		running.Go(func() { errc <- g.ssh.Serve(g.sshLn) })
 	}
 	for _, p := range g.parts {
-		go func(p part) { errc <- p.Run(ctx) }(p)
+		running.Go(func() { errc <- p.Run(ctx) })
 	}
 	g.log.Info("bmcgate is serving", "ssh", g.SSHAddr())
 	var err error
@@ -178,29 +207,58 @@ func (g *Gateway) Run(ctx context.Context) error {
 			err = fmt.Errorf("serve: %w", err)
 		}
 	}
-	g.shutdown()
+	cancel()
+	g.shutdown(&running)
 	return err
 }
 
-func (g *Gateway) shutdown() {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+// shutdown ends every door and part, waits for the records they still
+// write (session ends, BMC web UI sessions, console detaches), then writes
+// gateway.stop as the final record, which closes the log for writes, and
+// logs the head: the announced head is the file's last record.
+func (g *Gateway) shutdown(running *sync.WaitGroup) {
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	if g.ssh != nil {
-		_ = g.ssh.Shutdown(ctx)
+		// Closes every connection, waits for their last records and
+		// writes the door's pending refusal summaries.
+		if err := g.ssh.Shutdown(ctx); err != nil {
+			g.log.Warn("SSH connections still closing at shutdown; their last records may be missing", "err", err)
+		}
+	}
+	// The server closes only the listeners its Serve has registered; close
+	// ours too, for a Serve that had not got that far.
+	if g.sshLn != nil {
+		_ = g.sshLn.Close()
+	}
+	// The parts return from Run once their requests have ended and their
+	// refusal summaries are written (the web door's).
+	done := make(chan struct{})
+	go func() {
+		running.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(shutdownTimeout):
+		g.log.Warn("a part of the gateway did not stop in time; its last records may be missing")
 	}
 	for _, p := range g.parts {
 		p.Close()
 	}
 	g.parts = nil
-	if err := g.svc.Audit(ctx, audit.Record{Code: audit.CodeGatewayStop, Door: "system", Outcome: audit.OutcomeOK}); err != nil {
-		g.log.Error("could not record the gateway stop")
+	fctx, fcancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer fcancel()
+	if _, err := g.store.AppendFinal(fctx, audit.Record{Code: audit.CodeGatewayStop, Door: "system", Outcome: audit.OutcomeOK}); err != nil {
+		g.log.Error("could not record the gateway stop", "err", err)
 	}
 	seq, head := g.store.Head()
 	g.log.Info("bmcgate stopped; record this audit head to detect truncation later", "head_seq", seq, "head_hash", head)
 	g.Close()
 }
 
-// Close releases everything without the shutdown records.
+// Close releases everything without the shutdown records. It is safe on a
+// gateway that Open left half-built.
 func (g *Gateway) Close() {
 	for _, p := range g.parts {
 		p.Close()

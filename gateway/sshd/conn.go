@@ -88,7 +88,7 @@ func (s *Server) connCallback(ctx ssh.Context, conn net.Conn) net.Conn {
 	s.mu.Lock()
 	s.raw[conn] = struct{}{}
 	s.mu.Unlock()
-	s.ended.Add(1)
+	s.work.Add(1)
 	ctx.SetValue(ctxKeyConn, st)
 	s.pending.Store(remote, st)
 	st.timer = time.AfterFunc(s.cfg.HandshakeTimeout, func() {
@@ -99,7 +99,7 @@ func (s *Server) connCallback(ctx ssh.Context, conn net.Conn) net.Conn {
 	// No goroutine waits for the end: the connection's context runs this
 	// when it is cancelled.
 	context.AfterFunc(ctx, func() {
-		defer s.ended.Done()
+		defer s.work.Done()
 		st.timer.Stop()
 		s.mu.Lock()
 		st.idle.stop()

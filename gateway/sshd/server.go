@@ -99,7 +99,7 @@ type Server struct {
 	stopAgg  context.CancelFunc
 
 	pending sync.Map       // remote address -> *connState, until the connection ends
-	ended   sync.WaitGroup // connections whose end record is not written yet
+	work    sync.WaitGroup // connections whose end record is not written yet, and session handlers (Shutdown waits)
 	live    liveConns      // authenticated connections with sessions (live.go)
 
 	mu      sync.Mutex
@@ -142,7 +142,7 @@ func New(cfg Config, svc *core.Service, dir *Directory) (*Server, error) {
 		ConnectionFailedCallback: s.connFailed,
 		ServerConfigCallback:     s.serverConfig,
 		ChannelHandlers: map[string]ssh.ChannelHandler{
-			"session": s.sessionChannel,
+			"session": s.trackedSession,
 			"default": s.refuseChannel,
 		},
 		RequestHandlers: map[string]ssh.RequestHandler{
@@ -220,8 +220,9 @@ func (s *Server) Serve(ln net.Listener) error {
 }
 
 // Shutdown stops accepting connections, closes every open one
-// (authenticated or not), waits for their end records and writes the
-// pending refusal summaries, so the door writes nothing after it returns.
+// (authenticated or not), waits for their handlers and end records and
+// writes the pending refusal summaries, so the door writes nothing after it
+// returns, unless ctx ended first (then the error says so).
 func (s *Server) Shutdown(ctx context.Context) error {
 	_ = s.srv.Close()
 	s.mu.Lock()
@@ -230,14 +231,22 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.mu.Unlock()
 	done := make(chan struct{})
-	go func() { s.ended.Wait(); close(done) }()
+	go func() { s.work.Wait(); close(done) }()
+	var err error
 	select {
 	case <-done:
 	case <-ctx.Done():
-		s.log.Warn("ssh connections still ending at shutdown")
+		err = fmt.Errorf("sshd: connections still closing: %w", ctx.Err())
 	}
 	s.stopAgg()
-	return s.refusals.Close(ctx)
+	return errors.Join(err, s.refusals.Close(ctx))
+}
+
+// trackedSession runs a session channel as work Shutdown waits for.
+func (s *Server) trackedSession(srv *ssh.Server, conn *gossh.ServerConn, newChan gossh.NewChannel, ctx ssh.Context) {
+	s.work.Add(1)
+	defer s.work.Done()
+	s.sessionChannel(srv, conn, newChan, ctx)
 }
 
 // note records a refusal through the aggregator. The event is already

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"time"
+	"sync"
 
 	"github.com/bmcgate/bmcgate/configs"
 )
@@ -37,7 +37,7 @@ func (s *Server) setupBMCPorts(w *configs.Web, bmcConf *tls.Config) {
 	for _, pp := range w.ProxyPorts {
 		pl := &portListener{bmcPort: pp.BMCPort, publicPort: pp.PublicPort, listen: pp.Listen}
 		pl.srv = &http.Server{
-			Handler:           s.portHandler(pl, w.ProxyDomain),
+			Handler:           s.track(s.portHandler(pl, w.ProxyDomain)),
 			TLSConfig:         bmcConf.Clone(),
 			TLSNextProto:      map[string]func(*http.Server, *tls.Conn, http.Handler){}, // no HTTP/2
 			ReadHeaderTimeout: s.http.ReadHeaderTimeout,
@@ -86,8 +86,8 @@ func (s *Server) listenBMCPorts() error {
 	return nil
 }
 
-// runBMCPorts serves every bound port listener until ctx is done.
-func (s *Server) runBMCPorts(ctx context.Context) {
+// runBMCPorts serves every bound port listener until shutdownBMCPorts.
+func (s *Server) runBMCPorts() {
 	for _, pl := range s.bmc.ports {
 		if pl.ln == nil {
 			continue
@@ -97,12 +97,17 @@ func (s *Server) runBMCPorts(ctx context.Context) {
 				s.log.Error("BMC web UI port stopped", "bmc_port", pl.bmcPort, "listen", pl.listen, "err", err)
 			}
 		}()
-		context.AfterFunc(ctx, func() {
-			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-			defer cancel()
-			_ = pl.srv.Shutdown(sctx)
-		})
 	}
+}
+
+// shutdownBMCPorts stops the port listeners gracefully (Run calls it at
+// shutdown, before it waits for the requests still running).
+func (s *Server) shutdownBMCPorts(ctx context.Context) {
+	var wg sync.WaitGroup
+	for _, pl := range s.bmc.ports {
+		wg.Go(func() { _ = pl.srv.Shutdown(ctx) })
+	}
+	wg.Wait()
 }
 
 // closeBMCPorts stops the port listeners.

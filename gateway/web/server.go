@@ -71,6 +71,32 @@ type Server struct {
 	mu   sync.Mutex
 	scan ScanPanel
 	ln   net.Listener
+
+	handlers sync.WaitGroup // requests being served, websockets included (Run waits for them at shutdown)
+}
+
+// track counts h's requests, so that shutdown waits for their audit records
+// (a hijacked websocket is not waited for by http.Server.Shutdown).
+func (s *Server) track(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.handlers.Add(1)
+		defer s.handlers.Done()
+		h.ServeHTTP(w, r)
+	})
+}
+
+// waitHandlers waits until every tracked request has returned, or ctx ends.
+func (s *Server) waitHandlers(ctx context.Context) {
+	done := make(chan struct{})
+	go func() {
+		s.handlers.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		s.log.Warn("web requests still running at shutdown; their records may be missing")
+	}
 }
 
 // New opens the session database and builds the server; Serve starts it.
@@ -117,7 +143,7 @@ func New(o Options) (*Server, error) {
 	s.mux = http.NewServeMux()
 	s.routes()
 	s.http = &http.Server{
-		Handler:           s.secure(s.mux),
+		Handler:           s.track(s.secure(s.mux)),
 		TLSConfig:         &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}},
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -176,7 +202,7 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	go s.sweeper(ctx)
 	go s.refused.Run(ctx)
-	s.runBMCPorts(ctx)
+	s.runBMCPorts()
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.ServeTLS(ln, "", "") }()
 	select {
@@ -189,6 +215,8 @@ func (s *Server) Run(ctx context.Context) error {
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
 		_ = s.http.Shutdown(sctx)
+		s.shutdownBMCPorts(sctx)
+		s.waitHandlers(sctx)      // hijacked connections (websockets) too
 		_ = s.refused.Close(sctx) // the pending summaries, now that no request runs
 		return nil
 	}
