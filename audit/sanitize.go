@@ -37,6 +37,13 @@ func Sanitize(s string) string {
 	return escape(s, true, MaxFieldLen)
 }
 
+// DisplaySafe makes a message safe to print on a terminal without
+// escaping it twice: like Sanitize, but backslashes are kept, so text that
+// is already escaped (a stored field, a message built from Sanitize'd
+// parts) comes out unchanged, and raw control or format characters are
+// still escaped.
+func DisplaySafe(s string) string { return displaySafe(s) }
+
 // displaySafe escapes like Sanitize but leaves backslashes alone: it is a
 // no-op on stored (already sanitized) strings and makes any other string
 // terminal-safe. Used for output.

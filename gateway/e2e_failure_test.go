@@ -120,7 +120,7 @@ func TestE2ETamperedAuditDetected(t *testing.T) {
 	dataDir := filepath.Join(h.dir, "data")
 	h.stop()
 	var buf bytes.Buffer
-	if err := VerifyAudit(context.Background(), dataDir, "", false, &buf); err != nil {
+	if err := VerifyAudit(context.Background(), dataDir, nil, false, &buf); err != nil {
 		t.Fatalf("offline verify of an intact log: %v\n%s", err, buf.String())
 	}
 	// Rewrite one decision: "deny" → "allow", keeping the stored hash.
@@ -149,7 +149,7 @@ func TestE2ETamperedAuditDetected(t *testing.T) {
 		t.Fatal(err)
 	}
 	buf.Reset()
-	err = VerifyAudit(context.Background(), dataDir, "", false, &buf)
+	err = VerifyAudit(context.Background(), dataDir, nil, false, &buf)
 	if !errors.Is(err, ErrVerifyFailed) || !strings.Contains(buf.String(), "#"+itoa(edited)) {
 		t.Fatalf("tampering not detected at #%d: %v\n%s", edited, err, buf.String())
 	}

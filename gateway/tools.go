@@ -2,11 +2,14 @@ package gateway
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/bmcgate/bmcgate/audit"
@@ -40,10 +43,36 @@ func openOffline(dataDir string) (*audit.Store, error) {
 	return s, nil
 }
 
+// Anchor is a chain head kept outside the host: record Seq had hash Hash.
+type Anchor struct {
+	Seq  uint64
+	Hash string
+}
+
+// ErrBadAnchor is returned by ParseAnchor for a malformed SEQ:HASH.
+var ErrBadAnchor = errors.New("--expect-head must be SEQ:HASH: a record number, a colon and 64 hex digits, as logged at stop or printed by verify")
+
+// ParseAnchor reads "SEQ:HASH" (as the gateway logs it at stop and verify
+// prints it). An empty string is no anchor.
+func ParseAnchor(s string) (*Anchor, error) {
+	if s == "" {
+		return nil, nil
+	}
+	seqText, hash, ok := strings.Cut(strings.TrimSpace(s), ":")
+	seq, err := strconv.ParseUint(seqText, 10, 64)
+	if !ok || err != nil || seq == 0 || len(hash) != 64 {
+		return nil, ErrBadAnchor
+	}
+	if _, err := hex.DecodeString(hash); err != nil {
+		return nil, ErrBadAnchor
+	}
+	return &Anchor{Seq: seq, Hash: strings.ToLower(hash)}, nil
+}
+
 // VerifyAudit checks the hash chain of a data directory's audit log offline
-// and prints the result. With expectHead ("SEQ:HASH", from an earlier run or
-// an external anchor) it also detects a truncated tail.
-func VerifyAudit(ctx context.Context, dataDir, expectHead string, asJSON bool, w io.Writer) error {
+// and prints the result. With an anchor (from an earlier run or an external
+// log) it also detects a truncated or rewritten tail.
+func VerifyAudit(ctx context.Context, dataDir string, anchor *Anchor, asJSON bool, w io.Writer) error {
 	s, err := openOffline(dataDir)
 	if err != nil {
 		return err
@@ -53,10 +82,8 @@ func VerifyAudit(ctx context.Context, dataDir, expectHead string, asJSON bool, w
 	if err != nil {
 		return fmt.Errorf("verify: %w", err)
 	}
-	if rep.OK && expectHead != "" {
-		if err := checkAnchor(ctx, s, rep, expectHead); err != nil {
-			rep.OK, rep.Problem = false, err.Error()
-		}
+	if rep.OK && anchor != nil {
+		checkAnchor(ctx, s, &rep, *anchor)
 	}
 	if asJSON {
 		enc := json.NewEncoder(w)
@@ -75,37 +102,38 @@ func VerifyAudit(ctx context.Context, dataDir, expectHead string, asJSON bool, w
 	return nil
 }
 
-// checkAnchor compares a previously recorded head with the log: the record
-// with that sequence number must still exist and carry that hash.
-func checkAnchor(ctx context.Context, s *audit.Store, rep audit.VerifyReport, anchor string) error {
-	var seq uint64
-	var hash string
-	if _, err := fmt.Sscanf(anchor, "%d:%s", &seq, &hash); err != nil || seq == 0 || len(hash) != 64 {
-		return fmt.Errorf("--expect-head must be SEQ:HASH (as printed by a previous verify)")
+// checkAnchor compares a previously recorded head with a log whose chain
+// verified: the anchored record must still exist and carry that hash. A
+// failure marks rep as broken at the first missing (truncation) or the
+// anchored (rewrite) record.
+func checkAnchor(ctx context.Context, s *audit.Store, rep *audit.VerifyReport, a Anchor) {
+	fail := func(first uint64, format string, args ...any) {
+		rep.OK, rep.FirstBad, rep.Problem = false, first, fmt.Sprintf(format, args...)
 	}
-	if seq > rep.HeadSeq {
-		return fmt.Errorf("the log ends at #%d but record #%d was anchored: records were removed from the end", rep.HeadSeq, seq)
+	if a.Seq > rep.HeadSeq {
+		fail(rep.HeadSeq+1, "records #%d to #%d are missing: the log ends at #%d but record #%d was anchored (tail truncated)",
+			rep.HeadSeq+1, a.Seq, rep.HeadSeq, a.Seq)
+		return
 	}
-	r, err := s.Get(ctx, seq)
+	r, err := s.Get(ctx, a.Seq)
 	if err != nil {
-		return fmt.Errorf("anchored record #%d is missing", seq)
+		fail(a.Seq, "anchored record #%d cannot be read: %v", a.Seq, err)
+		return
 	}
-	if r.Hash != hash {
-		return fmt.Errorf("anchored record #%d has hash %s, expected %s: the log was rewritten", seq, r.Hash, hash)
+	if r.Hash != a.Hash {
+		fail(a.Seq, "anchored record #%d has hash %s, expected %s: the log was rewritten", a.Seq, r.Hash, a.Hash)
 	}
-	return nil
 }
 
-// SearchAudit searches a data directory's audit log offline.
-func SearchAudit(ctx context.Context, dataDir string, q audit.Query, asJSON bool, w io.Writer) (int, error) {
+// SearchAudit searches a data directory's audit log offline. The page says
+// whether more records match (see core.MoreHint).
+func SearchAudit(ctx context.Context, dataDir string, q audit.Query, asJSON bool, w io.Writer) (audit.Page, error) {
 	s, err := openOffline(dataDir)
 	if err != nil {
-		return 0, err
+		return audit.Page{}, err
 	}
 	defer s.Close()
-	n := 0
-	err = s.Search(ctx, q, func(r audit.Record) error {
-		n++
+	return s.SearchPage(ctx, q, func(r audit.Record) error {
 		if asJSON {
 			r.Data = nil
 			return audit.WriteJSONLine(w, r)
@@ -113,5 +141,10 @@ func SearchAudit(ctx context.Context, dataDir string, q audit.Query, asJSON bool
 		_, err := fmt.Fprintln(w, audit.FormatText(r))
 		return err
 	})
-	return n, err
 }
+
+// ErrBadQuery marks a malformed search (a bad glob): a usage error.
+var ErrBadQuery = audit.ErrInvalidQuery
+
+// MoreHint tells the user how to get the next page of a search, or "".
+func MoreHint(q audit.Query, p audit.Page) string { return core.MoreHint(q, p) }

@@ -8,7 +8,7 @@ import (
 	"github.com/bmcgate/bmcgate/gateway"
 )
 
-const recordingSyn = "audit replay --data-dir DIR [--speed N] SESSION\n       bmcgate audit export --data-dir DIR --format asciicast [--width W] [--height H] SESSION"
+const recordingSyn = "audit replay --data-dir DIR [--speed N] SESSION\n       bmcgate audit export --data-dir DIR [--format asciicast] [--width W] [--height H] SESSION"
 
 // runAuditRecording replays or exports a console recording offline.
 func runAuditRecording(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -16,25 +16,26 @@ func runAuditRecording(ctx context.Context, args []string, stdout, stderr io.Wri
 	fs := newFlags("audit "+sub, recordingSyn, stdout)
 	dir := fs.String("data-dir", "", "bmcgate data directory (holds "+gateway.AuditDBName+")")
 	speed := fs.Float64("speed", 1, "replay speed factor; 0 plays without pauses")
-	format := fs.String("format", "", "export format: asciicast (asciinema v2)")
+	format := fs.String("format", "", "export format: asciicast (asciinema v2, the default and only one)")
 	width := fs.Int("width", 80, "terminal width written in the asciicast header")
 	height := fs.Int("height", 24, "terminal height written in the asciicast header")
-	if code, ok := parse(fs, args[1:], stderr); !ok {
+	pos, code, ok := parseArgs(fs, args[1:], stderr)
+	if !ok {
 		return code
 	}
-	if *dir == "" || fs.NArg() != 1 {
+	if *dir == "" || len(pos) != 1 {
 		fmt.Fprintln(stderr, "usage: bmcgate "+recordingSyn)
 		return exitUsage
 	}
-	if sub == "export" && *format != "asciicast" {
-		fmt.Fprintln(stderr, "bmcgate audit export: --format asciicast is required")
+	if sub == "export" && *format != "" && *format != "asciicast" {
+		fmt.Fprintln(stderr, "bmcgate audit export: --format must be asciicast (the default)")
 		return exitUsage
 	}
 	if *speed < 0 {
 		fmt.Fprintln(stderr, "bmcgate audit replay: --speed must not be negative")
 		return exitUsage
 	}
-	rec, err := gateway.ConsoleRecording(ctx, *dir, fs.Arg(0))
+	rec, err := gateway.ConsoleRecording(ctx, *dir, pos[0])
 	if err != nil {
 		fmt.Fprintf(stderr, "bmcgate: %v\n", err)
 		return exitFailed

@@ -85,20 +85,45 @@ func newFlags(name, synopsis string, stdout io.Writer) *flag.FlagSet {
 	return fs
 }
 
-// parse parses flags; it returns a status and false when the command
-// should stop (help shown or bad flags).
+// parse parses flags of a command that takes no positional arguments; it
+// returns a status and false when the command should stop (help shown or
+// bad flags).
 func parse(fs *flag.FlagSet, args []string, stderr io.Writer) (int, bool) {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK, false
-		}
-		return exitUsage, false
+	pos, code, ok := parseArgs(fs, args, stderr)
+	if !ok {
+		return code, false
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "bmcgate %s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
+	if len(pos) > 0 {
+		fmt.Fprintf(stderr, "bmcgate %s: unexpected argument %q\n", fs.Name(), pos[0])
 		return exitUsage, false
 	}
 	return 0, true
+}
+
+// parseArgs parses flags and positional arguments in any order ("audit
+// replay --data-dir DIR SESSION" and "audit replay SESSION --data-dir DIR"
+// alike; the flag package alone stops at the first positional) and returns
+// the positional ones. "--" ends the flags: everything after it is
+// positional.
+func parseArgs(fs *flag.FlagSet, args []string, stderr io.Writer) ([]string, int, bool) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, exitOK, false
+			}
+			return nil, exitUsage, false
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, 0, true
+		}
+		if i := len(args) - len(rest) - 1; i >= 0 && args[i] == "--" {
+			return append(pos, rest...), 0, true
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
 }
 
 // newLogger returns the process logger: text or JSON on stderr.

@@ -16,15 +16,11 @@ var stdin io.Reader = os.Stdin
 func runPin(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("pin", "pin BMC --config FILE", stdout)
 	cfgPath := fs.String("config", "", "config file (YAML)")
-	// The BMC name comes first: flag parsing stops at the first non-flag.
-	var name string
-	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
-		name, args = args[0], args[1:]
-	}
-	if code, ok := parse(fs, args, stderr); !ok {
+	pos, code, ok := parseArgs(fs, args, stderr)
+	if !ok {
 		return code
 	}
-	if name == "" || *cfgPath == "" {
+	if len(pos) != 1 || *cfgPath == "" {
 		fmt.Fprintln(stderr, "bmcgate pin: usage: bmcgate pin BMC --config FILE")
 		return exitUsage
 	}
@@ -33,7 +29,7 @@ func runPin(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "bmcgate pin: %v\n", err)
 		return exitFailed
 	}
-	if err := gateway.Pin(ctx, gateway.PinOptions{Config: cfg, BMC: name, In: stdin, Out: stdout}); err != nil {
+	if err := gateway.Pin(ctx, gateway.PinOptions{Config: cfg, BMC: pos[0], In: stdin, Out: stdout}); err != nil {
 		fmt.Fprintf(stderr, "bmcgate pin: %v\n", err)
 		return exitFailed
 	}

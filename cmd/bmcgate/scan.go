@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 
@@ -23,14 +21,10 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	logLevel := fs.String("log-level", "warn", "log level: debug, info, warn, error")
 	fix := fs.Bool("fix", false, "apply the remedies of fixable findings (asks for confirmation; every change is audited)")
 	yes := fs.Bool("yes", false, "with --fix: do not ask for confirmation")
-	flags, targets := splitScanArgs(args)
-	if err := fs.Parse(flags); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	targets, code, ok := parseArgs(fs, args, stderr)
+	if !ok {
+		return code
 	}
-	targets = append(targets, fs.Args()...)
 	if *path == "" {
 		fmt.Fprintln(stderr, "bmcgate scan: --config is required")
 		return exitUsage
@@ -69,23 +63,3 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-// splitScanArgs separates flags from targets so targets may come first.
-func splitScanArgs(args []string) (flags, targets []string) {
-	takesValue := map[string]bool{"-config": true, "--config": true, "-log-level": true, "--log-level": true}
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		switch {
-		case takesValue[a]:
-			flags = append(flags, a)
-			if i+1 < len(args) {
-				i++
-				flags = append(flags, args[i])
-			}
-		case len(a) > 1 && a[0] == '-':
-			flags = append(flags, a)
-		default:
-			targets = append(targets, a)
-		}
-	}
-	return flags, targets
-}

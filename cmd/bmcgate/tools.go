@@ -60,7 +60,7 @@ func runConfig(_ context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	const syn = "audit verify --data-dir DIR [--expect-head SEQ:HASH] [--json]\n       bmcgate audit search --data-dir DIR [--user U] [--bmc B] [--action A] [--outcome O] [--code C] [--since T] [--until T] [--limit N] [--newest] [--json]\n       bmcgate " + recordingSyn
+	const syn = "audit verify --data-dir DIR [--expect-head SEQ:HASH] [--json]\n       bmcgate audit search --data-dir DIR [--user U] [--bmc B] [--action A] [--outcome O] [--code C] [--since T] [--until T] [--limit N] [--newest] [--after SEQ|--before SEQ] [--json]\n       bmcgate " + recordingSyn
 	if len(args) > 0 && (args[0] == "replay" || args[0] == "export") {
 		return runAuditRecording(ctx, args, stdout, stderr)
 	}
@@ -84,7 +84,12 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			fmt.Fprintln(stderr, "bmcgate audit verify: --data-dir is required")
 			return exitUsage
 		}
-		if err := gateway.VerifyAudit(ctx, *dir, *head, *asJSON, stdout); err != nil {
+		anchor, err := gateway.ParseAnchor(*head)
+		if err != nil {
+			fmt.Fprintf(stderr, "bmcgate audit verify: %v\n", err)
+			return exitUsage
+		}
+		if err := gateway.VerifyAudit(ctx, *dir, anchor, *asJSON, stdout); err != nil {
 			if !errors.Is(err, gateway.ErrVerifyFailed) {
 				fmt.Fprintf(stderr, "bmcgate: %v\n", err)
 			}
@@ -97,12 +102,14 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.StringVar(&q.Target, "bmc", "", "BMC name or glob")
 	fs.StringVar(&q.Action, "action", "", "action or glob (power.*)")
 	fs.StringVar(&q.Outcome, "outcome", "", "allow, deny, ok, error, fail")
-	fs.StringVar(&q.Code, "code", "", "record code (auth.login, authz.decision, ...)")
+	fs.StringVar(&q.Code, "code", "", "record code or glob (auth.login, console.*)")
 	fs.StringVar(&q.Session, "session", "", "session id")
 	since := fs.String("since", "", "RFC 3339 time, date, or duration ago (2h)")
 	until := fs.String("until", "", "RFC 3339 time, date, or duration ago")
 	fs.IntVar(&q.Limit, "limit", 1000, "maximum records")
 	fs.BoolVar(&q.Newest, "newest", false, "newest first")
+	fs.Uint64Var(&q.AfterSeq, "after", 0, "only records after record SEQ (the next page of an oldest-first search)")
+	fs.Uint64Var(&q.BeforeSeq, "before", 0, "only records before record SEQ (the next page of a --newest search)")
 	if code, ok := parse(fs, args[1:], stderr); !ok {
 		return code
 	}
@@ -119,9 +126,20 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "bmcgate audit search: --until: %v\n", err)
 		return exitUsage
 	}
-	if _, err := gateway.SearchAudit(ctx, *dir, q, *asJSON, stdout); err != nil {
+	page, err := gateway.SearchAudit(ctx, *dir, q, *asJSON, stdout)
+	if errors.Is(err, gateway.ErrBadQuery) {
+		fmt.Fprintf(stderr, "bmcgate audit search: %v\n", err)
+		return exitUsage
+	}
+	if err != nil {
 		fmt.Fprintf(stderr, "bmcgate: %v\n", err)
 		return exitFailed
+	}
+	if !*asJSON && page.Records == 0 {
+		fmt.Fprintln(stderr, "no matching records")
+	}
+	if hint := gateway.MoreHint(q, page); hint != "" {
+		fmt.Fprintln(stderr, hint)
 	}
 	return exitOK
 }

@@ -2,7 +2,9 @@ package core
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/bmcgate/bmcgate/audit"
 	"github.com/bmcgate/bmcgate/authz"
@@ -23,21 +25,45 @@ func (s *Service) auditAllowed(ctx context.Context, c Caller) error {
 // AuditSearch runs a search of the audit log for a caller holding
 // audit.read. The search itself is audited before it runs.
 func (s *Service) AuditSearch(ctx context.Context, c Caller, q audit.Query, fn func(audit.Record) error) error {
+	_, err := s.AuditSearchPage(ctx, c, q, fn)
+	return err
+}
+
+// AuditSearchPage is AuditSearch, and says whether more records match than
+// the limit let through (see audit.Page).
+func (s *Service) AuditSearchPage(ctx context.Context, c Caller, q audit.Query, fn func(audit.Record) error) (audit.Page, error) {
 	if err := s.auditAllowed(ctx, c); err != nil {
-		return err
+		return audit.Page{}, err
 	}
 	r := c.record(audit.CodeAuditSearch)
 	r.Action = string(authz.AuditRead)
 	r.Outcome = audit.OutcomeOK
 	r.Fields = queryFields(q)
 	if err := s.Audit(ctx, r); err != nil {
-		return err
+		return audit.Page{}, err
 	}
-	if err := s.audit.Search(ctx, q, fn); err != nil {
+	page, err := s.audit.SearchPage(ctx, q, fn)
+	if errors.Is(err, audit.ErrInvalidQuery) {
+		return page, &UserError{Msg: strings.TrimPrefix(err.Error(), "audit: "), Err: err}
+	}
+	if err != nil {
 		s.log.Error("audit search failed", "err", err)
-		return &UserError{Msg: "audit search failed", Err: err}
+		return page, &UserError{Msg: "audit search failed", Err: err}
 	}
-	return nil
+	return page, nil
+}
+
+// MoreHint is the line that tells a user more records match and how to get
+// them, with the flags of the SSH and offline `audit search`.
+func MoreHint(q audit.Query, p audit.Page) string {
+	if !p.More {
+		return ""
+	}
+	cursor := fmt.Sprintf("--after %d", p.Last)
+	if q.Newest {
+		cursor = fmt.Sprintf("--before %d", p.Last)
+	}
+	return fmt.Sprintf("%d records shown; more match: repeat the search with %s for the next page (or a larger --limit)", p.Records, cursor)
 }
 
 // AuditVerify verifies the whole chain for a caller holding audit.read.
@@ -87,6 +113,12 @@ func queryFields(q audit.Query) map[string]string {
 	}
 	if q.Limit > 0 {
 		f["limit"] = fmt.Sprint(q.Limit)
+	}
+	if q.AfterSeq > 0 {
+		f["after"] = fmt.Sprint(q.AfterSeq)
+	}
+	if q.BeforeSeq > 0 {
+		f["before"] = fmt.Sprint(q.BeforeSeq)
 	}
 	return f
 }

@@ -93,6 +93,10 @@ func (a *fakeAudit) Append(_ context.Context, r audit.Record) (audit.Record, err
 	return r, nil
 }
 
+func (a *fakeAudit) SearchPage(ctx context.Context, q audit.Query, fn func(audit.Record) error) (audit.Page, error) {
+	return audit.Page{}, a.Search(ctx, q, fn)
+}
+
 func (a *fakeAudit) Search(_ context.Context, _ audit.Query, fn func(audit.Record) error) error {
 	a.mu.Lock()
 	recs := append([]audit.Record(nil), a.recs...)

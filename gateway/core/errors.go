@@ -44,6 +44,11 @@ func Message(err error) string {
 	return "internal error"
 }
 
+// quote shows user-typed or BMC-supplied text in a message: escaped once
+// (safe) between double quotes. Never put safe text through %q, which
+// escapes its backslashes a second time.
+func quote(s string) string { return `"` + safe(s) + `"` }
+
 // safe makes user-typed or BMC-supplied text safe to echo into a terminal
 // or a message.
 func safe(s string) string {

@@ -98,7 +98,7 @@ func parseSelectors(raw []string) (selectorSet, error) {
 	for _, r := range raw {
 		s, err := authz.ParseSelector(r)
 		if err != nil {
-			return selectorSet{}, &UserError{Msg: fmt.Sprintf("bad target %q: %v", safe(r), err)}
+			return selectorSet{}, &UserError{Msg: fmt.Sprintf("bad target %s: %v", quote(r), err)}
 		}
 		set.sels = append(set.sels, s)
 	}

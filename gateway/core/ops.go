@@ -27,7 +27,7 @@ var PowerActions = map[string]authz.Action{
 func (s *Service) Power(ctx context.Context, c Caller, sub string, selectors []string, emit func(Result)) error {
 	a, ok := PowerActions[sub]
 	if !ok {
-		return &UserError{Msg: fmt.Sprintf("unknown power operation %q (use status, on, off, cycle, reset or soft)", safe(sub))}
+		return &UserError{Msg: fmt.Sprintf("unknown power operation %s (use status, on, off, cycle, reset or soft)", quote(sub))}
 	}
 	req := Request{Caller: c, Action: a, Selectors: selectors}
 	if a == authz.PowerStatus {

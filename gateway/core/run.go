@@ -94,7 +94,7 @@ func (s *Service) resolve(ctx context.Context, st *State, req Request, p princip
 		}
 	}
 	if req.Single && len(out) != 1 {
-		return nil, &UserError{Msg: fmt.Sprintf("this command takes exactly one BMC; %q matches %d", safe(strings.Join(req.Selectors, " ")), len(out))}
+		return nil, &UserError{Msg: fmt.Sprintf("this command takes exactly one BMC; %s matches %d", quote(strings.Join(req.Selectors, " ")), len(out))}
 	}
 	if len(out) > st.Limits.MaxTargets {
 		return nil, &UserError{Msg: fmt.Sprintf("%d BMCs selected; the limit per command is %d", len(out), st.Limits.MaxTargets)}

@@ -26,6 +26,7 @@ type Broker interface {
 type AuditLog interface {
 	Append(ctx context.Context, r audit.Record) (audit.Record, error)
 	Search(ctx context.Context, q audit.Query, fn func(audit.Record) error) error
+	SearchPage(ctx context.Context, q audit.Query, fn func(audit.Record) error) (audit.Page, error)
 	Verify(ctx context.Context) (audit.VerifyReport, error)
 }
 

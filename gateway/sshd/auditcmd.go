@@ -43,7 +43,7 @@ func auditSearch(e *env, p parsed) int {
 		}
 		t, err := core.ParseTime(p.get(name), now)
 		if err != nil {
-			fmt.Fprintf(e.errw, "bmcgate: --%s: %v\n", name, err)
+			fmt.Fprintf(e.errw, "bmcgate: --%s: %s\n", name, core.Message(err))
 			return exitUsage
 		}
 		if name == "since" {
@@ -60,9 +60,23 @@ func auditSearch(e *env, p parsed) int {
 		}
 		q.Limit = n
 	}
+	for _, c := range []struct {
+		name string
+		v    *uint64
+	}{{"after", &q.AfterSeq}, {"before", &q.BeforeSeq}} {
+		if !p.has(c.name) {
+			continue
+		}
+		n, err := strconv.ParseUint(p.get(c.name), 10, 64)
+		if err != nil || n == 0 {
+			fmt.Fprintf(e.errw, "bmcgate: --%s must be a record number (SEQ)\n", c.name)
+			return exitUsage
+		}
+		*c.v = n
+	}
 	enc := json.NewEncoder(e.out)
 	n := 0
-	err := e.srv.svc.AuditSearch(e.ctx, e.caller, q, func(r audit.Record) error {
+	page, err := e.srv.svc.AuditSearchPage(e.ctx, e.caller, q, func(r audit.Record) error {
 		n++
 		if e.json {
 			r.Data = nil // recordings are replayed, not dumped
@@ -76,6 +90,9 @@ func auditSearch(e *env, p parsed) int {
 	}
 	if !e.json && n == 0 {
 		fmt.Fprintln(e.errw, "no matching records")
+	}
+	if hint := core.MoreHint(q, page); hint != "" {
+		fmt.Fprintln(e.errw, hint)
 	}
 	return exitOK
 }

@@ -66,9 +66,9 @@ func baseCommands() []*command {
 		{name: "power", usage: "power status|on|off|cycle|reset|soft TARGET... [--json]", summary: "read or change power state", flags: flagSpec{"json": false}, run: cmdPower},
 		{name: "sensors", usage: "sensors BMC [--json]", summary: "read a BMC's sensors", flags: flagSpec{"json": false}, run: cmdSensors},
 		{name: "sel", usage: "sel list BMC [--limit N] [--json] | sel clear BMC", summary: "read or clear the system event log", flags: flagSpec{"json": false, "limit": true}, run: cmdSEL},
-		{name: "audit", usage: "audit search [--user U] [--bmc B] [--action A] [--outcome O] [--code C] [--session S] [--since T] [--until T] [--limit N] [--newest] [--json] | audit verify [--json] | audit replay SESSION [--speed N] | audit export SESSION --format asciicast",
+		{name: "audit", usage: "audit search [--user U] [--bmc B] [--action A] [--outcome O] [--code C] [--session S] [--since T] [--until T] [--limit N] [--newest] [--after SEQ|--before SEQ] [--json] | audit verify [--json] | audit replay SESSION [--speed N] | audit export SESSION --format asciicast",
 			summary: "search or verify the audit log, replay or export console recordings (needs audit.read)",
-			flags:   flagSpec{"json": false, "user": true, "bmc": true, "action": true, "outcome": true, "code": true, "session": true, "since": true, "until": true, "limit": true, "newest": false, "speed": true, "format": true},
+			flags:   flagSpec{"json": false, "user": true, "bmc": true, "action": true, "outcome": true, "code": true, "session": true, "since": true, "until": true, "limit": true, "newest": false, "after": true, "before": true, "speed": true, "format": true},
 			run:     cmdAudit},
 	}
 }
@@ -104,7 +104,7 @@ func (s *Server) execLine(e *env, line string) int {
 func (s *Server) execWords(e *env, line string) int {
 	words, err := splitWords(line)
 	if err != nil {
-		fmt.Fprintf(e.errw, "bmcgate: %v\n", err)
+		fmt.Fprintf(e.errw, "bmcgate: %s\n", audit.DisplaySafe(err.Error()))
 		return exitUsage
 	}
 	if len(words) == 0 {
@@ -112,7 +112,7 @@ func (s *Server) execWords(e *env, line string) int {
 	}
 	cmd, ok := s.cmds[words[0]]
 	if !ok {
-		fmt.Fprintf(e.errw, "bmcgate: unknown command %q; try \"help\"\n", clean(words[0]))
+		fmt.Fprintf(e.errw, "bmcgate: unknown command %s; try \"help\"\n", quoted(words[0]))
 		return exitUsage
 	}
 	p, err := parseFlags(words[1:], cmd.flags)
@@ -126,7 +126,9 @@ func (s *Server) execWords(e *env, line string) int {
 
 // fail prints a command-level error and returns its exit status.
 func (e *env) fail(err error) int {
-	fmt.Fprintf(e.errw, "bmcgate: %s\n", clean(core.Message(err)))
+	// Messages are built from escaped parts: escape what is left without
+	// escaping those parts a second time.
+	fmt.Fprintf(e.errw, "bmcgate: %s\n", audit.DisplaySafe(core.Message(err)))
 	if errors.Is(err, core.ErrAuditUnavailable) {
 		return exitRefused
 	}
@@ -142,7 +144,7 @@ func cmdHelp(e *env, p parsed) int {
 	if len(p.args) == 1 {
 		c, ok := e.srv.cmds[p.args[0]]
 		if !ok {
-			fmt.Fprintf(e.errw, "bmcgate: no command %q\n", clean(p.args[0]))
+			fmt.Fprintf(e.errw, "bmcgate: no command %s\n", quoted(p.args[0]))
 			return exitUsage
 		}
 		fmt.Fprintf(e.out, "usage: %s\n  %s\n", c.usage, c.summary)
@@ -260,7 +262,7 @@ func cmdPower(e *env, p parsed) int {
 	}
 	sub := p.args[0]
 	if _, ok := core.PowerActions[sub]; !ok {
-		fmt.Fprintf(e.errw, "bmcgate: unknown power operation %q\n", clean(sub))
+		fmt.Fprintf(e.errw, "bmcgate: unknown power operation %s\n", quoted(sub))
 		return usage(e, "power")
 	}
 	status := exitOK

@@ -31,7 +31,7 @@ func loadRecording(e *env, id string) (*audit.Recording, int) {
 	}
 	rec, err := audit.LoadRecording(e.ctx, search, id)
 	if errors.Is(err, audit.ErrNotFound) {
-		fmt.Fprintf(e.errw, "bmcgate: no console recording for %q\n", clean(id))
+		fmt.Fprintf(e.errw, "bmcgate: no console recording for %s\n", quoted(id))
 		return nil, exitFailed
 	}
 	if err != nil {

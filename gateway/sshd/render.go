@@ -22,6 +22,10 @@ import (
 // characters and escape sequences are shown escaped, never raw.
 func clean(s string) string { return audit.Sanitize(s) }
 
+// quoted shows user-typed text in a message: escaped once, in double
+// quotes (never %q over escaped text, which escapes it twice).
+func quoted(s string) string { return `"` + clean(s) + `"` }
+
 func labelString(l map[string]string) string {
 	keys := make([]string, 0, len(l))
 	for k := range l {
@@ -62,9 +66,9 @@ func printResult(e *env, r core.Result) {
 		if !strings.HasPrefix(msg, "denied") {
 			msg = "denied: " + msg
 		}
-		fmt.Fprintf(e.errw, "%-16s %s\n", r.BMC, clean(msg))
+		fmt.Fprintf(e.errw, "%-16s %s\n", r.BMC, audit.DisplaySafe(msg))
 	default:
-		fmt.Fprintf(e.errw, "%-16s error: %s\n", r.BMC, clean(r.Message))
+		fmt.Fprintf(e.errw, "%-16s error: %s\n", r.BMC, audit.DisplaySafe(r.Message))
 	}
 }
 

@@ -185,7 +185,7 @@ func (s *Server) apiAudit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	recs := []audit.Record{}
-	err := s.svc.AuditSearch(r.Context(), c, q, func(rec audit.Record) error {
+	page, err := s.svc.AuditSearchPage(r.Context(), c, q, func(rec audit.Record) error {
 		rec.Data = nil
 		recs = append(recs, rec)
 		return nil
@@ -199,8 +199,22 @@ func (s *Server) apiAudit(w http.ResponseWriter, r *http.Request) {
 			apiFail(w, err)
 			return
 		}
+		if errors.Is(err, audit.ErrInvalidQuery) {
+			apiError(w, http.StatusBadRequest, "bad_request", core.Message(err))
+			return
+		}
 		apiError(w, http.StatusServiceUnavailable, "unavailable", core.Message(err))
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"records": recs})
+	res := map[string]any{"records": recs, "more": page.More}
+	if page.More {
+		// The cursor of the next page: the same query with after= (or
+		// before= for newest=1) set to it.
+		cursor := "after"
+		if q.Newest {
+			cursor = "before"
+		}
+		res["next"] = map[string]uint64{cursor: page.Last}
+	}
+	writeJSON(w, http.StatusOK, res)
 }

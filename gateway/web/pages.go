@@ -186,7 +186,7 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var recs []audit.Record
-	err := s.svc.AuditSearch(r.Context(), c, q, func(rec audit.Record) error {
+	page, err := s.svc.AuditSearchPage(r.Context(), c, q, func(rec audit.Record) error {
 		rec.Data = nil
 		recs = append(recs, rec)
 		return nil
@@ -197,6 +197,17 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	data["Records"] = recs
+	if page.More {
+		next := r.URL.Query()
+		cursor := "after"
+		if q.Newest {
+			cursor = "before"
+		}
+		next.Del("after")
+		next.Del("before")
+		next.Set(cursor, strconv.FormatUint(page.Last, 10))
+		data["Next"] = "/audit?" + next.Encode()
+	}
 	s.render(w, r, http.StatusOK, "audit", data)
 }
 
@@ -227,6 +238,18 @@ func parseAuditQuery(r *http.Request, now time.Time) (q audit.Query, since, unti
 			return q, since, until, limit, "limit must be a number from 1 to 10000"
 		}
 		q.Limit = n
+	}
+	for _, c := range []struct {
+		name string
+		v    *uint64
+	}{{"after", &q.AfterSeq}, {"before", &q.BeforeSeq}} {
+		if x := v.Get(c.name); x != "" {
+			n, err := strconv.ParseUint(x, 10, 64)
+			if err != nil || n == 0 {
+				return q, since, until, limit, c.name + " must be a record number"
+			}
+			*c.v = n
+		}
 	}
 	return q, since, until, limit, ""
 }

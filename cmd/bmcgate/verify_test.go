@@ -1,0 +1,61 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestAuditVerifyExpectHead(t *testing.T) {
+	f := newReadmeFixture(t)
+	seqText, hash, _ := strings.Cut(f.head, ":")
+	for _, tt := range []struct {
+		name, head string
+		code       int
+		want       string
+	}{
+		{"matches", f.head, exitOK, "audit log OK: 3 records"},
+		{"typo: no colon", seqText + hash, exitUsage, "--expect-head must be SEQ:HASH"},
+		{"typo: short hash", seqText + ":" + hash[:10], exitUsage, "--expect-head must be SEQ:HASH"},
+		{"typo: not hex", seqText + ":" + strings.Repeat("z", 64), exitUsage, "--expect-head must be SEQ:HASH"},
+		{"typo: record 0", "0:" + hash, exitUsage, "--expect-head must be SEQ:HASH"},
+		{"tail truncated", "5:" + hash, exitFailed, "BROKEN at record #4: records #4 to #5 are missing"},
+		{"rewritten", "2:" + hash, exitFailed, "BROKEN at record #2: anchored record #2 has hash"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			out, errOut, code := runCLI(t, "audit", "verify", "--data-dir", f.data, "--expect-head", tt.head)
+			if code != tt.code || !strings.Contains(out+errOut, tt.want) {
+				t.Fatalf("exit %d, want %d with %q\n%s%s", code, tt.code, tt.want, out, errOut)
+			}
+		})
+	}
+}
+
+func TestAuditSearchPagingOffline(t *testing.T) {
+	f := newReadmeFixture(t)
+	out, errOut, code := runCLI(t, "audit", "search", "--data-dir", f.data, "--limit", "2")
+	if code != exitOK || strings.Count(out, "\n") != 2 || !strings.Contains(errOut, "2 records shown; more match: repeat the search with --after 2") {
+		t.Fatalf("page 1: exit %d\n%s%s", code, out, errOut)
+	}
+	out, errOut, code = runCLI(t, "audit", "search", "--limit", "2", "--after", "2", "--data-dir", f.data)
+	if code != exitOK || strings.Count(out, "\n") != 1 || strings.Contains(errOut, "more match") {
+		t.Fatalf("page 2: exit %d\n%s%s", code, out, errOut)
+	}
+	out, errOut, code = runCLI(t, "audit", "search", "--data-dir", f.data, "--newest", "--limit", "1")
+	if code != exitOK || !strings.Contains(out, "console.detach") || !strings.Contains(errOut, "--before 3") {
+		t.Fatalf("newest: exit %d\n%s%s", code, out, errOut)
+	}
+	for _, since := range []string{"2h", "7d", "1w", "2020-01-01", "2020-01-01T00:00:00Z", "2020-01-01 10:00"} {
+		out, errOut, code = runCLI(t, "audit", "search", "--data-dir", f.data, "--code", "console.*", "--since", since)
+		if code != exitOK || strings.Count(out, "\n") != 3 {
+			t.Errorf("--code console.* --since %s: exit %d\n%s%s", since, code, out, errOut)
+		}
+	}
+	_, errOut, code = runCLI(t, "audit", "search", "--data-dir", f.data, "--since", "x\u200by")
+	if code != exitUsage || !strings.Contains(errOut, `"x\u200by" is not a time`) || strings.Contains(errOut, `\\u200b`) {
+		t.Fatalf("bad --since: exit %d %q", code, errOut)
+	}
+	_, errOut, code = runCLI(t, "audit", "search", "--data-dir", f.data, "--code", "console.[")
+	if code != exitUsage {
+		t.Fatalf("bad glob: exit %d %q", code, errOut)
+	}
+}
