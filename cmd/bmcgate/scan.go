@@ -62,4 +62,3 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	return exitOK
 }
-

@@ -81,7 +81,9 @@ func serveOnce(t *testing.T, f serveFixture) (int, string) {
 	defer cancel()
 	stderr := newWatchBuffer("bmcgate is serving")
 	done := make(chan int, 1)
-	go func() { done <- run(ctx, []string{"serve", "--config", f.cfg, "--log-level", "info"}, &bytes.Buffer{}, stderr) }()
+	go func() {
+		done <- run(ctx, []string{"serve", "--config", f.cfg, "--log-level", "info"}, &bytes.Buffer{}, stderr)
+	}()
 	select {
 	case code := <-done:
 		return code, stderr.String()
