@@ -12,7 +12,10 @@ import (
 
 // consoleDoor forwards the SSH door's console requests to the hub while the
 // console part runs.
-type consoleDoor struct{ hub atomic.Pointer[console.Hub] }
+type consoleDoor struct {
+	hub atomic.Pointer[console.Hub]
+	svc *core.Service // set by Open before the doors serve: checks the audit log's headroom
+}
 
 var errConsolesOff = &core.UserError{Msg: "consoles are disabled on this gateway"}
 
@@ -21,6 +24,11 @@ func (d *consoleDoor) Attach(ctx context.Context, c core.Caller, bmc string, t c
 	h := d.hub.Load()
 	if h == nil {
 		return errConsolesOff
+	}
+	if d.svc != nil {
+		if err := d.svc.Headroom(); err != nil {
+			return err
+		}
 	}
 	return h.Attach(ctx, c, bmc, t, takeover)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/bmcgate/bmcgate/audit"
@@ -50,5 +51,33 @@ func TestE2EShutdownHeadIsTheLastRecord(t *testing.T) {
 	}
 	if rep, err := s.Verify(context.Background()); err != nil || !rep.OK || rep.HeadSeq != seq {
 		t.Fatalf("verify: %+v %v", rep, err)
+	}
+}
+
+// TestE2EDiskFloorRefusesNewSessions: below audit.min_free, an SSH login
+// is refused with the reason (OpenSSH shows it), and the refusal recorded.
+func TestE2EDiskFloorRefusesNewSessions(t *testing.T) {
+	h := startHarness(t, nil, []testUser{{name: "alice", roles: "[admin]"}}, "audit:\n  min_free: 99.999%\n")
+	_, errOut, code := h.ssh("alice", nil, "whoami")
+	if code == 0 || !strings.Contains(errOut, "audit log's disk is nearly full") {
+		t.Fatalf("login below the floor: code %d %q", code, errOut)
+	}
+	h.waitRecord(t, audit.Query{Code: audit.CodeSSHLimit, Actor: "alice"}, func(r audit.Record) bool {
+		return strings.Contains(r.Reason, "free-space floor")
+	})
+}
+
+// TestE2EMessagesEscapedOnce: user text in an error is escaped once.
+func TestE2EMessagesEscapedOnce(t *testing.T) {
+	h := startHarness(t, nil, []testUser{{name: "alice", roles: "[admin]"}}, "")
+	for _, cmd := range [][]string{
+		{"audit", "search", "--since", "x\u200by"},
+		{"power", "frob\u200b", "node01"},
+		{"frob\u200b"},
+	} {
+		_, errOut, _ := h.ssh("alice", nil, cmd...)
+		if !strings.Contains(errOut, `\u200b`) || strings.Contains(errOut, `\\u200b`) || strings.Contains(errOut, "\u200b") {
+			t.Errorf("%q: stderr %q: want \\u200b escaped exactly once", cmd, errOut)
+		}
 	}
 }

@@ -111,6 +111,7 @@ func (g *Gateway) open(ctx context.Context, cfg *configs.Config) error {
 
 	g.broker = ipmi.NewBroker(withLogger(brokerOptions(cfg), log))
 	g.svc = core.New(st, g.broker, g.store, log)
+	g.consoles.svc = g.svc
 	sc := sshConfig(cfg)
 	sc.HostSigners = []gossh.Signer{signer}
 	sc.Logger = log
@@ -300,6 +301,7 @@ func (g *Gateway) Reload(ctx context.Context) error {
 	}
 	if err != nil {
 		rec.Outcome, rec.Reason = audit.OutcomeError, "reload refused; keeping the running config"
+		rec.Fields = reloadProblems(err)
 		g.log.Error("config reload refused; keeping the running config", "err", err)
 		_ = g.svc.Audit(ctx, rec)
 		return err

@@ -264,6 +264,13 @@ func handshakeClass(reason string) string {
 // No record, no session.
 func (s *Server) login(ctx ssh.Context, st *connState, c core.Caller) error {
 	st.once.Do(func() {
+		if err := s.svc.Headroom(); err != nil {
+			r := callerRecord(c, audit.CodeSSHLimit)
+			r.Outcome, r.Reason = audit.OutcomeDeny, "login refused: the audit log's disk is below its free-space floor"
+			_ = s.svc.Audit(ctx, r)
+			st.loginErr = err
+			return
+		}
 		s.mu.Lock()
 		if st.ended {
 			// The connection closed while this channel was opening.

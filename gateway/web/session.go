@@ -141,6 +141,9 @@ func (s *Server) sessionByID(r *http.Request, id string) (*Session, string, erro
 // startSession creates a new session (always a new id: no fixation), revokes
 // the one the browser came with, and sets the cookie.
 func (s *Server) startSession(w http.ResponseWriter, r *http.Request, ss Session) (*Session, error) {
+	if err := s.svc.Headroom(); err != nil {
+		return nil, err
+	}
 	if old, err := r.Cookie(SessionCookie); err == nil && old.Value != "" {
 		_ = s.store.delete(bucketSessions, old.Value)
 	}
@@ -157,6 +160,17 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, ss Session
 	}
 	setCookie(w, SessionCookie, id, int(lim.MaxLifetime.Duration/time.Second))
 	return &ss, nil
+}
+
+// loginUnavailable is the status and page text for a login whose session
+// could not start: the reason when it is one for the user (the audit log's
+// disk is low), else a plain "unavailable".
+func loginUnavailable(err error) (int, string) {
+	var ue *core.UserError
+	if errors.As(err, &ue) {
+		return http.StatusServiceUnavailable, "Login is unavailable right now: " + ue.Msg
+	}
+	return http.StatusInternalServerError, "Login is unavailable right now."
 }
 
 // endSession revokes the request's session server-side and clears the cookie.
