@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,7 +14,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
+	"time"
 
+	"github.com/bmcgate/bmcgate/audit"
 	"github.com/bmcgate/bmcgate/proxy/bmcsim"
 	gossh "golang.org/x/crypto/ssh"
 )
@@ -59,6 +63,13 @@ func Demo(ctx context.Context, o DemoOptions) error {
 		o.DataDir = d
 		defer os.RemoveAll(d)
 	}
+	// Take the data directory before writing anything into it: a second
+	// demo on a directory in use must leave the running one's files alone.
+	unlock, err := lockDemoDir(o.DataDir, o.Logger)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	if err := os.MkdirAll(filepath.Join(o.DataDir, "secrets"), 0o700); err != nil {
 		return fmt.Errorf("demo data directory: %w", err)
 	}
@@ -76,11 +87,12 @@ func Demo(ctx context.Context, o DemoOptions) error {
 	if err != nil {
 		return err
 	}
-	sshAddr := o.SSHAddr
-	if ln, err := net.Listen("tcp", sshAddr); err != nil {
-		sshAddr = "127.0.0.1:0"
-	} else {
-		ln.Close()
+	sshAddr, note, err := demoListenAddr(o.SSHAddr)
+	if err != nil {
+		return err
+	}
+	if note != "" {
+		fmt.Fprintln(o.Out, note)
 	}
 	cfgPath := filepath.Join(o.DataDir, "bmcgate.yaml")
 	if err := os.WriteFile(cfgPath, []byte(demoConfig(o.DataDir, sshAddr, fleet, ids.keys)), 0o600); err != nil {
@@ -99,7 +111,7 @@ func Demo(ctx context.Context, o DemoOptions) error {
 		g.Close()
 		return err
 	}
-	printDemoHelp(o.Out, g.SSHAddr(), sshCfg, cfgPath, o.DataDir, ids.note, fleet, temp)
+	printDemoHelp(o.Out, g.SSHAddr(), sshCfg, cfgPath, o.DataDir, ids, fleet, temp)
 	return g.Run(ctx)
 }
 
@@ -168,6 +180,14 @@ func demoKeys(o DemoOptions) (demoIdentities, error) {
 			continue
 		}
 		ids.keys["admin"] = append(ids.keys["admin"], strings.TrimSpace(string(gossh.MarshalAuthorizedKey(pk))))
+		// The private key beside it is what the printed commands name with
+		// -i: OpenSSH looks for its default keys in the passwd home, which
+		// need not be $HOME.
+		if priv := strings.TrimSuffix(m, ".pub"); ids.identity["admin"] == "" {
+			if fi, err := os.Stat(priv); err == nil && fi.Mode().IsRegular() {
+				ids.identity["admin"] = priv
+			}
+		}
 	}
 	ids.note = "admin uses your keys from " + filepath.Join(o.HomeDir, ".ssh")
 	for _, u := range demoUsers {
@@ -292,9 +312,8 @@ func knownhostsLine(host, port string, k gossh.PublicKey) string {
 	return h + " " + strings.TrimSpace(string(gossh.MarshalAuthorizedKey(k))) + "\n"
 }
 
-func printDemoHelp(w io.Writer, addr, sshCfg, cfgPath, dataDir, keyNote string, fleet []demoBMC, temp bool) {
-	ssh := "ssh -F " + sshCfg
-	fmt.Fprintf(w, "\nbmcgate demo: %d simulated BMCs, SSH front door on %s (%s)\n", len(fleet), addr, keyNote)
+func printDemoHelp(w io.Writer, addr, sshCfg, cfgPath, dataDir string, ids demoIdentities, fleet []demoBMC, temp bool) {
+	fmt.Fprintf(w, "\nbmcgate demo: %d simulated BMCs, SSH front door on %s (%s)\n", len(fleet), addr, ids.note)
 	fmt.Fprintf(w, "config: %s\n", cfgPath)
 	fmt.Fprintf(w, "\nTry:\n")
 	for _, c := range []string{
@@ -310,6 +329,11 @@ func printDemoHelp(w io.Writer, addr, sshCfg, cfgPath, dataDir, keyNote string, 
 		"auditor@bmcgate-demo audit search --code console.attach",
 		"-t admin@bmcgate-demo                     # interactive bmcgate> prompt",
 	} {
+		ssh := "ssh -F " + sshCfg
+		user, _, _ := strings.Cut(strings.TrimPrefix(c, "-t "), "@")
+		if id := ids.identity[user]; id != "" {
+			ssh += " -i " + id
+		}
 		fmt.Fprintf(w, "  %s %s\n", ssh, c)
 	}
 	if temp {
@@ -317,4 +341,50 @@ func printDemoHelp(w io.Writer, addr, sshCfg, cfgPath, dataDir, keyNote string, 
 	} else {
 		fmt.Fprintf(w, "\nAfter Ctrl-C: bmcgate audit verify --data-dir %s\n", dataDir)
 	}
+}
+
+// demoListenAddr returns addr when it is free, else a free loopback port
+// and a line saying so.
+func demoListenAddr(addr string) (string, string, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err == nil {
+		ln.Close()
+		return addr, "", nil
+	}
+	host, _, herr := net.SplitHostPort(addr)
+	if herr != nil || host == "" {
+		host = "127.0.0.1"
+	}
+	ln, ferr := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	if ferr != nil {
+		return "", "", fmt.Errorf("demo SSH address %s: %w, and no free port on %s: %w", addr, listenCause(err), host, listenCause(ferr))
+	}
+	free := ln.Addr().String()
+	ln.Close()
+	return free, fmt.Sprintf("bmcgate demo: %s is taken (%v); using the free port %s", addr, listenCause(err), free), nil
+}
+
+// lockDemoDir takes the demo's lock on dir (a file lock on
+// <dir>/demo.lock, held until unlock) and checks that no gateway holds its
+// audit log, before the demo writes anything there.
+func lockDemoDir(dir string, log *slog.Logger) (unlock func(), err error) {
+	if err := prepareDataDir(dir, log); err != nil {
+		return nil, err
+	}
+	path := filepath.Join(dir, "demo.lock")
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("demo data directory %s: %w", dir, unwrapPath(err))
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("demo data directory %s is in use by another bmcgate demo (%s is locked); nothing was changed", dir, path)
+	}
+	if s, err := audit.Open(filepath.Join(dir, AuditDBName), audit.Options{ReadOnly: true, OpenTimeout: 100 * time.Millisecond}); err == nil {
+		s.Close()
+	} else if errors.Is(err, audit.ErrInUse) {
+		f.Close()
+		return nil, fmt.Errorf("demo data directory %s is in use by a running bmcgate (its audit log is locked); nothing was changed", dir)
+	}
+	return func() { f.Close() }, nil
 }

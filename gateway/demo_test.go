@@ -1,0 +1,126 @@
+package gateway
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// runningDemo starts a demo and returns its printed lines once it serves.
+func runningDemo(t *testing.T, o DemoOptions) []string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	o.Out, o.Logger = pw, slog.New(slog.DiscardHandler)
+	go func() {
+		done <- Demo(ctx, o)
+		pw.Close()
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("demo: %v", err)
+		}
+	})
+	var lines []string
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+		if strings.HasPrefix(sc.Text(), "After Ctrl-C") || strings.HasPrefix(sc.Text(), "The data directory") {
+			break
+		}
+	}
+	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	if len(lines) < 5 {
+		t.Fatalf("demo printed %q", lines)
+	}
+	return lines
+}
+
+// dirSums hashes every file under dir.
+func dirSums(t *testing.T, dir string) map[string][32]byte {
+	t.Helper()
+	sums := map[string][32]byte{}
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || strings.HasSuffix(p, AuditDBName) {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		sums[p] = sha256.Sum256(b)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sums
+}
+
+func TestDemoRefusesADataDirInUse(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "demo")
+	runningDemo(t, DemoOptions{DataDir: dir, SSHAddr: freeTCPAddr(t), BMCs: 1, HomeDir: t.TempDir()})
+	before := dirSums(t, dir)
+	err := Demo(context.Background(), DemoOptions{DataDir: dir, SSHAddr: freeTCPAddr(t), BMCs: 1, HomeDir: t.TempDir(),
+		Out: io.Discard, Logger: slog.New(slog.DiscardHandler)})
+	if err == nil || !strings.Contains(err.Error(), "in use by another bmcgate demo") || !strings.Contains(err.Error(), "nothing was changed") {
+		t.Fatalf("second demo: %v", err)
+	}
+	after := dirSums(t, dir)
+	if len(after) != len(before) {
+		t.Fatalf("files changed: %d before, %d after", len(before), len(after))
+	}
+	for p, sum := range before {
+		if after[p] != sum {
+			t.Errorf("%s was rewritten by the refused demo", p)
+		}
+	}
+}
+
+func TestDemoFallsBackToAFreePort(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	lines := runningDemo(t, DemoOptions{DataDir: t.TempDir(), SSHAddr: ln.Addr().String(), BMCs: 1, HomeDir: t.TempDir()})
+	text := strings.Join(lines, "\n")
+	if !strings.Contains(text, ln.Addr().String()+" is taken") || !strings.Contains(text, "using the free port 127.0.0.1:") {
+		t.Fatalf("demo output:\n%s", text)
+	}
+}
+
+// The printed commands name the key the demo authorised with -i, so they
+// work when $HOME is not the passwd home OpenSSH looks in.
+func TestDemoPrintsTheIdentity(t *testing.T) {
+	home := t.TempDir()
+	if err := os.Mkdir(filepath.Join(home, ".ssh"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	key := filepath.Join(home, ".ssh", "id_ed25519")
+	writeKey(t, key)
+	lines := runningDemo(t, DemoOptions{DataDir: t.TempDir(), SSHAddr: freeTCPAddr(t), BMCs: 1, HomeDir: home})
+	n := 0
+	for _, l := range lines {
+		l = strings.TrimSpace(l)
+		if !strings.HasPrefix(l, "ssh -F ") {
+			continue
+		}
+		n++
+		if strings.Contains(l, " admin@") && !strings.Contains(l, " -i "+key+" ") {
+			t.Errorf("admin line without -i %s: %s", key, l)
+		}
+		if strings.Contains(l, " viewer@") && !strings.Contains(l, " -i ") {
+			t.Errorf("viewer line without -i: %s", l)
+		}
+	}
+	if n < 5 {
+		t.Fatalf("%d ssh lines in\n%s", n, strings.Join(lines, "\n"))
+	}
+}
