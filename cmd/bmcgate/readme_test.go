@@ -45,7 +45,8 @@ var readmeSkipped = map[string]string{
 	"bmcgate scan --config FILE [--json] [--fix [--yes]] [TARGET...]":                     "",
 	"bmcgate pin BMC --config FILE":                                                       "",
 	"bmcgate passwd [--totp-file FILE]":                                                   "",
-	"bmcgate version":                                                                     "",
+	"bmcgate audit replay SESSION --data-dir DIR":                                         "",
+	"bmcgate version": "",
 }
 
 var (
