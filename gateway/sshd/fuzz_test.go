@@ -185,6 +185,9 @@ func (a *fuzzAudit) Append(_ context.Context, r audit.Record) (audit.Record, err
 	return r, nil
 }
 func (a *fuzzAudit) Search(context.Context, audit.Query, func(audit.Record) error) error { return nil }
+func (a *fuzzAudit) SearchPage(context.Context, audit.Query, func(audit.Record) error) (audit.Page, error) {
+	return audit.Page{}, nil
+}
 func (a *fuzzAudit) Verify(context.Context) (audit.VerifyReport, error) {
 	return audit.VerifyReport{OK: true, Records: 1}, nil
 }
