@@ -446,3 +446,36 @@ func TestParseTime(t *testing.T) {
 		t.Errorf("bad time error: %v", err)
 	}
 }
+
+func TestParseTimeDocumentedForms(t *testing.T) {
+	now := time.Date(2026, 11, 24, 16, 0, 0, 0, time.UTC)
+	for in, want := range map[string]time.Time{
+		"2h":                        now.Add(-2 * time.Hour),
+		"7d":                        now.Add(-7 * 24 * time.Hour),
+		"1w2d":                      now.Add(-9 * 24 * time.Hour),
+		"1d12h":                     now.Add(-36 * time.Hour),
+		"2h ago":                    now.Add(-2 * time.Hour),
+		"2026-11-24":                time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC),
+		"2026-11-24 10:00":          time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC),
+		"2026-11-24T10:00":          time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC),
+		"2026-11-24t10:00:00z":      time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC),
+		"2026-11-24T10:00:00+01:00": time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC),
+		"2026-11-24T10:00:00 01:00": time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC), // "+" lost in a URL query
+		"2026-11-24T10:00Z":         time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC),
+	} {
+		got, err := ParseTime(in, now)
+		if err != nil || !got.Equal(want) {
+			t.Errorf("ParseTime(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"-2h", "yesterday", "99999w", "2026-13-01", "x\u200by"} {
+		_, err := ParseTime(in, now)
+		if err == nil {
+			t.Errorf("ParseTime(%q) accepted", in)
+			continue
+		}
+		if msg := Message(err); strings.Contains(msg, `\\`) || msg == "internal error" {
+			t.Errorf("ParseTime(%q): message %q", in, msg)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -54,19 +55,22 @@ func parseAgo(s string) (time.Duration, bool) {
 		return 0, false
 	}
 	var d time.Duration
-	for i, unit := range []time.Duration{7 * 24 * time.Hour, 24 * time.Hour} {
+	for i, u := range []struct {
+		unit time.Duration
+		max  int
+	}{{7 * 24 * time.Hour, 5000}, {24 * time.Hour, 30000}} { // about 100 years each: no overflow
 		if m[i+1] == "" {
 			continue
 		}
 		n, err := strconv.Atoi(m[i+1])
-		if err != nil || n > 100000 {
+		if err != nil || n > u.max {
 			return 0, false
 		}
-		d += time.Duration(n) * unit
+		d += time.Duration(n) * u.unit
 	}
 	if rest := m[3]; rest != "" {
 		r, err := time.ParseDuration(rest)
-		if err != nil || r < 0 {
+		if err != nil || r < 0 || r > math.MaxInt64-d {
 			return 0, false
 		}
 		d += r
