@@ -83,7 +83,7 @@ func TestProblems(t *testing.T) {
 		// Unknown fields, wrong types, duplicate keys, YAML structure.
 		{"unknown top-level key", "", "colour: blue\n", []string{f + ":22: colour: unknown field (known fields here: audit, bmcs, console, data_dir, limits, listen, roles, scan, secrets, ssh, users, version, web, web_profiles)"}},
 		{"unknown key at depth", "      username: admin\n", "      username: admin\n      passwd: x\n", []string{f + ":21: bmcs[0].ipmi.passwd: unknown field (known fields here: cipher_suite, password, password_env, password_file, privilege, username)"}},
-		{"unknown key with a control character", "", "\"col\\x1bour\": blue\n", []string{f + `:22: ["col\x1bour"]: unknown field (known fields here: bmcs, console, data_dir, limits, listen, roles, scan, secrets, ssh, users, version, web, web_profiles)`}},
+		{"unknown key with a control character", "", "\"col\\x1bour\": blue\n", []string{f + `:22: ["col\x1bour"]: unknown field (known fields here: audit, bmcs, console, data_dir, limits, listen, roles, scan, secrets, ssh, users, version, web, web_profiles)`}},
 		{"tag with a control character", "version: 1", "version: !%07x 1", []string{f + `:1: version: must be a whole number, got a value tagged "!\ax"`}},
 		{"unknown key in a rule", `        bmcs: ["*"]`, `        bmcs: ["*"]` + "\n        where: everywhere", []string{f + ":10: roles[0].allow[0].where: unknown field (known fields here: actions, bmcs)"}},
 		{"list for a mapping", "labels: {rack: r1}", "labels: [r1]", []string{f + ":18: bmcs[0].labels: must be a mapping of keys to values, got a list"}},
