@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/bmcgate/bmcgate/audit"
+	"github.com/bmcgate/bmcgate/gateway/refusals"
 )
 
 // TestE2EShutdownHeadIsTheLastRecord: open SSH sessions end at shutdown and
@@ -79,5 +80,60 @@ func TestE2EMessagesEscapedOnce(t *testing.T) {
 		if !strings.Contains(errOut, `\u200b`) || strings.Contains(errOut, `\\u200b`) || strings.Contains(errOut, "\u200b") {
 			t.Errorf("%q: stderr %q: want \\u200b escaped exactly once", cmd, errOut)
 		}
+	}
+}
+
+// TestE2EShutdownDrainsConsolesAndRefusals: at shutdown an attached
+// console's detaches and the SSH door's pending refusal summary are written
+// before gateway.stop, and gateway.stop stays the last record.
+func TestE2EShutdownDrainsConsolesAndRefusals(t *testing.T) {
+	h, _, host := ipmisimConsoleHarness(t, "")
+	bob := startPTY(t, h, "bob", "console", "host01")
+	waitLive(t, host, bob)
+	carol := startPTY(t, h, "carol", "console", "host01")
+	carol.waitFor("read-only")
+	// Two failed logins of one kind: the first is written at once, the
+	// second waits in the aggregator for its summary (the interval is 1m).
+	for range 2 {
+		args := append(h.sshArgs("alice"), "nobody@127.0.0.1", "whoami")
+		if _, _, code := runCmd(t, nil, "ssh", args...); code == 0 {
+			t.Fatal("an unknown user logged in")
+		}
+	}
+	h.waitRecord(t, audit.Query{Code: audit.CodeAuthFail, Actor: "nobody"}, nil)
+	h.stop()
+	bob.wait()
+	carol.wait()
+
+	s, err := audit.Open(filepath.Join(h.dir, "data", AuditDBName), audit.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var all []audit.Record
+	if err := s.Search(context.Background(), audit.Query{Limit: audit.MaxSearchLimit}, func(r audit.Record) error {
+		all = append(all, r)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if last := all[len(all)-1]; last.Code != audit.CodeGatewayStop {
+		t.Fatalf("last record #%d is %s, want %s", last.Seq, last.Code, audit.CodeGatewayStop)
+	}
+	detached := map[string]bool{}
+	summary := false
+	for _, r := range all {
+		switch {
+		case r.Code == audit.CodeConsoleDetach:
+			detached[r.Actor] = true
+		case r.Code == audit.CodeAuthFail && r.Actor == "nobody" && r.Fields[refusals.FieldRepeats] == "1":
+			summary = true
+		}
+	}
+	if !detached["bob"] || !detached["carol"] {
+		t.Errorf("console detaches before gateway.stop: %v, want bob and carol", detached)
+	}
+	if !summary {
+		t.Error("the pending refusal summary was not written before gateway.stop")
 	}
 }

@@ -244,7 +244,11 @@ func (se *session) start(kind string, payload []byte) bool {
 		}
 		se.srv.note("env", r)
 	}
-	go se.run(kind, line)
+	se.srv.work.Add(1) // Shutdown waits for the command and its last records (a console's detach)
+	go func() {
+		defer se.srv.work.Done()
+		se.run(kind, line)
+	}()
 	return true
 }
 
