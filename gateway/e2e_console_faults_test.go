@@ -128,7 +128,9 @@ func recordedInput(t *testing.T, search audit.SearchFunc) (sent, notSent []byte)
 // writer is told.
 func TestE2EConsoleFullDataDirRecordsBeforeSend(t *testing.T) {
 	data := tmpfsDir(t, "4m")
-	h, _, host := ipmisimFaultHarness(t, "", func(c *configs.Config) { c.DataDir = data })
+	// No free-space floor: the disk fills while the session runs (the
+	// floor only refuses new sessions; TestE2EDiskFloorRefusesNewSessions).
+	h, _, host := ipmisimFaultHarness(t, "audit:\n  min_free: \"0\"\n", func(c *configs.Config) { c.DataDir = data })
 	bob := startPTY(t, h, "bob", "console", "host01")
 	bob.waitFor("read-write")
 	waitLive(t, host, bob)
