@@ -267,7 +267,9 @@ func (s *Server) login(ctx ssh.Context, st *connState, c core.Caller) error {
 		if err := s.svc.Headroom(); err != nil {
 			r := callerRecord(c, audit.CodeSSHLimit)
 			r.Outcome, r.Reason = audit.OutcomeDeny, "login refused: the audit log's disk is below its free-space floor"
-			_ = s.svc.Audit(ctx, r)
+			// Aggregated: while the disk is low, repeated logins must not
+			// write one record each.
+			s.note("login refused: audit disk low", r)
 			st.loginErr = err
 			return
 		}
