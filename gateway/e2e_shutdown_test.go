@@ -3,11 +3,16 @@ package gateway
 import (
 	"context"
 	"errors"
+	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/bmcgate/bmcgate/audit"
+	"github.com/bmcgate/bmcgate/configs"
 	"github.com/bmcgate/bmcgate/gateway/refusals"
 )
 
@@ -136,4 +141,70 @@ func TestE2EShutdownDrainsConsolesAndRefusals(t *testing.T) {
 	if !summary {
 		t.Error("the pending refusal summary was not written before gateway.stop")
 	}
+}
+
+// TestE2EDiskFloorRefusesConsoleAttach: an open SSH shell goes on while the
+// audit log's disk drops below audit.min_free, but a console attach from it
+// is refused with the reason (and recorded as a failed command).
+func TestE2EDiskFloorRefusesConsoleAttach(t *testing.T) {
+	data := tmpfsDir(t, "16m")
+	h, _, _ := ipmisimFaultHarness(t, "audit:\n  min_free: 8MiB\n", func(c *configs.Config) { c.DataDir = data })
+	bob := startPTY(t, h, "bob")
+	bob.waitFor("bmcgate> ")
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(data, &st); err != nil {
+		t.Fatal(err)
+	}
+	free := int64(st.Bavail) * int64(st.Bsize)
+	if err := os.WriteFile(filepath.Join(data, "ballast"), make([]byte, free-4<<20), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// The free space is looked at every 2 s at most: until the gateway
+	// notices, an attach still succeeds and is detached again.
+	deadline := time.Now().Add(30 * time.Second)
+	for refused := false; !refused; {
+		if time.Now().After(deadline) {
+			t.Fatalf("console attaches never refused below the floor:\n%q", bob.output())
+		}
+		m := bob.mark()
+		bob.send("console host01\r")
+		for {
+			out := bob.output()[m:]
+			if strings.Contains(out, "audit log's disk is nearly full") {
+				refused = true
+				break
+			}
+			if strings.Contains(out, "read-write") {
+				bob.send("\r~.")
+				bob.waitAfter(m+strings.Index(out, "read-write"), "bmcgate> ")
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no answer to console host01:\n%q", out)
+			}
+			time.Sleep(5 * time.Millisecond) // polling the terminal, as waitAfter does
+		}
+	}
+	h.waitRecord(t, audit.Query{Code: audit.CodeCmdRun, Actor: "bob"}, func(r audit.Record) bool {
+		return r.Fields["command"] == "console host01" && r.Outcome == audit.OutcomeError
+	})
+	bob.send("whoami\r")
+	bob.waitFor("bob")
+}
+
+// TestE2EDiskFloorRefusesWebLogin: below audit.min_free a single sign-on
+// login gets no session; the browser is told why and the refusal recorded.
+func TestE2EDiskFloorRefusesWebLogin(t *testing.T) {
+	w := startWeb(t, webOptions{extraWeb: "audit:\n  min_free: 99.999%\n"})
+	c := w.client(t)
+	resp, body := w.login(t, c, "alice", "alice-password-1", "/")
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, "disk is nearly full") {
+		t.Fatalf("login below the floor: %d %.400s", resp.StatusCode, body)
+	}
+	if resp, _ := get(t, c, w.base+"/"); resp.Request.URL.Path == "/" && resp.StatusCode == http.StatusOK {
+		t.Fatal("a session was started below the floor")
+	}
+	w.waitRecord(t, audit.Query{Code: audit.CodeAuthFail, Actor: "alice"}, func(r audit.Record) bool {
+		return r.Door == audit.DoorWeb && r.Outcome == audit.OutcomeDeny && strings.Contains(r.Reason, "nearly full")
+	})
 }

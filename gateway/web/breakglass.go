@@ -82,9 +82,7 @@ func (s *Server) breakGlassLogin(w http.ResponseWriter, r *http.Request) {
 	s.limiter.success(a)
 	ss, err := s.startSession(w, r, Session{User: user.Name, Method: methodBreakGlass})
 	if err != nil {
-		s.log.Error("web session not started", "err", err)
-		status, msg := loginUnavailable(err)
-		s.errorPage(w, r, status, msg)
+		s.loginNotStarted(w, r, user.Name, methodBreakGlass, err)
 		return
 	}
 	s.setDevice(w, user.Name, a.device, now)

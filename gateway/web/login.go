@@ -143,9 +143,7 @@ func (s *Server) authCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	ss, err := s.startSession(w, r, Session{User: id.User, Groups: id.Groups, Method: methodOIDC, RefreshToken: tok.RefreshToken})
 	if err != nil {
-		s.log.Error("web session not started", "err", err)
-		status, msg := loginUnavailable(err)
-		s.errorPage(w, r, status, msg)
+		s.loginNotStarted(w, r, id.User, methodOIDC, err)
 		return
 	}
 	if err := s.syncTokenGroups(ss.User, ss.Groups); err != nil {

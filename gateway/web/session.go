@@ -162,15 +162,24 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, ss Session
 	return &ss, nil
 }
 
-// loginUnavailable is the status and page text for a login whose session
-// could not start: the reason when it is one for the user (the audit log's
-// disk is low), else a plain "unavailable".
-func loginUnavailable(err error) (int, string) {
+// loginNotStarted answers a login whose session could not start. Below the
+// audit log's free-space floor the user is told so and the refusal is
+// recorded (aggregated: repeated attempts while the disk is low write one
+// summary); any other cause is logged and answered "unavailable".
+func (s *Server) loginNotStarted(w http.ResponseWriter, r *http.Request, user, method string, err error) {
 	var ue *core.UserError
-	if errors.As(err, &ue) {
-		return http.StatusServiceUnavailable, "Login is unavailable right now: " + ue.Msg
+	if !errors.As(err, &ue) {
+		s.log.Error("web session not started", "err", err)
+		s.errorPage(w, r, http.StatusInternalServerError, "Login is unavailable right now.")
+		return
 	}
-	return http.StatusInternalServerError, "Login is unavailable right now."
+	rec := audit.Record{Code: audit.CodeAuthFail, Actor: user, Door: audit.DoorWeb, Source: remoteIP(r),
+		Outcome: audit.OutcomeDeny, Reason: "login refused: " + ue.Msg, Fields: map[string]string{"method": method}}
+	if method == methodBreakGlass {
+		rec.Fields["breakglass"] = "true"
+	}
+	s.note(r, method+": session refused", rec)
+	s.errorPage(w, r, http.StatusServiceUnavailable, "Login is unavailable right now: "+ue.Msg)
 }
 
 // endSession revokes the request's session server-side and clears the cookie.
