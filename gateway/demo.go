@@ -366,10 +366,16 @@ func demoListenAddr(addr string) (string, string, error) {
 
 // lockDemoDir takes the demo's lock on dir (a file lock on
 // <dir>/demo.lock, held until unlock) and checks that no gateway holds its
-// audit log, before the demo writes anything there.
+// audit log, before the demo writes anything there. A directory that
+// exists is locked before it is prepared (mode tightened, write probe), so
+// a refused demo changes nothing in a directory in use, not even its
+// modification time.
 func lockDemoDir(dir string, log *slog.Logger) (unlock func(), err error) {
-	if err := prepareDataDir(dir, log); err != nil {
-		return nil, err
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		// Missing (created here) or unusable (the error says why).
+		if err := prepareDataDir(dir, log); err != nil {
+			return nil, err
+		}
 	}
 	path := filepath.Join(dir, "demo.lock")
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
@@ -385,6 +391,10 @@ func lockDemoDir(dir string, log *slog.Logger) (unlock func(), err error) {
 	} else if errors.Is(err, audit.ErrInUse) {
 		f.Close()
 		return nil, fmt.Errorf("demo data directory %s is in use by a running bmcgate (its audit log is locked); nothing was changed", dir)
+	}
+	if err := prepareDataDir(dir, log); err != nil {
+		f.Close()
+		return nil, err
 	}
 	return func() { f.Close() }, nil
 }
