@@ -30,18 +30,8 @@ func TestE2EShutdownHeadIsTheLastRecord(t *testing.T) {
 	if _, err := h.g.store.Append(context.Background(), audit.Record{Code: audit.CodeSessionEnd}); !errors.Is(err, audit.ErrClosed) {
 		t.Fatalf("append after Run returned: %v, want ErrClosed", err)
 	}
-	s, err := audit.Open(filepath.Join(h.dir, "data", AuditDBName), audit.Options{ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	var all []audit.Record
-	if err := s.Search(context.Background(), audit.Query{Limit: audit.MaxSearchLimit}, func(r audit.Record) error {
-		all = append(all, r)
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
+	s := openStopped(t, h)
+	all := allRecords(t, s)
 	last := all[len(all)-1]
 	if last.Code != audit.CodeGatewayStop || last.Seq != seq || last.Hash != hash {
 		t.Fatalf("last record #%d %s %s; announced head #%d %s", last.Seq, last.Code, last.Hash, seq, hash)
@@ -110,18 +100,7 @@ func TestE2EShutdownDrainsConsolesAndRefusals(t *testing.T) {
 	bob.wait()
 	carol.wait()
 
-	s, err := audit.Open(filepath.Join(h.dir, "data", AuditDBName), audit.Options{ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	var all []audit.Record
-	if err := s.Search(context.Background(), audit.Query{Limit: audit.MaxSearchLimit}, func(r audit.Record) error {
-		all = append(all, r)
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
+	all := allRecords(t, openStopped(t, h))
 	if last := all[len(all)-1]; last.Code != audit.CodeGatewayStop {
 		t.Fatalf("last record #%d is %s, want %s", last.Seq, last.Code, audit.CodeGatewayStop)
 	}
@@ -207,4 +186,35 @@ func TestE2EDiskFloorRefusesWebLogin(t *testing.T) {
 	w.waitRecord(t, audit.Query{Code: audit.CodeAuthFail, Actor: "alice"}, func(r audit.Record) bool {
 		return r.Door == audit.DoorWeb && r.Outcome == audit.OutcomeDeny && strings.Contains(r.Reason, "nearly full")
 	})
+}
+
+// openStopped opens the audit log of a stopped harness read-only.
+func openStopped(t *testing.T, h *harness) *audit.Store {
+	t.Helper()
+	s, err := audit.Open(filepath.Join(h.dir, "data", AuditDBName), audit.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// allRecords returns every record of s, oldest first.
+func allRecords(t *testing.T, s *audit.Store) []audit.Record {
+	t.Helper()
+	var all []audit.Record
+	q := audit.Query{Limit: audit.MaxSearchLimit}
+	for {
+		page, err := s.SearchPage(context.Background(), q, func(r audit.Record) error {
+			all = append(all, r)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !page.More {
+			return all
+		}
+		q = page.Next(q)
+	}
 }
