@@ -1,14 +1,14 @@
 package authz
 
 import (
-	"errors"
 	"fmt"
 	"strconv"
-	"strings"
+
+	"github.com/bmcgate/bmcgate/internal/bmcname"
 )
 
 // maxNameLen is the longest BMC name, label key or label value (a DNS label).
-const maxNameLen = 63
+const maxNameLen = bmcname.MaxLen
 
 // CanonicalName returns the canonical form of a BMC name, or an error saying
 // plainly why s is not a BMC name.
@@ -39,68 +39,11 @@ func CanonicalLabel(key, value string) (string, string, error) {
 	return k, v, nil
 }
 
-// canonical folds s to lower case and checks it against the name rules.
-// what names the kind of string in error messages. slash allows '/' inside.
+// canonical folds s to lower case and checks it against the name rules
+// (package bmcname, shared with the config loader). what names the kind of
+// string in error messages. slash allows '/' inside.
 func canonical(s, what string, slash bool) (string, error) {
-	if s == "" {
-		return "", fmt.Errorf("%s is empty", what)
-	}
-	if len(s) > maxNameLen {
-		return "", fmt.Errorf("%s is longer than %d characters", what, maxNameLen)
-	}
-	var b strings.Builder
-	b.Grow(len(s))
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= 'A' && c <= 'Z':
-			c += 'a' - 'A'
-		case c >= 0x80:
-			return "", fmt.Errorf("%s must be plain ASCII: only a-z, 0-9, '_', '.' and '-' are allowed", what)
-		case c < 0x20 || c == 0x7f:
-			return "", fmt.Errorf("%s contains a control character", what)
-		case c == ' ':
-			return "", fmt.Errorf("%s contains a space", what)
-		case !nameChar(c, slash):
-			return "", fmt.Errorf("%s contains %q: only a-z, 0-9, '_', '.' and '-' are allowed", what, string(c))
-		}
-		b.WriteByte(c)
-	}
-	out := b.String()
-	if err := checkShape(out); err != nil {
-		return "", fmt.Errorf("%s %w", what, err)
-	}
-	return out, nil
-}
-
-// nameChar reports whether c may appear in a canonical name.
-func nameChar(c byte, slash bool) bool {
-	return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-' || slash && c == '/'
-}
-
-// alnum reports whether c is a lower-case ASCII letter or a digit.
-func alnum(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= '0' && c <= '9'
-}
-
-// checkShape checks the rules about where punctuation may appear in an
-// already lower-cased name made only of allowed characters.
-func checkShape(s string) error {
-	switch {
-	case s[0] == '.':
-		return errors.New("must not start with a dot")
-	case s[len(s)-1] == '.':
-		return errors.New("must not end with a dot")
-	case !alnum(s[0]):
-		return errors.New("must start with a letter or digit")
-	case !alnum(s[len(s)-1]):
-		return errors.New("must end with a letter or digit")
-	case strings.Contains(s, ".."):
-		return errors.New("must not contain \"..\"")
-	case strings.Contains(s, "//"):
-		return errors.New("must not contain \"//\"")
-	}
-	return nil
+	return bmcname.Canonical(s, what, slash)
 }
 
 // quote quotes s for an error message, escaping anything that is not

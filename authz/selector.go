@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"path"
 	"strings"
+
+	"github.com/bmcgate/bmcgate/internal/bmcname"
 )
 
 // selKind says which form a Selector has. The zero kind is an invalid
@@ -127,7 +129,7 @@ func canonicalPattern(s, what string) (string, error) {
 			return "", fmt.Errorf("%s contains a control character", what)
 		case c == ' ':
 			return "", fmt.Errorf("%s contains a space", what)
-		case !nameChar(c, false) && !strings.ContainsRune(globMeta, rune(c)):
+		case !bmcname.Char(c, false) && !strings.ContainsRune(globMeta, rune(c)):
 			return "", fmt.Errorf("%s contains %q: only a-z, 0-9, '_', '.', '-' and the glob characters %s are allowed", what, string(c), globMeta)
 		}
 	}
