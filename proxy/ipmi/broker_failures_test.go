@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bmcgate/bmcgate/internal/rmcp"
 	"github.com/bmcgate/bmcgate/proxy/bmcsim"
 )
 
@@ -61,7 +62,7 @@ func TestBrokerBusy(t *testing.T) {
 	var held atomic.Int32
 	m.setToClient(func(p []byte) [][]byte {
 		// Hold in-session answers until released.
-		if h, ok := parseV2(p); ok && h.payloadType == payloadIPMI && h.authenticated {
+		if h, ok := parseV2(p); ok && h.payloadType == rmcp.PayloadIPMI && h.authenticated {
 			held.Add(1)
 			<-release
 		}

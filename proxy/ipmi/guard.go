@@ -12,6 +12,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/bmcgate/bmcgate/internal/rmcp"
 )
 
 // guardState follows the RMCP+ session establishment (IPMI 2.0 section 13.15).
@@ -275,9 +277,9 @@ func (g *guard) outbound(b []byte) error {
 	}
 	setup := h.sessionID == 0 && !h.authenticated && !h.encrypted
 	switch h.payloadType {
-	case payloadOpenReq:
+	case rmcp.PayloadOpenReq:
 		return g.outOpen(h, setup)
-	case payloadRAKP1:
+	case rmcp.PayloadRAKP1:
 		p := h.payload
 		if !setup || (g.state != gsOpenRecv && g.state != gsRAKP1Sent) || len(p) < 28 ||
 			binary.LittleEndian.Uint32(p[4:8]) != g.bmcID || p[24]&0x0f != g.priv ||
@@ -288,13 +290,13 @@ func (g *guard) outbound(b []byte) error {
 		g.role = p[24]
 		g.state = gsRAKP1Sent
 		return nil
-	case payloadRAKP3:
+	case rmcp.PayloadRAKP3:
 		if !setup || (g.state != gsRAKP2Recv && g.state != gsRAKP3Sent) {
 			return g.failWith(KindInsecure, "refused to send an unexpected RAKP message 3", "")
 		}
 		g.state = gsRAKP3Sent
 		return nil
-	case payloadIPMI, payloadSOL:
+	case rmcp.PayloadIPMI, rmcp.PayloadSOL:
 		if g.state != gsActive || !h.authenticated || !h.encrypted || h.sessionID != g.bmcID {
 			return g.failWith(KindInsecure, "refused to send a command outside an authenticated, encrypted session", "")
 		}
@@ -351,13 +353,13 @@ func (g *guard) inbound(pkt []byte) (deliver bool, err error) {
 		return false, nil
 	}
 	switch h.payloadType {
-	case payloadOpenResp:
+	case rmcp.PayloadOpenResp:
 		return g.inOpen(h)
-	case payloadRAKP2:
+	case rmcp.PayloadRAKP2:
 		return g.inRAKP2(h)
-	case payloadRAKP4:
+	case rmcp.PayloadRAKP4:
 		return g.inRAKP4(h)
-	case payloadIPMI, payloadSOL:
+	case rmcp.PayloadIPMI, rmcp.PayloadSOL:
 		return g.inSession(pkt, h), nil
 	}
 	return false, nil

@@ -10,6 +10,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"hash"
+
+	"github.com/bmcgate/bmcgate/internal/rmcp"
 )
 
 // Session-layer cryptography of the guard (IPMI 2.0 sections 13.28, 13.29):
@@ -73,7 +75,7 @@ func (g *guard) freshIV(b []byte, h v2Packet) error {
 	if len(p) < 32 || len(p)%16 != 0 {
 		return errors.New("payload is not AES-CBC-128 (IV and whole blocks)")
 	}
-	if len(b) < v2HeaderLen+len(p)+n {
+	if len(b) < rmcp.V2HeaderLen+len(p)+n {
 		return errors.New("no integrity AuthCode")
 	}
 	cipher.NewCBCDecrypter(blk, p[:16]).CryptBlocks(p[16:], p[16:])
@@ -82,7 +84,7 @@ func (g *guard) freshIV(b []byte, h v2Packet) error {
 	}
 	cipher.NewCBCEncrypter(blk, p[:16]).CryptBlocks(p[16:], p[16:])
 	binary.LittleEndian.PutUint32(b[10:14], g.nextSeq())
-	copy(b[len(b)-n:], g.authCode(mac, b[rmcpHeaderLen:len(b)-n], n))
+	copy(b[len(b)-n:], g.authCode(mac, b[rmcp.HeaderLen:len(b)-n], n))
 	return nil
 }
 
@@ -110,19 +112,19 @@ func (g *guard) seal(dst []byte, payloadType uint8, plain []byte) ([]byte, error
 	}
 	// The integrity data (auth type through next header) is whole DWORDs.
 	intPad := (4 - (12+encLen+2)%4) % 4
-	total := v2HeaderLen + encLen + intPad + 2 + n
+	total := rmcp.V2HeaderLen + encLen + intPad + 2 + n
 	b := dst[:0]
 	if cap(b) < total {
 		b = make([]byte, 0, total)
 	}
 	b = b[:total] // every byte is written below
-	b[0], b[1], b[2], b[3] = rmcpVersion, 0x00, 0xff, rmcpClassIPMI
-	b[4] = authTypeRMCPPlus
-	b[5] = payloadType | flagEncrypted | flagAuthenticated
+	b[0], b[1], b[2], b[3] = rmcp.Version, 0x00, 0xff, rmcp.ClassIPMI
+	b[4] = rmcp.AuthTypeRMCPPlus
+	b[5] = payloadType | rmcp.FlagEncrypted | rmcp.FlagAuthenticated
 	binary.LittleEndian.PutUint32(b[6:10], g.bmcID)
 	binary.LittleEndian.PutUint32(b[10:14], g.nextSeq())
 	binary.LittleEndian.PutUint16(b[14:16], uint16(encLen))
-	p := b[v2HeaderLen : v2HeaderLen+encLen]
+	p := b[rmcp.V2HeaderLen : rmcp.V2HeaderLen+encLen]
 	if _, err := rand.Read(p[:16]); err != nil {
 		return nil, err
 	}
@@ -132,12 +134,12 @@ func (g *guard) seal(dst []byte, payloadType uint8, plain []byte) ([]byte, error
 	}
 	p[encLen-1] = byte(confPad)
 	cipher.NewCBCEncrypter(blk, p[:16]).CryptBlocks(p[16:], p[16:])
-	t := b[v2HeaderLen+encLen:]
+	t := b[rmcp.V2HeaderLen+encLen:]
 	for i := range intPad {
 		t[i] = 0xff
 	}
-	t[intPad], t[intPad+1] = byte(intPad), nextHeaderIPMI
-	copy(b[total-n:], g.authCode(mac, b[rmcpHeaderLen:total-n], n))
+	t[intPad], t[intPad+1] = byte(intPad), rmcp.NextHeaderIPMI
+	copy(b[total-n:], g.authCode(mac, b[rmcp.HeaderLen:total-n], n))
 	return b, nil
 }
 

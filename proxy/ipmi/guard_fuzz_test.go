@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"testing"
 
+	"github.com/bmcgate/bmcgate/internal/rmcp"
 	"github.com/bougou/go-ipmi/pkg/crypto"
 	"github.com/bougou/go-ipmi/pkg/types"
 )
@@ -75,10 +76,10 @@ func (r *fuzzRig) guardAt(st guardState) *guard {
 // go-ipmi's implementation.
 func (r *fuzzRig) validAuthCode(pkt []byte) bool {
 	n := authCodeLen(r.a.integ)
-	if len(pkt) < rmcpHeaderLen+n {
+	if len(pkt) < rmcp.HeaderLen+n {
 		return false
 	}
-	mac, err := crypto.SessionIntegrityAuthCode(types.IntegrityAlg(r.a.integ), pkt[rmcpHeaderLen:len(pkt)-n], r.keys.k1, "")
+	mac, err := crypto.SessionIntegrityAuthCode(types.IntegrityAlg(r.a.integ), pkt[rmcp.HeaderLen:len(pkt)-n], r.keys.k1, "")
 	return err == nil && hmac.Equal(mac, pkt[len(pkt)-n:])
 }
 
@@ -94,10 +95,10 @@ func (r *fuzzRig) inboundSeeds() map[guardState][][]byte {
 		gsRAKP1Sent: {rakp2(0, testConsoleID, r.bmcRand, r.guid, r.rakp2Code), rakp2(0x0d, testConsoleID, r.bmcRand, r.guid, nil), short},
 		gsRAKP3Sent: {rakp4(testConsoleID, r.rakp4ICV), rakp4(testConsoleID, r.rakp4ICV[1:])},
 		gsActive: {
-			r.keys.sessionPacket(payloadIPMI, testConsoleID, 7, []byte("chassis status answer"), true, true),
-			r.keys.sessionPacket(payloadSOL, testConsoleID, 8, []byte{1, 0, 0, 0, 'o', 'k'}, true, true),
-			r.keys.sessionPacket(payloadIPMI, testConsoleID, 9, []byte("x"), false, true),
-			r.keys.sessionPacket(payloadIPMI, testConsoleID, 10, []byte("x"), false, false),
+			r.keys.sessionPacket(rmcp.PayloadIPMI, testConsoleID, 7, []byte("chassis status answer"), true, true),
+			r.keys.sessionPacket(rmcp.PayloadSOL, testConsoleID, 8, []byte{1, 0, 0, 0, 'o', 'k'}, true, true),
+			r.keys.sessionPacket(rmcp.PayloadIPMI, testConsoleID, 9, []byte("x"), false, true),
+			r.keys.sessionPacket(rmcp.PayloadIPMI, testConsoleID, 10, []byte("x"), false, false),
 		},
 	}
 }
@@ -151,23 +152,23 @@ func FuzzGuardInbound(f *testing.F) {
 				t.Fatalf("delivered %x before the session setup", pkt)
 			}
 		case gsOpenSent:
-			if !v2 || h.payloadType != payloadOpenResp || g.state != gsOpenRecv || g.bmcID == 0 {
+			if !v2 || h.payloadType != rmcp.PayloadOpenResp || g.state != gsOpenRecv || g.bmcID == 0 {
 				t.Fatalf("delivered %x as an Open Session Response (state %d)", pkt, g.state)
 			}
 			if got, ok := parseAlgPayloads(h.payload[12:]); !ok || got != r.a {
 				t.Fatalf("accepted algorithms %v, want %v", got, r.a)
 			}
 		case gsRAKP1Sent:
-			if !v2 || h.payloadType != payloadRAKP2 || g.state != gsRAKP2Recv || !bytes.Equal(h.payload[40:40+len(r.rakp2Code)], r.rakp2Code) {
+			if !v2 || h.payloadType != rmcp.PayloadRAKP2 || g.state != gsRAKP2Recv || !bytes.Equal(h.payload[40:40+len(r.rakp2Code)], r.rakp2Code) {
 				t.Fatalf("delivered %x as RAKP 2 (state %d)", pkt, g.state)
 			}
 		case gsRAKP3Sent:
-			if !v2 || h.payloadType != payloadRAKP4 || g.state != gsActive || !bytes.Equal(h.payload[8:8+len(r.rakp4ICV)], r.rakp4ICV) {
+			if !v2 || h.payloadType != rmcp.PayloadRAKP4 || g.state != gsActive || !bytes.Equal(h.payload[8:8+len(r.rakp4ICV)], r.rakp4ICV) {
 				t.Fatalf("delivered %x as RAKP 4 (state %d)", pkt, g.state)
 			}
 		case gsActive:
 			if !v2 || !h.authenticated || !h.encrypted || h.sessionID != testConsoleID ||
-				(h.payloadType != payloadIPMI && h.payloadType != payloadSOL) || !r.validAuthCode(pkt) {
+				(h.payloadType != rmcp.PayloadIPMI && h.payloadType != rmcp.PayloadSOL) || !r.validAuthCode(pkt) {
 				t.Fatalf("delivered %x in the active session", pkt)
 			}
 			if again, _ := g.inbound(bytes.Clone(pkt)); again {
@@ -195,9 +196,9 @@ func FuzzGuardTamper(f *testing.F) {
 		if suite17 {
 			r = rigs[17]
 		}
-		ptype := byte(payloadIPMI)
+		ptype := byte(rmcp.PayloadIPMI)
 		if sol {
-			ptype = payloadSOL
+			ptype = rmcp.PayloadSOL
 		}
 		pkt := r.keys.sessionPacket(ptype, testConsoleID, 77, plain, true, true)
 		bad := bytes.Clone(pkt)
@@ -210,7 +211,7 @@ func FuzzGuardTamper(f *testing.F) {
 		if err != nil {
 			t.Fatalf("fatal verdict in the active session: %v", err)
 		}
-		same := len(bad) == len(pkt) && bytes.Equal(bad[rmcpHeaderLen:], pkt[rmcpHeaderLen:])
+		same := len(bad) == len(pkt) && bytes.Equal(bad[rmcp.HeaderLen:], pkt[rmcp.HeaderLen:])
 		if deliver && !same {
 			t.Fatalf("delivered a forged or truncated packet %x (sealed %x)", bad, pkt)
 		}
@@ -218,7 +219,7 @@ func FuzzGuardTamper(f *testing.F) {
 			return
 		}
 		// Only the RMCP header, which the AuthCode does not cover, changed.
-		if valid := bad[0] == rmcpVersion && bad[3]&0x1f == rmcpClassIPMI; deliver != valid {
+		if valid := bad[0] == rmcp.Version && bad[3]&0x1f == rmcp.ClassIPMI; deliver != valid {
 			t.Fatalf("RMCP header %x: delivered %v", bad[:4], deliver)
 		}
 		if !deliver {
@@ -251,9 +252,9 @@ func FuzzGuardOutbound(f *testing.F) {
 		f.Add(openRequest(testConsoleID, algorithms{}), byte(0), suite17)
 		f.Add(rakp1(testBMCID, r.consoleRand, testRole, testUser), byte(2), suite17)
 		f.Add(rakp3(testBMCID, []byte("code")), byte(3), suite17)
-		f.Add(r.keys.sessionPacket(payloadIPMI, testBMCID, 3, []byte("get chassis status"), true, true), byte(4), suite17)
-		f.Add(r.keys.sessionPacket(payloadSOL, testBMCID, 4, []byte{1, 0, 0, 0, 'l', 's'}, true, true), byte(4), suite17)
-		f.Add(r.keys.sessionPacket(payloadIPMI, testBMCID, 5, []byte("x"), false, false), byte(4), suite17)
+		f.Add(r.keys.sessionPacket(rmcp.PayloadIPMI, testBMCID, 3, []byte("get chassis status"), true, true), byte(4), suite17)
+		f.Add(r.keys.sessionPacket(rmcp.PayloadSOL, testBMCID, 4, []byte{1, 0, 0, 0, 'l', 's'}, true, true), byte(4), suite17)
+		f.Add(r.keys.sessionPacket(rmcp.PayloadIPMI, testBMCID, 5, []byte("x"), false, false), byte(4), suite17)
 	}
 	f.Fuzz(func(t *testing.T, pkt []byte, sti byte, suite17 bool) {
 		r := rigs[3]
@@ -283,19 +284,19 @@ func FuzzGuardOutbound(f *testing.F) {
 			t.Fatalf("sent a malformed packet %x", pkt)
 		}
 		switch h.payloadType {
-		case payloadOpenReq:
+		case rmcp.PayloadOpenReq:
 			if got, ok := parseAlgPayloads(h.payload[8:]); !ok || got != r.a || got.weak() {
 				t.Fatalf("proposed %v in %x", got, pkt)
 			}
-		case payloadRAKP1, payloadRAKP3:
+		case rmcp.PayloadRAKP1, rmcp.PayloadRAKP3:
 			if h.sessionID != 0 || h.authenticated || h.encrypted {
 				t.Fatalf("sent session-setup packet %x inside a session", pkt)
 			}
-		case payloadIPMI, payloadSOL:
+		case rmcp.PayloadIPMI, rmcp.PayloadSOL:
 			if st != gsActive || !h.authenticated || !h.encrypted || h.sessionID != testBMCID || !r.validAuthCode(out) {
 				t.Fatalf("sent %x as %x in state %d", pkt, out, st)
 			}
-			if !bytes.Equal(out[:rmcpHeaderLen+2+4], pkt[:rmcpHeaderLen+2+4]) || len(out) != len(pkt) {
+			if !bytes.Equal(out[:rmcp.HeaderLen+2+4], pkt[:rmcp.HeaderLen+2+4]) || len(out) != len(pkt) {
 				t.Fatalf("re-encryption changed the header or the length: %x -> %x", pkt, out)
 			}
 		default:

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 
+	"github.com/bmcgate/bmcgate/internal/rmcp"
 	"github.com/bougou/go-ipmi/pkg/crypto"
 	"github.com/bougou/go-ipmi/pkg/types"
 )
@@ -137,7 +138,7 @@ func (g *guard) inSession(pkt []byte, h v2Packet) bool {
 		return false
 	}
 	pad := len(t) - n - 2
-	if int(t[pad]) != pad || t[pad+1] != nextHeaderIPMI {
+	if int(t[pad]) != pad || t[pad+1] != rmcp.NextHeaderIPMI {
 		return false
 	}
 	// AES-CBC-128: 16-byte IV plus at least one whole block.
@@ -145,7 +146,7 @@ func (g *guard) inSession(pkt []byte, h v2Packet) bool {
 		return false
 	}
 	_, mac, _, err := g.sessionCrypto()
-	if err != nil || !hmac.Equal(g.authCode(mac, pkt[rmcpHeaderLen:len(pkt)-n], n), pkt[len(pkt)-n:]) {
+	if err != nil || !hmac.Equal(g.authCode(mac, pkt[rmcp.HeaderLen:len(pkt)-n], n), pkt[len(pkt)-n:]) {
 		return false
 	}
 	return g.acceptSeq(h.seq)

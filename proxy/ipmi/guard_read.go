@@ -7,6 +7,8 @@ import (
 	"os"
 	"syscall"
 	"time"
+
+	"github.com/bmcgate/bmcgate/internal/rmcp"
 )
 
 // Two readers share a session's socket: the library (go-ipmi, through Read)
@@ -183,7 +185,9 @@ func (g *guard) readTurn(buf []byte, dl time.Time) ([]byte, error) {
 }
 
 // isSOL reports whether a verified packet is an RMCP+ SOL payload.
-func isSOL(pkt []byte) bool { return isV2(pkt) && len(pkt) > 5 && pkt[5]&payloadTypeMask == payloadSOL }
+func isSOL(pkt []byte) bool {
+	return isV2(pkt) && len(pkt) > 5 && pkt[5]&rmcp.PayloadTypeMask == rmcp.PayloadSOL
+}
 
 // handOver puts a copy of a verified packet into the other side's box, or
 // drops it when the box is full.
@@ -244,7 +248,7 @@ func (c *SOLConn) Send(payload []byte) error {
 		g.mu.Unlock()
 		return net.ErrClosed
 	}
-	b, err := g.seal(c.wbuf, payloadSOL, payload)
+	b, err := g.seal(c.wbuf, rmcp.PayloadSOL, payload)
 	g.mu.Unlock()
 	if err != nil {
 		return fmt.Errorf("session guard: SOL packet: %w", err)

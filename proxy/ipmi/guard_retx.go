@@ -3,6 +3,8 @@ package ipmi
 import (
 	"crypto/cipher"
 	"time"
+
+	"github.com/bmcgate/bmcgate/internal/rmcp"
 )
 
 // Retransmission. go-ipmi sends each request once and waits; on a lossy link
@@ -71,18 +73,18 @@ func (g *guard) rememberLocked(b []byte) {
 			return
 		}
 		switch h.payloadType {
-		case payloadOpenReq:
-			p.answer = payloadOpenResp
-		case payloadRAKP1:
-			p.answer = payloadRAKP2
-		case payloadRAKP3:
-			p.answer = payloadRAKP4
-		case payloadIPMI:
+		case rmcp.PayloadOpenReq:
+			p.answer = rmcp.PayloadOpenResp
+		case rmcp.PayloadRAKP1:
+			p.answer = rmcp.PayloadRAKP2
+		case rmcp.PayloadRAKP3:
+			p.answer = rmcp.PayloadRAKP4
+		case rmcp.PayloadIPMI:
 			k, ok := g.peekKey(h, false)
 			if !ok {
 				return
 			}
-			p.ipmi, p.key, p.answer = true, k, payloadIPMI
+			p.ipmi, p.key, p.answer = true, k, rmcp.PayloadIPMI
 		default:
 			return
 		}

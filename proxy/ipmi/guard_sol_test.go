@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bmcgate/bmcgate/internal/rmcp"
 	"github.com/bougou/go-ipmi/pkg/crypto"
 	"github.com/bougou/go-ipmi/pkg/types"
 )
@@ -34,13 +35,13 @@ func (r *guardRig) bmcOpen(pkt []byte) (ptype uint8, seq uint32, plain []byte) {
 		r.t.Fatalf("not an authenticated, encrypted packet of the session: %x", pkt)
 	}
 	n := authCodeLen(r.keys.a.integ)
-	mac, err := crypto.SessionIntegrityAuthCode(types.IntegrityAlg(r.keys.a.integ), pkt[rmcpHeaderLen:len(pkt)-n], r.keys.k1, "")
+	mac, err := crypto.SessionIntegrityAuthCode(types.IntegrityAlg(r.keys.a.integ), pkt[rmcp.HeaderLen:len(pkt)-n], r.keys.k1, "")
 	if err != nil || !bytes.Equal(mac, pkt[len(pkt)-n:]) {
 		r.t.Fatalf("AuthCode does not verify (%v)", err)
 	}
 	t := h.trailer
 	pad := len(t) - n - 2
-	if pad < 0 || int(t[pad]) != pad || t[pad+1] != nextHeaderIPMI || (12+len(h.payload)+pad+2)%4 != 0 {
+	if pad < 0 || int(t[pad]) != pad || t[pad+1] != rmcp.NextHeaderIPMI || (12+len(h.payload)+pad+2)%4 != 0 {
 		r.t.Fatalf("bad integrity trailer %x", t)
 	}
 	for _, b := range t[:pad] {
@@ -84,12 +85,12 @@ func TestSOLConnSend(t *testing.T) {
 			for size := range 40 {
 				plain := bytes.Repeat([]byte{byte(size)}, size)
 				if size%3 == 0 {
-					lib := r.keys.sessionPacket(payloadIPMI, testBMCID, 5, []byte("get device id"), true, true)
+					lib := r.keys.sessionPacket(rmcp.PayloadIPMI, testBMCID, 5, []byte("get device id"), true, true)
 					if _, err := r.g.Write(lib); err != nil {
 						t.Fatal(err)
 					}
 					pt, seq, got := r.bmcOpen(r.bmcRead())
-					if pt != payloadIPMI || string(got) != "get device id" || seq != last+1 {
+					if pt != rmcp.PayloadIPMI || string(got) != "get device id" || seq != last+1 {
 						t.Fatalf("library packet: type %d seq %d (last %d) %q", pt, seq, last, got)
 					}
 					last = seq
@@ -99,7 +100,7 @@ func TestSOLConnSend(t *testing.T) {
 				}
 				pkt := r.bmcRead()
 				pt, seq, got := r.bmcOpen(pkt)
-				if pt != payloadSOL || !bytes.Equal(got, plain) || seq != last+1 {
+				if pt != rmcp.PayloadSOL || !bytes.Equal(got, plain) || seq != last+1 {
 					t.Fatalf("size %d: type %d seq %d (last %d) plaintext %x", size, pt, seq, last, got)
 				}
 				last = seq
@@ -144,9 +145,9 @@ func TestSOLConnReceive(t *testing.T) {
 	}
 
 	// Only the SOL side reads: its packet, and the library's kept for it.
-	ipmiPkt := pkt(payloadIPMI, "chassis status answer")
+	ipmiPkt := pkt(rmcp.PayloadIPMI, "chassis status answer")
 	r.send(ipmiPkt)
-	r.send(pkt(payloadSOL, "\x01\x00\x00\x00boot"))
+	r.send(pkt(rmcp.PayloadSOL, "\x01\x00\x00\x00boot"))
 	if got, err := receive(time.Second); err != nil || got != "\x01\x00\x00\x00boot" {
 		t.Fatalf("SOL side: %q, %v", got, err)
 	}
@@ -156,8 +157,8 @@ func TestSOLConnReceive(t *testing.T) {
 
 	// Only the library reads: the SOL packet waits for the SOL side.
 	ch := libRead(time.Second)
-	r.send(pkt(payloadSOL, "\x02\x00\x00\x00login: "))
-	ipmiPkt = pkt(payloadIPMI, "power on answer")
+	r.send(pkt(rmcp.PayloadSOL, "\x02\x00\x00\x00login: "))
+	ipmiPkt = pkt(rmcp.PayloadIPMI, "power on answer")
 	r.send(ipmiPkt)
 	if got := <-ch; got != string(ipmiPkt) {
 		t.Fatalf("library side: %q", got)
@@ -169,8 +170,8 @@ func TestSOLConnReceive(t *testing.T) {
 	// Both read at once.
 	for range 20 {
 		ch := libRead(2 * time.Second)
-		ipmiPkt := pkt(payloadIPMI, "answer")
-		r.send(pkt(payloadSOL, "\x03\x00\x00\x00x"))
+		ipmiPkt := pkt(rmcp.PayloadIPMI, "answer")
+		r.send(pkt(rmcp.PayloadSOL, "\x03\x00\x00\x00x"))
 		r.send(ipmiPkt)
 		if got, err := receive(2 * time.Second); err != nil || got != "\x03\x00\x00\x00x" {
 			t.Fatalf("SOL side: %q, %v", got, err)
@@ -181,14 +182,14 @@ func TestSOLConnReceive(t *testing.T) {
 	}
 
 	// Junk never reaches the SOL side; a timeout is a deadline error.
-	tampered := pkt(payloadSOL, "\x04\x00\x00\x00rm -rf /")
+	tampered := pkt(rmcp.PayloadSOL, "\x04\x00\x00\x00rm -rf /")
 	tampered[len(tampered)-1] ^= 1
-	replay := pkt(payloadSOL, "\x05\x00\x00\x00once")
+	replay := pkt(rmcp.PayloadSOL, "\x05\x00\x00\x00once")
 	r.send(replay)
 	if got, err := receive(time.Second); err != nil || got != "\x05\x00\x00\x00once" {
 		t.Fatalf("SOL side: %q, %v", got, err)
 	}
-	for _, j := range [][]byte{tampered, replay, r.keys.sessionPacket(payloadSOL, testConsoleID, 900, []byte("plain"), false, false)} {
+	for _, j := range [][]byte{tampered, replay, r.keys.sessionPacket(rmcp.PayloadSOL, testConsoleID, 900, []byte("plain"), false, false)} {
 		r.send(j)
 	}
 	if got, err := receive(200 * time.Millisecond); !errors.Is(err, os.ErrDeadlineExceeded) {
@@ -225,13 +226,13 @@ func TestSOLConnOpenRejectsBadPadding(t *testing.T) {
 			t.Fatal(err)
 		}
 		payload := append(iv, enc...)
-		p := v2Datagram(payloadSOL|flagEncrypted|flagAuthenticated, testConsoleID, uint32(300+i), payload)
+		p := v2Datagram(rmcp.PayloadSOL|rmcp.FlagEncrypted|rmcp.FlagAuthenticated, testConsoleID, uint32(300+i), payload)
 		pad := types.IntegrityPadLen(12, len(payload))
 		for range pad {
 			p = append(p, 0xff)
 		}
-		p = append(p, byte(pad), nextHeaderIPMI)
-		mac, _ := crypto.SessionIntegrityAuthCode(types.IntegrityAlg(r.keys.a.integ), p[rmcpHeaderLen:], r.keys.k1, "")
+		p = append(p, byte(pad), rmcp.NextHeaderIPMI)
+		mac, _ := crypto.SessionIntegrityAuthCode(types.IntegrityAlg(r.keys.a.integ), p[rmcp.HeaderLen:], r.keys.k1, "")
 		r.send(append(p, mac...))
 		if got, err := c.Receive(time.Now().Add(200*time.Millisecond), nil); !errors.Is(err, os.ErrDeadlineExceeded) {
 			t.Fatalf("%s: delivered %q, %v", tc.name, got, err)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bmcgate/bmcgate/internal/rmcp"
 	"github.com/bougou/go-ipmi/pkg/crypto"
 	"github.com/bougou/go-ipmi/pkg/types"
 )
@@ -197,10 +198,10 @@ func TestGuardOpenSessionResponseChecks(t *testing.T) {
 			return openResponse(0, testConsoleID, testBMCID, a)
 		}, KindInsecure, "negotiated RAKP-HMAC-SHA1/none/AES-CBC-128"},
 		{"no matching suite", func(algorithms) []byte {
-			return v2Datagram(payloadOpenResp, 0, 0, []byte{0x00, 0x11})
+			return v2Datagram(rmcp.PayloadOpenResp, 0, 0, []byte{0x00, 0x11})
 		}, KindInsecure, "does not support cipher suite 3"},
 		{"no free session", func(algorithms) []byte {
-			return v2Datagram(payloadOpenResp, 0, 0, []byte{0x00, 0x01})
+			return v2Datagram(rmcp.PayloadOpenResp, 0, 0, []byte{0x00, 0x01})
 		}, KindBusy, "no free session"},
 	}
 	for _, c := range cases {
@@ -240,7 +241,7 @@ func TestGuardRAKP(t *testing.T) {
 		r := newGuardRig(t, 3)
 		r.open()
 		r.clientWrite(rakp1(testBMCID, r.consoleRand, testRole, testUser))
-		r.send(v2Datagram(payloadRAKP2, 0, 0, []byte{0x00, 0x0d}))
+		r.send(v2Datagram(rmcp.PayloadRAKP2, 0, 0, []byte{0x00, 0x0d}))
 		_, err := r.read(time.Second)
 		wantVerdict(t, err, KindAuth, "user name or password")
 	})
@@ -275,7 +276,7 @@ func TestGuardActiveSessionFiltering(t *testing.T) {
 			seq := uint32(1)
 			valid := func() []byte {
 				seq++
-				return r.keys.sessionPacket(payloadIPMI, testConsoleID, seq, []byte("chassis status answer"), true, true)
+				return r.keys.sessionPacket(rmcp.PayloadIPMI, testConsoleID, seq, []byte("chassis status answer"), true, true)
 			}
 			first := valid()
 			r.send(first)
@@ -284,7 +285,7 @@ func TestGuardActiveSessionFiltering(t *testing.T) {
 			tampered := valid()
 			tampered[len(tampered)-1] ^= 0x01
 			badPayload := valid()
-			badPayload[v2HeaderLen+20] ^= 0x80
+			badPayload[rmcp.V2HeaderLen+20] ^= 0x80
 			wrongKey := sessionKeys{a: r.keys.a, k1: bytes.Repeat([]byte{1}, 32), k2: r.keys.k2}
 			v15 := []byte{0x06, 0x00, 0xff, 0x07, 0x00, 0, 0, 0, 0, 0, 0, 0, 0, 0x03, 0x81, 0x1c, 0x63}
 			junk := []struct {
@@ -293,13 +294,13 @@ func TestGuardActiveSessionFiltering(t *testing.T) {
 			}{
 				{"bad AuthCode", tampered},
 				{"payload altered after signing", badPayload},
-				{"signed with another key", wrongKey.sessionPacket(payloadIPMI, testConsoleID, 90, []byte("x"), true, true)},
-				{"unauthenticated, unencrypted", r.keys.sessionPacket(payloadIPMI, testConsoleID, 91, []byte("power is on"), false, false)},
-				{"encrypted, unauthenticated", r.keys.sessionPacket(payloadIPMI, testConsoleID, 92, []byte("power is on"), true, false)},
-				{"authenticated, unencrypted", r.keys.sessionPacket(payloadIPMI, testConsoleID, 93, []byte("power is on"), false, true)},
-				{"other session id", r.keys.sessionPacket(payloadIPMI, testConsoleID+1, 94, []byte("x"), true, true)},
-				{"session id zero", r.keys.sessionPacket(payloadIPMI, 0, 95, []byte("x"), true, true)},
-				{"unauthenticated SOL", r.keys.sessionPacket(payloadSOL, testConsoleID, 96, []byte("x"), false, false)},
+				{"signed with another key", wrongKey.sessionPacket(rmcp.PayloadIPMI, testConsoleID, 90, []byte("x"), true, true)},
+				{"unauthenticated, unencrypted", r.keys.sessionPacket(rmcp.PayloadIPMI, testConsoleID, 91, []byte("power is on"), false, false)},
+				{"encrypted, unauthenticated", r.keys.sessionPacket(rmcp.PayloadIPMI, testConsoleID, 92, []byte("power is on"), true, false)},
+				{"authenticated, unencrypted", r.keys.sessionPacket(rmcp.PayloadIPMI, testConsoleID, 93, []byte("power is on"), false, true)},
+				{"other session id", r.keys.sessionPacket(rmcp.PayloadIPMI, testConsoleID+1, 94, []byte("x"), true, true)},
+				{"session id zero", r.keys.sessionPacket(rmcp.PayloadIPMI, 0, 95, []byte("x"), true, true)},
+				{"unauthenticated SOL", r.keys.sessionPacket(rmcp.PayloadSOL, testConsoleID, 96, []byte("x"), false, false)},
 				{"replay", first},
 				{"late Open Session Response", openResponse(0, testConsoleID, testBMCID, algorithms{})},
 				{"IPMI 1.5", v15},
@@ -343,16 +344,16 @@ func TestGuardActiveSessionFiltering(t *testing.T) {
 
 func TestGuardOutboundInSession(t *testing.T) {
 	r := newGuardRig(t, 3)
-	if _, err := r.g.Write(r.keys.sessionPacket(payloadIPMI, testBMCID, 1, []byte("x"), false, false)); err == nil {
+	if _, err := r.g.Write(r.keys.sessionPacket(rmcp.PayloadIPMI, testBMCID, 1, []byte("x"), false, false)); err == nil {
 		t.Fatal("a command was sent before the session was active")
 	}
 	r = newGuardRig(t, 3)
 	r.activate()
-	r.clientWrite(r.keys.sessionPacket(payloadIPMI, testBMCID, 1, []byte("get chassis status"), true, true))
+	r.clientWrite(r.keys.sessionPacket(rmcp.PayloadIPMI, testBMCID, 1, []byte("get chassis status"), true, true))
 	cases := map[string][]byte{
-		"unauthenticated": r.keys.sessionPacket(payloadIPMI, testBMCID, 2, []byte("x"), false, false),
-		"unencrypted":     r.keys.sessionPacket(payloadIPMI, testBMCID, 3, []byte("x"), false, true),
-		"wrong session":   r.keys.sessionPacket(payloadIPMI, testBMCID+1, 4, []byte("x"), true, true),
+		"unauthenticated": r.keys.sessionPacket(rmcp.PayloadIPMI, testBMCID, 2, []byte("x"), false, false),
+		"unencrypted":     r.keys.sessionPacket(rmcp.PayloadIPMI, testBMCID, 3, []byte("x"), false, true),
+		"wrong session":   r.keys.sessionPacket(rmcp.PayloadIPMI, testBMCID+1, 4, []byte("x"), true, true),
 		"IPMI 1.5":        {0x06, 0x00, 0xff, 0x07, 0x00, 0, 0, 0, 0, 0, 0, 0, 0, 0x03, 0x20, 0x18, 0xc8},
 	}
 	for name, pkt := range cases {

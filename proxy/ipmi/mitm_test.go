@@ -11,6 +11,7 @@ import (
 	"github.com/bougou/go-ipmi/pkg/client"
 	"github.com/bougou/go-ipmi/pkg/types"
 
+	"github.com/bmcgate/bmcgate/internal/rmcp"
 	"github.com/bmcgate/bmcgate/proxy/bmcsim"
 	"github.com/bmcgate/bmcgate/proxy/bmcsim/ipmisim"
 )
@@ -20,9 +21,9 @@ import (
 func rewriteOpenResponse(a algorithms, rewrites *atomic.Int32) func([]byte) [][]byte {
 	return func(p []byte) [][]byte {
 		h, ok := parseV2(p)
-		if ok && h.payloadType == payloadOpenResp && len(h.payload) >= 36 && h.payload[1] == 0 {
+		if ok && h.payloadType == rmcp.PayloadOpenResp && len(h.payload) >= 36 && h.payload[1] == 0 {
 			q := append([]byte(nil), p...)
-			q[v2HeaderLen+16], q[v2HeaderLen+24], q[v2HeaderLen+32] = a.auth, a.integ, a.conf
+			q[rmcp.V2HeaderLen+16], q[rmcp.V2HeaderLen+24], q[rmcp.V2HeaderLen+32] = a.auth, a.integ, a.conf
 			rewrites.Add(1)
 			return [][]byte{q}
 		}
@@ -87,9 +88,9 @@ func chassisStatusForgeries() [][]byte {
 	var out [][]byte
 	for seq := range byte(64) {
 		msg := ipmiResponse(0x00, 0x01, seq, 0x00, []byte{0x01, 0x00, 0x00, 0x00})
-		out = append(out, v2Datagram(payloadIPMI, testConsoleID, 1000+uint32(seq), msg))
-		fake := v2Datagram(payloadIPMI|flagAuthenticated, testConsoleID, 2000+uint32(seq), msg)
-		fake = append(fake, 0xff, 0xff, 0x02, nextHeaderIPMI)
+		out = append(out, v2Datagram(rmcp.PayloadIPMI, testConsoleID, 1000+uint32(seq), msg))
+		fake := v2Datagram(rmcp.PayloadIPMI|rmcp.FlagAuthenticated, testConsoleID, 2000+uint32(seq), msg)
+		fake = append(fake, 0xff, 0xff, 0x02, rmcp.NextHeaderIPMI)
 		out = append(out, append(fake, make([]byte, 12)...))
 	}
 	return out
@@ -100,7 +101,7 @@ func TestMITMForgedAnswersNeverReachTheClient(t *testing.T) {
 	m := newMITM(t, sim.Addr())
 	var forged atomic.Int32
 	forge := func(p []byte) bool {
-		if h, ok := parseV2(p); ok && h.payloadType == payloadIPMI && h.sessionID != 0 {
+		if h, ok := parseV2(p); ok && h.payloadType == rmcp.PayloadIPMI && h.sessionID != 0 {
 			for _, f := range chassisStatusForgeries() {
 				m.inject(f)
 				forged.Add(1)
@@ -165,13 +166,13 @@ func TestMITMLostAnswers(t *testing.T) {
 	}
 	var requests atomic.Int32
 	m.setToBMC(func(p []byte) bool {
-		if h, ok := parseV2(p); ok && h.payloadType == payloadIPMI {
+		if h, ok := parseV2(p); ok && h.payloadType == rmcp.PayloadIPMI {
 			requests.Add(1)
 		}
 		return true
 	})
 	m.setToClient(func(p []byte) [][]byte {
-		if h, ok := parseV2(p); ok && h.payloadType == payloadIPMI {
+		if h, ok := parseV2(p); ok && h.payloadType == rmcp.PayloadIPMI {
 			return nil // the BMC's answers are lost
 		}
 		return [][]byte{p}
@@ -215,7 +216,7 @@ func TestMITMRetransmitsLostReads(t *testing.T) {
 	var seqs []uint32
 	m.setToBMC(func(p []byte) bool {
 		h, ok := parseV2(p)
-		if !ok || h.payloadType != payloadIPMI {
+		if !ok || h.payloadType != rmcp.PayloadIPMI {
 			return true
 		}
 		mu.Lock()
@@ -225,7 +226,7 @@ func TestMITMRetransmitsLostReads(t *testing.T) {
 	})
 	answers := 0
 	m.setToClient(func(p []byte) [][]byte {
-		if h, ok := parseV2(p); ok && h.payloadType == payloadIPMI {
+		if h, ok := parseV2(p); ok && h.payloadType == rmcp.PayloadIPMI {
 			answers++
 			if answers == 1 {
 				return nil // so is the answer to the second
@@ -260,7 +261,7 @@ func TestMITMCallDeadline(t *testing.T) {
 		t.Fatal(err)
 	}
 	m.setToClient(func(p []byte) [][]byte {
-		if h, ok := parseV2(p); ok && h.payloadType == payloadIPMI {
+		if h, ok := parseV2(p); ok && h.payloadType == rmcp.PayloadIPMI {
 			return nil
 		}
 		return [][]byte{p}

@@ -3,6 +3,7 @@ package ipmi
 import (
 	"encoding/binary"
 
+	"github.com/bmcgate/bmcgate/internal/rmcp"
 	"github.com/bougou/go-ipmi/pkg/crypto"
 	"github.com/bougou/go-ipmi/pkg/types"
 )
@@ -13,7 +14,7 @@ import (
 // v2Datagram frames payload in an RMCP + RMCP+ session header without
 // trailer.
 func v2Datagram(ptype byte, sid, seq uint32, payload []byte) []byte {
-	p := []byte{rmcpVersion, 0x00, 0xff, rmcpClassIPMI, authTypeRMCPPlus, ptype}
+	p := []byte{rmcp.Version, 0x00, 0xff, rmcp.ClassIPMI, rmcp.AuthTypeRMCPPlus, ptype}
 	p = binary.LittleEndian.AppendUint32(p, sid)
 	p = binary.LittleEndian.AppendUint32(p, seq)
 	p = binary.LittleEndian.AppendUint16(p, uint16(len(payload)))
@@ -31,14 +32,14 @@ func algRecords(a algorithms) []byte {
 func openRequest(consoleID uint32, a algorithms) []byte {
 	p := []byte{0x00, 0x00, 0x00, 0x00}
 	p = binary.LittleEndian.AppendUint32(p, consoleID)
-	return v2Datagram(payloadOpenReq, 0, 0, append(p, algRecords(a)...))
+	return v2Datagram(rmcp.PayloadOpenReq, 0, 0, append(p, algRecords(a)...))
 }
 
 func openResponse(status byte, consoleID, bmcID uint32, a algorithms) []byte {
 	p := []byte{0x00, status, 0x03, 0x00}
 	p = binary.LittleEndian.AppendUint32(p, consoleID)
 	p = binary.LittleEndian.AppendUint32(p, bmcID)
-	return v2Datagram(payloadOpenResp, 0, 0, append(p, algRecords(a)...))
+	return v2Datagram(rmcp.PayloadOpenResp, 0, 0, append(p, algRecords(a)...))
 }
 
 func rakp1(bmcID uint32, rnd [16]byte, role byte, user string) []byte {
@@ -47,7 +48,7 @@ func rakp1(bmcID uint32, rnd [16]byte, role byte, user string) []byte {
 	p = append(p, rnd[:]...)
 	p = append(p, role, 0, 0, byte(len(user)))
 	p = append(p, user...)
-	return v2Datagram(payloadRAKP1, 0, 0, p)
+	return v2Datagram(rmcp.PayloadRAKP1, 0, 0, p)
 }
 
 func rakp2(status byte, consoleID uint32, rnd, guid [16]byte, code []byte) []byte {
@@ -55,19 +56,19 @@ func rakp2(status byte, consoleID uint32, rnd, guid [16]byte, code []byte) []byt
 	p = binary.LittleEndian.AppendUint32(p, consoleID)
 	p = append(p, rnd[:]...)
 	p = append(p, guid[:]...)
-	return v2Datagram(payloadRAKP2, 0, 0, append(p, code...))
+	return v2Datagram(rmcp.PayloadRAKP2, 0, 0, append(p, code...))
 }
 
 func rakp3(bmcID uint32, code []byte) []byte {
 	p := []byte{0x00, 0x00, 0, 0}
 	p = binary.LittleEndian.AppendUint32(p, bmcID)
-	return v2Datagram(payloadRAKP3, 0, 0, append(p, code...))
+	return v2Datagram(rmcp.PayloadRAKP3, 0, 0, append(p, code...))
 }
 
 func rakp4(consoleID uint32, icv []byte) []byte {
 	p := []byte{0x00, 0x00, 0, 0}
 	p = binary.LittleEndian.AppendUint32(p, consoleID)
-	return v2Datagram(payloadRAKP4, 0, 0, append(p, icv...))
+	return v2Datagram(rmcp.PayloadRAKP4, 0, 0, append(p, icv...))
 }
 
 // sessionKeys are the keys of one crafted session.
@@ -92,10 +93,10 @@ func (k sessionKeys) sessionPacket(ptype byte, sid, seq uint32, plain []byte, en
 			panic(err)
 		}
 		payload = enc
-		flags |= flagEncrypted
+		flags |= rmcp.FlagEncrypted
 	}
 	if authenticate {
-		flags |= flagAuthenticated
+		flags |= rmcp.FlagAuthenticated
 	}
 	p := v2Datagram(flags, sid, seq, payload)
 	if !authenticate {
@@ -105,8 +106,8 @@ func (k sessionKeys) sessionPacket(ptype byte, sid, seq uint32, plain []byte, en
 	for range pad {
 		p = append(p, 0xff)
 	}
-	p = append(p, byte(pad), nextHeaderIPMI)
-	mac, err := crypto.SessionIntegrityAuthCode(types.IntegrityAlg(k.a.integ), p[rmcpHeaderLen:], k.k1, "")
+	p = append(p, byte(pad), rmcp.NextHeaderIPMI)
+	mac, err := crypto.SessionIntegrityAuthCode(types.IntegrityAlg(k.a.integ), p[rmcp.HeaderLen:], k.k1, "")
 	if err != nil {
 		panic(err)
 	}

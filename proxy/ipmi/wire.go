@@ -1,32 +1,14 @@
 package ipmi
 
-import "encoding/binary"
+import (
+	"encoding/binary"
 
-// RMCP and IPMI session framing (IPMI 2.0 section 13.6, 13.8).
-const (
-	rmcpVersion   = 0x06
-	rmcpClassIPMI = 0x07
-	rmcpHeaderLen = 4
-
-	authTypeRMCPPlus = 0x06
-	v2HeaderLen      = rmcpHeaderLen + 12 // auth type .. payload length
-
-	payloadIPMI        = 0x00
-	payloadSOL         = 0x01
-	payloadOEM         = 0x02
-	payloadOpenReq     = 0x10
-	payloadOpenResp    = 0x11
-	payloadRAKP1       = 0x12
-	payloadRAKP2       = 0x13
-	payloadRAKP3       = 0x14
-	payloadRAKP4       = 0x15
-	flagEncrypted      = 0x80
-	flagAuthenticated  = 0x40
-	payloadTypeMask    = 0x3f
-	nextHeaderIPMI     = 0x07
-	netFnApp           = 0x06
-	cmdGetChanAuthCaps = 0x38
+	"github.com/bmcgate/bmcgate/internal/rmcp"
 )
+
+// IPMI commands the guard looks at (IPMI 2.0 section 22.13); the framing
+// constants are package rmcp's, shared with the posture scanner.
+const cmdGetChanAuthCaps = 0x38
 
 // v2Packet is a parsed RMCP+ (IPMI 2.0) session packet.
 type v2Packet struct {
@@ -39,38 +21,33 @@ type v2Packet struct {
 	trailer       []byte // integrity pad, pad length, next header, AuthCode
 }
 
-// isIPMIClass reports whether p starts with an RMCP header of class IPMI.
-func isIPMIClass(p []byte) bool {
-	return len(p) > rmcpHeaderLen && p[0] == rmcpVersion && p[3]&0x1f == rmcpClassIPMI
-}
-
 // isV2 reports whether p is an IPMI-class RMCP packet with an RMCP+ header.
 func isV2(p []byte) bool {
-	return isIPMIClass(p) && p[4] == authTypeRMCPPlus
+	return rmcp.IsIPMIClass(p) && p[4] == rmcp.AuthTypeRMCPPlus
 }
 
 // parseV2 parses an RMCP+ packet. OEM explicit payloads are not supported.
 func parseV2(p []byte) (v2Packet, bool) {
-	if !isV2(p) || len(p) < v2HeaderLen {
+	if !isV2(p) || len(p) < rmcp.V2HeaderLen {
 		return v2Packet{}, false
 	}
 	pt := p[5]
 	h := v2Packet{
-		payloadType:   pt & payloadTypeMask,
-		encrypted:     pt&flagEncrypted != 0,
-		authenticated: pt&flagAuthenticated != 0,
+		payloadType:   pt & rmcp.PayloadTypeMask,
+		encrypted:     pt&rmcp.FlagEncrypted != 0,
+		authenticated: pt&rmcp.FlagAuthenticated != 0,
 		sessionID:     binary.LittleEndian.Uint32(p[6:10]),
 		seq:           binary.LittleEndian.Uint32(p[10:14]),
 	}
-	if h.payloadType == payloadOEM {
+	if h.payloadType == rmcp.PayloadOEM {
 		return v2Packet{}, false
 	}
 	n := int(binary.LittleEndian.Uint16(p[14:16]))
-	if len(p) < v2HeaderLen+n {
+	if len(p) < rmcp.V2HeaderLen+n {
 		return v2Packet{}, false
 	}
-	h.payload = p[v2HeaderLen : v2HeaderLen+n]
-	h.trailer = p[v2HeaderLen+n:]
+	h.payload = p[rmcp.V2HeaderLen : rmcp.V2HeaderLen+n]
+	h.trailer = p[rmcp.V2HeaderLen+n:]
 	return h, true
 }
 
@@ -83,7 +60,7 @@ type v15Packet struct {
 
 // parseV15 parses an IPMI 1.5 session packet.
 func parseV15(p []byte) (v15Packet, bool) {
-	if !isIPMIClass(p) || p[4] == authTypeRMCPPlus || len(p) < 14 {
+	if !rmcp.IsIPMIClass(p) || p[4] == rmcp.AuthTypeRMCPPlus || len(p) < 14 {
 		return v15Packet{}, false
 	}
 	h := v15Packet{authType: p[4], sessionID: binary.LittleEndian.Uint32(p[9:13])}
@@ -106,7 +83,7 @@ func parseV15(p []byte) (v15Packet, bool) {
 // isGetChannelAuthCaps reports whether an IPMI request message is Get
 // Channel Authentication Capabilities (App 0x38).
 func isGetChannelAuthCaps(msg []byte) bool {
-	return len(msg) >= 7 && msg[1]>>2 == netFnApp && msg[5] == cmdGetChanAuthCaps
+	return len(msg) >= 7 && msg[1]>>2 == rmcp.NetFnApp && msg[5] == cmdGetChanAuthCaps
 }
 
 // parseAlgPayloads reads the three 8-byte algorithm payloads at b[0:24].

@@ -5,6 +5,8 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"fmt"
+
+	"github.com/bmcgate/bmcgate/internal/rmcp"
 )
 
 // Privilege levels as encoded on the wire.
@@ -60,7 +62,7 @@ var v15TypeBits = []struct {
 func authCaps(ctx context.Context, w *wire, priv byte) (AuthCaps, error) {
 	var last error
 	for _, ch := range []byte{0x8e, 0x0e} {
-		pkt := v15Request(netFnApp, 0x38, 1, []byte{ch, priv})
+		pkt := v15Request(rmcp.NetFnApp, 0x38, 1, []byte{ch, priv})
 		var cc byte
 		var data []byte
 		_, err := w.exchange(ctx, pkt, func(b []byte) bool {
@@ -137,8 +139,8 @@ func openSession(ctx context.Context, w *wire, suite int, priv byte) (openResult
 		rec[4] = a
 	}
 	var res openResult
-	_, err := w.exchange(ctx, rmcppPacket(payloadOpenReq, p), func(b []byte) bool {
-		pl, ok := rmcppPayload(b, payloadOpenResp)
+	_, err := w.exchange(ctx, rmcppPacket(rmcp.PayloadOpenReq, p), func(b []byte) bool {
+		pl, ok := rmcppPayload(b, rmcp.PayloadOpenResp)
 		if !ok || len(pl) < 8 || pl[0] != tag || binary.LittleEndian.Uint32(pl[4:]) != consoleID {
 			return false
 		}
@@ -184,8 +186,8 @@ func rakp1(ctx context.Context, w *wire, o openResult, user string, priv byte, m
 	p[24] = r.role
 	p[27] = byte(len(user))
 	copy(p[28:], user)
-	_, err := w.exchange(ctx, rmcppPacket(payloadRAKP1, p), func(b []byte) bool {
-		pl, ok := rmcppPayload(b, payloadRAKP2)
+	_, err := w.exchange(ctx, rmcppPacket(rmcp.PayloadRAKP1, p), func(b []byte) bool {
+		pl, ok := rmcppPayload(b, rmcp.PayloadRAKP2)
 		if !ok || len(pl) < 8 || pl[0] != tag || binary.LittleEndian.Uint32(pl[4:]) != o.consoleID {
 			return false
 		}
@@ -211,6 +213,6 @@ func abortRAKP(ctx context.Context, w *wire, bmcID uint32) {
 	p := make([]byte, 8)
 	p[1] = 0x01 // insufficient resources: the console gives up
 	binary.LittleEndian.PutUint32(p[4:], bmcID)
-	_ = w.send(ctx, rmcppPacket(payloadRAKP3, p))
+	_ = w.send(ctx, rmcppPacket(rmcp.PayloadRAKP3, p))
 	w.hold(-1)
 }

@@ -6,27 +6,8 @@ import (
 	"fmt"
 	"net"
 	"time"
-)
 
-// RMCP and session header constants (IPMI 2.0 specification, sections 13.1
-// to 13.8).
-const (
-	rmcpVersion   = 0x06
-	rmcpSeqNoAck  = 0xff
-	rmcpClassIPMI = 0x07
-
-	authTypeNone    = 0x00
-	authTypeRMCPP   = 0x06
-	payloadOpenReq  = 0x10
-	payloadOpenResp = 0x11
-	payloadRAKP1    = 0x12
-	payloadRAKP2    = 0x13
-	payloadRAKP3    = 0x14
-	payloadRAKP4    = 0x15
-
-	bmcAddr     = 0x20
-	consoleAddr = 0x81
-	netFnApp    = 0x06
+	"github.com/bmcgate/bmcgate/internal/rmcp"
 )
 
 // errNoAnswer means the BMC did not answer a probe in time.
@@ -134,9 +115,6 @@ func (w *wire) send(ctx context.Context, pkt []byte) error {
 	return nil
 }
 
-// rmcpHeader is the RMCP header of an IPMI message.
-func rmcpHeader() []byte { return []byte{rmcpVersion, 0x00, rmcpSeqNoAck, rmcpClassIPMI} }
-
 // checksum is the IPMI 2's-complement checksum of b.
 func checksum(b []byte) byte {
 	var s byte
@@ -149,24 +127,24 @@ func checksum(b []byte) byte {
 // v15Request frames a sessionless IPMI 1.5 request (authentication type
 // none, session ID 0), as used for Get Channel Authentication Capabilities.
 func v15Request(netFn, cmd, seq byte, data []byte) []byte {
-	msg := []byte{bmcAddr, netFn << 2}
+	msg := []byte{rmcp.BMCAddr, netFn << 2}
 	msg = append(msg, checksum(msg))
-	body := append([]byte{consoleAddr, seq << 2, cmd}, data...)
+	body := append([]byte{rmcp.ConsoleAddr, seq << 2, cmd}, data...)
 	msg = append(msg, body...)
 	msg = append(msg, checksum(body))
-	pkt := rmcpHeader()
-	pkt = append(pkt, authTypeNone, 0, 0, 0, 0, 0, 0, 0, 0, byte(len(msg)))
+	pkt := rmcp.Header()
+	pkt = append(pkt, rmcp.AuthTypeNone, 0, 0, 0, 0, 0, 0, 0, 0, byte(len(msg)))
 	return append(pkt, msg...)
 }
 
 // v15Response parses a sessionless IPMI 1.5 response to cmd and returns its
 // completion code and data.
 func v15Response(pkt []byte, cmd byte) (cc byte, data []byte, ok bool) {
-	if len(pkt) < 4+10 || pkt[0] != rmcpVersion || pkt[3]&0x1f != rmcpClassIPMI {
+	if len(pkt) < 4+10 || pkt[0] != rmcp.Version || pkt[3]&0x1f != rmcp.ClassIPMI {
 		return 0, nil, false
 	}
 	off := 4
-	if pkt[off] != authTypeNone {
+	if pkt[off] != rmcp.AuthTypeNone {
 		off += 16 // an auth code follows the session ID
 	}
 	off += 9
@@ -179,7 +157,7 @@ func v15Response(pkt []byte, cmd byte) (cc byte, data []byte, ok bool) {
 		return 0, nil, false
 	}
 	msg = msg[:n]
-	if msg[1]>>2 != netFnApp+1 || msg[5] != cmd {
+	if msg[1]>>2 != rmcp.NetFnApp+1 || msg[5] != cmd {
 		return 0, nil, false
 	}
 	return msg[6], msg[7 : n-1], true
@@ -187,8 +165,8 @@ func v15Response(pkt []byte, cmd byte) (cc byte, data []byte, ok bool) {
 
 // rmcppPacket frames an unauthenticated RMCP+ session-setup payload.
 func rmcppPacket(payloadType byte, payload []byte) []byte {
-	pkt := rmcpHeader()
-	pkt = append(pkt, authTypeRMCPP, payloadType, 0, 0, 0, 0, 0, 0, 0, 0,
+	pkt := rmcp.Header()
+	pkt = append(pkt, rmcp.AuthTypeRMCPPlus, payloadType, 0, 0, 0, 0, 0, 0, 0, 0,
 		byte(len(payload)), byte(len(payload)>>8))
 	return append(pkt, payload...)
 }
@@ -197,7 +175,7 @@ func rmcppPacket(payloadType byte, payload []byte) []byte {
 // given payload type.
 func rmcppPayload(pkt []byte, payloadType byte) ([]byte, bool) {
 	const hdr = 4 + 12
-	if len(pkt) < hdr || pkt[0] != rmcpVersion || pkt[4] != authTypeRMCPP || pkt[5]&0x3f != payloadType {
+	if len(pkt) < hdr || pkt[0] != rmcp.Version || pkt[4] != rmcp.AuthTypeRMCPPlus || pkt[5]&0x3f != payloadType {
 		return nil, false
 	}
 	n := int(pkt[14]) | int(pkt[15])<<8

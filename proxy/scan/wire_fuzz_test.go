@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"unicode"
+
+	"github.com/bmcgate/bmcgate/internal/rmcp"
 )
 
 // within reports whether sub is a slice of the memory of b (the parsers
@@ -30,7 +32,7 @@ func FuzzV15Response(f *testing.F) {
 	f.Add(answer, byte(0x38))
 	f.Add(answer[:20], byte(0x38))
 	f.Add(append([]byte{0x06, 0x00, 0xff, 0x07, 0x02}, make([]byte, 30)...), byte(0x38))
-	f.Add(v15Request(netFnApp, 0x38, 1, []byte{0x8e, 0x04}), byte(0x38))
+	f.Add(v15Request(rmcp.NetFnApp, 0x38, 1, []byte{0x8e, 0x04}), byte(0x38))
 	f.Fuzz(func(t *testing.T, pkt []byte, cmd byte) {
 		cc, data, ok := v15Response(pkt, cmd)
 		if !ok {
@@ -39,15 +41,15 @@ func FuzzV15Response(f *testing.F) {
 			}
 			return
 		}
-		if pkt[0] != rmcpVersion || pkt[3]&0x1f != rmcpClassIPMI || !within(data, pkt) || len(data) > len(pkt)-22 {
+		if pkt[0] != rmcp.Version || pkt[3]&0x1f != rmcp.ClassIPMI || !within(data, pkt) || len(data) > len(pkt)-22 {
 			t.Fatalf("accepted %x: cc %#x, data %x", pkt, cc, data)
 		}
 		off := 13
-		if pkt[4] != authTypeNone {
+		if pkt[4] != rmcp.AuthTypeNone {
 			off += 16
 		}
 		msg := pkt[off+1 : off+1+int(pkt[off])]
-		if msg[1]>>2 != netFnApp+1 || msg[5] != cmd || msg[6] != cc || !bytes.Equal(msg[7:len(msg)-1], data) {
+		if msg[1]>>2 != rmcp.NetFnApp+1 || msg[5] != cmd || msg[6] != cc || !bytes.Equal(msg[7:len(msg)-1], data) {
 			t.Fatalf("accepted %x as an answer to %#x", pkt, cmd)
 		}
 	})
@@ -57,9 +59,9 @@ func FuzzV15Response(f *testing.F) {
 // the asked-for type from inside the datagram, exactly as long as its
 // length field says, and framing a payload parses back to it.
 func FuzzRMCPPPayload(f *testing.F) {
-	f.Add(rmcppPacket(payloadOpenResp, make([]byte, 36)), byte(payloadOpenResp))
-	f.Add(rmcppPacket(payloadRAKP2, make([]byte, 60)), byte(payloadRAKP4))
-	f.Add([]byte{0x06, 0x00, 0xff, 0x07, 0x06, 0x11, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff}, byte(payloadOpenResp))
+	f.Add(rmcppPacket(rmcp.PayloadOpenResp, make([]byte, 36)), byte(rmcp.PayloadOpenResp))
+	f.Add(rmcppPacket(rmcp.PayloadRAKP2, make([]byte, 60)), byte(rmcp.PayloadRAKP4))
+	f.Add([]byte{0x06, 0x00, 0xff, 0x07, 0x06, 0x11, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff}, byte(rmcp.PayloadOpenResp))
 	f.Fuzz(func(t *testing.T, pkt []byte, ptype byte) {
 		p, ok := rmcppPayload(pkt, ptype)
 		if ok {

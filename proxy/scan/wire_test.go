@@ -10,12 +10,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bmcgate/bmcgate/internal/rmcp"
 	"github.com/bougou/go-ipmi/pkg/crypto"
 	"github.com/bougou/go-ipmi/pkg/types"
 )
 
 func TestV15RequestFraming(t *testing.T) {
-	pkt := v15Request(netFnApp, 0x38, 1, []byte{0x8e, 0x04})
+	pkt := v15Request(rmcp.NetFnApp, 0x38, 1, []byte{0x8e, 0x04})
 	want := []byte{0x06, 0x00, 0xff, 0x07, 0x00, 0, 0, 0, 0, 0, 0, 0, 0, 9, 0x20, 0x18, 0xc8, 0x81, 0x04, 0x38, 0x8e, 0x04, 0xb1}
 	if !bytes.Equal(pkt, want) {
 		t.Errorf("packet\n% x\nwant\n% x", pkt, want)
@@ -51,14 +52,14 @@ func TestV15Response(t *testing.T) {
 }
 
 func TestRMCPPPayload(t *testing.T) {
-	p := rmcppPacket(payloadOpenReq, []byte{1, 2, 3})
-	if got, ok := rmcppPayload(p, payloadOpenReq); !ok || !bytes.Equal(got, []byte{1, 2, 3}) {
+	p := rmcppPacket(rmcp.PayloadOpenReq, []byte{1, 2, 3})
+	if got, ok := rmcppPayload(p, rmcp.PayloadOpenReq); !ok || !bytes.Equal(got, []byte{1, 2, 3}) {
 		t.Errorf("round trip: %v % x", ok, got)
 	}
-	if _, ok := rmcppPayload(p, payloadRAKP2); ok {
+	if _, ok := rmcppPayload(p, rmcp.PayloadRAKP2); ok {
 		t.Error("wrong payload type accepted")
 	}
-	if _, ok := rmcppPayload(p[:len(p)-1], payloadOpenReq); ok {
+	if _, ok := rmcppPayload(p[:len(p)-1], rmcp.PayloadOpenReq); ok {
 		t.Error("truncated payload accepted")
 	}
 }
