@@ -3,20 +3,22 @@ package configs
 import (
 	"crypto/x509"
 	"encoding/hex"
+	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/bmcgate/bmcgate/internal/bmcweb"
 )
 
-// Values of bmcs[i].web.host_header.
+// Values of bmcs[i].web.host_header (package bmcweb's, shared with the
+// web-UI proxy).
 const (
-	HostHeaderBMCAddress  = "bmc_address"
-	HostHeaderBMCName     = "bmc_name"
-	HostHeaderPassthrough = "passthrough"
+	HostHeaderBMCAddress  = string(bmcweb.HostBMCAddress)
+	HostHeaderBMCName     = string(bmcweb.HostBMCName)
+	HostHeaderPassthrough = string(bmcweb.HostPassthrough)
 )
 
 // WebLoginNone means the gateway does not log in to the BMC's web UI: the
@@ -107,10 +109,9 @@ func (v *validator) bmcWeb(field string, b *BMC) {
 		seen := map[int]bool{port: true}
 		for i, p := range w.ExtraPorts {
 			pf := indexPath(f("extra_ports"), i)
-			switch {
-			case p < 1 || p > 65535:
-				v.probs.add(pf, "port %d is out of range 1-65535", p)
-			case seen[p]:
+			if err := bmcweb.CheckPort(p); err != nil {
+				v.probs.add(pf, "%v", err)
+			} else if seen[p] {
 				v.probs.add(pf, "port %d is listed twice (or is the url's port)", p)
 			}
 			seen[p] = true
@@ -118,17 +119,14 @@ func (v *validator) bmcWeb(field string, b *BMC) {
 	}
 	v.bmcWebTLS(f("tls"), w)
 
-	switch w.HostHeader {
-	case "":
-		w.HostHeader = HostHeaderBMCAddress
-	case HostHeaderBMCAddress, HostHeaderPassthrough:
-	case HostHeaderBMCName:
-		if w.HostName == "" {
-			v.probs.add(f("host_name"), "required with host_header: bmc_name")
-		}
-	default:
-		v.probs.add(f("host_header"), "unknown mode: use bmc_address, bmc_name or passthrough")
+	mode, err := bmcweb.ResolveHostMode(bmcweb.HostMode(w.HostHeader), w.HostName)
+	switch {
+	case errors.Is(err, bmcweb.ErrNoHostName):
+		v.probs.add(f("host_name"), "%v", err)
+	case err != nil:
+		v.probs.add(f("host_header"), "%v", err)
 	}
+	w.HostHeader = string(mode)
 	if w.HostName != "" {
 		if err := checkHost(w.HostName); err != nil {
 			v.probs.add(f("host_name"), "%v", err)
@@ -148,33 +146,28 @@ func (v *validator) bmcWeb(field string, b *BMC) {
 	v.checkDurations(field, []durationLimit{{"idle_timeout", &w.IdleTimeout, DefaultBMCWebIdleTimeout, time.Minute, 24 * time.Hour}}, nil)
 }
 
-// maxExtraHeaders bounds each of a BMC's extra header lists.
-const maxExtraHeaders = 32
-
-// headerNames checks a list of HTTP header names: at most maxExtraHeaders,
-// each a valid name (RFC 9110 token) listed once, any case.
+// headerNames checks a list of HTTP header names: at most
+// bmcweb.MaxExtraHeaders, each a valid name (RFC 9110 token) listed once,
+// any case, and none the web-UI proxy never passes.
 func (v *validator) headerNames(field string, names []string) {
-	if len(names) > maxExtraHeaders {
-		v.probs.add(field, "at most %d header names", maxExtraHeaders)
+	if len(names) > bmcweb.MaxExtraHeaders {
+		v.probs.add(field, "at most %d header names", bmcweb.MaxExtraHeaders)
 		return
 	}
 	seen := map[string]bool{}
 	for i, n := range names {
 		nf := indexPath(field, i)
-		if n == "" || len(n) > 64 || strings.IndexFunc(n, func(r rune) bool { return !isTokenRune(r) }) >= 0 {
+		if n == "" || len(n) > 64 || strings.IndexFunc(n, func(r rune) bool { return r >= 0x80 || !bmcweb.IsTokenChar(byte(r)) }) >= 0 {
 			v.probs.add(nf, "not a header name: 1 to 64 letters, digits and !#$%%&'*+-.^_`|~")
 			continue
 		}
 		if seen[strings.ToLower(n)] {
 			v.probs.add(nf, "%s is listed twice", n)
+		} else if err := bmcweb.CheckExtraHeader(n); err != nil {
+			v.probs.add(nf, "%v", err)
 		}
 		seen[strings.ToLower(n)] = true
 	}
-}
-
-// isTokenRune reports whether r may appear in an HTTP header name.
-func isTokenRune(r rune) bool {
-	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("!#$%&'*+-.^_`|~", r)
 }
 
 // bmcWebTLS checks that exactly one verification is chosen and reads the CA
@@ -217,27 +210,14 @@ func (v *validator) bmcWebTLS(field string, w *BMCWeb) {
 
 // checkWebURL checks a BMC web URL and returns its port.
 func checkWebURL(s string) (int, string) {
-	u, err := url.Parse(s)
+	host, port, err := bmcweb.ParseURL(s)
 	if err != nil {
-		return 0, "not a URL: want https://HOST[:PORT]"
-	}
-	if u.Scheme != "https" {
-		return 0, "must start with https:// (the gateway never talks to a BMC in clear text)"
-	}
-	if u.Host == "" || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
-		return 0, "want https://HOST[:PORT] with no user, path, query or fragment"
-	}
-	if err := checkHost(u.Hostname()); err != nil {
 		return 0, err.Error()
 	}
-	if u.Port() == "" {
-		return 443, ""
+	if err := checkHost(host); err != nil {
+		return 0, err.Error()
 	}
-	p, err := strconv.Atoi(u.Port())
-	if err != nil || p < 1 || p > 65535 {
-		return 0, fmt.Sprintf("port %q is out of range 1-65535", u.Port())
-	}
-	return p, ""
+	return port, ""
 }
 
 // readCAFile reads a PEM bundle of CA certificates.

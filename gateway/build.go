@@ -10,36 +10,17 @@ import (
 	"github.com/bmcgate/bmcgate/gateway/core"
 	"github.com/bmcgate/bmcgate/gateway/sshd"
 	"github.com/bmcgate/bmcgate/proxy/ipmi"
-	"github.com/bmcgate/bmcgate/proxy/web"
 	gossh "golang.org/x/crypto/ssh"
 )
 
 // LoadConfig loads and fully checks a config file: the loader's own checks
 // plus the policy checks that need authz. Every problem is reported at once.
 func LoadConfig(path string, skipSecrets bool) (*configs.Config, error) {
-	checks := []configs.Check{checkPolicy, checkWebHeaders}
+	checks := []configs.Check{checkPolicy}
 	if !skipSecrets {
 		checks = append(checks, checkRevokedKeys)
 	}
 	return configs.Load(path, configs.LoadOptions{SkipSecrets: skipSecrets, Checks: checks})
-}
-
-// checkWebHeaders reports the extra header names of a BMC's web UI that
-// the proxy never passes.
-func checkWebHeaders(c *configs.Config, report func(field, msg string)) {
-	for i, b := range c.BMCs {
-		lists := []struct {
-			kind  string
-			names []string
-		}{{"request_headers", b.WebUI.RequestHeaders}, {"response_headers", b.WebUI.ResponseHeaders}}
-		for _, l := range lists {
-			for j, n := range l.names {
-				if err := web.CheckExtraHeader(n); err != nil {
-					report(fmt.Sprintf("bmcs[%d].web.%s[%d]", i, l.kind, j), err.Error())
-				}
-			}
-		}
-	}
 }
 
 // checkRevokedKeys reads the revoked-keys file, so that a file the SSH door

@@ -9,21 +9,19 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bmcgate/bmcgate/internal/bmcweb"
 	"github.com/bmcgate/bmcgate/proxy/bmctls"
 )
 
-// HostMode is which Host header the BMC receives.
-type HostMode string
+// HostMode is which Host header the BMC receives (package bmcweb's rules,
+// shared with the config loader).
+type HostMode = bmcweb.HostMode
 
 // Host header modes.
 const (
-	// HostBMCAddress sends the host of the BMC's URL (usually its IP), the
-	// default: many BMC UIs answer 400 to any other Host.
-	HostBMCAddress HostMode = "bmc_address"
-	// HostBMCName sends Config.HostName (the BMC's DNS name).
-	HostBMCName HostMode = "bmc_name"
-	// HostPassthrough sends the public host the browser used.
-	HostPassthrough HostMode = "passthrough"
+	HostBMCAddress  = bmcweb.HostBMCAddress
+	HostBMCName     = bmcweb.HostBMCName
+	HostPassthrough = bmcweb.HostPassthrough
 )
 
 // Defaults for Config fields left zero.
@@ -70,7 +68,7 @@ type Config struct {
 	// RequestHeaders and ResponseHeaders name further headers this BMC's UI
 	// needs passed (a vendor's own CSRF or session header), beyond the
 	// built-in allow-lists. A name the gateway never passes (see
-	// CheckExtraHeader) is an error.
+	// bmcweb.CheckExtraHeader) is an error.
 	RequestHeaders  []string
 	ResponseHeaders []string
 
@@ -93,20 +91,9 @@ type target struct {
 }
 
 func (c *Config) target() (*target, error) {
-	u, err := url.Parse(c.URL)
+	host, port, err := bmcweb.ParseURL(c.URL)
 	if err != nil {
-		return nil, fmt.Errorf("web: BMC %s: bad url: %w", c.Name, err)
-	}
-	if u.Scheme != "https" || u.Host == "" || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("web: BMC %s: url must be https://HOST[:PORT] with no path, user, query or fragment", c.Name)
-	}
-	host := u.Hostname()
-	port := 443
-	if p := u.Port(); p != "" {
-		port, err = strconv.Atoi(p)
-		if err != nil || port < 1 || port > 65535 {
-			return nil, fmt.Errorf("web: BMC %s: bad port in url", c.Name)
-		}
+		return nil, fmt.Errorf("web: BMC %s: url: %w", c.Name, err)
 	}
 	t := &target{
 		name:     c.Name,
@@ -114,25 +101,16 @@ func (c *Config) target() (*target, error) {
 		host:     strings.ToLower(host),
 		port:     port,
 		extra:    map[int]bool{},
-		hostMode: c.HostHeader,
 		hostName: c.HostName,
 	}
 	for _, p := range c.ExtraPorts {
-		if p < 1 || p > 65535 {
-			return nil, fmt.Errorf("web: BMC %s: bad extra port %d", c.Name, p)
+		if err := bmcweb.CheckPort(p); err != nil {
+			return nil, fmt.Errorf("web: BMC %s: extra port: %w", c.Name, err)
 		}
 		t.extra[p] = true
 	}
-	switch t.hostMode {
-	case "":
-		t.hostMode = HostBMCAddress
-	case HostBMCAddress, HostPassthrough:
-	case HostBMCName:
-		if c.HostName == "" {
-			return nil, fmt.Errorf("web: BMC %s: host header mode %s needs a host name", c.Name, HostBMCName)
-		}
-	default:
-		return nil, fmt.Errorf("web: BMC %s: unknown host header mode %q", c.Name, t.hostMode)
+	if t.hostMode, err = bmcweb.ResolveHostMode(c.HostHeader, c.HostName); err != nil {
+		return nil, fmt.Errorf("web: BMC %s: host_header %q: %w", c.Name, c.HostHeader, err)
 	}
 	if err := c.TLS.Check(); err != nil {
 		return nil, fmt.Errorf("web: BMC %s: %w", c.Name, err)

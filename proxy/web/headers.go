@@ -1,11 +1,12 @@
 package web
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
+
+	"github.com/bmcgate/bmcgate/internal/bmcweb"
 )
 
 // Headers pass the proxy by allow-list, in both directions: a request
@@ -63,65 +64,12 @@ var responseCredentials = setOf("www-authenticate", "x-auth-token")
 // handshake (request) and its 101 answer only.
 var upgradeHeaders = setOf("connection", "upgrade")
 
-// neverPassed are header names no BMC's extra list may add: identity and
-// forwarding headers, proxy and hop-by-hop headers, method overrides, and
-// the headers whose values the gateway decides (framing, transport
-// security, referrer policy, alternative services, reporting).
-var neverPassed = setOf(
-	"forwarded", "via", "x-real-ip", "x-client-ip", "client-ip", "true-client-ip", "cf-connecting-ip",
-	"x-cluster-client-ip", "x-original-url", "x-rewrite-url", "x-original-host", "x-host", "host",
-	"remote-user", "x-remote-user", "remote-addr", "x-remote-addr", "x-auth-request-user", "x-auth-request-email",
-	"x-user", "x-username", "x-webauth-user", "x-proxyuser-ip", "x-original-forwarded-for",
-	"proxy-authorization", "proxy-authenticate", "proxy-connection", "keep-alive", "transfer-encoding",
-	"trailer", "connection", "upgrade", "http2-settings", "expect", "max-forwards",
-	"x-http-method-override", "x-http-method", "x-method-override",
-	"strict-transport-security", "x-frame-options", "referrer-policy", "alt-svc", "clear-site-data",
-	"report-to", "reporting-endpoints", "nel", "service-worker-allowed", "set-cookie2",
-	"content-security-policy-report-only", "public-key-pins", "expect-ct",
-)
-
-// neverPassedPatterns are parts of names no extra list may add either:
-// any spelling of a forwarding or client-address header, a remote or
-// proxy user, the gateway's own headers.
-var neverPassedPatterns = []string{"forward", "-ip", "_ip", "remote", "proxy", "x-auth-request", "x-bmcgate", "x_bmcgate", "real-ip", "real_ip", "original", "client"}
-
 func setOf(names ...string) map[string]bool {
 	m := make(map[string]bool, len(names))
 	for _, n := range names {
 		m[n] = true
 	}
 	return m
-}
-
-// CheckExtraHeader reports why name may not be on a BMC's extra header
-// list, or nil: it must be a valid header name, and not one the gateway
-// never passes (identity, forwarding, hop-by-hop, method overrides, the
-// gateway's own security headers).
-func CheckExtraHeader(name string) error {
-	if name == "" || len(name) > 64 {
-		return errors.New("a header name is 1 to 64 characters")
-	}
-	for i := 0; i < len(name); i++ {
-		if !isTokenChar(name[i]) {
-			return fmt.Errorf("%q is not a valid header name", name)
-		}
-	}
-	n := strings.ToLower(name)
-	if neverPassed[n] {
-		return fmt.Errorf("%s never passes the proxy", name)
-	}
-	for _, p := range neverPassedPatterns {
-		if strings.Contains(n, p) {
-			return fmt.Errorf("%s looks like an identity, forwarding or gateway header, which never pass the proxy", name)
-		}
-	}
-	return nil
-}
-
-// isTokenChar reports whether c may appear in a header name (RFC 9110
-// token).
-func isTokenChar(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
 }
 
 // headerFilter is one direction's allow-list of a proxy.
@@ -142,7 +90,7 @@ func newHeaderFilter(builtin, credentials map[string]bool, extra, gateway []stri
 		f.deny[strings.ToLower(n)] = true
 	}
 	for _, n := range extra {
-		if err := CheckExtraHeader(n); err != nil {
+		if err := bmcweb.CheckExtraHeader(n); err != nil {
 			return f, err
 		}
 		if f.deny[strings.ToLower(n)] {
