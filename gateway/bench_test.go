@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bmcgate/bmcgate/proxy/bmcsim/ipmisim"
+	"github.com/bmcgate/bmcgate/internal/testpeer/ipmisim"
 )
 
 // BenchmarkPowerStatusPaths compares, against one ipmi_sim BMC in one run:

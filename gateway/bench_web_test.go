@@ -19,7 +19,7 @@ import (
 	"github.com/bmcgate/bmcgate/configs"
 	"github.com/bmcgate/bmcgate/gateway/core"
 	"github.com/bmcgate/bmcgate/gateway/web"
-	"github.com/bmcgate/bmcgate/gateway/web/testop"
+	"github.com/bmcgate/bmcgate/internal/testpeer/oidcop"
 	"github.com/bmcgate/bmcgate/proxy/ipmi"
 	"github.com/bmcgate/bmcgate/proxy/scan"
 )
@@ -141,7 +141,7 @@ func BenchmarkWebDashboard1000(b *testing.B) {
 		more = append(more, testBMC{name: fmt.Sprintf("n%04d", i), addr: fmt.Sprintf("127.0.0.1:%d", 20000+i),
 			user: "gw", pass: "pw", suite: 17, labels: fmt.Sprintf("{rack: r%d}", i%40)})
 	}
-	fake := testop.StartFake(b, "bmcgate")
+	fake := oidcop.StartFake(b, "bmcgate")
 	w := startWeb(b, webOptions{issuer: fake.Issuer, moreBMCs: more})
 	c := w.client(b)
 	get(b, c, fakeCallback(b, w, c, "/"))

@@ -19,7 +19,7 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/bmcgate/bmcgate/audit"
-	"github.com/bmcgate/bmcgate/proxy/bmcsim"
+	"github.com/bmcgate/bmcgate/internal/sim/bmcsim"
 	"github.com/bmcgate/bmcgate/proxy/ipmi"
 )
 

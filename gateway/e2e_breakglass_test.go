@@ -14,7 +14,7 @@ import (
 
 	"github.com/bmcgate/bmcgate/audit"
 	"github.com/bmcgate/bmcgate/gateway/web/breakglass"
-	"github.com/bmcgate/bmcgate/gateway/web/testop"
+	"github.com/bmcgate/bmcgate/internal/testpeer/oidcop"
 )
 
 // breakGlassUser writes a TOTP secret and returns the YAML list item for a
@@ -143,7 +143,7 @@ func TestWebBreakGlass(t *testing.T) {
 // TestWebBreakGlassSourceLimit checks the per-address rate limit.
 func TestWebBreakGlassSourceLimit(t *testing.T) {
 	item, _ := breakGlassUser(t, "breaker", "breaker-password-1", "[admin]")
-	fake := testop.StartFake(t, "bmcgate")
+	fake := oidcop.StartFake(t, "bmcgate")
 	w := startWeb(t, webOptions{issuer: fake.Issuer, breakGlass: item,
 		extraWeb: "  login_limits:\n    per_source_per_minute: 2\n"})
 	c := w.client(t)
@@ -165,7 +165,7 @@ func TestWebBreakGlassSourceLimit(t *testing.T) {
 // on listen.ssh) and says so in the start record, and the web door works.
 func TestWebOnlyDeployment(t *testing.T) {
 	item, totp := breakGlassUser(t, "breaker", "breaker-password-1", "[admin]")
-	fake := testop.StartFake(t, "bmcgate")
+	fake := oidcop.StartFake(t, "bmcgate")
 	w := startWeb(t, webOptions{issuer: fake.Issuer, breakGlass: item, noSSHUsers: true})
 	if got := w.g.SSHAddr(); got != "off" {
 		t.Fatalf("SSH door %q", got)

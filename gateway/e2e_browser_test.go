@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/bmcgate/bmcgate/audit"
-	"github.com/bmcgate/bmcgate/proxy/bmcsim/ipmisim"
+	"github.com/bmcgate/bmcgate/internal/testpeer/ipmisim"
 	"github.com/chromedp/chromedp"
 )
 

@@ -14,8 +14,8 @@ import (
 
 	"github.com/bmcgate/bmcgate/audit"
 	"github.com/bmcgate/bmcgate/configs"
-	"github.com/bmcgate/bmcgate/proxy/bmcsim/ipmisim"
-	"github.com/bmcgate/bmcgate/proxy/sol/solhost"
+	"github.com/bmcgate/bmcgate/internal/testpeer/ipmisim"
+	"github.com/bmcgate/bmcgate/internal/testpeer/solhost"
 )
 
 // Consoles under faults, against ipmi_sim: a full data directory, and an

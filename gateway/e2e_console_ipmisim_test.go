@@ -7,8 +7,8 @@ import (
 
 	"github.com/bmcgate/bmcgate/audit"
 	"github.com/bmcgate/bmcgate/configs"
-	"github.com/bmcgate/bmcgate/proxy/bmcsim/ipmisim"
-	"github.com/bmcgate/bmcgate/proxy/sol/solhost"
+	"github.com/bmcgate/bmcgate/internal/testpeer/ipmisim"
+	"github.com/bmcgate/bmcgate/internal/testpeer/solhost"
 )
 
 // ipmisimConsoleHarness runs ipmi_sim with its SOL line wired to a fake

@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/bmcgate/bmcgate/audit"
-	"github.com/bmcgate/bmcgate/proxy/bmcsim"
+	"github.com/bmcgate/bmcgate/internal/sim/bmcsim"
 )
 
 // reloadWith replaces old by new in the running gateway's config file, once,

@@ -11,7 +11,7 @@ import (
 
 	"github.com/bmcgate/bmcgate/audit"
 	"github.com/bmcgate/bmcgate/gateway/web"
-	"github.com/bmcgate/bmcgate/gateway/web/testop"
+	"github.com/bmcgate/bmcgate/internal/testpeer/oidcop"
 	"github.com/chromedp/chromedp"
 	"golang.org/x/net/websocket"
 )
@@ -46,7 +46,7 @@ func roles(out map[string]any) string {
 // role. When the reload maps the group to nothing, the session is revoked
 // on the server (its next page says why) and both tokens are refused.
 func TestWebLiveFollowsReload(t *testing.T) {
-	fake := testop.StartFake(t, "bmcgate")
+	fake := oidcop.StartFake(t, "bmcgate")
 	w := startWeb(t, webOptions{issuer: fake.Issuer})
 	c := w.client(t)
 	get(t, c, fakeCallback(t, w, c, "/"))

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/bmcgate/bmcgate/audit"
-	"github.com/bmcgate/bmcgate/proxy/bmcsim"
+	"github.com/bmcgate/bmcgate/internal/sim/bmcsim"
 	"github.com/bmcgate/bmcgate/proxy/scan"
 )
 

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/bmcgate/bmcgate/audit"
-	"github.com/bmcgate/bmcgate/proxy/bmcsim"
+	"github.com/bmcgate/bmcgate/internal/sim/bmcsim"
 	gossh "golang.org/x/crypto/ssh"
 )
 

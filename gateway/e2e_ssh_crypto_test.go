@@ -8,7 +8,7 @@ import (
 
 	"github.com/bmcgate/bmcgate/audit"
 	"github.com/bmcgate/bmcgate/configs"
-	"github.com/bmcgate/bmcgate/proxy/bmcsim/ipmisim"
+	"github.com/bmcgate/bmcgate/internal/testpeer/ipmisim"
 )
 
 // sshAuditUnknown are the algorithms ssh-audit 2.5.0 does not know, which

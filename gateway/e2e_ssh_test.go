@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/bmcgate/bmcgate/audit"
-	"github.com/bmcgate/bmcgate/proxy/bmcsim"
-	"github.com/bmcgate/bmcgate/proxy/bmcsim/ipmisim"
+	"github.com/bmcgate/bmcgate/internal/sim/bmcsim"
+	"github.com/bmcgate/bmcgate/internal/testpeer/ipmisim"
 )
 
 // startSim starts an embedded simulated BMC for a test.

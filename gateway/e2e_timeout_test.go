@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/bmcgate/bmcgate/configs"
-	"github.com/bmcgate/bmcgate/proxy/bmcsim"
+	"github.com/bmcgate/bmcgate/internal/sim/bmcsim"
 )
 
 // TestE2ESessionTimeouts: an idle interactive session is closed after the

@@ -12,7 +12,7 @@ import (
 	"github.com/bmcgate/bmcgate/audit"
 	"github.com/bmcgate/bmcgate/configs"
 	"github.com/bmcgate/bmcgate/gateway/core"
-	"github.com/bmcgate/bmcgate/gateway/web/testop"
+	"github.com/bmcgate/bmcgate/internal/testpeer/oidcop"
 )
 
 // TestWebOIDCLoginAndPower logs in at a real OpenID provider, sees the
@@ -89,7 +89,7 @@ func TestWebSessionRefresh(t *testing.T) {
 
 // TestWebSessionLifetimes checks the idle and absolute session limits.
 func TestWebSessionLifetimes(t *testing.T) {
-	fake := testop.StartFake(t, "bmcgate")
+	fake := oidcop.StartFake(t, "bmcgate")
 	w := startWeb(t, webOptions{issuer: fake.Issuer, mutate: func(c *configs.Config) {
 		c.Web.Session.IdleTimeout.Duration = 800 * time.Millisecond
 		c.Web.Session.MaxLifetime.Duration = 2 * time.Second

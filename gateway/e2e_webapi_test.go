@@ -13,7 +13,7 @@ import (
 
 	"github.com/bmcgate/bmcgate/audit"
 	"github.com/bmcgate/bmcgate/gateway/web"
-	"github.com/bmcgate/bmcgate/gateway/web/testop"
+	"github.com/bmcgate/bmcgate/internal/testpeer/oidcop"
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 )
@@ -177,7 +177,7 @@ func TestWebAPIBearerFromProvider(t *testing.T) {
 // TestWebAPIRefusals checks bearer token verification, the session's CSRF
 // header and personal API tokens.
 func TestWebAPIRefusals(t *testing.T) {
-	fake := testop.StartFake(t, "bmcgate")
+	fake := oidcop.StartFake(t, "bmcgate")
 	w := startWeb(t, webOptions{issuer: fake.Issuer})
 	c := w.client(t)
 	good := fake.AccessClaims("bmcgate", "bmcgate", "alice", []string{"ops"})

@@ -9,7 +9,7 @@ import (
 
 	"github.com/bmcgate/bmcgate/audit"
 	"github.com/bmcgate/bmcgate/gateway/web"
-	"github.com/bmcgate/bmcgate/gateway/web/testop"
+	"github.com/bmcgate/bmcgate/internal/testpeer/oidcop"
 )
 
 // noFollow is c without following redirects (same cookie jar).
@@ -44,7 +44,7 @@ func loggedIn(t *testing.T, w *webHarness, c *http.Client) bool {
 }
 
 func TestWebLoginRefusals(t *testing.T) {
-	fake := testop.StartFake(t, "bmcgate")
+	fake := oidcop.StartFake(t, "bmcgate")
 	w := startWeb(t, webOptions{issuer: fake.Issuer})
 
 	t.Run("good token logs in", func(t *testing.T) {

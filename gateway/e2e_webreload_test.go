@@ -7,13 +7,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bmcgate/bmcgate/gateway/web/testop"
+	"github.com/bmcgate/bmcgate/internal/testpeer/oidcop"
 )
 
 // TestWebReloadGroupRoles changes the group-to-role mapping with a reload:
 // the next login gets the new roles.
 func TestWebReloadGroupRoles(t *testing.T) {
-	fake := testop.StartFake(t, "bmcgate")
+	fake := oidcop.StartFake(t, "bmcgate")
 	w := startWeb(t, webOptions{issuer: fake.Issuer})
 	c := w.client(t)
 	get(t, c, fakeCallback(t, w, c, "/"))

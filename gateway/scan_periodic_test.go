@@ -9,7 +9,7 @@ import (
 	"github.com/bmcgate/bmcgate/audit"
 	"github.com/bmcgate/bmcgate/configs"
 	"github.com/bmcgate/bmcgate/gateway/core"
-	"github.com/bmcgate/bmcgate/proxy/bmcsim"
+	"github.com/bmcgate/bmcgate/internal/sim/bmcsim"
 	"github.com/bmcgate/bmcgate/proxy/ipmi"
 	"github.com/bmcgate/bmcgate/proxy/scan"
 )

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/bmcgate/bmcgate/gateway/core"
-	"github.com/bmcgate/bmcgate/proxy/bmcsim"
+	"github.com/bmcgate/bmcgate/internal/sim/bmcsim"
 	"github.com/bmcgate/bmcgate/proxy/ipmi"
 	"github.com/bmcgate/bmcgate/proxy/scan"
 )

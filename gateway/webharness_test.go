@@ -17,8 +17,8 @@ import (
 	"time"
 
 	"github.com/bmcgate/bmcgate/configs"
-	"github.com/bmcgate/bmcgate/gateway/web/testop"
-	"github.com/bmcgate/bmcgate/proxy/bmcsim"
+	"github.com/bmcgate/bmcgate/internal/sim/bmcsim"
+	"github.com/bmcgate/bmcgate/internal/testpeer/oidcop"
 )
 
 // webHarness is a gateway with the web door on, an OpenID provider and a
@@ -26,14 +26,14 @@ import (
 type webHarness struct {
 	*harness
 	base   string // https://127.0.0.1:PORT
-	op     *testop.Provider
+	op     *oidcop.Provider
 	issuer string
 	bmc    *bmcsim.BMC
 	pool   *x509.CertPool
 }
 
 // OP test users: their passwords and groups.
-var webUsers = []testop.User{
+var webUsers = []oidcop.User{
 	{ID: "u-alice", Username: "alice", Password: "alice-password-1", Groups: []string{"ops"}},
 	{ID: "u-vic", Username: "vic", Password: "vic-password-1", Groups: []string{"viewers"}},
 	{ID: "u-nobody", Username: "nobody", Password: "nobody-password-1", Groups: []string{"strangers"}},
@@ -63,7 +63,7 @@ func startWeb(t testing.TB, o webOptions) *webHarness {
 	w := &webHarness{base: base}
 	w.issuer = o.issuer
 	if w.issuer == "" {
-		w.op = testop.Start(t, "bmcgate", "client-secret-1", []string{base + "/auth/callback"}, webUsers)
+		w.op = oidcop.Start(t, "bmcgate", "client-secret-1", []string{base + "/auth/callback"}, webUsers)
 		w.issuer = w.op.Issuer
 	}
 	b, err := bmcsim.Start(t.Context(), "node01", bmcsim.Options{Username: "gw", Password: "pw-node01", PowerOn: true, Sensors: true})

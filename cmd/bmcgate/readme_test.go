@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/bmcgate/bmcgate/audit"
-	"github.com/bmcgate/bmcgate/proxy/bmcsim"
+	"github.com/bmcgate/bmcgate/internal/sim/bmcsim"
 )
 
 // readmeSkipped are the README command lines this test does not run, with

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bmcgate/bmcgate/proxy/bmcsim"
+	"github.com/bmcgate/bmcgate/internal/sim/bmcsim"
 	gossh "golang.org/x/crypto/ssh"
 )
 

@@ -44,7 +44,7 @@
 //
 // The built-in profiles for iDRAC, iLO and Supermicro follow the vendors'
 // documentation of their SSH command lines and are tested against the
-// simulator in proxy/bmcsim, not against those BMCs; the OpenBMC profile
+// simulator in internal/sim/bmcsim, not against those BMCs; the OpenBMC profile
 // (the host console on port 2200, the console being the session itself) is
 // tested against OpenSSH's sshd. The package knows BMCs, never users.
 package bmcssh

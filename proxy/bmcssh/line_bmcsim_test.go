@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bmcgate/bmcgate/proxy/bmcsim"
+	"github.com/bmcgate/bmcgate/internal/sim/bmcsim"
 	"github.com/bmcgate/bmcgate/proxy/ipmi"
 	"github.com/bmcgate/bmcgate/proxy/sol"
 )

@@ -74,7 +74,7 @@ const (
 // builtins are modelled on the vendors' documentation of their SSH
 // command lines; only the OpenBMC one is exercised against a real SSH
 // server in bmcgate's tests (OpenSSH's sshd), the others against the
-// simulator in proxy/bmcsim.
+// simulator in internal/sim/bmcsim.
 var builtins = map[string]Profile{
 	// OpenBMC's obmc-console serves the host console on its own SSH port:
 	// the session is the console.

@@ -20,14 +20,14 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
-	"github.com/bmcgate/bmcgate/proxy/bmcsim/ipmisim"
-	"github.com/bmcgate/bmcgate/proxy/sol/solhost"
+	"github.com/bmcgate/bmcgate/internal/testpeer/ipmisim"
+	"github.com/bmcgate/bmcgate/internal/testpeer/solhost"
 )
 
 // sshdPeer is OpenSSH's sshd as a BMC's SSH console service: started by
 // the test on a loopback port with its own host key and authorized keys,
 // and a ForceCommand that bridges the session (raw PTY) to a fake host
-// serial port (proxy/sol/solhost) with socat. The session's shell gets the
+// serial port (internal/testpeer/solhost) with socat. The session's shell gets the
 // test's directory as HOME, so no rc file of the real user runs.
 type sshdPeer struct {
 	t         testing.TB

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bmcgate/bmcgate/proxy/bmcsim/ipmisim"
+	"github.com/bmcgate/bmcgate/internal/testpeer/ipmisim"
 )
 
 // BenchmarkLossyPowerStatus: power status through a link losing 10 % of the

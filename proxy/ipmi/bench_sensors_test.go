@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bmcgate/bmcgate/proxy/bmcsim/ipmisim"
+	"github.com/bmcgate/bmcgate/internal/testpeer/ipmisim"
 )
 
 // cpuTime is the CPU time this process has used so far.

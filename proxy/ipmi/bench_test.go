@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bmcgate/bmcgate/proxy/bmcsim"
-	"github.com/bmcgate/bmcgate/proxy/bmcsim/ipmisim"
+	"github.com/bmcgate/bmcgate/internal/sim/bmcsim"
+	"github.com/bmcgate/bmcgate/internal/testpeer/ipmisim"
 )
 
 // Run with: go test -run '^$' -bench . ./proxy/ipmi/

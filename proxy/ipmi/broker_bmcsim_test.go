@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bmcgate/bmcgate/proxy/bmcsim"
+	"github.com/bmcgate/bmcgate/internal/sim/bmcsim"
 )
 
 func newTestBroker(t testing.TB, o Options) (*Broker, *atomic.Int64) {

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/bmcgate/bmcgate/internal/rmcp"
-	"github.com/bmcgate/bmcgate/proxy/bmcsim"
+	"github.com/bmcgate/bmcgate/internal/sim/bmcsim"
 )
 
 func TestBrokerReconnectsAfterBMCRestart(t *testing.T) {

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bmcgate/bmcgate/proxy/bmcsim"
+	"github.com/bmcgate/bmcgate/internal/sim/bmcsim"
 )
 
 // startBMC runs a simulated BMC whose user is testUser/testPassword.

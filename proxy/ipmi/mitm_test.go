@@ -12,8 +12,8 @@ import (
 	"github.com/bougou/go-ipmi/pkg/types"
 
 	"github.com/bmcgate/bmcgate/internal/rmcp"
-	"github.com/bmcgate/bmcgate/proxy/bmcsim"
-	"github.com/bmcgate/bmcgate/proxy/bmcsim/ipmisim"
+	"github.com/bmcgate/bmcgate/internal/sim/bmcsim"
+	"github.com/bmcgate/bmcgate/internal/testpeer/ipmisim"
 )
 
 // rewriteOpenResponse returns a hook that replaces the algorithms of every

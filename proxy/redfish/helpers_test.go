@@ -8,7 +8,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/bmcgate/bmcgate/proxy/bmcsim"
+	"github.com/bmcgate/bmcgate/internal/sim/bmcsim"
 	"github.com/bmcgate/bmcgate/proxy/bmctls"
 )
 

@@ -21,7 +21,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bmcgate/bmcgate/proxy/bmcsim/ipmisim"
+	"github.com/bmcgate/bmcgate/internal/testpeer/ipmisim"
 	"github.com/bmcgate/bmcgate/proxy/bmctls"
 )
 

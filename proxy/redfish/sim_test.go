@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bmcgate/bmcgate/proxy/bmcsim"
-	"github.com/bmcgate/bmcgate/proxy/bmcsim/ipmisim"
+	"github.com/bmcgate/bmcgate/internal/sim/bmcsim"
+	"github.com/bmcgate/bmcgate/internal/testpeer/ipmisim"
 	"github.com/bmcgate/bmcgate/proxy/bmctls"
 	"github.com/bmcgate/bmcgate/proxy/ipmi"
 )

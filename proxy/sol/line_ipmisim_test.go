@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bmcgate/bmcgate/proxy/bmcsim/ipmisim"
+	"github.com/bmcgate/bmcgate/internal/testpeer/ipmisim"
+	"github.com/bmcgate/bmcgate/internal/testpeer/solhost"
 	"github.com/bmcgate/bmcgate/proxy/ipmi"
-	"github.com/bmcgate/bmcgate/proxy/sol/solhost"
 )
 
 // startIPMISim runs ipmi_sim with its SOL line wired to a fake host.

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bmcgate/bmcgate/proxy/bmcsim/ipmisim"
+	"github.com/bmcgate/bmcgate/internal/testpeer/ipmisim"
 )
 
 // ipmitoolRun runs one ipmitool command (no terminal) against ipmi_sim.

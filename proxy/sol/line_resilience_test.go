@@ -10,8 +10,8 @@ import (
 
 	"github.com/creack/pty"
 
-	"github.com/bmcgate/bmcgate/proxy/bmcsim"
-	"github.com/bmcgate/bmcgate/proxy/bmcsim/ipmisim"
+	"github.com/bmcgate/bmcgate/internal/sim/bmcsim"
+	"github.com/bmcgate/bmcgate/internal/testpeer/ipmisim"
 )
 
 // ipmitoolSOL runs `ipmitool sol activate` in a pseudo-terminal (it needs

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bmcgate/bmcgate/proxy/bmcsim/ipmisim"
+	"github.com/bmcgate/bmcgate/internal/testpeer/ipmisim"
 	"golang.org/x/crypto/ssh"
 )
 

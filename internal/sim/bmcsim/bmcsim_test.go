@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bmcgate/bmcgate/proxy/bmcsim/ipmisim"
+	"github.com/bmcgate/bmcgate/internal/testpeer/ipmisim"
 )
 
 // ipmitool runs the reference client against b.

@@ -1,4 +1,4 @@
-package testop
+package oidcop
 
 import (
 	"context"

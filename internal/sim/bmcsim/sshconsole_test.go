@@ -17,7 +17,7 @@ import (
 
 	gossh "golang.org/x/crypto/ssh"
 
-	"github.com/bmcgate/bmcgate/proxy/bmcsim/ipmisim"
+	"github.com/bmcgate/bmcgate/internal/testpeer/ipmisim"
 )
 
 // sshClient is OpenSSH's ssh client in a session with the simulated SSH

@@ -1,4 +1,4 @@
-package testop
+package oidcop
 
 import (
 	"crypto/rand"
