@@ -29,7 +29,7 @@ import (
 // rackmount1 mockup (also vendored, for the simulator) over TLS.
 const (
 	mockupServer = "testdata/mockup-server/run.sh"
-	mockupDir    = "../bmcsim/dmtf/public-rackmount1"
+	mockupDir    = "../../internal/sim/bmcsim/dmtf/public-rackmount1"
 )
 
 // startMockup runs the DMTF mockup server on a free loopback port and
