@@ -136,7 +136,15 @@ func (b *BMC) StartSSH(ctx context.Context, o SSHOptions) (*SSHConsole, error) {
 	s := &SSHConsole{b: b, o: o, fl: fl, ln: ln, hostKey: o.HostKey.PublicKey(), ctx: sctx, cancel: cancel,
 		done: make(chan struct{}), conns: map[net.Conn]struct{}{}, end: make(chan struct{}), changed: make(chan struct{})}
 	s.srv = &glssh.Server{
-		Handler:     s.handle,
+		Handler: s.handle,
+		// The shell's reply can reach the client before the handler runs:
+		// an EndConsoles from then on must end this session's console (the
+		// openbmc flavor's session is the console), so its end signal is
+		// taken before the reply.
+		SessionRequestCallback: func(sess glssh.Session, _ string) bool {
+			sess.Context().SetValue(endKey{}, s.endChan())
+			return true
+		},
 		HostSigners: []glssh.Signer{o.HostKey},
 		Version:     "bmcsim",
 		ConnCallback: func(_ glssh.Context, c net.Conn) net.Conn {
@@ -358,6 +366,11 @@ func (s *SSHConsole) Close() error {
 	return err
 }
 
+// endKey is the session context's key of the end signal taken before the
+// shell's reply.
+type endKey struct{}
+
+// endChan is the signal the next EndConsoles closes.
 func (s *SSHConsole) endChan() <-chan struct{} {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -415,7 +428,11 @@ func (s *SSHConsole) handle(sess glssh.Session) {
 	case s.o.Garbage:
 		ss.garbage()
 	case s.fl.prompt == "":
-		ss.console()
+		end, _ := sess.Context().Value(endKey{}).(<-chan struct{})
+		if end == nil {
+			end = s.endChan()
+		}
+		ss.console(end)
 	default:
 		ss.commandLine()
 	}
@@ -460,6 +477,11 @@ func (ss *sshSession) commandLine() {
 		for _, c := range p {
 			switch {
 			case c == '\r':
+				// A client may count the console as attached as soon as
+				// it reads the attach command's echo: an EndConsoles from
+				// then on must end it, so the end signal is taken before
+				// anything is echoed.
+				end := ss.s.endChan()
 				cmd := strings.Join(strings.Fields(string(line)), " ")
 				line = line[:0]
 				if !write("\r\n") {
@@ -484,7 +506,7 @@ func (ss *sshSession) commandLine() {
 					if !write(fl.banner) {
 						return
 					}
-					if !ss.console() {
+					if !ss.console(end) {
 						return
 					}
 					if !write("\r\n") {
@@ -517,9 +539,9 @@ func (ss *sshSession) commandLine() {
 }
 
 // console attaches the session to the host console until the flavor's
-// detach sequence, EndConsoles or the end of the session. It reports
-// whether the session goes on (back to the command line).
-func (ss *sshSession) console() bool {
+// detach sequence, end closing (EndConsoles) or the end of the session. It
+// reports whether the session goes on (back to the command line).
+func (ss *sshSession) console(end <-chan struct{}) bool {
 	s := ss.s
 	host := s.b.console
 	tap := host.attach()
@@ -534,7 +556,6 @@ func (ss *sshSession) console() bool {
 		s.signalLocked()
 		s.mu.Unlock()
 	}()
-	end := s.endChan()
 	seq := []byte(s.fl.detach)
 	var tail []byte
 	for {

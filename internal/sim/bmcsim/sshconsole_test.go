@@ -175,3 +175,122 @@ func TestSSHConsoleWithOpenSSH(t *testing.T) {
 		t.Fatalf("a SHA-1 key exchange was not refused: %q", weak.output())
 	}
 }
+
+// goClient is an x/crypto SSH session with the service: output collected,
+// each change signalled.
+type goClient struct {
+	sess    *gossh.Session
+	in      io.Writer
+	mu      sync.Mutex
+	out     []byte
+	changed chan struct{}
+	done    chan struct{} // closed at the end of output
+}
+
+func (c *goClient) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.out = append(c.out, p...)
+	close(c.changed)
+	c.changed = make(chan struct{})
+	return len(p), nil
+}
+
+// after waits for s in the output after byte from and returns the offset
+// just past it.
+func (c *goClient) after(t *testing.T, from int, s string) int {
+	t.Helper()
+	deadline := time.NewTimer(60 * time.Second)
+	defer deadline.Stop()
+	for {
+		c.mu.Lock()
+		i, ch, out := bytes.Index(c.out[from:], []byte(s)), c.changed, string(c.out)
+		c.mu.Unlock()
+		if i >= 0 {
+			return from + i + len(s)
+		}
+		select {
+		case <-ch:
+		case <-c.done:
+			t.Fatalf("the session ended before %q; output %q", s, out)
+		case <-deadline.C:
+			t.Fatalf("timed out waiting for %q; output %q", s, out)
+		}
+	}
+}
+
+// goShell logs in to the service with a terminal and starts the shell.
+func goShell(t *testing.T, s *SSHConsole, password string) *goClient {
+	t.Helper()
+	cc, err := gossh.Dial("tcp", s.Addr(), &gossh.ClientConfig{User: "admin",
+		Auth: []gossh.AuthMethod{gossh.Password(password)}, HostKeyCallback: gossh.FixedHostKey(s.HostKey())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cc.Close() })
+	sess, err := cc.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &goClient{sess: sess, changed: make(chan struct{}), done: make(chan struct{})}
+	if err := sess.RequestPty("vt100", 24, 80, nil); err != nil {
+		t.Fatal(err)
+	}
+	if c.in, err = sess.StdinPipe(); err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := sess.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		defer close(c.done)
+		_, _ = io.Copy(c, stdout)
+	}()
+	if err := sess.Shell(); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestSSHConsoleEndRightAfterAttach: EndConsoles as soon as a client can
+// count the console as attached (the shell's reply for openbmc, the attach
+// command's echo for the vendor flavors) ends that console, however late
+// the simulator's session gets to it.
+func TestSSHConsoleEndRightAfterAttach(t *testing.T) {
+	for name, fl := range sshFlavors {
+		t.Run(name, func(t *testing.T) {
+			b, err := Start(t.Context(), "sim-"+name, Options{Password: "p", SOL: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = b.Close() })
+			s, err := b.StartSSH(t.Context(), SSHOptions{Flavor: name, Password: "ssh-p"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = s.Close() })
+			c := goShell(t, s, "ssh-p")
+			if fl.prompt == "" {
+				s.EndConsoles() // right after the shell's reply
+				select {
+				case <-c.done:
+				case <-time.After(60 * time.Second):
+					c.mu.Lock()
+					defer c.mu.Unlock()
+					t.Fatalf("the console did not end; output %q", c.out)
+				}
+				return
+			}
+			pos := c.after(t, 0, fl.prompt)
+			if fl.cd != "" {
+				_, _ = io.WriteString(c.in, fl.cd+"\r")
+				pos = c.after(t, pos, fl.prompt)
+			}
+			_, _ = io.WriteString(c.in, fl.attach+"\r")
+			pos = c.after(t, pos, fl.attach+"\r\n")
+			s.EndConsoles() // right after the echo
+			c.after(t, pos, "\r\n"+fl.prompt)
+		})
+	}
+}
