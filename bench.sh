@@ -45,7 +45,7 @@ for s in "${sections[@]}"; do
     ;;
   webproxy)
     echo "== webproxy: bmcgate BMC web proxy vs nginx, same upstream, 64 connections"
-    BMCGATE_BENCH=1 go test -run TestBenchVsNginx -count=1 -v ./proxy/web/ 2>&1 |
+    BMCGATE_BENCH=1 go test -run TestBenchVsNginx -count=1 -v ./proxy/webui/ 2>&1 |
       grep -E '_test\.go:[0-9]+:|^(ok|FAIL|---)' || true
     ;;
   scan)
@@ -54,7 +54,7 @@ for s in "${sections[@]}"; do
     ;;
   policy)
     echo "== policy: per-command decision of an open session, roles resolved from the current config vs captured at login"
-    run ./gateway/core 'DecisionLiveCaller' 200000x
+    run ./gateway/service 'DecisionLiveCaller' 200000x
     ;;
   redfish)
     echo "== redfish: broker warm session vs cold (TLS, login, discovery, call, logout), same simulated BMC"

@@ -27,7 +27,7 @@ const WebLoginNone = "none"
 
 // WebLoginProfiles are the values of bmcs[i].web.login: "none", the
 // standard Redfish session login, and the shipped vendor web-UI profiles
-// (package proxy/web; a gateway test keeps the two lists equal).
+// (package proxy/webui; a gateway test keeps the two lists equal).
 var WebLoginProfiles = []string{WebLoginNone, "redfish", "openbmc", "idrac9", "ilo5", "ilo6", "supermicro-x11"}
 
 // Defaults and ranges of the web section of a BMC.

@@ -10,7 +10,7 @@ import (
 
 // WebProfile is a BMC web-UI login defined in the config, for BMCs the
 // shipped profiles do not cover. It has the shape of the shipped ones
-// (package proxy/web): login steps, captures, replayed headers and
+// (package proxy/webui): login steps, captures, replayed headers and
 // cookies, and a logout step. Templates may use {{username}},
 // {{password}} and {{var.NAME}} (a captured value).
 type WebProfile struct {

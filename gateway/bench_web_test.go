@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/bmcgate/bmcgate/configs"
-	"github.com/bmcgate/bmcgate/gateway/core"
+	"github.com/bmcgate/bmcgate/gateway/service"
 	"github.com/bmcgate/bmcgate/gateway/web"
 	"github.com/bmcgate/bmcgate/internal/testpeer/oidcop"
 	"github.com/bmcgate/bmcgate/proxy/ipmi"
@@ -154,7 +154,7 @@ func BenchmarkWebDashboard1000(b *testing.B) {
 	}
 	srv := w.g.Web()
 	for _, m := range w.g.svc.State().Inventory.All() {
-		srv.Cache().Set(m.Name, core.PowerEntry{State: ipmi.PowerStateOn, Health: "ok", At: time.Now()})
+		srv.Cache().Set(m.Name, service.PowerEntry{State: ipmi.PowerStateOn, Health: "ok", At: time.Now()})
 	}
 	srv.Cache().MarkFresh()
 	h := srv.Handler()

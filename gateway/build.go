@@ -7,7 +7,7 @@ import (
 
 	"github.com/bmcgate/bmcgate/authz"
 	"github.com/bmcgate/bmcgate/configs"
-	"github.com/bmcgate/bmcgate/gateway/core"
+	"github.com/bmcgate/bmcgate/gateway/service"
 	"github.com/bmcgate/bmcgate/gateway/sshd"
 	"github.com/bmcgate/bmcgate/proxy/ipmi"
 	gossh "golang.org/x/crypto/ssh"
@@ -91,13 +91,13 @@ func buildPolicy(c *configs.Config, report func(field, msg string)) (*authz.Poli
 }
 
 // buildState builds the policy, inventory and limits from a loaded config.
-func buildState(c *configs.Config) (*core.State, error) {
+func buildState(c *configs.Config) (*service.State, error) {
 	var problems []string
 	policy, ok := buildPolicy(c, func(field, msg string) { problems = append(problems, field+": "+msg) })
 	if !ok {
 		return nil, fmt.Errorf("policy: %v", problems)
 	}
-	var bmcs []*core.BMC
+	var bmcs []*service.BMC
 	for _, b := range c.BMCs {
 		host, portStr, err := net.SplitHostPort(b.Address)
 		if err != nil {
@@ -107,7 +107,7 @@ func buildState(c *configs.Config) (*core.State, error) {
 		if err != nil {
 			return nil, fmt.Errorf("bmc %s: port: %w", b.Name, err)
 		}
-		bmcs = append(bmcs, &core.BMC{
+		bmcs = append(bmcs, &service.BMC{
 			Name: b.Name, Address: b.Address, Labels: b.Labels, WebURL: b.WebUI.URL,
 			Endpoint: ipmi.Endpoint{
 				Name: b.Name, Host: host, Port: port,
@@ -118,30 +118,30 @@ func buildState(c *configs.Config) (*core.State, error) {
 			},
 		})
 	}
-	inv, err := core.NewInventory(bmcs)
+	inv, err := service.NewInventory(bmcs)
 	if err != nil {
 		return nil, err
 	}
 	l := c.Limits
-	return &core.State{Policy: policy, Inventory: inv, Accounts: buildAccounts(c), Limits: core.Limits{
+	return &service.State{Policy: policy, Inventory: inv, Accounts: buildAccounts(c), Limits: service.Limits{
 		FanoutConcurrency: l.FanoutConcurrency,
 		MaxTargets:        l.MaxTargets,
 		CommandTimeout:    l.CommandTimeout.Duration,
 	}}, nil
 }
 
-// buildAccounts builds the directory core resolves every caller with:
+// buildAccounts builds the directory the service layer resolves every caller with:
 // users[], web.break_glass[] and web.oidc.group_roles.
-func buildAccounts(c *configs.Config) *core.Accounts {
-	users := make([]core.Account, len(c.Users))
+func buildAccounts(c *configs.Config) *service.Accounts {
+	users := make([]service.Account, len(c.Users))
 	for i, u := range c.Users {
-		users[i] = core.Account{Name: u.Name, Roles: u.Roles, Disabled: u.Disabled}
+		users[i] = service.Account{Name: u.Name, Roles: u.Roles, Disabled: u.Disabled}
 	}
-	bg := make([]core.Account, len(c.Web.BreakGlass))
+	bg := make([]service.Account, len(c.Web.BreakGlass))
 	for i, u := range c.Web.BreakGlass {
-		bg[i] = core.Account{Name: u.Name, Roles: u.Roles, Disabled: u.Disabled}
+		bg[i] = service.Account{Name: u.Name, Roles: u.Roles, Disabled: u.Disabled}
 	}
-	return core.NewAccounts(users, bg, c.Web.OIDC.GroupRoles)
+	return service.NewAccounts(users, bg, c.Web.OIDC.GroupRoles)
 }
 
 func privilege(s string) ipmi.Privilege {

@@ -6,7 +6,7 @@ import (
 
 	"github.com/bmcgate/bmcgate/configs"
 	"github.com/bmcgate/bmcgate/gateway/console"
-	"github.com/bmcgate/bmcgate/gateway/core"
+	"github.com/bmcgate/bmcgate/gateway/service"
 	"github.com/bmcgate/bmcgate/proxy/sol"
 )
 
@@ -14,13 +14,13 @@ import (
 // console part runs.
 type consoleDoor struct {
 	hub atomic.Pointer[console.Hub]
-	svc *core.Service // set by Open before the doors serve: checks the audit log's headroom
+	svc *service.Service // set by Open before the doors serve: checks the audit log's headroom
 }
 
-var errConsolesOff = &core.UserError{Msg: "consoles are disabled on this gateway"}
+var errConsolesOff = &service.UserError{Msg: "consoles are disabled on this gateway"}
 
 // Attach implements sshd.ConsoleService.
-func (d *consoleDoor) Attach(ctx context.Context, c core.Caller, bmc string, t console.Terminal, takeover bool) error {
+func (d *consoleDoor) Attach(ctx context.Context, c service.Caller, bmc string, t console.Terminal, takeover bool) error {
 	h := d.hub.Load()
 	if h == nil {
 		return errConsolesOff
@@ -74,7 +74,7 @@ func (p *consolePart) Run(ctx context.Context) error {
 
 // Reload re-checks attached viewers against the new state (policy and
 // accounts). Console settings themselves change on restart.
-func (p *consolePart) Reload(ctx context.Context, _ *configs.Config, _ *core.State) {
+func (p *consolePart) Reload(ctx context.Context, _ *configs.Config, _ *service.State) {
 	p.hub.Reload(ctx)
 }
 

@@ -6,7 +6,7 @@
 //
 // The request path is the same for every front door:
 //
-//	front door -> core.Identity -> core.Service (principal from the current
+//	front door -> service.Identity -> service.Service (principal from the current
 //	  config -> authz.Decide -> audit.Append, fail closed)
 //	  -> broker (proxy/ipmi) -> audit.Append(outcome)
 package gateway

@@ -11,7 +11,7 @@ import (
 
 	"github.com/bmcgate/bmcgate/audit"
 	"github.com/bmcgate/bmcgate/configs"
-	"github.com/bmcgate/bmcgate/gateway/core"
+	"github.com/bmcgate/bmcgate/gateway/service"
 	"github.com/bmcgate/bmcgate/internal/testpeer/oidcop"
 )
 
@@ -128,7 +128,7 @@ func TestWebPagesByRole(t *testing.T) {
 	}
 
 	// The scan feature's slot on the dashboard.
-	w.g.Web().SetScanPanel(func(_ *http.Request, c core.Caller) template.HTML {
+	w.g.Web().SetScanPanel(func(_ *http.Request, c service.Caller) template.HTML {
 		return template.HTML(`<p id="scan">posture for ` + template.HTMLEscapeString(c.Name()) + `</p>`)
 	})
 	if _, body := get(t, admin, w.base+"/"); !strings.Contains(body, `<p id="scan">posture for alice</p>`) {

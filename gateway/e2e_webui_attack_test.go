@@ -148,7 +148,7 @@ func TestWebUIAttacks(t *testing.T) {
 	t.Run("identity headers", func(t *testing.T) {
 		// The proxy's corpus of identity and forwarding header names, sent
 		// through the whole door: none reaches the BMC.
-		data, err := os.ReadFile("../proxy/web/testdata/request_headers_attack.txt")
+		data, err := os.ReadFile("../proxy/webui/testdata/request_headers_attack.txt")
 		if err != nil {
 			t.Fatal(err)
 		}

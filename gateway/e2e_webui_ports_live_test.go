@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/bmcgate/bmcgate/audit"
-	pweb "github.com/bmcgate/bmcgate/proxy/web"
+	"github.com/bmcgate/bmcgate/proxy/webui"
 	"golang.org/x/net/websocket"
 )
 
@@ -56,7 +56,7 @@ func TestWebUIPortReload(t *testing.T) {
 		t.Helper()
 		text := string(orig)
 		node01 := fmt.Sprintf("      cipher_suite: 17\n    web:\n      url: %s\n      login: none\n      rewrite_body: true\n      tls:\n        pin_sha256: %q\n%s",
-			p.ui.URL, pweb.Fingerprint(p.ui.Certificate()), extraPorts)
+			p.ui.URL, webui.Fingerprint(p.ui.Certificate()), extraPorts)
 		text = strings.Replace(text, "      cipher_suite: 17\n", node01, 1)
 		text = strings.Replace(text, "  proxy_domain: localhost\n", fmt.Sprintf(
 			"  proxy_domain: localhost\n  proxy_ports:\n    - bmc_port: %d\n      listen: \"127.0.0.1:%s\"\n", p.kvmPort, p.pubPort), 1)

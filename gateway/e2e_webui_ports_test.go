@@ -16,7 +16,7 @@ import (
 
 	"github.com/bmcgate/bmcgate/audit"
 	"github.com/bmcgate/bmcgate/configs"
-	pweb "github.com/bmcgate/bmcgate/proxy/web"
+	"github.com/bmcgate/bmcgate/proxy/webui"
 	"golang.org/x/net/websocket"
 )
 
@@ -76,7 +76,7 @@ func startPorts(t *testing.T) *portsHarness {
 		w := &c.BMCs[0].WebUI
 		w.URL, w.Login, w.RewriteBody = p.ui.URL, configs.WebLoginNone, true
 		w.ExtraPorts = []int{p.kvmPort}
-		w.TLS = configs.BMCWebTLS{PinSHA256: pweb.Fingerprint(p.ui.Certificate())}
+		w.TLS = configs.BMCWebTLS{PinSHA256: webui.Fingerprint(p.ui.Certificate())}
 	})
 	return p
 }

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/bmcgate/bmcgate/configs"
-	"github.com/bmcgate/bmcgate/proxy/web"
+	"github.com/bmcgate/bmcgate/proxy/webui"
 )
 
 // PinOptions are the inputs of Pin.
@@ -61,7 +61,7 @@ func Pin(ctx context.Context, o PinOptions) error {
 	addr := net.JoinHostPort(u.Hostname(), port)
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	pc, err := web.FetchCertificate(ctx, addr)
+	pc, err := webui.FetchCertificate(ctx, addr)
 	if err != nil {
 		return fmt.Errorf("BMC %s: %w", b.Name, err)
 	}
@@ -87,7 +87,7 @@ func Pin(ctx context.Context, o PinOptions) error {
 }
 
 // showCertificate prints what a person needs to judge a certificate.
-func showCertificate(w io.Writer, name, addr string, pc *web.PeerCertificate) {
+func showCertificate(w io.Writer, name, addr string, pc *webui.PeerCertificate) {
 	c := pc.Leaf
 	fmt.Fprintf(w, "BMC %s (%s) presents:\n", name, addr)
 	fmt.Fprintf(w, "  subject:  %s\n", printable(c.Subject.String()))
@@ -109,7 +109,7 @@ func showCertificate(w io.Writer, name, addr string, pc *web.PeerCertificate) {
 
 // samePin reports whether pin is the fingerprint of c.
 func samePin(pin string, c *x509.Certificate) bool {
-	want, err := web.ParseFingerprint(pin)
+	want, err := webui.ParseFingerprint(pin)
 	sum := sha256.Sum256(c.Raw)
 	return err == nil && bytes.Equal(want, sum[:])
 }

@@ -13,7 +13,7 @@ import (
 	"testing"
 
 	"github.com/bmcgate/bmcgate/configs"
-	"github.com/bmcgate/bmcgate/proxy/web"
+	"github.com/bmcgate/bmcgate/proxy/webui"
 )
 
 // webConfig writes and loads a config with one BMC whose web section is
@@ -57,7 +57,7 @@ bmcs:
 func TestPin(t *testing.T) {
 	srv := httptest.NewTLSServer(http.NotFoundHandler())
 	defer srv.Close()
-	fp := web.Fingerprint(srv.Certificate())
+	fp := webui.Fingerprint(srv.Certificate())
 	other := strings.Repeat("AB", 32)
 	tests := []struct {
 		name, pin, answer string
@@ -99,10 +99,10 @@ func TestPin(t *testing.T) {
 // TestWebLoginNamesMatch keeps the config's list of login names and the
 // proxy's shipped profiles equal.
 func TestWebLoginNamesMatch(t *testing.T) {
-	want := append([]string{configs.WebLoginNone}, web.BuiltinNames()...)
+	want := append([]string{configs.WebLoginNone}, webui.BuiltinNames()...)
 	got := append([]string(nil), configs.WebLoginProfiles...)
 	if strings.Join(sorted(got), ",") != strings.Join(sorted(want), ",") {
-		t.Errorf("configs.WebLoginProfiles %v, proxy/web profiles %v", got, want)
+		t.Errorf("configs.WebLoginProfiles %v, proxy/webui profiles %v", got, want)
 	}
 }
 
@@ -141,7 +141,7 @@ func TestBMCWebBrokerFromConfig(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	c := webConfig(t, "    web:\n      url: "+srv.URL+"\n      tls:\n        pin_sha256: \""+web.Fingerprint(srv.Certificate())+"\"\n")
+	c := webConfig(t, "    web:\n      url: "+srv.URL+"\n      tls:\n        pin_sha256: \""+webui.Fingerprint(srv.Certificate())+"\"\n")
 	b, err := newBMCWebBroker(c.BMCs[0], c.WebProfiles, []string{"bmcgate_session"}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -154,7 +154,7 @@ func TestBMCWebBrokerFromConfig(t *testing.T) {
 	serve := func(method, path string) int {
 		rec := httptest.NewRecorder()
 		req := httptest.NewRequest(method, "https://node01.bmc.test"+path, strings.NewReader(`{}`))
-		b.proxy.Serve(rec, req, web.Request{PublicHost: "node01.bmc.test", Session: s, Authorize: func(web.Operation) error { return nil }})
+		b.proxy.Serve(rec, req, webui.Request{PublicHost: "node01.bmc.test", Session: s, Authorize: func(webui.Operation) error { return nil }})
 		return rec.Code
 	}
 	if code := serve("GET", "/redfish/v1"); code != 200 {
@@ -208,7 +208,7 @@ func TestCustomWebProfile(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := httptest.NewRecorder()
-	b.proxy.Serve(rec, httptest.NewRequest("GET", "https://node01.bmc.test/", nil), web.Request{PublicHost: "node01.bmc.test", Session: s, Authorize: func(web.Operation) error { return nil }})
+	b.proxy.Serve(rec, httptest.NewRequest("GET", "https://node01.bmc.test/", nil), webui.Request{PublicHost: "node01.bmc.test", Session: s, Authorize: func(webui.Operation) error { return nil }})
 	if rec.Code != 200 {
 		t.Errorf("status %d", rec.Code)
 	}

@@ -9,18 +9,18 @@ import (
 
 	"github.com/bmcgate/bmcgate/audit"
 	"github.com/bmcgate/bmcgate/configs"
-	"github.com/bmcgate/bmcgate/gateway/core"
+	"github.com/bmcgate/bmcgate/gateway/service"
 	"github.com/bmcgate/bmcgate/proxy/scan"
 )
 
 // newScans builds the posture scan from the config: scanner, report store
 // and limits.
-func newScans(cfg *configs.Config, log *slog.Logger) (*core.Scans, error) {
+func newScans(cfg *configs.Config, log *slog.Logger) (*service.Scans, error) {
 	sc, err := newScanner(cfg, log)
 	if err != nil {
 		return nil, err
 	}
-	return &core.Scans{Scanner: sc, Store: newScanStore(cfg.DataDir), Concurrency: cfg.Scan.Concurrency,
+	return &service.Scans{Scanner: sc, Store: newScanStore(cfg.DataDir), Concurrency: cfg.Scan.Concurrency,
 		Timeout: scanTimeout(cfg),
 		Secrets: func(bmc string) scan.SecretSaver { return secretSaver(cfg.DataDir, bmc) }}, nil
 }
@@ -82,7 +82,7 @@ type periodicScan struct {
 	// scans is the posture scan installed in the service: periodic scans
 	// share its scanner, so they never work on a BMC at the same time as
 	// an on-demand scan or fix of it.
-	scans *core.Scans
+	scans *service.Scans
 	stop  func() // ends Run; nil before Run starts
 }
 
@@ -140,7 +140,7 @@ func (p *periodicScan) scanAll(ctx context.Context) {
 	p.g.log.Info("periodic scan done", "bmcs", n, "duration", time.Since(start))
 }
 
-func (p *periodicScan) Reload(_ context.Context, cfg *configs.Config, _ *core.State) {
+func (p *periodicScan) Reload(_ context.Context, cfg *configs.Config, _ *service.State) {
 	x, err := newScans(cfg, p.g.log)
 	if err != nil {
 		p.g.log.Error("scan settings not reloaded", "err", err)

@@ -9,7 +9,7 @@ import (
 	"github.com/bmcgate/bmcgate/audit"
 	"github.com/bmcgate/bmcgate/authz"
 	"github.com/bmcgate/bmcgate/configs"
-	"github.com/bmcgate/bmcgate/gateway/core"
+	"github.com/bmcgate/bmcgate/gateway/service"
 	"github.com/bmcgate/bmcgate/proxy/scan"
 )
 
@@ -21,7 +21,7 @@ var ErrFixNotConfirmed = errors.New("fixes not confirmed: nothing was changed")
 // every change in the audit log, and scans again. The audit log must be
 // writable: offline fixes are refused while a gateway holds it (use
 // `ssh gw scan --fix` there).
-func FixOffline(ctx context.Context, cfg *configs.Config, selectors []string, confirm func([]*core.ScanFixOutcome) bool, log *slog.Logger) ([]*core.ScanFixOutcome, error) {
+func FixOffline(ctx context.Context, cfg *configs.Config, selectors []string, confirm func([]*service.ScanFixOutcome) bool, log *slog.Logger) ([]*service.ScanFixOutcome, error) {
 	if log == nil {
 		log = slog.Default()
 	}
@@ -52,14 +52,14 @@ func FixOffline(ctx context.Context, cfg *configs.Config, selectors []string, co
 	if err != nil {
 		return nil, err
 	}
-	plans, err := eachBMC(ctx, x.Concurrency, bmcs, func(ctx context.Context, b *core.BMC) (*core.ScanFixOutcome, error) {
-		return core.FixBMC(ctx, x, b, false, nil)
+	plans, err := eachBMC(ctx, x.Concurrency, bmcs, func(ctx context.Context, b *service.BMC) (*service.ScanFixOutcome, error) {
+		return service.FixBMC(ctx, x, b, false, nil)
 	})
 	if err != nil {
 		return plans, err
 	}
 	n := 0
-	var todo []*core.BMC
+	var todo []*service.BMC
 	for i, p := range plans {
 		if len(p.Planned) > 0 {
 			n += len(p.Planned)
@@ -73,8 +73,8 @@ func FixOffline(ctx context.Context, cfg *configs.Config, selectors []string, co
 		return plans, ErrFixNotConfirmed
 	}
 	actor := offlineActor()
-	return eachBMC(ctx, 1, todo, func(ctx context.Context, b *core.BMC) (*core.ScanFixOutcome, error) {
-		return core.FixBMC(ctx, x, b, true, func(fr scan.FixResult) error {
+	return eachBMC(ctx, 1, todo, func(ctx context.Context, b *service.BMC) (*service.ScanFixOutcome, error) {
+		return service.FixBMC(ctx, x, b, true, func(fr scan.FixResult) error {
 			r := audit.Record{Code: audit.CodeScanFix, Actor: actor, Door: "cli", Target: b.Name,
 				Action: string(authz.ScanFix), Outcome: audit.OutcomeOK, Fields: map[string]string{"finding": fr.ID, "change": fr.Action}}
 			if !fr.OK {
@@ -89,16 +89,16 @@ func FixOffline(ctx context.Context, cfg *configs.Config, selectors []string, co
 // eachBMC runs fn for every BMC, at most limit at once, and returns the
 // results in order; the errors are returned with them. Once ctx is done no
 // further BMC is started, and ctx's error is among the errors.
-func eachBMC(ctx context.Context, limit int, bmcs []*core.BMC, fn func(context.Context, *core.BMC) (*core.ScanFixOutcome, error)) ([]*core.ScanFixOutcome, error) {
+func eachBMC(ctx context.Context, limit int, bmcs []*service.BMC, fn func(context.Context, *service.BMC) (*service.ScanFixOutcome, error)) ([]*service.ScanFixOutcome, error) {
 	type result struct {
-		o       *core.ScanFixOutcome
+		o       *service.ScanFixOutcome
 		err     error
 		skipped bool // ctx was done before fn started
 	}
-	var res []*core.ScanFixOutcome
+	var res []*service.ScanFixOutcome
 	var errs []error
 	skipped := false
-	core.Fanout(ctx, len(bmcs), max(limit, 1), func(ctx context.Context, i int) result {
+	service.Fanout(ctx, len(bmcs), max(limit, 1), func(ctx context.Context, i int) result {
 		if ctx.Err() != nil {
 			return result{skipped: true}
 		}
@@ -118,4 +118,4 @@ func eachBMC(ctx context.Context, limit int, bmcs []*core.BMC, fn func(context.C
 }
 
 // ScanFixOutcome is one BMC's scan, planned or applied fixes, and rescan.
-type ScanFixOutcome = core.ScanFixOutcome
+type ScanFixOutcome = service.ScanFixOutcome

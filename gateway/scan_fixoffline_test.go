@@ -5,7 +5,7 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/bmcgate/bmcgate/gateway/core"
+	"github.com/bmcgate/bmcgate/gateway/service"
 )
 
 // TestEachBMCStopsWhenDone: once ctx is done, eachBMC starts no further
@@ -13,12 +13,12 @@ import (
 func TestEachBMCStopsWhenDone(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	bmcs := []*core.BMC{{Name: "a"}, {Name: "b"}, {Name: "c"}}
+	bmcs := []*service.BMC{{Name: "a"}, {Name: "b"}, {Name: "c"}}
 	var called []string
-	out, err := eachBMC(ctx, 1, bmcs, func(_ context.Context, b *core.BMC) (*core.ScanFixOutcome, error) {
+	out, err := eachBMC(ctx, 1, bmcs, func(_ context.Context, b *service.BMC) (*service.ScanFixOutcome, error) {
 		called = append(called, b.Name)
 		cancel()
-		return &core.ScanFixOutcome{}, nil
+		return &service.ScanFixOutcome{}, nil
 	})
 	if len(called) != 1 || called[0] != "a" {
 		t.Fatalf("called for %v, want only a", called)

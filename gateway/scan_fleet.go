@@ -10,7 +10,7 @@ import (
 	"github.com/bmcgate/bmcgate/audit"
 	"github.com/bmcgate/bmcgate/authz"
 	"github.com/bmcgate/bmcgate/configs"
-	"github.com/bmcgate/bmcgate/gateway/core"
+	"github.com/bmcgate/bmcgate/gateway/service"
 	"github.com/bmcgate/bmcgate/proxy/scan"
 )
 
@@ -19,13 +19,13 @@ import (
 // never sees more than one session of this scan at a time. Once ctx is
 // done no further BMC is started: the reports of the BMCs scanned so far
 // are returned.
-func scanInventory(ctx context.Context, x *core.Scans, bmcs []*core.BMC) []*scan.Report {
+func scanInventory(ctx context.Context, x *service.Scans, bmcs []*service.BMC) []*scan.Report {
 	var out []*scan.Report
-	core.Fanout(ctx, len(bmcs), max(x.Concurrency, 1), func(ctx context.Context, i int) *scan.Report {
+	service.Fanout(ctx, len(bmcs), max(x.Concurrency, 1), func(ctx context.Context, i int) *scan.Report {
 		if ctx.Err() != nil {
 			return nil // cut short: not started
 		}
-		return core.ScanBMC(ctx, x.Scanner, bmcs[i])
+		return service.ScanBMC(ctx, x.Scanner, bmcs[i])
 	}, func(_ int, r *scan.Report) {
 		if r != nil {
 			out = append(out, r)
@@ -88,7 +88,7 @@ func auditOffline(ctx context.Context, cfg *configs.Config, reports []*scan.Repo
 
 // selectBMCs returns the inventory's BMCs matching any selector, in name
 // order; all of them when there are no selectors.
-func selectBMCs(inv *core.Inventory, selectors []string) ([]*core.BMC, error) {
+func selectBMCs(inv *service.Inventory, selectors []string) ([]*service.BMC, error) {
 	if len(selectors) == 0 {
 		return inv.All(), nil
 	}
@@ -100,7 +100,7 @@ func selectBMCs(inv *core.Inventory, selectors []string) ([]*core.BMC, error) {
 		}
 		sels = append(sels, sel)
 	}
-	var out []*core.BMC
+	var out []*service.BMC
 	for _, b := range inv.All() {
 		for _, sel := range sels {
 			if sel.Match(b.Target()) {

@@ -6,7 +6,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/bmcgate/bmcgate/gateway/core"
+	"github.com/bmcgate/bmcgate/gateway/service"
 
 	"github.com/bmcgate/bmcgate/proxy/scan"
 )
@@ -37,7 +37,7 @@ func WriteScanReports(w io.Writer, reports []*scan.Report, asJSON bool) (critica
 
 // WriteFixPlan writes the planned fixes of every BMC, for the operator to
 // confirm, and returns how many there are.
-func WriteFixPlan(w io.Writer, plans []*core.ScanFixOutcome) int {
+func WriteFixPlan(w io.Writer, plans []*service.ScanFixOutcome) int {
 	n := 0
 	for _, p := range plans {
 		if len(p.Planned) == 0 {
@@ -50,12 +50,12 @@ func WriteFixPlan(w io.Writer, plans []*core.ScanFixOutcome) int {
 }
 
 // WriteFixOutcomes writes what the fixes did, for people or as JSON.
-func WriteFixOutcomes(w io.Writer, outcomes []*core.ScanFixOutcome, asJSON bool) error {
+func WriteFixOutcomes(w io.Writer, outcomes []*service.ScanFixOutcome, asJSON bool) error {
 	if asJSON {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(struct {
-			Outcomes []*core.ScanFixOutcome `json:"bmcs"`
+			Outcomes []*service.ScanFixOutcome `json:"bmcs"`
 		}{outcomes}); err != nil {
 			return fmt.Errorf("write fix outcomes: %w", err)
 		}

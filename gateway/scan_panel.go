@@ -9,7 +9,7 @@ import (
 	"sort"
 
 	"github.com/bmcgate/bmcgate/authz"
-	"github.com/bmcgate/bmcgate/gateway/core"
+	"github.com/bmcgate/bmcgate/gateway/service"
 	"github.com/bmcgate/bmcgate/proxy/scan"
 )
 
@@ -36,7 +36,7 @@ type scanPanelRow struct {
 // newScanPanel returns the dashboard hook showing stored scan reports. A
 // BMC appears only when the user may run scans on it (scan.run), as for
 // `scan --last`; the panel reads stored reports and never scans.
-func newScanPanel(svc *core.Service, store core.ScanStore, log *slog.Logger) func(*http.Request, core.Caller) template.HTML {
+func newScanPanel(svc *service.Service, store service.ScanStore, log *slog.Logger) func(*http.Request, service.Caller) template.HTML {
 	summaries := func(name string) (reportSummary, error) {
 		r, err := store.Load(name)
 		if err != nil {
@@ -47,7 +47,7 @@ func newScanPanel(svc *core.Service, store core.ScanStore, log *slog.Logger) fun
 	if s, ok := store.(*scanStore); ok {
 		summaries = s.summary // decodes a report only when it changed
 	}
-	return func(r *http.Request, c core.Caller) template.HTML {
+	return func(r *http.Request, c service.Caller) template.HTML {
 		var data struct {
 			Allowed, Scanned, Critical, High, More int
 			Rows                                   []scanPanelRow
@@ -59,7 +59,7 @@ func newScanPanel(svc *core.Service, store core.ScanStore, log *slog.Logger) fun
 			data.Allowed++
 			rep, err := summaries(b.Name)
 			if err != nil {
-				if !errors.Is(err, core.ErrNoScan) {
+				if !errors.Is(err, service.ErrNoScan) {
 					log.Warn("scan panel: load report", "bmc", b.Name, "err", err)
 				}
 				continue

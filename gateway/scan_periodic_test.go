@@ -8,7 +8,7 @@ import (
 
 	"github.com/bmcgate/bmcgate/audit"
 	"github.com/bmcgate/bmcgate/configs"
-	"github.com/bmcgate/bmcgate/gateway/core"
+	"github.com/bmcgate/bmcgate/gateway/service"
 	"github.com/bmcgate/bmcgate/internal/sim/bmcsim"
 	"github.com/bmcgate/bmcgate/proxy/ipmi"
 	"github.com/bmcgate/bmcgate/proxy/scan"
@@ -31,7 +31,7 @@ func TestPeriodicScan(t *testing.T) {
 	}
 }
 
-// countingScanner is a core.Scanner that only counts its scans.
+// countingScanner is a service.Scanner that only counts its scans.
 type countingScanner struct{ scans atomic.Int64 }
 
 func (c *countingScanner) Scan(_ context.Context, ep ipmi.Endpoint) *scan.Report {
@@ -64,7 +64,7 @@ func TestPeriodicScanKeepsScans(t *testing.T) {
 		p.mu.Unlock()
 		t.Fatal("periodic scan has no scan settings")
 	}
-	p.scans = &core.Scans{Scanner: fake, Store: newScanStore(t.TempDir()), Concurrency: 1}
+	p.scans = &service.Scans{Scanner: fake, Store: newScanStore(t.TempDir()), Concurrency: 1}
 	p.mu.Unlock()
 	p.scanAll(context.Background())
 	if n := fake.scans.Load(); n != 1 {

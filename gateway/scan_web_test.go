@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bmcgate/bmcgate/gateway/core"
+	"github.com/bmcgate/bmcgate/gateway/service"
 	"github.com/bmcgate/bmcgate/internal/sim/bmcsim"
 	"github.com/bmcgate/bmcgate/proxy/ipmi"
 	"github.com/bmcgate/bmcgate/proxy/scan"
@@ -34,7 +34,7 @@ func TestScanBMCWebSide(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r := core.ScanBMC(context.Background(), sc, &core.BMC{Name: "web01", Endpoint: ep, WebURL: tc.url})
+			r := service.ScanBMC(context.Background(), sc, &service.BMC{Name: "web01", Endpoint: ep, WebURL: tc.url})
 			if !r.Reachable {
 				t.Fatalf("BMC unreachable: %v", r.Problems)
 			}

@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/bmcgate/bmcgate/gateway/core"
+	"github.com/bmcgate/bmcgate/gateway/service"
 	"github.com/bmcgate/bmcgate/proxy/scan"
 )
 
@@ -86,7 +86,7 @@ func (s *scanStore) Save(r *scan.Report) error {
 	return writeFileAtomic(path, data, 0o600)
 }
 
-// Load returns the latest report of a BMC, or core.ErrNoScan.
+// Load returns the latest report of a BMC, or service.ErrNoScan.
 func (s *scanStore) Load(name string) (*scan.Report, error) {
 	path, err := s.file(name)
 	if err != nil {
@@ -94,7 +94,7 @@ func (s *scanStore) Load(name string) (*scan.Report, error) {
 	}
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, core.ErrNoScan
+		return nil, service.ErrNoScan
 	}
 	if err != nil {
 		return nil, fmt.Errorf("scan store: %w", err)
@@ -106,7 +106,7 @@ func (s *scanStore) Load(name string) (*scan.Report, error) {
 	return &r, nil
 }
 
-// summary returns the summary of a BMC's latest report, or core.ErrNoScan.
+// summary returns the summary of a BMC's latest report, or service.ErrNoScan.
 // A report file is decoded again only when it was replaced (every Save
 // writes a new file), so a dashboard view costs a stat per BMC.
 func (s *scanStore) summary(name string) (reportSummary, error) {
@@ -120,7 +120,7 @@ func (s *scanStore) summary(name string) (reportSummary, error) {
 		delete(s.sums, name)
 		s.mu.Unlock()
 		if errors.Is(err, fs.ErrNotExist) {
-			return reportSummary{}, core.ErrNoScan
+			return reportSummary{}, service.ErrNoScan
 		}
 		return reportSummary{}, fmt.Errorf("scan store: %w", err)
 	}

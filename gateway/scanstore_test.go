@@ -8,14 +8,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bmcgate/bmcgate/gateway/core"
+	"github.com/bmcgate/bmcgate/gateway/service"
 	"github.com/bmcgate/bmcgate/proxy/scan"
 )
 
 func TestScanStore(t *testing.T) {
 	dir := t.TempDir()
 	s := newScanStore(dir)
-	if _, err := s.Load("node01"); !errors.Is(err, core.ErrNoScan) {
+	if _, err := s.Load("node01"); !errors.Is(err, service.ErrNoScan) {
 		t.Fatalf("empty store: %v", err)
 	}
 	r := &scan.Report{BMC: "node01", Reachable: true, Time: time.Now().UTC().Truncate(time.Second), CipherSuite0: true}
@@ -50,7 +50,7 @@ func TestScanStore(t *testing.T) {
 func TestScanStoreSummary(t *testing.T) {
 	dir := t.TempDir()
 	s := newScanStore(dir)
-	if _, err := s.summary("node01"); !errors.Is(err, core.ErrNoScan) {
+	if _, err := s.summary("node01"); !errors.Is(err, service.ErrNoScan) {
 		t.Fatalf("empty store: %v", err)
 	}
 	reports := []struct {
@@ -77,7 +77,7 @@ func TestScanStoreSummary(t *testing.T) {
 	if err := os.Remove(filepath.Join(dir, ScanDirName, "node01.json")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.summary("node01"); !errors.Is(err, core.ErrNoScan) {
+	if _, err := s.summary("node01"); !errors.Is(err, service.ErrNoScan) {
 		t.Fatalf("removed report: %v", err)
 	}
 }

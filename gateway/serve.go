@@ -12,7 +12,7 @@ import (
 
 	"github.com/bmcgate/bmcgate/audit"
 	"github.com/bmcgate/bmcgate/configs"
-	"github.com/bmcgate/bmcgate/gateway/core"
+	"github.com/bmcgate/bmcgate/gateway/service"
 	"github.com/bmcgate/bmcgate/gateway/sshd"
 	"github.com/bmcgate/bmcgate/gateway/web"
 	"github.com/bmcgate/bmcgate/proxy/ipmi"
@@ -27,7 +27,7 @@ type Gateway struct {
 	log    *slog.Logger
 	store  *audit.Store
 	broker *ipmi.Broker
-	svc    *core.Service
+	svc    *service.Service
 	ssh    *sshd.Server
 	sshLn  net.Listener
 	hostPK gossh.PublicKey
@@ -48,7 +48,7 @@ type part interface {
 	// Run serves until ctx is done.
 	Run(ctx context.Context) error
 	// Reload applies a new, already checked config and state.
-	Reload(ctx context.Context, cfg *configs.Config, st *core.State)
+	Reload(ctx context.Context, cfg *configs.Config, st *service.State)
 	// Close releases the part's resources; it runs before the audit store closes.
 	Close()
 }
@@ -110,7 +110,7 @@ func (g *Gateway) open(ctx context.Context, cfg *configs.Config) error {
 	log.Info("ssh host key", "fingerprint", gossh.FingerprintSHA256(signer.PublicKey()))
 
 	g.broker = ipmi.NewBroker(withLogger(brokerOptions(cfg), log))
-	g.svc = core.New(st, g.broker, g.store, log)
+	g.svc = service.New(st, g.broker, g.store, log)
 	g.consoles.svc = g.svc
 	sc := sshConfig(cfg)
 	sc.HostSigners = []gossh.Signer{signer}
@@ -180,7 +180,7 @@ func (g *Gateway) SSHAddr() string {
 func (g *Gateway) HostKey() gossh.PublicKey { return g.hostPK }
 
 // Service returns the gateway's service layer (for tests and tools).
-func (g *Gateway) Service() *core.Service { return g.svc }
+func (g *Gateway) Service() *service.Service { return g.svc }
 
 // shutdownTimeout bounds each stage of the shutdown.
 const shutdownTimeout = 5 * time.Second
@@ -281,7 +281,7 @@ func (g *Gateway) Close() {
 // Listen addresses and the data directory need a restart.
 //
 // Every open session is decided under the new config from its next action
-// on (core resolves the caller's roles per decision). Sessions whose
+// on (the service layer resolves the caller's roles per decision). Sessions whose
 // identity the new config revokes — a user removed or disabled, a single
 // sign-on user whose groups map to no role any more — end at once with the
 // reason shown: attached consoles are detached, web sessions revoked with
@@ -291,7 +291,7 @@ func (g *Gateway) Reload(ctx context.Context) error {
 	defer g.mu.Unlock()
 	rec := audit.Record{Code: audit.CodeConfigLoad, Door: "system", Outcome: audit.OutcomeOK}
 	cfg, err := LoadConfig(g.cfg.Path, false)
-	var st *core.State
+	var st *service.State
 	var dir *sshd.Directory
 	if err == nil {
 		st, err = buildState(cfg)

@@ -13,18 +13,18 @@ import (
 	"time"
 
 	"github.com/bmcgate/bmcgate/audit"
-	"github.com/bmcgate/bmcgate/gateway/core"
+	"github.com/bmcgate/bmcgate/gateway/service"
 )
 
 // AuditQuery selects audit records (see audit.Query).
 type AuditQuery = audit.Query
 
-// ParseTime reads a time given on a command line; see core.ParseTime.
+// ParseTime reads a time given on a command line; see service.ParseTime.
 func ParseTime(s string, now time.Time) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
 	}
-	return core.ParseTime(s, now)
+	return service.ParseTime(s, now)
 }
 
 // ErrVerifyFailed is returned by VerifyAudit when the chain is broken.
@@ -126,7 +126,7 @@ func checkAnchor(ctx context.Context, s *audit.Store, rep *audit.VerifyReport, a
 }
 
 // SearchAudit searches a data directory's audit log offline. The page says
-// whether more records match (see core.MoreHint).
+// whether more records match (see service.MoreHint).
 func SearchAudit(ctx context.Context, dataDir string, q audit.Query, asJSON bool, w io.Writer) (audit.Page, error) {
 	s, err := openOffline(dataDir)
 	if err != nil {
@@ -147,4 +147,4 @@ func SearchAudit(ctx context.Context, dataDir string, q audit.Query, asJSON bool
 var ErrBadQuery = audit.ErrInvalidQuery
 
 // MoreHint tells the user how to get the next page of a search, or "".
-func MoreHint(q audit.Query, p audit.Page) string { return core.MoreHint(q, p) }
+func MoreHint(q audit.Query, p audit.Page) string { return service.MoreHint(q, p) }

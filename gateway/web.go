@@ -5,7 +5,7 @@ import (
 	"fmt"
 
 	"github.com/bmcgate/bmcgate/configs"
-	"github.com/bmcgate/bmcgate/gateway/core"
+	"github.com/bmcgate/bmcgate/gateway/service"
 	"github.com/bmcgate/bmcgate/gateway/web"
 	"github.com/bmcgate/bmcgate/gateway/web/breakglass"
 )
@@ -32,7 +32,7 @@ func openWeb(ctx context.Context, g *Gateway, cfg *configs.Config) (part, error)
 type webPart struct{ s *web.Server }
 
 func (p webPart) Run(ctx context.Context) error { return p.s.Run(ctx) }
-func (p webPart) Reload(_ context.Context, cfg *configs.Config, _ *core.State) {
+func (p webPart) Reload(_ context.Context, cfg *configs.Config, _ *service.State) {
 	p.s.Reload(cfg)
 }
 func (p webPart) Close() { p.s.Close() }

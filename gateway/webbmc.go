@@ -6,14 +6,14 @@ import (
 	"log/slog"
 
 	"github.com/bmcgate/bmcgate/configs"
-	"github.com/bmcgate/bmcgate/proxy/web"
+	"github.com/bmcgate/bmcgate/proxy/webui"
 )
 
 // bmcWebBroker is one BMC's web UI broker: the proxy and, when the BMC is logged
 // in to, its pool of BMC-side sessions (nil for login: none).
 type bmcWebBroker struct {
-	proxy *web.Proxy
-	pool  *web.Pool
+	proxy *webui.Proxy
+	pool  *webui.Pool
 }
 
 // newBMCWebBroker builds the web UI broker of b from its config. The gateway
@@ -24,10 +24,10 @@ func newBMCWebBroker(b configs.BMC, profiles []configs.WebProfile, gatewayCookie
 	if !w.Enabled() {
 		return nil, errors.New("gateway: " + b.Name + " has no web section")
 	}
-	cfg := web.Config{
+	cfg := webui.Config{
 		Name:            b.Name,
 		URL:             w.URL,
-		HostHeader:      web.HostMode(w.HostHeader),
+		HostHeader:      webui.HostMode(w.HostHeader),
 		HostName:        w.HostName,
 		ExtraPorts:      w.ExtraPorts,
 		RewriteBody:     w.RewriteBody,
@@ -36,7 +36,7 @@ func newBMCWebBroker(b configs.BMC, profiles []configs.WebProfile, gatewayCookie
 		RequestHeaders:  w.RequestHeaders,
 		ResponseHeaders: w.ResponseHeaders,
 		Logger:          log,
-		TLS: web.TLS{
+		TLS: webui.TLS{
 			PinSHA256:                   w.TLS.PinSHA256,
 			Roots:                       w.CAPool(),
 			ServerName:                  w.TLS.ServerName,
@@ -46,11 +46,11 @@ func newBMCWebBroker(b configs.BMC, profiles []configs.WebProfile, gatewayCookie
 	if w.TLS.CAFile != "" && cfg.TLS.Roots == nil {
 		return nil, fmt.Errorf("gateway: %s: the CA file was not loaded", b.Name)
 	}
-	p, err := web.New(cfg)
+	p, err := webui.New(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
-	p.SetAccountGuard(web.NewAccountGuard(b.IPMI.Username))
+	p.SetAccountGuard(webui.NewAccountGuard(b.IPMI.Username))
 	out := &bmcWebBroker{proxy: p}
 	if w.Login == configs.WebLoginNone {
 		return out, nil
@@ -59,9 +59,9 @@ func newBMCWebBroker(b configs.BMC, profiles []configs.WebProfile, gatewayCookie
 	if prof == nil {
 		return nil, fmt.Errorf("gateway: %s: unknown web login %q", b.Name, w.Login)
 	}
-	out.pool, err = p.NewPool(web.PoolConfig{
+	out.pool, err = p.NewPool(webui.PoolConfig{
 		Profile:     prof,
-		Credentials: web.Credentials{Username: b.IPMI.Username, Password: b.Password().Reveal()},
+		Credentials: webui.Credentials{Username: b.IPMI.Username, Password: b.Password().Reveal()},
 		MaxSessions: w.MaxSessions,
 		IdleTimeout: w.IdleTimeout.Duration,
 	})
@@ -73,15 +73,15 @@ func newBMCWebBroker(b configs.BMC, profiles []configs.WebProfile, gatewayCookie
 
 // webProfile returns the login profile called name: a shipped one, or one
 // defined in the config's web_profiles.
-func webProfile(name string, custom []configs.WebProfile) *web.Profile {
-	if p := web.Builtin(name); p != nil {
+func webProfile(name string, custom []configs.WebProfile) *webui.Profile {
+	if p := webui.Builtin(name); p != nil {
 		return p
 	}
 	for _, c := range custom {
 		if c.Name != name {
 			continue
 		}
-		p := &web.Profile{Name: c.Name, Doc: c.Doc}
+		p := &webui.Profile{Name: c.Name, Doc: c.Doc}
 		for _, s := range c.Login {
 			p.Login = append(p.Login, webStep(s))
 		}
@@ -90,20 +90,20 @@ func webProfile(name string, custom []configs.WebProfile) *web.Profile {
 			p.Logout = &s
 		}
 		for _, r := range c.Replay {
-			p.Replay = append(p.Replay, web.Replay{As: r.As, Name: r.Name, Var: r.Var})
+			p.Replay = append(p.Replay, webui.Replay{As: r.As, Name: r.Name, Var: r.Var})
 		}
 		return p
 	}
 	return nil
 }
 
-func webStep(s configs.WebProfileStep) web.Step {
-	out := web.Step{
+func webStep(s configs.WebProfileStep) webui.Step {
+	out := webui.Step{
 		Method: s.Method, Path: s.Path, Headers: s.Headers, ContentType: s.ContentType,
 		Body: s.Body, Expect: s.Expect, RequireJSON: s.RequireJSON,
 	}
 	for _, c := range s.Capture {
-		out.Capture = append(out.Capture, web.Capture{Var: c.Var, From: web.Source(c.From), Name: c.Name, Optional: c.Optional})
+		out.Capture = append(out.Capture, webui.Capture{Var: c.Var, From: webui.Source(c.From), Name: c.Name, Optional: c.Optional})
 	}
 	return out
 }

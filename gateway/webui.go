@@ -5,7 +5,7 @@ import (
 	"sync"
 
 	"github.com/bmcgate/bmcgate/configs"
-	"github.com/bmcgate/bmcgate/gateway/core"
+	"github.com/bmcgate/bmcgate/gateway/service"
 	"github.com/bmcgate/bmcgate/gateway/web"
 )
 
@@ -117,7 +117,7 @@ func (p *webUIPart) Run(ctx context.Context) error {
 // Reload replaces the brokers; BMC-side sessions of the old ones are logged
 // out and open again on the next request. Live websockets keep running
 // until the session re-check ends them.
-func (p *webUIPart) Reload(ctx context.Context, cfg *configs.Config, _ *core.State) {
+func (p *webUIPart) Reload(ctx context.Context, cfg *configs.Config, _ *service.State) {
 	set, err := p.build(cfg)
 	if err != nil {
 		p.g.log.Error("BMC web UIs not reloaded; keeping the running ones", "err", err)

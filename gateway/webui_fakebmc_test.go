@@ -10,7 +10,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	pweb "github.com/bmcgate/bmcgate/proxy/web"
+	"github.com/bmcgate/bmcgate/proxy/webui"
 	"golang.org/x/net/websocket"
 )
 
@@ -127,7 +127,7 @@ func (f *fakeBMCWeb) authed(r *http.Request) bool {
 }
 
 // pin is the fingerprint of the fake BMC's certificate, for bmcs[i].web.tls.
-func (f *fakeBMCWeb) pin() string { return pweb.Fingerprint(f.srv.Certificate()) }
+func (f *fakeBMCWeb) pin() string { return webui.Fingerprint(f.srv.Certificate()) }
 
 // headersSeen returns the request headers of the last page the BMC served.
 func (f *fakeBMCWeb) headersSeen() string {

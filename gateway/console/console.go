@@ -8,14 +8,14 @@ import (
 	"time"
 
 	"github.com/bmcgate/bmcgate/audit"
-	"github.com/bmcgate/bmcgate/gateway/core"
+	"github.com/bmcgate/bmcgate/gateway/service"
 	"github.com/bmcgate/bmcgate/proxy/sol"
 )
 
 // console is one BMC's shared console.
 type console struct {
 	hub     *Hub
-	bmc     *core.BMC
+	bmc     *service.BMC
 	id      string
 	line    *sol.Line
 	output  *recorder
@@ -173,7 +173,7 @@ func (c *console) endAll(cause error) {
 	vs := append([]*viewer(nil), c.viewers...)
 	c.mu.Unlock()
 	for _, v := range vs {
-		v.notice("%s", core.Message(cause))
+		v.notice("%s", service.Message(cause))
 		v.cancel(cause)
 	}
 }

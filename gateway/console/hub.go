@@ -13,15 +13,15 @@ import (
 
 	"github.com/bmcgate/bmcgate/audit"
 	"github.com/bmcgate/bmcgate/authz"
-	"github.com/bmcgate/bmcgate/gateway/core"
+	"github.com/bmcgate/bmcgate/gateway/service"
 	"github.com/bmcgate/bmcgate/proxy/sol"
 )
 
-// Service is the subset of core.Service the hub uses.
+// Service is the subset of service.Service the hub uses.
 type Service interface {
-	State() *core.State
-	Decide(ctx context.Context, c core.Caller, a authz.Action, t authz.Target) (authz.Decision, error)
-	Permits(c core.Caller, a authz.Action, name string) (authz.Decision, *core.BMC)
+	State() *service.State
+	Decide(ctx context.Context, c service.Caller, a authz.Action, t authz.Target) (authz.Decision, error)
+	Permits(c service.Caller, a authz.Action, name string) (authz.Decision, *service.BMC)
 	Audit(ctx context.Context, r audit.Record) error
 }
 
@@ -54,12 +54,12 @@ func (c Config) withDefaults() Config {
 
 // Reasons a viewer's session ends, as the user sees them.
 var (
-	errDetached      = &core.UserError{Msg: "detached"}
-	errTerminalGone  = &core.UserError{Msg: "terminal closed"}
-	errIdle          = &core.UserError{Msg: "detached: idle for too long"}
-	errRecording     = &core.UserError{Msg: "console recording failed, so the session was ended"}
-	errHubClosed     = &core.UserError{Msg: "the gateway is shutting down"}
-	errTooManyViewer = &core.UserError{Msg: "too many viewers on this console; try again later"}
+	errDetached      = &service.UserError{Msg: "detached"}
+	errTerminalGone  = &service.UserError{Msg: "terminal closed"}
+	errIdle          = &service.UserError{Msg: "detached: idle for too long"}
+	errRecording     = &service.UserError{Msg: "console recording failed, so the session was ended"}
+	errHubClosed     = &service.UserError{Msg: "the gateway is shutting down"}
+	errTooManyViewer = &service.UserError{Msg: "too many viewers on this console; try again later"}
 )
 
 // Terminal is a viewer's connection: the keystrokes typed, the raw screen,
@@ -110,10 +110,10 @@ func newID() string {
 
 // Attach connects a user's terminal to a BMC's console until the user
 // detaches, is detached, or ctx ends. It returns nil after a detach the
-// user asked for, and otherwise an error whose core.Message is for the user.
+// user asked for, and otherwise an error whose service.Message is for the user.
 // takeover asks to evict a client outside bmcgate that holds the console
 // (needs console.force and the AllowTakeover switch).
-func (h *Hub) Attach(ctx context.Context, c core.Caller, name string, t Terminal, takeover bool) error {
+func (h *Hub) Attach(ctx context.Context, c service.Caller, name string, t Terminal, takeover bool) error {
 	st := h.svc.State()
 	b, ok := st.Inventory.Lookup(name)
 	target := authz.Target{Name: name}
@@ -126,9 +126,9 @@ func (h *Hub) Attach(ctx context.Context, c core.Caller, name string, t Terminal
 	}
 	if !ok || !d.Allowed {
 		if ld, _ := h.svc.Permits(c, authz.BMCList, name); !ok || !ld.Allowed {
-			return &core.UserError{Msg: fmt.Sprintf("%s: unknown BMC", audit.Sanitize(name))}
+			return &service.UserError{Msg: fmt.Sprintf("%s: unknown BMC", audit.Sanitize(name))}
 		}
-		return &core.UserError{Msg: fmt.Sprintf("%s: %s", b.Name, d.Reason), Err: core.ErrDenied}
+		return &service.UserError{Msg: fmt.Sprintf("%s: %s", b.Name, d.Reason), Err: service.ErrDenied}
 	}
 	wd, err := h.svc.Decide(ctx, c, authz.ConsoleWrite, target)
 	if err != nil {
@@ -140,7 +140,7 @@ func (h *Hub) Attach(ctx context.Context, c core.Caller, name string, t Terminal
 			return err
 		}
 		if !fd.Allowed || !h.cfg.AllowTakeover {
-			return &core.UserError{Msg: "takeover refused: it needs console.force and console.allow_takeover in the gateway config", Err: core.ErrDenied}
+			return &service.UserError{Msg: "takeover refused: it needs console.force and console.allow_takeover in the gateway config", Err: service.ErrDenied}
 		}
 	}
 	con, v, err := h.join(ctx, b, c, wd.Allowed)
@@ -158,7 +158,7 @@ func (h *Hub) Attach(ctx context.Context, c core.Caller, name string, t Terminal
 
 // join adds a viewer to the BMC's console, creating the console (and its
 // SOL line) for the first viewer.
-func (h *Hub) join(ctx context.Context, b *core.BMC, c core.Caller, canWrite bool) (*console, *viewer, error) {
+func (h *Hub) join(ctx context.Context, b *service.BMC, c service.Caller, canWrite bool) (*console, *viewer, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	// A console whose last viewer just left is still releasing the BMC's
@@ -219,7 +219,7 @@ func (h *Hub) leave(con *console, v *viewer) {
 }
 
 // newConsole opens the BMC's SOL line and the console's output recording.
-func (h *Hub) newConsole(b *core.BMC) *console {
+func (h *Hub) newConsole(b *service.BMC) *console {
 	con := &console{hub: h, bmc: b, id: newID(), ring: newRing(h.cfg.Scrollback), started: time.Now()}
 	con.output = newRecorder(h.svc.Audit, audit.Record{Code: audit.CodeConsoleOutput, Door: audit.DoorSystem,
 		Target: b.Name, Outcome: audit.OutcomeOK, Fields: map[string]string{audit.FieldConsole: con.id}}, con.recordingFailed)

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/bmcgate/bmcgate/audit"
-	"github.com/bmcgate/bmcgate/gateway/core"
+	"github.com/bmcgate/bmcgate/gateway/service"
 )
 
 // Input recording: a writer's keystrokes reach the BMC only after they are
@@ -29,7 +29,7 @@ const (
 const maxInputPending = 16 << 10
 
 // errInputBehind refuses keystrokes while too many wait for the audit log.
-var errInputBehind = &core.UserError{Msg: "input not sent: the audit log is not keeping up; type again shortly"}
+var errInputBehind = &service.UserError{Msg: "input not sent: the audit log is not keeping up; type again shortly"}
 
 type inputPipe struct {
 	appendRec func(ctx context.Context, r audit.Record) error

@@ -8,7 +8,7 @@ import (
 
 	"github.com/bmcgate/bmcgate/audit"
 	"github.com/bmcgate/bmcgate/authz"
-	"github.com/bmcgate/bmcgate/gateway/core"
+	"github.com/bmcgate/bmcgate/gateway/service"
 	"github.com/bmcgate/bmcgate/proxy/sol"
 )
 
@@ -83,7 +83,7 @@ func (c *console) serve(v *viewer, t Terminal) error {
 	if v.input != nil && !v.input.Close() && !errors.Is(cause, errRecording) {
 		cause = errRecording
 	}
-	reason := core.Message(cause)
+	reason := service.Message(cause)
 	if errors.Is(cause, context.Canceled) {
 		reason = "session ended"
 	}
@@ -156,7 +156,7 @@ func (c *console) typed(v *viewer, in *inputState, b []byte) {
 		}
 		in.refusing = false
 		if err := c.input(v).Write(p); err != nil {
-			v.notice("%s", core.Message(err))
+			v.notice("%s", service.Message(err))
 		}
 	}, func(cmd byte) { c.command(v, cmd) })
 }
@@ -327,7 +327,7 @@ func (c *console) force(v *viewer) {
 	}
 	d, err := c.hub.svc.Decide(ctx, caller, authz.ConsoleForce, c.bmc.Target())
 	if err != nil {
-		v.notice("%s", core.Message(err))
+		v.notice("%s", service.Message(err))
 		v.cancel(err)
 		return
 	}
@@ -438,8 +438,8 @@ func (c *console) recheckViewer(ctx context.Context, v *viewer) {
 	t := c.bmc.Target()
 	d, err := c.hub.svc.Decide(ctx, v.caller, authz.ConsoleAttach, t)
 	switch {
-	case errors.Is(err, core.ErrRevoked):
-		c.detach(v, core.Message(err))
+	case errors.Is(err, service.ErrRevoked):
+		c.detach(v, service.Message(err))
 		return
 	case err != nil || !d.Allowed:
 		c.detach(v, "no longer allowed: "+d.Reason)
@@ -462,7 +462,7 @@ func (c *console) recheckViewer(ctx context.Context, v *viewer) {
 }
 
 func (c *console) detach(v *viewer, why string) {
-	err := &core.UserError{Msg: "detached: " + why}
+	err := &service.UserError{Msg: "detached: " + why}
 	v.notice("%s", err.Msg)
 	v.cancel(err)
 }

@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/bmcgate/bmcgate/gateway/core"
+	"github.com/bmcgate/bmcgate/gateway/service"
 )
 
 // maxViewerQueue bounds output waiting for one viewer's terminal.
@@ -15,12 +15,12 @@ const maxViewerQueue = 256 << 10
 
 // viewer is one attached terminal.
 type viewer struct {
-	caller   core.Caller
+	caller   service.Caller
 	id       int
 	since    time.Time
 	canWrite bool
-	checked  *core.State // the state canWrite was decided under; guarded by console.mu
-	input    *inputPipe  // set once the viewer has typed as writer
+	checked  *service.State // the state canWrite was decided under; guarded by console.mu
+	input    *inputPipe     // set once the viewer has typed as writer
 
 	mu      sync.Mutex
 	queue   []byte
@@ -32,7 +32,7 @@ type viewer struct {
 	outDone chan struct{}
 }
 
-func newViewer(ctx context.Context, c core.Caller, id int, canWrite bool) *viewer {
+func newViewer(ctx context.Context, c service.Caller, id int, canWrite bool) *viewer {
 	vctx, cancel := context.WithCancelCause(ctx)
 	now := time.Now()
 	return &viewer{caller: c, id: id, since: now, lastIn: now, canWrite: canWrite,

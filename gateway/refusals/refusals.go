@@ -46,7 +46,7 @@ import (
 	"github.com/bmcgate/bmcgate/audit"
 )
 
-// Writer appends one audit record; *core.Service is one.
+// Writer appends one audit record; *service.Service is one.
 type Writer interface {
 	Audit(ctx context.Context, r audit.Record) error
 }

@@ -6,7 +6,7 @@ import (
 	"strconv"
 
 	"github.com/bmcgate/bmcgate/audit"
-	"github.com/bmcgate/bmcgate/gateway/core"
+	"github.com/bmcgate/bmcgate/gateway/service"
 )
 
 func cmdAudit(e *env, p parsed) int {
@@ -41,9 +41,9 @@ func auditSearch(e *env, p parsed) int {
 		if !p.has(name) {
 			continue
 		}
-		t, err := core.ParseTime(p.get(name), now)
+		t, err := service.ParseTime(p.get(name), now)
 		if err != nil {
-			fmt.Fprintf(e.errw, "bmcgate: --%s: %s\n", name, core.Message(err))
+			fmt.Fprintf(e.errw, "bmcgate: --%s: %s\n", name, service.Message(err))
 			return exitUsage
 		}
 		if name == "since" {
@@ -91,7 +91,7 @@ func auditSearch(e *env, p parsed) int {
 	if !e.json && n == 0 {
 		fmt.Fprintln(e.errw, "no matching records")
 	}
-	if hint := core.MoreHint(q, page); hint != "" {
+	if hint := service.MoreHint(q, page); hint != "" {
 		fmt.Fprintln(e.errw, hint)
 	}
 	return exitOK

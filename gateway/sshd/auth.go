@@ -13,7 +13,7 @@ import (
 )
 
 // User is an account that may log in over SSH: its name and keys. What it
-// may do is not here: core resolves the account's roles under the current
+// may do is not here: the service layer resolves the account's roles under the current
 // config at every decision.
 type User struct {
 	Name     string

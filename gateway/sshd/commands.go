@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"github.com/bmcgate/bmcgate/audit"
-	"github.com/bmcgate/bmcgate/gateway/core"
+	"github.com/bmcgate/bmcgate/gateway/service"
 )
 
 // Exit statuses of commands.
@@ -25,7 +25,7 @@ const (
 type env struct {
 	ctx    context.Context
 	srv    *Server
-	caller core.Caller
+	caller service.Caller
 	out    io.Writer // stdout
 	errw   io.Writer // stderr
 	json   bool
@@ -128,8 +128,8 @@ func (s *Server) execWords(e *env, line string) int {
 func (e *env) fail(err error) int {
 	// Messages are built from escaped parts: escape what is left without
 	// escaping those parts a second time.
-	fmt.Fprintf(e.errw, "bmcgate: %s\n", audit.DisplaySafe(core.Message(err)))
-	if errors.Is(err, core.ErrAuditUnavailable) {
+	fmt.Fprintf(e.errw, "bmcgate: %s\n", audit.DisplaySafe(service.Message(err)))
+	if errors.Is(err, service.ErrAuditUnavailable) {
 		return exitRefused
 	}
 	return exitFailed
@@ -187,7 +187,7 @@ func cmdList(e *env, p parsed) int {
 	}
 	if e.json {
 		if entries == nil {
-			entries = []core.ListEntry{}
+			entries = []service.ListEntry{}
 		}
 		return e.writeJSON(entries)
 	}
@@ -212,7 +212,7 @@ func cmdInfo(e *env, p parsed) int {
 	if err != nil {
 		return e.fail(err)
 	}
-	return e.single(res, func() { printInfo(e.out, res.Value.(core.InfoView)) })
+	return e.single(res, func() { printInfo(e.out, res.Value.(service.InfoView)) })
 }
 
 func cmdSensors(e *env, p parsed) int {
@@ -261,13 +261,13 @@ func cmdPower(e *env, p parsed) int {
 		return usage(e, "power")
 	}
 	sub := p.args[0]
-	if _, ok := core.PowerActions[sub]; !ok {
+	if _, ok := service.PowerActions[sub]; !ok {
 		fmt.Fprintf(e.errw, "bmcgate: unknown power operation %s\n", quoted(sub))
 		return usage(e, "power")
 	}
 	status := exitOK
 	var all []jsonResult
-	err := e.srv.svc.Power(e.ctx, e.caller, sub, p.args[1:], func(r core.Result) {
+	err := e.srv.svc.Power(e.ctx, e.caller, sub, p.args[1:], func(r service.Result) {
 		if !r.OK {
 			status = exitFailed
 		}
@@ -289,7 +289,7 @@ func cmdPower(e *env, p parsed) int {
 }
 
 // single prints a one-BMC result with show, or its failure.
-func (e *env) single(r core.Result, show func()) int {
+func (e *env) single(r service.Result, show func()) int {
 	if e.json {
 		code := e.writeJSON(toJSON(r))
 		if !r.OK {

@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/bmcgate/bmcgate/audit"
-	"github.com/bmcgate/bmcgate/gateway/core"
 	"github.com/bmcgate/bmcgate/gateway/refusals"
+	"github.com/bmcgate/bmcgate/gateway/service"
 	"github.com/gliderlabs/ssh"
 	gossh "golang.org/x/crypto/ssh"
 )
@@ -262,7 +262,7 @@ func handshakeClass(reason string) string {
 // login runs once per connection, when its first session channel opens:
 // it checks the per-user connection limit and writes the login record.
 // No record, no session.
-func (s *Server) login(ctx ssh.Context, st *connState, c core.Caller) error {
+func (s *Server) login(ctx ssh.Context, st *connState, c service.Caller) error {
 	st.once.Do(func() {
 		if err := s.svc.Headroom(); err != nil {
 			r := callerRecord(c, audit.CodeSSHLimit)
@@ -277,7 +277,7 @@ func (s *Server) login(ctx ssh.Context, st *connState, c core.Caller) error {
 		if st.ended {
 			// The connection closed while this channel was opening.
 			s.mu.Unlock()
-			st.loginErr = &core.UserError{Msg: "connection closed"}
+			st.loginErr = &service.UserError{Msg: "connection closed"}
 			return
 		}
 		n := s.perUser[c.Name()]
@@ -292,7 +292,7 @@ func (s *Server) login(ctx ssh.Context, st *connState, c core.Caller) error {
 			r.Outcome = audit.OutcomeDeny
 			r.Reason = fmt.Sprintf("per-user connection limit (%d) reached", s.cfg.MaxConnectionsPerUser)
 			_ = s.svc.Audit(ctx, r)
-			st.loginErr = &core.UserError{Msg: "too many connections for this user; close some and retry"}
+			st.loginErr = &service.UserError{Msg: "too many connections for this user; close some and retry"}
 			return
 		}
 		r := callerRecord(c, audit.CodeAuthLogin)
@@ -378,6 +378,6 @@ func (s *Server) connEnded(ctx ssh.Context, st *connState) {
 	s.auditBackground(r)
 }
 
-func callerRecord(c core.Caller, code string) audit.Record {
+func callerRecord(c service.Caller, code string) audit.Record {
 	return audit.Record{Code: code, Actor: c.Name(), Door: c.Door, Source: c.Source, Session: c.Session}
 }

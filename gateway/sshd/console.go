@@ -5,12 +5,12 @@ import (
 	"fmt"
 
 	"github.com/bmcgate/bmcgate/gateway/console"
-	"github.com/bmcgate/bmcgate/gateway/core"
+	"github.com/bmcgate/bmcgate/gateway/service"
 )
 
 // ConsoleService is the part of the console hub the SSH door uses.
 type ConsoleService interface {
-	Attach(ctx context.Context, c core.Caller, bmc string, t console.Terminal, takeover bool) error
+	Attach(ctx context.Context, c service.Caller, bmc string, t console.Terminal, takeover bool) error
 }
 
 // consoleCommands are the Serial-over-LAN console commands.

@@ -8,7 +8,7 @@ import (
 	"strconv"
 
 	"github.com/bmcgate/bmcgate/audit"
-	"github.com/bmcgate/bmcgate/gateway/core"
+	"github.com/bmcgate/bmcgate/gateway/service"
 )
 
 // maxReplaySpeed bounds --speed.
@@ -35,9 +35,9 @@ func loadRecording(e *env, id string) (*audit.Recording, int) {
 		return nil, exitFailed
 	}
 	if err != nil {
-		var ue *core.UserError
+		var ue *service.UserError
 		if !errors.As(err, &ue) {
-			err = &core.UserError{Msg: "the recording could not be read", Err: err}
+			err = &service.UserError{Msg: "the recording could not be read", Err: err}
 		}
 		return nil, e.fail(err)
 	}

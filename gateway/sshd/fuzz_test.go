@@ -15,7 +15,7 @@ import (
 
 	"github.com/bmcgate/bmcgate/audit"
 	"github.com/bmcgate/bmcgate/authz"
-	"github.com/bmcgate/bmcgate/gateway/core"
+	"github.com/bmcgate/bmcgate/gateway/service"
 	"github.com/bmcgate/bmcgate/proxy/ipmi"
 	gossh "golang.org/x/crypto/ssh"
 )
@@ -195,7 +195,7 @@ func (a *fuzzAudit) Verify(context.Context) (audit.VerifyReport, error) {
 // newFuzzServer returns an SSH door over three BMCs with an in-memory
 // broker and audit log; the caller may do anything on rack r1 and read
 // the audit log.
-func newFuzzServer(tb testing.TB) (*Server, *fuzzBroker, *fuzzAudit, core.Caller) {
+func newFuzzServer(tb testing.TB) (*Server, *fuzzBroker, *fuzzAudit, service.Caller) {
 	tb.Helper()
 	all := func(s string) []authz.ActionPattern {
 		p, err := authz.ParseActionPattern(s)
@@ -217,20 +217,20 @@ func newFuzzServer(tb testing.TB) (*Server, *fuzzBroker, *fuzzAudit, core.Caller
 	if err != nil {
 		tb.Fatal(err)
 	}
-	var bmcs []*core.BMC
+	var bmcs []*service.BMC
 	for i, rack := range []string{"r1", "r1", "r2"} {
 		name := []string{"node01", "node02", "node03"}[i]
-		bmcs = append(bmcs, &core.BMC{Name: name, Address: "127.0.0.1:623", Labels: map[string]string{"rack": rack},
+		bmcs = append(bmcs, &service.BMC{Name: name, Address: "127.0.0.1:623", Labels: map[string]string{"rack": rack},
 			Endpoint: ipmi.Endpoint{Name: name, Host: "127.0.0.1", Port: 623}})
 	}
-	inv, err := core.NewInventory(bmcs)
+	inv, err := service.NewInventory(bmcs)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	b, a := &fuzzBroker{}, &fuzzAudit{}
 	discard := slog.New(slog.DiscardHandler)
-	accts := core.NewAccounts([]core.Account{{Name: "alice", Roles: []string{"ops"}}}, nil, nil)
-	svc := core.New(&core.State{Policy: policy, Inventory: inv, Accounts: accts}, b, a, discard)
+	accts := service.NewAccounts([]service.Account{{Name: "alice", Roles: []string{"ops"}}}, nil, nil)
+	svc := service.New(&service.State{Policy: policy, Inventory: inv, Accounts: accts}, b, a, discard)
 	signer, err := gossh.NewSignerFromKey(ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)))
 	if err != nil {
 		tb.Fatal(err)
@@ -239,7 +239,7 @@ func newFuzzServer(tb testing.TB) (*Server, *fuzzBroker, *fuzzAudit, core.Caller
 	if err != nil {
 		tb.Fatal(err)
 	}
-	c := core.Caller{Identity: core.Identity{Name: "alice", Source: core.SourceUser},
+	c := service.Caller{Identity: service.Identity{Name: "alice", Source: service.SourceUser},
 		Door: audit.DoorSSH, Source: "127.0.0.1:5555", Session: "s1", Auth: "publickey"}
 	return s, b, a, c
 }

@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/bmcgate/bmcgate/gateway/core"
+	"github.com/bmcgate/bmcgate/gateway/service"
 	gossh "golang.org/x/crypto/ssh"
 )
 
@@ -25,7 +25,7 @@ type liveConns struct {
 type liveConn struct {
 	st       *connState
 	conn     *gossh.ServerConn
-	caller   core.Caller // the identity the connection authenticated as
+	caller   service.Caller // the identity the connection authenticated as
 	sessions map[*session]bool
 }
 
@@ -84,10 +84,10 @@ func (l *liveConns) snapshot() []liveConn {
 func (s *Server) Recheck() {
 	for _, lc := range s.live.snapshot() {
 		_, err := s.svc.Resolve(lc.caller)
-		if !errors.Is(err, core.ErrRevoked) {
+		if !errors.Is(err, service.ErrRevoked) {
 			continue
 		}
-		why := core.Message(err)
+		why := service.Message(err)
 		s.mu.Lock()
 		lc.st.endWhy = why
 		s.mu.Unlock()

@@ -14,7 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/bmcgate/bmcgate/audit"
-	"github.com/bmcgate/bmcgate/gateway/core"
+	"github.com/bmcgate/bmcgate/gateway/service"
 	"github.com/bmcgate/bmcgate/proxy/ipmi"
 )
 
@@ -57,7 +57,7 @@ func (t *table) flush() { _ = t.tw.Flush() }
 
 // printResult prints one line for one BMC: successes to stdout, denials and
 // errors to stderr.
-func printResult(e *env, r core.Result) {
+func printResult(e *env, r service.Result) {
 	switch {
 	case r.OK:
 		fmt.Fprintf(e.out, "%-16s %s\n", r.BMC, clean(valueText(r.Value)))
@@ -76,7 +76,7 @@ func valueText(v any) string {
 	switch x := v.(type) {
 	case ipmi.PowerState:
 		return "power " + string(x)
-	case core.PowerDone:
+	case service.PowerDone:
 		return x.String()
 	case nil:
 		return "ok"
@@ -95,7 +95,7 @@ type jsonResult struct {
 	DurationMS float64 `json:"duration_ms"`
 }
 
-func toJSON(r core.Result) jsonResult {
+func toJSON(r service.Result) jsonResult {
 	j := jsonResult{BMC: r.BMC, OK: r.OK, Denied: r.Denied, DurationMS: float64(r.Duration.Microseconds()) / 1000}
 	if !r.OK {
 		j.Error = r.Message
@@ -104,7 +104,7 @@ func toJSON(r core.Result) jsonResult {
 	switch x := r.Value.(type) {
 	case ipmi.PowerState:
 		j.Power = string(x)
-	case core.PowerDone:
+	case service.PowerDone:
 		j.Result = x.String()
 	default:
 		j.Result = x
@@ -151,7 +151,7 @@ func jsonTerminalSafe(b []byte) []byte {
 	return out
 }
 
-func printInfo(w io.Writer, v core.InfoView) {
+func printInfo(w io.Writer, v service.InfoView) {
 	d := v.Device
 	fmt.Fprintf(w, "name:          %s\naddress:       %s\nlabels:        %s\n", clean(v.Name), clean(v.Address), labelString(v.Labels))
 	fmt.Fprintf(w, "manufacturer:  %s (%d)\nproduct id:    %d\ndevice id:     %d rev %d\n", clean(d.Manufacturer), d.ManufacturerID, d.ProductID, d.DeviceID, d.DeviceRevision)

@@ -3,7 +3,7 @@ package sshd
 import (
 	"fmt"
 
-	"github.com/bmcgate/bmcgate/gateway/core"
+	"github.com/bmcgate/bmcgate/gateway/service"
 	"github.com/bmcgate/bmcgate/proxy/scan"
 )
 
@@ -47,7 +47,7 @@ func cmdScan(e *env, p parsed) int {
 		targets = []string{"*"}
 	}
 	var out scanOutput
-	collect := func(r core.Result) {
+	collect := func(r service.Result) {
 		rep, ok := r.Value.(*scan.Report)
 		if !r.OK || !ok {
 			out.Failures = append(out.Failures, scanFailure{BMC: r.BMC, Denied: r.Denied, Error: r.Message})

@@ -4,15 +4,15 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/bmcgate/bmcgate/gateway/core"
+	"github.com/bmcgate/bmcgate/gateway/service"
 	"github.com/bmcgate/bmcgate/proxy/scan"
 )
 
 // scanFixOutput is the --json answer of scan --fix.
 type scanFixOutput struct {
-	Outcomes []*core.ScanFixOutcome `json:"bmcs"`
-	Failures []scanFailure          `json:"failures,omitempty"`
-	Applied  bool                   `json:"applied"`
+	Outcomes []*service.ScanFixOutcome `json:"bmcs"`
+	Failures []scanFailure             `json:"failures,omitempty"`
+	Applied  bool                      `json:"applied"`
 }
 
 // cmdScanFix scans the targets and plans their fixes; with --yes it
@@ -24,8 +24,8 @@ func cmdScanFix(e *env, p parsed) int {
 	}
 	apply := p.has("yes")
 	out := scanFixOutput{Applied: apply}
-	err := e.srv.svc.ScanFix(e.ctx, e.caller, p.args, apply, func(r core.Result) {
-		o, ok := r.Value.(*core.ScanFixOutcome)
+	err := e.srv.svc.ScanFix(e.ctx, e.caller, p.args, apply, func(r service.Result) {
+		o, ok := r.Value.(*service.ScanFixOutcome)
 		if !r.OK || !ok {
 			out.Failures = append(out.Failures, scanFailure{BMC: r.BMC, Denied: r.Denied, Error: r.Message})
 			return
@@ -80,7 +80,7 @@ func cmdScanFix(e *env, p parsed) int {
 	return status
 }
 
-func writeFixOutcome(e *env, o *core.ScanFixOutcome) {
+func writeFixOutcome(e *env, o *service.ScanFixOutcome) {
 	scan.WriteTable(e.out, []*scan.Report{o.Before})
 	if len(o.Planned) == 0 {
 		fmt.Fprintf(e.out, "  nothing --fix can change\n")

@@ -10,7 +10,7 @@ import (
 	"sync"
 
 	"github.com/bmcgate/bmcgate/audit"
-	"github.com/bmcgate/bmcgate/gateway/core"
+	"github.com/bmcgate/bmcgate/gateway/service"
 	"github.com/gliderlabs/ssh"
 	gossh "golang.org/x/crypto/ssh"
 )
@@ -34,7 +34,7 @@ type session struct {
 	ch     gossh.Channel
 	ctx    context.Context
 	cancel context.CancelCauseFunc
-	caller core.Caller
+	caller service.Caller
 	force  string
 	noPTY  bool // the certificate lacks permit-pty
 	conn   *connState
@@ -63,13 +63,13 @@ func (s *Server) sessionChannel(_ *ssh.Server, conn *gossh.ServerConn, nc gossh.
 		_ = nc.Reject(gossh.Prohibited, "no verified identity")
 		return
 	}
-	caller := core.Caller{
-		Identity: core.Identity{Name: user, Source: core.SourceUser},
+	caller := service.Caller{
+		Identity: service.Identity{Name: user, Source: service.SourceUser},
 		Door:     "ssh", Source: st.remote, Session: st.id, Auth: auth,
 	}
 	if _, err := s.svc.Resolve(caller); err != nil {
-		s.refuse(st, user, "session channel", core.Message(err), "")
-		_ = nc.Reject(gossh.Prohibited, core.Message(err))
+		s.refuse(st, user, "session channel", service.Message(err), "")
+		_ = nc.Reject(gossh.Prohibited, service.Message(err))
 		return
 	}
 	if st.channels.Add(1) > maxChannelsPerConn {
@@ -89,7 +89,7 @@ func (s *Server) sessionChannel(_ *ssh.Server, conn *gossh.ServerConn, nc gossh.
 	sess := &session{srv: s, ch: ch, ctx: sctx, cancel: cancel, caller: caller, force: force, conn: st,
 		noPTY: !ptyAllowed(conn), finished: make(chan struct{}), winch: make(chan window, 1), breaks: make(chan struct{}, 1)}
 	if err := s.login(ctx, st, caller); err != nil {
-		fmt.Fprintf(ch.Stderr(), "bmcgate: %s\r\n", core.Message(err))
+		fmt.Fprintf(ch.Stderr(), "bmcgate: %s\r\n", service.Message(err))
 		sess.exit(exitRefused)
 		cancel(err)
 		return

@@ -9,7 +9,7 @@ import (
 
 	"github.com/bmcgate/bmcgate/audit"
 	"github.com/bmcgate/bmcgate/authz"
-	"github.com/bmcgate/bmcgate/gateway/core"
+	"github.com/bmcgate/bmcgate/gateway/service"
 	"github.com/bmcgate/bmcgate/proxy/ipmi"
 )
 
@@ -55,23 +55,23 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = enc.Encode(v)
 }
 
-// apiFail answers with an error from core.
+// apiFail answers with an error from service.
 func apiFail(w http.ResponseWriter, err error) {
-	var ue *core.UserError
+	var ue *service.UserError
 	switch {
-	case errors.Is(err, core.ErrAuditUnavailable):
-		apiError(w, http.StatusServiceUnavailable, "audit_unavailable", core.Message(err))
-	case errors.Is(err, core.ErrRevoked):
-		apiError(w, http.StatusUnauthorized, "unauthorized", core.Message(err))
+	case errors.Is(err, service.ErrAuditUnavailable):
+		apiError(w, http.StatusServiceUnavailable, "audit_unavailable", service.Message(err))
+	case errors.Is(err, service.ErrRevoked):
+		apiError(w, http.StatusUnauthorized, "unauthorized", service.Message(err))
 	case errors.As(err, &ue) && strings.Contains(ue.Msg, "unknown BMC"):
 		apiError(w, http.StatusNotFound, "unknown_bmc", ue.Msg)
 	default:
-		apiError(w, http.StatusBadRequest, "bad_request", core.Message(err))
+		apiError(w, http.StatusBadRequest, "bad_request", service.Message(err))
 	}
 }
 
-// apiResult answers with a one-BMC result from core.
-func apiResult(w http.ResponseWriter, res core.Result, err error, v any) {
+// apiResult answers with a one-BMC result from service.
+func apiResult(w http.ResponseWriter, res service.Result, err error, v any) {
 	switch {
 	case err != nil:
 		apiFail(w, err)
@@ -102,7 +102,7 @@ func (s *Server) apiList(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if list == nil {
-		list = []core.ListEntry{}
+		list = []service.ListEntry{}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"bmcs": list})
 }
@@ -123,8 +123,8 @@ type powerView struct {
 
 func (s *Server) apiPowerStatus(w http.ResponseWriter, r *http.Request) {
 	c, _ := CallerFrom(r.Context())
-	var res core.Result
-	err := s.svc.Power(r.Context(), c, "status", []string{r.PathValue("name")}, func(x core.Result) { res = x })
+	var res service.Result
+	err := s.svc.Power(r.Context(), c, "status", []string{r.PathValue("name")}, func(x service.Result) { res = x })
 	ps, _ := res.Value.(ipmi.PowerState)
 	apiResult(w, res, err, powerView{BMC: res.BMC, State: ps})
 }
@@ -140,7 +140,7 @@ func (s *Server) apiPowerAction(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusBadRequest, "bad_request", `body must be {"action":"on|off|cycle|reset|soft"}`)
 		return
 	}
-	a, ok := core.PowerActions[body.Action]
+	a, ok := service.PowerActions[body.Action]
 	if !ok || body.Action == "status" {
 		apiError(w, http.StatusBadRequest, "bad_request", "action must be on, off, cycle, reset or soft")
 		return
@@ -148,8 +148,8 @@ func (s *Server) apiPowerAction(w http.ResponseWriter, r *http.Request) {
 	if !s.tokenAllows(w, r, c, a) {
 		return
 	}
-	var res core.Result
-	err := s.svc.Power(r.Context(), c, body.Action, []string{r.PathValue("name")}, func(x core.Result) { res = x })
+	var res service.Result
+	err := s.svc.Power(r.Context(), c, body.Action, []string{r.PathValue("name")}, func(x service.Result) { res = x })
 	if err == nil && res.OK {
 		s.cache.Invalidate()
 	}
@@ -191,19 +191,19 @@ func (s *Server) apiAudit(w http.ResponseWriter, r *http.Request) {
 		return nil
 	})
 	if err != nil {
-		if errors.Is(err, core.ErrDenied) {
-			apiError(w, http.StatusForbidden, "denied", core.Message(err))
+		if errors.Is(err, service.ErrDenied) {
+			apiError(w, http.StatusForbidden, "denied", service.Message(err))
 			return
 		}
-		if errors.Is(err, core.ErrRevoked) {
+		if errors.Is(err, service.ErrRevoked) {
 			apiFail(w, err)
 			return
 		}
 		if errors.Is(err, audit.ErrInvalidQuery) {
-			apiError(w, http.StatusBadRequest, "bad_request", core.Message(err))
+			apiError(w, http.StatusBadRequest, "bad_request", service.Message(err))
 			return
 		}
-		apiError(w, http.StatusServiceUnavailable, "unavailable", core.Message(err))
+		apiError(w, http.StatusServiceUnavailable, "unavailable", service.Message(err))
 		return
 	}
 	res := map[string]any{"records": recs, "more": page.More}

@@ -9,7 +9,7 @@ import (
 
 	"github.com/bmcgate/bmcgate/audit"
 	"github.com/bmcgate/bmcgate/authz"
-	"github.com/bmcgate/bmcgate/gateway/core"
+	"github.com/bmcgate/bmcgate/gateway/service"
 	"github.com/coreos/go-oidc/v3/oidc"
 )
 
@@ -23,7 +23,7 @@ const CSRFHeader = "X-CSRF-Token"
 // action is known before the body is read).
 func (s *Server) apiAuth(action authz.Action, next http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var c core.Caller
+		var c service.Caller
 		var scope []string
 		hdr := r.Header.Get("Authorization")
 		var ss *Session
@@ -89,7 +89,7 @@ func (s *Server) apiAuth(action authz.Action, next http.HandlerFunc) http.Handle
 
 // tokenAllows checks a personal token's scope; other callers pass. A
 // refusal is audited and answered.
-func (s *Server) tokenAllows(w http.ResponseWriter, r *http.Request, c core.Caller, a authz.Action) bool {
+func (s *Server) tokenAllows(w http.ResponseWriter, r *http.Request, c service.Caller, a authz.Action) bool {
 	scope, _ := r.Context().Value(keyScope).([]string)
 	if scope == nil || slices.Contains(scope, string(a)) {
 		return true
@@ -104,16 +104,16 @@ func (s *Server) tokenAllows(w http.ResponseWriter, r *http.Request, c core.Call
 
 // bearerOIDC verifies an access token (JWT) from the configured issuer as
 // bearer.go defines one; the user and roles come from its claims.
-func (s *Server) bearerOIDC(r *http.Request, raw string) (core.Caller, error) {
+func (s *Server) bearerOIDC(r *http.Request, raw string) (service.Caller, error) {
 	if s.oidc == nil {
-		return core.Caller{}, errText("bearer token: single sign-on is not configured")
+		return service.Caller{}, errText("bearer token: single sign-on is not configured")
 	}
 	p, cfg, err := s.oidc.discover(r.Context())
 	if err != nil {
-		return core.Caller{}, errText("bearer token: identity provider unreachable")
+		return service.Caller{}, errText("bearer token: identity provider unreachable")
 	}
 	if len(raw) > maxBearerLen {
-		return core.Caller{}, errText("bearer token rejected: longer than 8 KiB")
+		return service.Caller{}, errText("bearer token rejected: longer than 8 KiB")
 	}
 	// Signature, issuer and algorithm here; times, type, audience and
 	// client by checkBearerClaims (bearer.go), with the configured skew.
@@ -121,23 +121,23 @@ func (s *Server) bearerOIDC(r *http.Request, raw string) (core.Caller, error) {
 	ctx := oidc.ClientContext(r.Context(), s.hc)
 	tok, err := v.Verify(ctx, raw)
 	if err != nil {
-		return core.Caller{}, errText("bearer token rejected: " + verifyReason(err))
+		return service.Caller{}, errText("bearer token rejected: " + verifyReason(err))
 	}
 	if err := checkBearerType(raw, cfg.OIDC); err != nil {
-		return core.Caller{}, err
+		return service.Caller{}, err
 	}
 	var claims map[string]any
 	if err := tok.Claims(&claims); err != nil {
-		return core.Caller{}, errText("bearer token rejected: claims unreadable")
+		return service.Caller{}, errText("bearer token rejected: claims unreadable")
 	}
 	if err := checkBearerClaims(claims, tok.Audience, cfg.OIDC, s.now()); err != nil {
-		return core.Caller{}, err
+		return service.Caller{}, err
 	}
 	id, err := identityFromClaims(claims, cfg)
 	if err != nil {
-		return core.Caller{}, errText("bearer token rejected: " + err.Error())
+		return service.Caller{}, errText("bearer token rejected: " + err.Error())
 	}
-	return core.Caller{Identity: id.core(), Door: audit.DoorAPI, Source: remoteIP(r),
+	return service.Caller{Identity: id.serviceIdentity(), Door: audit.DoorAPI, Source: remoteIP(r),
 		Session: "bearer-" + handle(raw), Auth: "oidc bearer token"}, nil
 }
 

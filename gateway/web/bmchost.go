@@ -6,7 +6,7 @@ import (
 	"strings"
 	"sync"
 
-	pweb "github.com/bmcgate/bmcgate/proxy/web"
+	"github.com/bmcgate/bmcgate/proxy/webui"
 )
 
 // BMC web UIs are served on a host of their own per BMC,
@@ -37,8 +37,8 @@ const (
 // BMCUI is one BMC's web UI broker: its proxy and, when the gateway logs in
 // to the BMC's UI, the pool of BMC-side sessions (nil otherwise).
 type BMCUI struct {
-	Proxy *pweb.Proxy
-	Pool  *pweb.Pool
+	Proxy *webui.Proxy
+	Pool  *webui.Pool
 }
 
 // BMCUIs are the BMC web UI brokers the server routes BMC hosts to; the

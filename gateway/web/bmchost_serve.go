@@ -10,8 +10,8 @@ import (
 
 	"github.com/bmcgate/bmcgate/audit"
 	"github.com/bmcgate/bmcgate/authz"
-	"github.com/bmcgate/bmcgate/gateway/core"
-	pweb "github.com/bmcgate/bmcgate/proxy/web"
+	"github.com/bmcgate/bmcgate/gateway/service"
+	"github.com/bmcgate/bmcgate/proxy/webui"
 )
 
 // bmcHostDeadline bounds one non-websocket request on a BMC host (firmware
@@ -77,17 +77,17 @@ func (s *Server) serveBMCHost(w http.ResponseWriter, r *http.Request, name strin
 	defer stop()
 	r = r.WithContext(ctx)
 
-	var bs *pweb.Session
+	var bs *webui.Session
 	if ui.Pool != nil {
 		if bs, err = ui.Pool.Acquire(ctx, ss.Handle); err != nil {
 			s.log.Warn("BMC web login failed", "bmc", name, "err", err)
-			s.bmcHostPage(w, http.StatusBadGateway, "bmcgate could not log in to this BMC's web UI: "+pweb.UserMessage(err, "the BMC did not answer as expected"))
+			s.bmcHostPage(w, http.StatusBadGateway, "bmcgate could not log in to this BMC's web UI: "+webui.UserMessage(err, "the BMC did not answer as expected"))
 			return
 		}
 	}
 	stripGatewayCookies(r)
 	rc := http.NewResponseController(w)
-	if pweb.IsWebsocket(r) {
+	if webui.IsWebsocket(r) {
 		_ = rc.SetReadDeadline(time.Time{})
 		_ = rc.SetWriteDeadline(time.Time{})
 	} else {
@@ -100,32 +100,32 @@ func (s *Server) serveBMCHost(w http.ResponseWriter, r *http.Request, name strin
 	if port != 0 {
 		shown = portHost(port)
 	}
-	ui.Proxy.Serve(w, r, pweb.Request{
+	ui.Proxy.Serve(w, r, webui.Request{
 		PublicHost: host,
 		Port:       port,
 		PortHost:   portHost,
 		Session:    bs,
-		Authorize: func(op pweb.Operation) error {
+		Authorize: func(op webui.Operation) error {
 			// web.access reads were decided when the session opened and
 			// are re-checked above on every request; every other action,
 			// and each websocket, is decided and recorded here.
-			if op.Action == pweb.ActionWebAccess && !op.Websocket {
+			if op.Action == webui.ActionWebAccess && !op.Websocket {
 				return nil
 			}
 			d, err := s.svc.Decide(ctx, c, authz.Action(op.Action), b.Target())
 			if err != nil || !d.Allowed {
 				// The proxy shows the user the error's Msg.
-				return &pweb.Error{Msg: "bmcgate refused this " + op.Action + ": " + d.Reason}
+				return &webui.Error{Msg: "bmcgate refused this " + op.Action + ": " + d.Reason}
 			}
 			return nil
 		},
-		Audit:  func(sum pweb.Summary) { s.auditProxied(context.WithoutCancel(ctx), c, shown, sum, false) },
-		Opened: func(sum pweb.Summary) { s.auditProxied(context.WithoutCancel(ctx), c, shown, sum, true) },
+		Audit:  func(sum webui.Summary) { s.auditProxied(context.WithoutCancel(ctx), c, shown, sum, false) },
+		Opened: func(sum webui.Summary) { s.auditProxied(context.WithoutCancel(ctx), c, shown, sum, true) },
 	})
 }
 
 // auditProxied records one proxied request, or a websocket's open or close.
-func (s *Server) auditProxied(ctx context.Context, c core.Caller, host string, sum pweb.Summary, opened bool) {
+func (s *Server) auditProxied(ctx context.Context, c service.Caller, host string, sum webui.Summary, opened bool) {
 	code := audit.CodeWebUIRequest
 	switch {
 	case opened:

@@ -8,7 +8,7 @@ import (
 
 	"github.com/bmcgate/bmcgate/audit"
 	"github.com/bmcgate/bmcgate/authz"
-	"github.com/bmcgate/bmcgate/gateway/core"
+	"github.com/bmcgate/bmcgate/gateway/service"
 )
 
 // Bounds of the BMC-host state, all held in memory: a restart ends every
@@ -171,7 +171,7 @@ func (s *Server) recheckBMCHosts(ctx context.Context) {
 			dead[h] = "the bmcgate session ended: " + ss.Ended
 			continue
 		}
-		c := core.Caller{Identity: ss.identity(), Door: audit.DoorWeb, Source: h.source, Session: ss.Handle}
+		c := service.Caller{Identity: ss.identity(), Door: audit.DoorWeb, Source: h.source, Session: ss.Handle}
 		if d, b := s.svc.Permits(c, authz.WebAccess, h.bmc); !d.Allowed {
 			if b != nil {
 				_, _ = s.svc.Decide(ctx, c, authz.WebAccess, b.Target()) // records the refusal

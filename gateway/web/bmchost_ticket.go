@@ -7,7 +7,7 @@ import (
 
 	"github.com/bmcgate/bmcgate/audit"
 	"github.com/bmcgate/bmcgate/authz"
-	"github.com/bmcgate/bmcgate/gateway/core"
+	"github.com/bmcgate/bmcgate/gateway/service"
 )
 
 // Values of webUIAllowed: the BMC's certificate is verified (pinned or by a
@@ -21,7 +21,7 @@ const (
 // named BMCs have a web UI through bmcgate that the caller may open, and
 // whether the BMC's certificate is verified. It is a query, not a
 // decision: opening is decided and recorded at the BMC host.
-func (s *Server) webUIAllowed(c core.Caller, names ...string) map[string]string {
+func (s *Server) webUIAllowed(c service.Caller, names ...string) map[string]string {
 	out := map[string]string{}
 	w := s.cfg.Load()
 	for _, n := range names {

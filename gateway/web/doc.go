@@ -5,7 +5,7 @@
 // /api/v1/.
 //
 // Every request that acts on a BMC or reads the audit log goes through
-// core.Service, so decisions and outcomes are audited exactly as for SSH,
+// service.Service, so decisions and outcomes are audited exactly as for SSH,
 // with the front door "web" (browser pages) or "api" (JSON API).
 //
 // Other handlers (the BMC web UI proxy, the posture scan page) reuse the

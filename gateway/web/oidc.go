@@ -11,7 +11,7 @@ import (
 
 	"github.com/bmcgate/bmcgate/audit"
 	"github.com/bmcgate/bmcgate/configs"
-	"github.com/bmcgate/bmcgate/gateway/core"
+	"github.com/bmcgate/bmcgate/gateway/service"
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 )
@@ -99,10 +99,10 @@ type identity struct {
 	Groups []string
 }
 
-// core is the identity as core resolves it: a single sign-on user whose
+// serviceIdentity is the identity as the service layer resolves it: a single sign-on user whose
 // roles are their groups mapped through the current group_roles.
-func (id identity) core() core.Identity {
-	return core.Identity{Name: id.User, Source: core.SourceSSO, Groups: id.Groups}
+func (id identity) serviceIdentity() service.Identity {
+	return service.Identity{Name: id.User, Source: service.SourceSSO, Groups: id.Groups}
 }
 
 // errNoRoles means the user's groups map to no bmcgate role.
@@ -133,7 +133,7 @@ func identityFromClaims(claims map[string]any, w configs.Web) (identity, error) 
 // errNoRoles when they give none (such a user may not log in, and a
 // session or token of theirs ends).
 func (s *Server) ssoRoles(id identity) ([]string, error) {
-	p, err := s.svc.Resolve(core.Caller{Identity: id.core(), Door: audit.DoorWeb})
+	p, err := s.svc.Resolve(service.Caller{Identity: id.serviceIdentity(), Door: audit.DoorWeb})
 	if err != nil {
 		return nil, errNoRoles
 	}

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/bmcgate/bmcgate/audit"
-	"github.com/bmcgate/bmcgate/gateway/core"
+	"github.com/bmcgate/bmcgate/gateway/service"
 	"github.com/bmcgate/bmcgate/proxy/ipmi"
 )
 
@@ -34,7 +34,7 @@ func (s *Server) routes() {
 
 // ScanPanel, when set, renders the posture-scan summary shown on the
 // dashboard for a caller (the scan feature fills it in).
-type ScanPanel func(r *http.Request, c core.Caller) template.HTML
+type ScanPanel func(r *http.Request, c service.Caller) template.HTML
 
 // SetScanPanel installs the dashboard's scan summary hook.
 func (s *Server) SetScanPanel(p ScanPanel) {
@@ -47,7 +47,7 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 	c, _ := CallerFrom(r.Context())
 	bmcs, err := s.svc.Dashboard(r.Context(), c, s.cache)
 	if err != nil {
-		s.errorPage(w, r, http.StatusServiceUnavailable, core.Message(err))
+		s.errorPage(w, r, http.StatusServiceUnavailable, service.Message(err))
 		return
 	}
 	events, err := s.svc.OwnEvents(r.Context(), c, 20)
@@ -73,7 +73,7 @@ type bmcView struct {
 	Name         string
 	Power        ipmi.PowerState
 	Allowed      map[string]bool
-	Info         *core.InfoView
+	Info         *service.InfoView
 	Sensors      []ipmi.Sensor
 	SEL          []ipmi.SELEntry
 	Done, Failed string
@@ -101,14 +101,14 @@ func (s *Server) bmcPage(w http.ResponseWriter, r *http.Request) {
 	v.WebUI = s.webUIAllowed(c, b.Name)[b.Name]
 	ctx := r.Context()
 	if v.Allowed["status"] {
-		_ = s.svc.Power(ctx, c, "status", []string{b.Name}, func(res core.Result) {
+		_ = s.svc.Power(ctx, c, "status", []string{b.Name}, func(res service.Result) {
 			if ps, ok := res.Value.(ipmi.PowerState); ok {
 				v.Power = ps
 			}
 		})
 	}
 	if res, err := s.svc.Info(ctx, c, b.Name); err == nil && res.OK {
-		iv := res.Value.(core.InfoView)
+		iv := res.Value.(service.InfoView)
 		v.Info = &iv
 	} else {
 		v.InfoErr = resultMessage(res, err)
@@ -126,9 +126,9 @@ func (s *Server) bmcPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "bmc", v)
 }
 
-func resultMessage(res core.Result, err error) string {
+func resultMessage(res service.Result, err error) string {
 	if err != nil {
-		return core.Message(err)
+		return service.Message(err)
 	}
 	return res.Message
 }
@@ -150,7 +150,7 @@ func (s *Server) powerConfirm(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "confirm", map[string]string{"Name": b.Name, "Op": op})
 }
 
-// powerDo runs a confirmed power action through core (decided and audited
+// powerDo runs a confirmed power action through the service layer (decided and audited
 // there) and redirects back to the BMC page.
 func (s *Server) powerDo(w http.ResponseWriter, r *http.Request) {
 	c, _ := CallerFrom(r.Context())
@@ -160,8 +160,8 @@ func (s *Server) powerDo(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, http.StatusNotFound, "Unknown BMC or power operation.")
 		return
 	}
-	var res core.Result
-	err := s.svc.Power(r.Context(), c, op, []string{b.Name}, func(x core.Result) { res = x })
+	var res service.Result
+	err := s.svc.Power(r.Context(), c, op, []string{b.Name}, func(x service.Result) { res = x })
 	if err != nil || !res.OK {
 		msg := resultMessage(res, err)
 		status := http.StatusBadGateway
@@ -192,7 +192,7 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) {
 		return nil
 	})
 	if err != nil {
-		data["Error"] = core.Message(err)
+		data["Error"] = service.Message(err)
 		s.render(w, r, http.StatusForbidden, "audit", data)
 		return
 	}
@@ -219,14 +219,14 @@ func parseAuditQuery(r *http.Request, now time.Time) (q audit.Query, since, unti
 		Newest: v.Get("newest") != "", Limit: 100}
 	since, until, limit = v.Get("since"), v.Get("until"), v.Get("limit")
 	if since != "" {
-		t, err := core.ParseTime(since, now)
+		t, err := service.ParseTime(since, now)
 		if err != nil {
 			return q, since, until, limit, "since: " + err.Error()
 		}
 		q.Since = t
 	}
 	if until != "" {
-		t, err := core.ParseTime(until, now)
+		t, err := service.ParseTime(until, now)
 		if err != nil {
 			return q, since, until, limit, "until: " + err.Error()
 		}

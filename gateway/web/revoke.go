@@ -7,17 +7,17 @@ import (
 	"net/http"
 
 	"github.com/bmcgate/bmcgate/audit"
-	"github.com/bmcgate/bmcgate/gateway/core"
+	"github.com/bmcgate/bmcgate/gateway/service"
 	bolt "go.etcd.io/bbolt"
 )
 
-// identity is who the session's user is, for core to resolve under the
+// identity is who the session's user is, for the service layer to resolve under the
 // current config.
-func (s *Session) identity() core.Identity {
+func (s *Session) identity() service.Identity {
 	if s.BreakGlass() {
-		return core.Identity{Name: s.User, Source: core.SourceBreakGlass}
+		return service.Identity{Name: s.User, Source: service.SourceBreakGlass}
 	}
-	return core.Identity{Name: s.User, Source: core.SourceSSO, Groups: s.Groups}
+	return service.Identity{Name: s.User, Source: service.SourceSSO, Groups: s.Groups}
 }
 
 // tombstone is what is kept of a session the gateway ended: who, when,
@@ -50,10 +50,10 @@ func (e *sessionEnded) page() string {
 // BMC web UI sessions, and the request is answered with the reason.
 func (s *Server) checkIdentity(r *http.Request, id string, ss *Session) error {
 	_, err := s.svc.Resolve(sessionCaller(ss, audit.DoorWeb, r))
-	if !errors.Is(err, core.ErrRevoked) {
+	if !errors.Is(err, service.ErrRevoked) {
 		return nil
 	}
-	why := core.Message(err)
+	why := service.Message(err)
 	tomb := ss.tombstone(why)
 	if err := s.store.put(bucketSessions, id, &tomb); err != nil {
 		_ = s.store.delete(bucketSessions, id)
@@ -92,11 +92,11 @@ func (s *Server) revokeSessions(ctx context.Context) {
 			if json.Unmarshal(v, &ss) != nil || ss.Ended != "" {
 				return nil
 			}
-			_, err := s.svc.Resolve(core.Caller{Identity: ss.identity(), Door: audit.DoorWeb})
-			if !errors.Is(err, core.ErrRevoked) {
+			_, err := s.svc.Resolve(service.Caller{Identity: ss.identity(), Door: audit.DoorWeb})
+			if !errors.Is(err, service.ErrRevoked) {
 				return nil
 			}
-			tomb := ss.tombstone(core.Message(err))
+			tomb := ss.tombstone(service.Message(err))
 			ended = append(ended, tomb)
 			data, err := json.Marshal(&tomb)
 			if err != nil {
@@ -129,15 +129,15 @@ func (s *Server) revokeSessions(ctx context.Context) {
 // identityActive refuses a bearer credential (personal token or provider
 // JWT) whose identity the current config no longer lets act: the owner's
 // groups map to no role. The refusal is recorded and answered with why.
-func (s *Server) identityActive(w http.ResponseWriter, r *http.Request, c core.Caller) bool {
+func (s *Server) identityActive(w http.ResponseWriter, r *http.Request, c service.Caller) bool {
 	_, err := s.svc.Resolve(c)
-	if !errors.Is(err, core.ErrRevoked) {
+	if !errors.Is(err, service.ErrRevoked) {
 		return true
 	}
 	_ = s.svc.Audit(r.Context(), audit.Record{Code: audit.CodeAuthFail, Actor: c.Name(), Door: c.Door, Source: c.Source,
-		Session: c.Session, Outcome: audit.OutcomeFail, Reason: c.Auth + " refused: " + core.Message(err),
+		Session: c.Session, Outcome: audit.OutcomeFail, Reason: c.Auth + " refused: " + service.Message(err),
 		Fields: map[string]string{"path": r.URL.Path}})
 	w.Header().Set("WWW-Authenticate", `Bearer realm="bmcgate"`)
-	apiError(w, http.StatusUnauthorized, "unauthorized", "refused: "+core.Message(err))
+	apiError(w, http.StatusUnauthorized, "unauthorized", "refused: "+service.Message(err))
 	return false
 }

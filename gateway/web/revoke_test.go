@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bmcgate/bmcgate/gateway/core"
+	"github.com/bmcgate/bmcgate/gateway/service"
 )
 
 // TestRevokeSessionsLeavesTombstones: a reload that disables a session's
@@ -18,7 +18,7 @@ import (
 func TestRevokeSessionsLeavesTombstones(t *testing.T) {
 	s := newClockServer(t)
 	st := *s.svc.State()
-	st.Accounts = core.NewAccounts(nil, []core.Account{{Name: "u", Roles: []string{"admin"}}, {Name: "v", Roles: []string{"admin"}}}, nil)
+	st.Accounts = service.NewAccounts(nil, []service.Account{{Name: "u", Roles: []string{"admin"}}, {Name: "v", Roles: []string{"admin"}}}, nil)
 	s.svc.Swap(&st)
 	start := func(user string) *http.Cookie {
 		rec := httptest.NewRecorder()
@@ -37,7 +37,7 @@ func TestRevokeSessionsLeavesTombstones(t *testing.T) {
 	}
 
 	st2 := *s.svc.State()
-	st2.Accounts = core.NewAccounts(nil, []core.Account{{Name: "u", Roles: []string{"admin"}, Disabled: true}, {Name: "v", Roles: []string{"viewer"}}}, nil)
+	st2.Accounts = service.NewAccounts(nil, []service.Account{{Name: "u", Roles: []string{"admin"}, Disabled: true}, {Name: "v", Roles: []string{"viewer"}}}, nil)
 	s.svc.Swap(&st2)
 	s.revokeSessions(context.Background())
 

@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"github.com/bmcgate/bmcgate/configs"
-	"github.com/bmcgate/bmcgate/gateway/core"
 	"github.com/bmcgate/bmcgate/gateway/refusals"
+	"github.com/bmcgate/bmcgate/gateway/service"
 	"github.com/bmcgate/bmcgate/gateway/web/breakglass"
 )
 
@@ -32,7 +32,7 @@ const maxHashing = 2
 // Options configure a Server.
 type Options struct {
 	Config  *configs.Config // listen.https, web section, data_dir
-	Service *core.Service
+	Service *service.Service
 	Logger  *slog.Logger
 	// Now is the clock (tests); default time.Now.
 	Now func() time.Time
@@ -43,11 +43,11 @@ type Options struct {
 
 // Server is the HTTPS front door.
 type Server struct {
-	svc   *core.Service
+	svc   *service.Service
 	log   *slog.Logger
 	now   func() time.Time
 	store *store
-	cache *core.PowerCache
+	cache *service.PowerCache
 	tmpl  *templates
 	http  *http.Server
 	mux   *http.ServeMux
@@ -164,7 +164,7 @@ func New(o Options) (*Server, error) {
 func (s *Server) Handler() http.Handler { return s.http.Handler }
 
 // Cache is the dashboard's power cache.
-func (s *Server) Cache() *core.PowerCache { return s.cache }
+func (s *Server) Cache() *service.PowerCache { return s.cache }
 
 // Listen binds addr; Addr then reports it.
 func (s *Server) Listen(addr string) error {

@@ -13,7 +13,7 @@ import (
 	"github.com/bmcgate/bmcgate/audit"
 	"github.com/bmcgate/bmcgate/authz"
 	"github.com/bmcgate/bmcgate/configs"
-	"github.com/bmcgate/bmcgate/gateway/core"
+	"github.com/bmcgate/bmcgate/gateway/service"
 )
 
 // clockServer is a Server with a clock the test moves, no BMCs and a real
@@ -68,12 +68,12 @@ web:
 	if err != nil {
 		t.Fatal(err)
 	}
-	inv, err := core.NewInventory(nil)
+	inv, err := service.NewInventory(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	accts := core.NewAccounts(nil, []core.Account{{Name: "u", Roles: []string{"admin"}}}, nil)
-	svc := core.New(&core.State{Policy: pol, Inventory: inv, Accounts: accts}, nil, store, slog.New(slog.DiscardHandler))
+	accts := service.NewAccounts(nil, []service.Account{{Name: "u", Roles: []string{"admin"}}}, nil)
+	svc := service.New(&service.State{Policy: pol, Inventory: inv, Accounts: accts}, nil, store, slog.New(slog.DiscardHandler))
 	if err := mkdir(cfg.DataDir); err != nil {
 		t.Fatal(err)
 	}

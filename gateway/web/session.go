@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/bmcgate/bmcgate/audit"
-	"github.com/bmcgate/bmcgate/gateway/core"
+	"github.com/bmcgate/bmcgate/gateway/service"
 )
 
 // Cookie names. The __Host- prefix makes browsers insist on Secure, Path=/
@@ -37,8 +37,8 @@ const (
 
 // CallerFrom returns the authenticated caller of a request that passed
 // RequireSession (or the API's authentication).
-func CallerFrom(ctx context.Context) (core.Caller, bool) {
-	c, ok := ctx.Value(keyCaller).(core.Caller)
+func CallerFrom(ctx context.Context) (service.Caller, bool) {
+	c, ok := ctx.Value(keyCaller).(service.Caller)
 	return c, ok
 }
 
@@ -50,7 +50,7 @@ func SessionFrom(ctx context.Context) *Session {
 }
 
 // withCaller stores the caller and session in the request context.
-func withCaller(r *http.Request, c core.Caller, ss *Session) *http.Request {
+func withCaller(r *http.Request, c service.Caller, ss *Session) *http.Request {
 	ctx := context.WithValue(r.Context(), keyCaller, c)
 	if ss != nil {
 		ctx = context.WithValue(ctx, keySession, ss)
@@ -67,13 +67,13 @@ func remoteIP(r *http.Request) string {
 	return host
 }
 
-// sessionCaller builds the core caller for a session.
-func sessionCaller(ss *Session, door string, r *http.Request) core.Caller {
+// sessionCaller builds the service caller for a session.
+func sessionCaller(ss *Session, door string, r *http.Request) service.Caller {
 	auth := "oidc"
 	if ss.BreakGlass() {
 		auth = "break-glass password+totp"
 	}
-	return core.Caller{Identity: ss.identity(), Door: door, Source: remoteIP(r), Session: ss.Handle, Auth: auth}
+	return service.Caller{Identity: ss.identity(), Door: door, Source: remoteIP(r), Session: ss.Handle, Auth: auth}
 }
 
 // session returns the valid session named by the request's cookie, ending
@@ -167,7 +167,7 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, ss Session
 // recorded (aggregated: repeated attempts while the disk is low write one
 // summary); any other cause is logged and answered "unavailable".
 func (s *Server) loginNotStarted(w http.ResponseWriter, r *http.Request, user, method string, err error) {
-	var ue *core.UserError
+	var ue *service.UserError
 	if !errors.As(err, &ue) {
 		s.log.Error("web session not started", "err", err)
 		s.errorPage(w, r, http.StatusInternalServerError, "Login is unavailable right now.")
@@ -297,10 +297,10 @@ func (s *Server) auditSession(ctx context.Context, ss *Session, code, reason str
 // Caller returns the browser session's caller (door "web") without any
 // CSRF check, for handlers that apply their own rules to state-changing
 // requests (the BMC web UI proxy). It reports false without a valid session.
-func (s *Server) Caller(r *http.Request) (core.Caller, *Session, bool) {
+func (s *Server) Caller(r *http.Request) (service.Caller, *Session, bool) {
 	ss, _, err := s.session(r)
 	if err != nil {
-		return core.Caller{}, nil, false
+		return service.Caller{}, nil, false
 	}
 	return sessionCaller(ss, audit.DoorWeb, r), ss, true
 }

@@ -33,7 +33,7 @@ var errNotFound = errors.New("not found")
 // the database does not give working cookies.
 //
 // A session holds who the user is (name, login method, provider groups),
-// never what they may do: core resolves that under the current config at
+// never what they may do: the service layer resolves that under the current config at
 // every request.
 type Session struct {
 	Handle string   `json:"handle"` // public name for audit and logs (hash prefix), never the id

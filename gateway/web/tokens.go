@@ -10,7 +10,7 @@ import (
 
 	"github.com/bmcgate/bmcgate/audit"
 	"github.com/bmcgate/bmcgate/authz"
-	"github.com/bmcgate/bmcgate/gateway/core"
+	"github.com/bmcgate/bmcgate/gateway/service"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -37,12 +37,12 @@ type apiToken struct {
 
 // caller is the token's caller: its owner, with the roles the owner's
 // groups map to under the current config, narrowed to the token's actions.
-func (t *apiToken) caller(r *http.Request) core.Caller {
+func (t *apiToken) caller(r *http.Request) service.Caller {
 	scope := make([]authz.Action, len(t.Actions))
 	for i, a := range t.Actions {
 		scope[i] = authz.Action(a)
 	}
-	return core.Caller{Identity: core.Identity{Name: t.User, Source: core.SourceSSO, Groups: t.Groups, Scope: scope},
+	return service.Caller{Identity: service.Identity{Name: t.User, Source: service.SourceSSO, Groups: t.Groups, Scope: scope},
 		Door: audit.DoorAPI, Source: remoteIP(r), Session: "token-" + t.ID, Auth: "personal API token " + t.ID}
 }
 
@@ -89,7 +89,7 @@ func (s *Server) renderTokens(w http.ResponseWriter, r *http.Request, status int
 }
 
 // tokenCreate makes a token scoped to the chosen actions (only actions the
-// user's roles could ever allow are meaningful; core still decides each call).
+// user's roles could ever allow are meaningful; the service layer still decides each call).
 func (s *Server) tokenCreate(w http.ResponseWriter, r *http.Request) {
 	ss := SessionFrom(r.Context())
 	c, _ := CallerFrom(r.Context())

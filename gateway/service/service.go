@@ -1,0 +1,204 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/bmcgate/bmcgate/audit"
+	"github.com/bmcgate/bmcgate/authz"
+	"github.com/bmcgate/bmcgate/proxy/ipmi"
+)
+
+// Broker is the subset of the IPMI broker that service uses.
+type Broker interface {
+	PowerStatus(ctx context.Context, ep ipmi.Endpoint) (ipmi.PowerState, error)
+	Power(ctx context.Context, ep ipmi.Endpoint, op ipmi.PowerOp) error
+	DeviceInfo(ctx context.Context, ep ipmi.Endpoint) (ipmi.DeviceInfo, error)
+	Sensors(ctx context.Context, ep ipmi.Endpoint) ([]ipmi.Sensor, error)
+	SEL(ctx context.Context, ep ipmi.Endpoint, limit int) ([]ipmi.SELEntry, error)
+	ClearSEL(ctx context.Context, ep ipmi.Endpoint) error
+}
+
+// AuditLog is the subset of the audit store that service uses.
+type AuditLog interface {
+	Append(ctx context.Context, r audit.Record) (audit.Record, error)
+	Search(ctx context.Context, q audit.Query, fn func(audit.Record) error) error
+	SearchPage(ctx context.Context, q audit.Query, fn func(audit.Record) error) (audit.Page, error)
+	Verify(ctx context.Context) (audit.VerifyReport, error)
+}
+
+// Caller is an authenticated user at a front door: who (the identity, fixed
+// at login) and through which session. What the caller may do is not part
+// of it: service resolves the identity under the current state at every
+// decision.
+type Caller struct {
+	Identity Identity
+	Door     string // "ssh", "web", "api"
+	Source   string // remote address
+	Session  string // front-door session id
+	Auth     string // how the caller authenticated, e.g. "publickey SHA256:…"
+}
+
+// Name is the caller's account name, as audit records show it.
+func (c Caller) Name() string { return c.Identity.Name }
+
+// record returns an audit record pre-filled with the caller's identity.
+func (c Caller) record(code string) audit.Record {
+	return audit.Record{
+		Code:    code,
+		Actor:   c.Identity.Name,
+		Door:    c.Door,
+		Source:  c.Source,
+		Session: c.Session,
+	}
+}
+
+// Limits bound the work one request may cause.
+type Limits struct {
+	FanoutConcurrency int           // BMC calls in flight per request
+	MaxTargets        int           // BMCs one request may address
+	CommandTimeout    time.Duration // whole request
+}
+
+func (l Limits) withDefaults() Limits {
+	if l.FanoutConcurrency <= 0 {
+		l.FanoutConcurrency = 32
+	}
+	if l.MaxTargets <= 0 {
+		l.MaxTargets = 1000
+	}
+	if l.CommandTimeout <= 0 {
+		l.CommandTimeout = 60 * time.Second
+	}
+	return l
+}
+
+// State is what a config reload replaces as one unit.
+type State struct {
+	Policy    *authz.Policy
+	Inventory *Inventory
+	Accounts  *Accounts // who may act, with which roles
+	Limits    Limits
+}
+
+// Service is the front doors' shared entry point. It is safe for concurrent use.
+type Service struct {
+	state  atomic.Pointer[State]
+	broker Broker
+	audit  AuditLog
+	log    *slog.Logger
+	now    func() time.Time
+	scans  atomic.Pointer[Scans] // posture scan (scan.go); nil until installed
+	// diskLow is whether the last Headroom found the audit log's disk low
+	// (headroom.go), so that the log says so once per change.
+	diskLow atomic.Bool
+}
+
+// New builds a service.
+func New(st *State, broker Broker, log AuditLog, logger *slog.Logger) *Service {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	s := &Service{broker: broker, audit: log, log: logger, now: time.Now}
+	s.Swap(st)
+	return s
+}
+
+// Swap installs a new state (config reload). Requests already running keep
+// the state they started with.
+func (s *Service) Swap(st *State) {
+	cp := *st
+	cp.Limits = cp.Limits.withDefaults()
+	s.state.Store(&cp)
+}
+
+// State returns the current state.
+func (s *Service) State() *State { return s.state.Load() }
+
+// Audit appends a record on behalf of a front door. It is the only way front
+// doors write to the audit log, so every write shares the same failure
+// handling: an error means the caller must not proceed.
+func (s *Service) Audit(ctx context.Context, r audit.Record) error {
+	if _, err := s.audit.Append(ctx, r); err != nil {
+		s.log.Error("audit append failed", "code", r.Code, "actor", r.Actor, "err", err)
+		return ErrAuditUnavailable
+	}
+	return nil
+}
+
+// Resolve returns the caller's principal under the current state, without
+// recording anything: for front doors checking whether a live session may
+// go on. The error wraps ErrRevoked and its Message says why when the
+// current config no longer lets the caller act.
+func (s *Service) Resolve(c Caller) (authz.Principal, error) {
+	p, err := s.State().resolve(c)
+	return p.Principal, err
+}
+
+// resolve resolves the caller under st.
+func (st *State) resolve(c Caller) (principal, error) {
+	pr, err := st.Accounts.Principal(c.Identity, c.Door)
+	if err != nil {
+		return principal{}, err
+	}
+	return principal{Principal: pr, scope: c.Identity.Scope}, nil
+}
+
+// principal resolves the caller under st for a request for a on target. A
+// caller the config no longer lets act is denied, and the denial recorded,
+// like any other: the error is for the user.
+func (s *Service) principal(ctx context.Context, st *State, c Caller, a authz.Action, target string) (principal, error) {
+	p, err := st.resolve(c)
+	if err == nil {
+		return p, nil
+	}
+	r := c.record(audit.CodeDecision)
+	r.Action, r.Target = string(a), target
+	r.Outcome, r.Reason = audit.OutcomeDeny, "denied: "+Message(err)
+	if aerr := s.Audit(ctx, r); aerr != nil {
+		return principal{}, aerr
+	}
+	return principal{}, err
+}
+
+// Decide asks the policy and records the decision (fail closed: if the
+// decision cannot be recorded, the answer is deny). The error is set when
+// the decision could not be recorded, or when the caller may no longer act
+// at all (ErrRevoked).
+func (s *Service) Decide(ctx context.Context, c Caller, a authz.Action, t authz.Target) (authz.Decision, error) {
+	return s.decide(ctx, s.State(), c, a, t)
+}
+
+func (s *Service) decide(ctx context.Context, st *State, c Caller, a authz.Action, t authz.Target) (authz.Decision, error) {
+	p, err := s.principal(ctx, st, c, a, t.Name)
+	if err != nil {
+		d := authz.Decision{Action: a, Principal: c.Name(), Target: t.Name, Reason: "denied: " + Message(err)}
+		if errors.Is(err, ErrAuditUnavailable) {
+			d.Reason = "denied: the audit log is unavailable"
+		}
+		return d, err
+	}
+	return s.decideAs(ctx, st, c, p, a, t)
+}
+
+// decideAs is decide for a caller already resolved under st.
+func (s *Service) decideAs(ctx context.Context, st *State, c Caller, p principal, a authz.Action, t authz.Target) (authz.Decision, error) {
+	d := p.decide(st.Policy, a, t)
+	r := c.record(audit.CodeDecision)
+	r.Target = t.Name
+	r.Action = string(a)
+	r.Reason = d.Reason
+	r.Outcome = audit.OutcomeDeny
+	if d.Allowed {
+		r.Outcome = audit.OutcomeAllow
+	}
+	if err := s.Audit(ctx, r); err != nil {
+		d.Allowed = false
+		d.Reason = "denied: the audit log is unavailable"
+		return d, err
+	}
+	return d, nil
+}
