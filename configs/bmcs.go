@@ -31,8 +31,13 @@ func (v *validator) bmcs() {
 				v.probs.add(lf, "%v", err)
 			}
 		}
-		v.ipmi(fieldPath(field, "ipmi"), b)
+		v.protocol(field, b)
+		if b.hasIPMI {
+			v.ipmi(fieldPath(field, "ipmi"), b)
+		}
 		v.bmcWeb(fieldPath(field, "web"), b)
+		v.redfish(fieldPath(field, "redfish"), b)
+		v.bmcConsole(fieldPath(field, "console"), b)
 	}
 }
 
@@ -68,19 +73,27 @@ func (v *validator) ipmi(field string, b *BMC) {
 		v.probs.add(fieldPath(field, "privilege"), "unknown privilege: use user, operator or administrator")
 	}
 
-	v.passwordSource(field, b)
+	p.PasswordFile, b.password = v.passwordSource(field, passwordFields{p.PasswordFile, p.PasswordEnv, p.Password}, maxIPMIPassword, "the IPMI 2.0 limit")
 }
 
-// passwordSource checks that exactly one password source is set, and
-// resolves it unless SkipSecrets is set.
-func (v *validator) passwordSource(field string, b *BMC) {
-	p := &b.IPMI
-	inline := !p.Password.IsZero() || v.present(fieldPath(field, "password"))
+// passwordFields are the three password sources of a section.
+type passwordFields struct {
+	file, env string
+	inline    Secret
+}
+
+// passwordSource checks that exactly one password source of the section
+// at field is set, and resolves it unless SkipSecrets is set. It returns
+// the resolved password file path (or "") and the password (zero when not
+// read). Passwords longer than limit bytes (limitWhy says whose limit) are
+// refused.
+func (v *validator) passwordSource(field string, p passwordFields, limit int, limitWhy string) (string, Secret) {
+	inline := !p.inline.IsZero() || v.present(fieldPath(field, "password"))
 	var set []string
-	if p.PasswordFile != "" {
+	if p.file != "" {
 		set = append(set, "password_file")
 	}
-	if p.PasswordEnv != "" {
+	if p.env != "" {
 		set = append(set, "password_env")
 	}
 	if inline {
@@ -89,52 +102,58 @@ func (v *validator) passwordSource(field string, b *BMC) {
 	switch len(set) {
 	case 0:
 		v.probs.add(field, "no password: set one of password_file, password_env or password")
-		return
+		return p.file, Secret{}
 	case 1:
 	default:
 		v.probs.add(fieldPath(field, set[1]), "set only one of password_file, password_env and password (found %s)", joinAnd(set))
-		return
+		return p.file, Secret{}
 	}
 
+	get := func(f string, read func() (string, error)) Secret {
+		return v.readPassword(f, limit, limitWhy, read)
+	}
 	switch set[0] {
 	case "password_file":
-		p.PasswordFile = v.resolve(p.PasswordFile)
-		if !v.opts.SkipSecrets {
-			v.setPassword(fieldPath(field, "password_file"), b, func() (string, error) { return readPasswordFile(p.PasswordFile) })
+		path := v.resolve(p.file)
+		if v.opts.SkipSecrets {
+			return path, Secret{}
 		}
+		return path, get(fieldPath(field, "password_file"), func() (string, error) { return readPasswordFile(path) })
 	case "password_env":
 		f := fieldPath(field, "password_env")
-		if !validEnvName(p.PasswordEnv) {
+		if !validEnvName(p.env) {
 			v.probs.add(f, "not a valid environment variable name (letters, digits and '_', not starting with a digit)")
-			return
+			return "", Secret{}
 		}
-		if !v.opts.SkipSecrets {
-			v.setPassword(f, b, func() (string, error) { return readPasswordEnv(p.PasswordEnv) })
+		if v.opts.SkipSecrets {
+			return "", Secret{}
 		}
-	case "password":
+		return "", get(f, func() (string, error) { return readPasswordEnv(p.env) })
+	default:
 		f := fieldPath(field, "password")
 		if !v.c.Secrets.AllowInlinePasswords {
 			v.probs.add(f, "inline passwords are refused unless secrets.allow_inline_passwords is true: use password_file or password_env")
-			return
+			return "", Secret{}
 		}
-		v.setPassword(f, b, func() (string, error) { return p.Password.Reveal(), nil })
+		return "", get(f, func() (string, error) { return p.inline.Reveal(), nil })
 	}
 }
 
-// setPassword reads a password with get and stores it in b, or reports why
-// it cannot. Messages never contain the password.
-func (v *validator) setPassword(field string, b *BMC, get func() (string, error)) {
+// readPassword reads a password with get, or reports why it cannot.
+// Messages never contain the password.
+func (v *validator) readPassword(field string, limit int, limitWhy string, get func() (string, error)) Secret {
 	pw, err := get()
 	switch {
 	case err != nil:
 		v.probs.add(field, "%v", err)
 	case pw == "":
 		v.probs.add(field, "the password is empty")
-	case len(pw) > maxIPMIPassword:
-		v.probs.add(field, "the password is longer than %d bytes, the IPMI 2.0 limit", maxIPMIPassword)
+	case len(pw) > limit:
+		v.probs.add(field, "the password is longer than %d bytes, %s", limit, limitWhy)
 	default:
-		b.password = NewSecret(pw)
+		return NewSecret(pw)
 	}
+	return Secret{}
 }
 
 // joinAnd joins words as "a, b and c".

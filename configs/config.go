@@ -28,6 +28,15 @@ type Config struct {
 	// Audit configures the audit log's start-up verification and disk
 	// watch (audit.go).
 	Audit Audit `yaml:"audit"`
+	// BMCDefaults holds fleet-wide defaults of the bmcs entries
+	// (transport.go).
+	BMCDefaults BMCDefaults `yaml:"bmc_defaults"`
+	// ConsoleProfiles are BMC SSH console profiles defined here, for
+	// bmcs[i].console.profile (bmcconsole.go).
+	ConsoleProfiles []ConsoleProfile `yaml:"console_profiles"`
+	// Images is the library of installation images the gateway serves to
+	// BMCs' virtual media (images.go).
+	Images Images `yaml:"images"`
 
 	// Path is the file the config came from.
 	Path string `yaml:"-"`
@@ -122,9 +131,25 @@ type BMC struct {
 	// WebUI is how the gateway reaches the BMC's own web interface
 	// (webui.go); optional.
 	WebUI BMCWeb `yaml:"web"`
+	// Protocol is how commands reach the BMC: "ipmi" or "redfish"
+	// (default bmc_defaults.protocol, itself "ipmi" by default).
+	Protocol string `yaml:"protocol"`
+	// Redfish is how the gateway reaches the BMC's Redfish service
+	// (transport.go); required in substance when Protocol is "redfish".
+	Redfish BMCRedfish `yaml:"redfish"`
+	// Console is how the gateway attaches to the host's serial console
+	// (bmcconsole.go): Serial-over-LAN by default, or the BMC's own SSH
+	// console service.
+	Console BMCConsole `yaml:"console"`
 
 	password Secret
+	hasIPMI  bool
 }
+
+// HasIPMI reports whether the BMC has an ipmi section (always true for a
+// BMC whose protocol is ipmi). A Redfish BMC without one is never reached
+// over IPMI.
+func (b BMC) HasIPMI() bool { return b.hasIPMI }
 
 // Password returns the BMC password resolved at load time. It is the zero
 // Secret when the config was loaded with LoadOptions.SkipSecrets.

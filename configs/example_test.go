@@ -33,7 +33,11 @@ func TestExampleLoadsWithoutSecrets(t *testing.T) {
 		if !b.Password().IsZero() {
 			t.Errorf("%s: password resolved with SkipSecrets", b.Name)
 		}
-		if !strings.HasPrefix(b.IPMI.PasswordFile, "/etc/bmcgate/bmc-passwords/") {
+		file := b.IPMI.PasswordFile
+		if !b.HasIPMI() {
+			file = b.Redfish.PasswordFile
+		}
+		if !strings.HasPrefix(file, "/etc/bmcgate/bmc-passwords/") {
 			t.Errorf("%s: password_file %s", b.Name, b.IPMI.PasswordFile)
 		}
 		if len(b.Labels) == 0 {
@@ -80,7 +84,11 @@ func TestExampleLoadsWithSecrets(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, b := range c.BMCs {
-		if got := b.Password().Reveal(); got != want[b.Name] {
+		pw := b.Password()
+		if !b.HasIPMI() {
+			pw = b.RedfishPassword()
+		}
+		if got := pw.Reveal(); got != want[b.Name] {
 			t.Errorf("%s: password %q, want %q", b.Name, got, want[b.Name])
 		}
 	}

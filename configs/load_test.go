@@ -81,9 +81,9 @@ func TestProblems(t *testing.T) {
 		{"https bad", "  ssh: 127.0.0.1:2222\n", "  ssh: 127.0.0.1:2222\n  https: nope\n", []string{f + `:5: listen.https: invalid address "nope": want host:port, like 127.0.0.1:2222`, f + ":5: listen.https: " + noLoginMessage}},
 
 		// Unknown fields, wrong types, duplicate keys, YAML structure.
-		{"unknown top-level key", "", "colour: blue\n", []string{f + ":22: colour: unknown field (known fields here: audit, bmcs, console, data_dir, limits, listen, roles, scan, secrets, ssh, users, version, web, web_profiles)"}},
+		{"unknown top-level key", "", "colour: blue\n", []string{f + ":22: colour: unknown field (known fields here: audit, bmc_defaults, bmcs, console, console_profiles, data_dir, images, limits, listen, roles, scan, secrets, ssh, users, version, web, web_profiles)"}},
 		{"unknown key at depth", "      username: admin\n", "      username: admin\n      passwd: x\n", []string{f + ":21: bmcs[0].ipmi.passwd: unknown field (known fields here: cipher_suite, password, password_env, password_file, privilege, username)"}},
-		{"unknown key with a control character", "", "\"col\\x1bour\": blue\n", []string{f + `:22: ["col\x1bour"]: unknown field (known fields here: audit, bmcs, console, data_dir, limits, listen, roles, scan, secrets, ssh, users, version, web, web_profiles)`}},
+		{"unknown key with a control character", "", "\"col\\x1bour\": blue\n", []string{f + `:22: ["col\x1bour"]: unknown field (known fields here: audit, bmc_defaults, bmcs, console, console_profiles, data_dir, images, limits, listen, roles, scan, secrets, ssh, users, version, web, web_profiles)`}},
 		{"tag with a control character", "version: 1", "version: !%07x 1", []string{f + `:1: version: must be a whole number, got a value tagged "!\ax"`}},
 		{"unknown key in a rule", `        bmcs: ["*"]`, `        bmcs: ["*"]` + "\n        where: everywhere", []string{f + ":10: roles[0].allow[0].where: unknown field (known fields here: actions, bmcs)"}},
 		{"list for a mapping", "labels: {rack: r1}", "labels: [r1]", []string{f + ":18: bmcs[0].labels: must be a mapping of keys to values, got a list"}},
@@ -96,8 +96,8 @@ func TestProblems(t *testing.T) {
 		{"duplicate top-level key", "", "version: 1\n", []string{f + `:22: version: duplicate key "version": already defined at line 1`}},
 		{"duplicate label key", "labels: {rack: r1}", "labels: {rack: r1, rack: r2}", []string{f + `:18: bmcs[0].labels.rack: duplicate key "rack": already defined at line 18`}},
 		{"merge key", "", "defaults: &d {a: 1}\nlisten2:\n  <<: *d\n", []string{
-			f + ":22: defaults: unknown field (known fields here: audit, bmcs, console, data_dir, limits, listen, roles, scan, secrets, ssh, users, version, web, web_profiles)",
-			f + ":23: listen2: unknown field (known fields here: audit, bmcs, console, data_dir, limits, listen, roles, scan, secrets, ssh, users, version, web, web_profiles)",
+			f + ":22: defaults: unknown field (known fields here: audit, bmc_defaults, bmcs, console, console_profiles, data_dir, images, limits, listen, roles, scan, secrets, ssh, users, version, web, web_profiles)",
+			f + ":23: listen2: unknown field (known fields here: audit, bmc_defaults, bmcs, console, console_profiles, data_dir, images, limits, listen, roles, scan, secrets, ssh, users, version, web, web_profiles)",
 		}},
 		{"merge key in a known mapping", "listen:\n  ssh: 127.0.0.1:2222\n", "listen:\n  <<: {ssh: 127.0.0.1:2222}\n", []string{f + ":4: listen: merge keys (<<) are not supported: write the fields out"}},
 		// yaml places this parser error at the line before the unclosed list.

@@ -170,11 +170,17 @@ func (v *validator) headerNames(field string, names []string) {
 	}
 }
 
-// bmcWebTLS checks that exactly one verification is chosen and reads the CA
-// file unless SkipSecrets is set.
+// bmcWebTLS checks the web section's certificate verification.
 func (v *validator) bmcWebTLS(field string, w *BMCWeb) {
-	t := &w.TLS
+	w.caPool = v.tlsVerify(field, &w.TLS)
+}
+
+// tlsVerify checks that exactly one verification of a BMC's certificate is
+// chosen (the web UI and the Redfish service share the rules) and returns
+// the CA file's certificates, read unless SkipSecrets is set.
+func (v *validator) tlsVerify(field string, t *BMCWebTLS) *x509.CertPool {
 	var set []string
+	var pool *x509.CertPool
 	if t.PinSHA256 != "" {
 		set = append(set, "pin_sha256")
 		h := strings.ToLower(strings.ReplaceAll(t.PinSHA256, ":", ""))
@@ -186,11 +192,11 @@ func (v *validator) bmcWebTLS(field string, w *BMCWeb) {
 		set = append(set, "ca_file")
 		t.CAFile = v.resolve(t.CAFile)
 		if !v.opts.SkipSecrets {
-			pool, err := readCAFile(t.CAFile)
+			p, err := readCAFile(t.CAFile)
 			if err != nil {
 				v.probs.add(fieldPath(field, "ca_file"), "%v", err)
 			}
-			w.caPool = pool
+			pool = p
 		}
 	}
 	if t.ServerName != "" && t.CAFile == "" {
@@ -206,6 +212,7 @@ func (v *validator) bmcWebTLS(field string, w *BMCWeb) {
 	default:
 		v.probs.add(fieldPath(field, set[1]), "set only one of pin_sha256, ca_file and insecure_skip_verify_dangerous (found %s)", joinAnd(set))
 	}
+	return pool
 }
 
 // checkWebURL checks a BMC web URL and returns its port.

@@ -50,7 +50,8 @@ func newBMCWebBroker(b configs.BMC, profiles []configs.WebProfile, gatewayCookie
 	if err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
-	p.SetAccountGuard(webui.NewAccountGuard(b.IPMI.Username))
+	user, pass := webAccount(b)
+	p.SetAccountGuard(webui.NewAccountGuard(user))
 	out := &bmcWebBroker{proxy: p}
 	if w.Login == configs.WebLoginNone {
 		return out, nil
@@ -61,7 +62,7 @@ func newBMCWebBroker(b configs.BMC, profiles []configs.WebProfile, gatewayCookie
 	}
 	out.pool, err = p.NewPool(webui.PoolConfig{
 		Profile:     prof,
-		Credentials: webui.Credentials{Username: b.IPMI.Username, Password: b.Password().Reveal()},
+		Credentials: webui.Credentials{Username: user, Password: pass},
 		MaxSessions: w.MaxSessions,
 		IdleTimeout: w.IdleTimeout.Duration,
 	})
@@ -106,4 +107,14 @@ func webStep(s configs.WebProfileStep) webui.Step {
 		out.Capture = append(out.Capture, webui.Capture{Var: c.Var, From: webui.Source(c.From), Name: c.Name, Optional: c.Optional})
 	}
 	return out
+}
+
+// webAccount is the BMC account the gateway logs in to the web UI with:
+// the IPMI account, or the Redfish one on a BMC without IPMI settings (BMC
+// accounts are shared between IPMI, Redfish and the web UI).
+func webAccount(b configs.BMC) (user, password string) {
+	if b.HasIPMI() {
+		return b.IPMI.Username, b.Password().Reveal()
+	}
+	return b.Redfish.Username, b.RedfishPassword().Reveal()
 }
