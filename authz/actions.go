@@ -10,6 +10,8 @@ type Action string
 const (
 	BMCList        Action = "bmc.list"
 	BMCInfo        Action = "bmc.info"
+	BootRead       Action = "boot.read"
+	BootSet        Action = "boot.set"
 	PowerStatus    Action = "power.status"
 	PowerOn        Action = "power.on"
 	PowerOff       Action = "power.off"
@@ -28,6 +30,7 @@ const (
 	FirmwareUpdate Action = "firmware.update"
 	MediaInsert    Action = "media.insert"
 	MediaEject     Action = "media.eject"
+	MediaRead      Action = "media.read"
 	ScanRun        Action = "scan.run"
 	ScanFix        Action = "scan.fix"
 	AuditRead      Action = "audit.read"
@@ -40,12 +43,15 @@ var knownActions = []Action{
 	BMCAccounts,
 	BMCInfo,
 	BMCList,
+	BootRead,
+	BootSet,
 	ConsoleAttach,
 	ConsoleForce,
 	ConsoleWrite,
 	FirmwareUpdate,
 	MediaEject,
 	MediaInsert,
+	MediaRead,
 	PowerCycle,
 	PowerOff,
 	PowerOn,

@@ -108,7 +108,8 @@ func (c *chassis) GetBootFlags(context.Context) (*types.BootOptionParam_BootFlag
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.boot == nil {
-		return nil, hal.ErrNotSupported
+		// Never set: no override, as real BMCs answer.
+		return &types.BootOptionParam_BootFlags{}, nil
 	}
 	cp := *c.boot
 	return &cp, nil

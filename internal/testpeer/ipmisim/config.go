@@ -54,7 +54,10 @@ func simPriv(p string) string {
 // chassisScriptText keeps the power state in powerFile. ipmi_sim runs it
 // as "SCRIPT get power" and "SCRIPT set power 0|1" (also "set reset 1",
 // "set shutdown 1" for hard reset and soft shutdown). ipmi_sim starts it for
-// every Get Chassis Status, so "get" uses shell builtins only.
+// every Get Chassis Status, so "get" uses shell builtins only. The boot
+// device of Set System Boot Options (ipmi_sim passes only the device
+// selector, by name: none, pxe, default for the hard drive, cdrom, bios…)
+// is kept in powerFile.boot and read back by Get System Boot Options.
 func chassisScriptText(powerFile string) string {
 	return `#!/bin/sh
 f='` + powerFile + `'
@@ -67,6 +70,10 @@ get)
 			v=0
 			read -r v < "$f" 2>/dev/null
 			out="$out power:$v"
+		elif [ "$p" = boot ]; then
+			v=none
+			read -r v < "$f.boot" 2>/dev/null
+			out="$out boot:$v"
 		else
 			out="$out $p:0"
 		fi
@@ -78,6 +85,7 @@ set)
 	while [ $# -ge 2 ]; do
 		case "$1" in
 		power) echo "$2" > "$f" ;;
+		boot) echo "$2" > "$f.boot" ;;
 		shutdown) [ "$2" = 1 ] && echo 0 > "$f" ;;
 		esac
 		shift 2

@@ -212,6 +212,19 @@ func (s *Sim) Power() (bool, error) {
 	return strings.TrimSpace(string(b)) == "1", nil
 }
 
+// BootDevice reports the boot device last set with Set System Boot Options,
+// as ipmi_sim names it ("none" when never set; "default" is the hard drive).
+func (s *Sim) BootDevice() (string, error) {
+	b, err := os.ReadFile(s.powerFile + ".boot")
+	if errors.Is(err, os.ErrNotExist) {
+		return "none", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("ipmisim: %w", err)
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
 // stopGrace is how long ipmi_sim gets to exit after SIGTERM (it needs about
 // 1.7 s) before it is killed.
 const stopGrace = 2500 * time.Millisecond
