@@ -78,7 +78,7 @@ func (s *Store) fromCheckpoint() (*verifier, error) {
 			v.skipNote = fmt.Sprintf("checkpoint #%d does not match its record; verified in full", seq)
 			return nil
 		}
-		v.expect, v.prevHash, v.last = seq+1, hash, r
+		v.expect, v.prevHash, v.lastTime = seq+1, hash, r.Time
 		return nil
 	})
 	if errors.Is(err, ErrCorrupt) {
