@@ -210,6 +210,8 @@ func (s *Store) write(reqs []*appendReq) ([]Record, error) {
 				return fmt.Errorf("%w: buckets missing", ErrCorrupt)
 			}
 			b.FillPercent = 0.95 // keys only ever grow: pack pages
+			ib := openIdx(tx, true)
+			var key []byte
 			seq, prev := s.headSeq, s.headHash
 			for i, req := range reqs {
 				r := req.rec
@@ -217,8 +219,14 @@ func (s *Store) write(reqs []*appendReq) ([]Record, error) {
 				r.Seq, r.Time, r.Prev = seq, t, hex.EncodeToString(prev[:])
 				canonical, sum := hashRecord(&r, prev)
 				r.Hash = hex.EncodeToString(sum[:])
-				if err := b.Put(seqKey(seq), storedForm(canonical, r.Hash)); err != nil {
+				stored := storedForm(canonical, r.Hash)
+				if err := b.Put(seqKey(seq), stored); err != nil {
 					return fmt.Errorf("put record #%d: %w", seq, err)
+				}
+				if ib != nil {
+					if err := ib.add(seq, stored, key); err != nil {
+						return err
+					}
 				}
 				prev, recs[i] = sum, r
 			}

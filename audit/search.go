@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"path"
@@ -120,12 +121,19 @@ func (s *Store) SearchPage(ctx context.Context, q Query, fn func(Record) error) 
 	return page, nil
 }
 
-// scanChunk scans up to searchChunk records of [lo, hi) from the low end (or
-// the high end when newest), returns up to want matches and the range left.
+// scanChunk finds up to want matches in [lo, hi) from the low end (or the
+// high end when newest), examining at most searchChunk records, and returns
+// them with the range left. With an exact filter on an indexed field, and
+// indexes that cover the log, it walks the intersection of those fields'
+// index entries (leapfrog); otherwise it scans the records. Either way a
+// candidate is matched on its stored bytes and decoded only if it matches.
 func scanChunk(tx *bolt.Tx, m *matcher, lo, hi uint64, want int, newest bool) ([]Record, uint64, uint64, error) {
 	b := tx.Bucket(bucketRecords)
 	if b == nil {
 		return nil, hi, hi, nil
+	}
+	if ps := m.postings(tx); ps != nil {
+		return indexChunk(b, ps, m, lo, hi, want, newest)
 	}
 	var out []Record
 	c := b.Cursor()
@@ -140,11 +148,11 @@ func scanChunk(tx *bolt.Tx, m *matcher, lo, hi uint64, want int, newest bool) ([
 		if k == nil || !ok || seq < lo || seq >= hi {
 			return out, hi, hi, nil // done (a non-8-byte key ends the log for search)
 		}
-		r, err := decodeStored(v)
+		r, match, err := m.check(seq, v)
 		if err != nil {
-			return nil, lo, hi, fmt.Errorf("record #%d: %w", seq, err)
+			return nil, lo, hi, err
 		}
-		if m.match(&r) {
+		if match {
 			out = append(out, r)
 		}
 		if newest {
@@ -156,6 +164,59 @@ func scanChunk(tx *bolt.Tx, m *matcher, lo, hi uint64, want int, newest bool) ([
 		}
 	}
 	return out, lo, hi, nil
+}
+
+// indexChunk is scanChunk's walk of the index entries ps.
+func indexChunk(b *bolt.Bucket, ps []*posting, m *matcher, lo, hi uint64, want int, newest bool) ([]Record, uint64, uint64, error) {
+	var out []Record
+	x := lo
+	if newest {
+		x = hi - 1
+	}
+	for n := 0; n < searchChunk && len(out) < want; n++ {
+		seq, ok := leapfrog(ps, x, lo, hi, newest)
+		if !ok {
+			return out, hi, hi, nil
+		}
+		if v := b.Get(seqKey(seq)); v != nil { // an entry without its record finds nothing; Verify reports it
+			r, match, err := m.check(seq, v)
+			if err != nil {
+				return nil, lo, hi, err
+			}
+			if match {
+				out = append(out, r)
+			}
+		}
+		if newest {
+			hi, x = seq, seq-1
+		} else {
+			lo, x = seq+1, seq+1
+		}
+	}
+	return out, lo, hi, nil
+}
+
+// check matches the stored record seq against the query, on its stored
+// bytes when it is in stored form, and decodes it if it matches.
+func (m *matcher) check(seq uint64, v []byte) (Record, bool, error) {
+	if raw, ok := scanStored(v); ok && raw.seq == seq {
+		match, sure := m.matchRaw(&raw)
+		if sure && !match {
+			return Record{}, false, nil
+		}
+		if sure {
+			r, err := decodeStored(v)
+			if err != nil {
+				return Record{}, false, fmt.Errorf("record #%d: %w", seq, err)
+			}
+			return r, true, nil
+		}
+	}
+	r, err := decodeStored(v)
+	if err != nil {
+		return Record{}, false, fmt.Errorf("record #%d: %w", seq, err)
+	}
+	return r, m.match(&r), nil
 }
 
 // seekAtOrBefore positions c at the largest key <= seq.
@@ -226,6 +287,11 @@ func firstAtOrAfter(b *bolt.Bucket, t time.Time, last uint64) (uint64, error) {
 		if _, ok := keySeq(k); !ok || ferr != nil {
 			return true
 		}
+		if raw, ok := scanStored(v); ok {
+			if rt, ok := raw.parseTime(); ok {
+				return !rt.Before(t)
+			}
+		}
 		r, err := decodeStored(v)
 		if err != nil {
 			ferr = err
@@ -241,6 +307,9 @@ type matcher struct {
 	q                             Query
 	limit                         int
 	targetGlob, actGlob, codeGlob bool
+	// exact holds the canonical encoding (JSON string content) of each
+	// exact string filter, nil where the field is not filtered exactly.
+	exact [numStr][]byte
 }
 
 func newMatcher(q Query) (*matcher, error) {
@@ -263,7 +332,92 @@ func newMatcher(q Query) (*matcher, error) {
 	if m.codeGlob, err = isGlob(q.Code); err != nil {
 		return nil, fmt.Errorf("%w: code pattern: %w", ErrInvalidQuery, err)
 	}
+	for _, f := range []struct {
+		i    int
+		want string
+		glob bool
+	}{
+		{strActor, q.Actor, false}, {strOutcome, q.Outcome, false}, {strSession, q.Session, false},
+		{strTarget, q.Target, m.targetGlob}, {strAction, q.Action, m.actGlob}, {strCode, q.Code, m.codeGlob},
+	} {
+		if f.want != "" && !f.glob {
+			enc := appendJSONString(nil, f.want)
+			m.exact[f.i] = enc[1 : len(enc)-1]
+		}
+	}
 	return m, nil
+}
+
+// postings returns the index entries of the query's exact filters on
+// indexed fields, or nil when there are none or the log has no complete
+// indexes.
+func (m *matcher) postings(tx *bolt.Tx) []*posting {
+	var ps []*posting
+	var ib *idxBuckets
+	for i, k := range idxKinds {
+		want := m.exact[k.field]
+		if want == nil {
+			continue
+		}
+		if ib == nil {
+			if ib = openIdx(tx, false); ib == nil {
+				return nil
+			}
+		}
+		ps = append(ps, newPosting(ib[i], want))
+	}
+	return ps
+}
+
+// matchRaw matches a record in stored form on its bytes. sure is false when
+// it cannot tell (a time it cannot parse); then the caller decodes.
+func (m *matcher) matchRaw(raw *storedView) (match, sure bool) {
+	q := &m.q
+	if raw.seq <= q.AfterSeq || (q.BeforeSeq != 0 && raw.seq >= q.BeforeSeq) {
+		return false, true
+	}
+	for i, want := range m.exact {
+		if want != nil && !bytes.Equal(raw.field(i), want) {
+			return false, true
+		}
+	}
+	for _, g := range []struct {
+		on   bool
+		i    int
+		want string
+	}{{m.targetGlob, strTarget, q.Target}, {m.actGlob, strAction, q.Action}, {m.codeGlob, strCode, q.Code}} {
+		if g.on {
+			if ok, _ := path.Match(g.want, unquoteStored(raw.field(g.i))); !ok {
+				return false, true
+			}
+		}
+	}
+	if !q.Since.IsZero() || !q.Until.IsZero() {
+		t, ok := raw.parseTime()
+		if !ok {
+			return false, false
+		}
+		if (!q.Since.IsZero() && t.Before(q.Since)) || (!q.Until.IsZero() && !t.Before(q.Until)) {
+			return false, true
+		}
+	}
+	return true, true
+}
+
+// unquoteStored decodes the content of a canonical string that scanStored
+// accepted (its only escapes are \\ and \").
+func unquoteStored(b []byte) string {
+	if bytes.IndexByte(b, '\\') < 0 {
+		return string(b)
+	}
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); i++ {
+		if b[i] == '\\' {
+			i++
+		}
+		out = append(out, b[i])
+	}
+	return string(out)
 }
 
 // isGlob reports whether p uses glob syntax and checks that it is valid.

@@ -36,7 +36,7 @@ func reference(all []Record, q Query) []Record {
 			return m
 		}
 		if (q.Actor == "" || r.Actor == q.Actor) && (q.Outcome == "" || r.Outcome == q.Outcome) &&
-			(q.Code == "" || r.Code == q.Code) && (q.Session == "" || r.Session == q.Session) &&
+			okGlob(q.Code, r.Code) && (q.Session == "" || r.Session == q.Session) &&
 			okGlob(q.Target, r.Target) && okGlob(q.Action, r.Action) &&
 			(q.Since.IsZero() || !r.Time.Before(q.Since)) && (q.Until.IsZero() || r.Time.Before(q.Until)) &&
 			r.Seq > q.AfterSeq {

@@ -61,6 +61,11 @@ type Options struct {
 	// MinFree is the free space the log's filesystem must keep for
 	// Headroom to report room for new sessions; zero checks nothing.
 	MinFree DiskFloor
+	// Reindex drops the search indexes and builds them again from the
+	// records at Open (writable stores only). Without it a writable Open
+	// builds them only when they do not cover every record yet (a log
+	// written before they existed).
+	Reindex bool
 	// Logger receives commit failures and other operational messages
 	// (never record contents). Default: slog.Default().
 	Logger *slog.Logger
@@ -152,6 +157,10 @@ func Open(path string, opts Options) (*Store, error) {
 		return nil, &OpenError{Path: path, Err: err}
 	}
 	if !s.readOnly {
+		if err := s.ensureIndexed(context.Background(), opts.Reindex); err != nil {
+			db.Close()
+			return nil, &OpenError{Path: path, Err: err}
+		}
 		s.disk = newDiskWatch(path, opts.MinFree)
 		s.reqs = make(chan *appendReq, opts.QueueSize)
 		s.writerDone = make(chan struct{})
