@@ -123,6 +123,12 @@ type storeStats struct {
 // whose tail was tampered with (run Verify on it, move it aside). A read-only
 // Open does not check; use Verify.
 func Open(path string, opts Options) (*Store, error) {
+	return OpenContext(context.Background(), path, opts)
+}
+
+// OpenContext is Open; ctx bounds the building of the search indexes a
+// writable Open may do (see Options.Reindex).
+func OpenContext(ctx context.Context, path string, opts Options) (*Store, error) {
 	if opts.OpenTimeout <= 0 {
 		opts.OpenTimeout = DefaultOpenTimeout
 	}
@@ -157,7 +163,7 @@ func Open(path string, opts Options) (*Store, error) {
 		return nil, &OpenError{Path: path, Err: err}
 	}
 	if !s.readOnly {
-		if err := s.ensureIndexed(context.Background(), opts.Reindex); err != nil {
+		if err := s.ensureIndexed(ctx, opts.Reindex); err != nil {
 			db.Close()
 			return nil, &OpenError{Path: path, Err: err}
 		}

@@ -32,7 +32,7 @@ func subcommands() []subcommand {
 		{"serve", "run the gateway from a config file", runServe},
 		{"demo", "run the gateway in front of a simulated BMC fleet on loopback", runDemo},
 		{"config", "check a config file (config check --config FILE)", runConfig},
-		{"audit", "verify, search, replay or export an audit log offline (audit verify|search|replay|export --data-dir DIR)", runAudit},
+		{"audit", "verify, search, reindex, replay or export an audit log offline (audit verify|search|reindex|replay|export --data-dir DIR)", runAudit},
 		{"scan", "check the config's BMCs for insecure settings (scan --config FILE [--json] [TARGET...])", runScan},
 		{"pin", "show a BMC's web certificate and print the line that pins it (pin BMC --config FILE)", runPin},
 		{"passwd", "hash a break-glass web password (and make a TOTP secret)", runPasswd},

@@ -41,6 +41,7 @@ var readmeSkipped = map[string]string{
 	"bmcgate config check --config FILE [--skip-secrets]":                                 "",
 	"bmcgate audit verify --data-dir DIR [--expect-head SEQ:HASH] [--json]":               "",
 	"bmcgate audit search --data-dir DIR [filters] [--json]":                              "",
+	"bmcgate audit reindex --data-dir DIR":                                                "",
 	"bmcgate audit replay|export --data-dir DIR [--speed N] [--format asciicast] SESSION": "",
 	"bmcgate scan --config FILE [--json] [--fix [--yes]] [TARGET...]":                     "",
 	"bmcgate pin BMC --config FILE":                                                       "",

@@ -60,11 +60,11 @@ func runConfig(_ context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	const syn = "audit verify --data-dir DIR [--expect-head SEQ:HASH] [--json]\n       bmcgate audit search --data-dir DIR [--user U] [--bmc B] [--action A] [--outcome O] [--code C] [--since T] [--until T] [--limit N] [--newest] [--after SEQ|--before SEQ] [--json]\n       bmcgate " + recordingSyn
+	const syn = "audit verify --data-dir DIR [--expect-head SEQ:HASH] [--json]\n       bmcgate audit reindex --data-dir DIR\n       bmcgate audit search --data-dir DIR [--user U] [--bmc B] [--action A] [--outcome O] [--code C] [--since T] [--until T] [--limit N] [--newest] [--after SEQ|--before SEQ] [--json]\n       bmcgate " + recordingSyn
 	if len(args) > 0 && (args[0] == "replay" || args[0] == "export") {
 		return runAuditRecording(ctx, args, stdout, stderr)
 	}
-	if len(args) == 0 || (args[0] != "verify" && args[0] != "search") {
+	if len(args) == 0 || (args[0] != "verify" && args[0] != "search" && args[0] != "reindex") {
 		w, code := stderr, exitUsage
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
 			w, code = stdout, exitOK
@@ -74,6 +74,20 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	fs := newFlags("audit "+args[0], syn, stdout)
 	dir := fs.String("data-dir", "", "bmcgate data directory (holds "+gateway.AuditDBName+")")
+	if args[0] == "reindex" {
+		if code, ok := parse(fs, args[1:], stderr); !ok {
+			return code
+		}
+		if *dir == "" {
+			fmt.Fprintln(stderr, "bmcgate audit reindex: --data-dir is required")
+			return exitUsage
+		}
+		if err := gateway.ReindexAudit(ctx, *dir, stdout); err != nil {
+			fmt.Fprintf(stderr, "bmcgate: %v\n", err)
+			return exitFailed
+		}
+		return exitOK
+	}
 	asJSON := fs.Bool("json", false, "machine-readable output")
 	if args[0] == "verify" {
 		head := fs.String("expect-head", "", "a head printed earlier (SEQ:HASH); detects records removed from the end")

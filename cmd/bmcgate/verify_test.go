@@ -1,8 +1,12 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/bmcgate/bmcgate/audit"
 )
 
 func TestAuditVerifyExpectHead(t *testing.T) {
@@ -57,5 +61,38 @@ func TestAuditSearchPagingOffline(t *testing.T) {
 	_, errOut, code = runCLI(t, "audit", "search", "--data-dir", f.data, "--code", "console.[")
 	if code != exitUsage {
 		t.Fatalf("bad glob: exit %d %q", code, errOut)
+	}
+}
+
+func TestAuditReindexOffline(t *testing.T) {
+	f := newReadmeFixture(t)
+	out, errOut, code := runCLI(t, "audit", "reindex", "--data-dir", f.data)
+	if code != exitOK || !strings.Contains(out, "search indexes rebuilt over 3 records") {
+		t.Fatalf("reindex: exit %d\n%s%s", code, out, errOut)
+	}
+	out, errOut, code = runCLI(t, "audit", "verify", "--data-dir", f.data)
+	if code != exitOK || !strings.Contains(out, "audit log OK: 3 records") {
+		t.Fatalf("verify after reindex: exit %d\n%s%s", code, out, errOut)
+	}
+	s, err := audit.Open(filepath.Join(f.data, "audit.db"), audit.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code = runCLI(t, "audit", "reindex", "--data-dir", f.data)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if code != exitFailed || !strings.Contains(errOut, "in use by a running bmcgate") {
+		t.Fatalf("reindex of a log in use: exit %d: %s", code, errOut)
+	}
+	missing := t.TempDir()
+	if _, errOut, code = runCLI(t, "audit", "reindex", "--data-dir", missing); code != exitFailed || !strings.Contains(errOut, "no such file") {
+		t.Fatalf("reindex of a missing log: exit %d: %s", code, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(missing, "audit.db")); err == nil {
+		t.Fatal("reindex created a log")
+	}
+	if _, _, code = runCLI(t, "audit", "reindex"); code != exitUsage {
+		t.Fatalf("reindex without --data-dir: exit %d", code)
 	}
 }
