@@ -71,6 +71,24 @@ func (s *Store) Append(ctx context.Context, r Record) (Record, error) {
 	}
 }
 
+// Enqueue hands r to the writer and returns once it is queued, without
+// waiting for its commit: the record is stored by the next group commit
+// (normally within a few milliseconds), or not at all if that commit fails
+// (then it is logged and counted in Stats.FailedRecords) or the process
+// dies first. Use it only for records of actions already decided and
+// harmless to lose with the process, such as reads; anything a caller must
+// be able to rely on goes through Append. Errors are those of Append before
+// the commit: an invalid record, a closed or sealed store, a full queue.
+func (s *Store) Enqueue(ctx context.Context, r Record) error {
+	if s.readOnly {
+		return ErrReadOnly
+	}
+	if err := checkRecord(ctx, &r); err != nil {
+		return err
+	}
+	return s.enqueue(ctx, &appendReq{rec: r, done: make(chan appendResult, 1)})
+}
+
 // checkRecord refuses a record Append cannot store and puts the rest into
 // stored form (escaped, without the fields the writer assigns).
 func checkRecord(ctx context.Context, r *Record) error {

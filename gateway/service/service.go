@@ -129,6 +129,31 @@ func (s *Service) Audit(ctx context.Context, r audit.Record) error {
 	return nil
 }
 
+// queuedLog is the part of an audit log that can take a record without
+// waiting for its commit (audit.Store.Enqueue).
+type queuedLog interface {
+	Enqueue(ctx context.Context, r audit.Record) error
+}
+
+// AuditQueued records r off the caller's path: it returns once the record
+// is queued for the next group commit, not after the commit. Only for
+// records of actions already decided and answered, whose loss with the
+// process (kill -9, power loss in the few milliseconds before the commit)
+// is acceptable: reads of a BMC web UI the session was allowed at entry.
+// Decisions, writes and refusals use Audit. A log that cannot queue
+// records is written to with Append.
+func (s *Service) AuditQueued(ctx context.Context, r audit.Record) error {
+	q, ok := s.audit.(queuedLog)
+	if !ok {
+		return s.Audit(ctx, r)
+	}
+	if err := q.Enqueue(ctx, r); err != nil {
+		s.log.Error("audit enqueue failed", "code", r.Code, "actor", r.Actor, "err", err)
+		return ErrAuditUnavailable
+	}
+	return nil
+}
+
 // Resolve returns the caller's principal under the current state, without
 // recording anything: for front doors checking whether a live session may
 // go on. The error wraps ErrRevoked and its Message says why when the

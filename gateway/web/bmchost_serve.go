@@ -54,7 +54,7 @@ func (s *Server) serveBMCHost(w http.ResponseWriter, r *http.Request, name strin
 		s.bmcHostPage(w, http.StatusUnauthorized, "Open this BMC's web UI from the bmcgate dashboard.")
 		return
 	}
-	ss, _, err := s.sessionByID(r, hs.userID)
+	ss, err := s.hostUser(r, hs)
 	if err != nil {
 		s.endUserBMCHosts(r.Context(), hs.userID, "the bmcgate session ended")
 		s.bmcHostPage(w, http.StatusUnauthorized, "Your bmcgate session has ended. Log in again and open the web UI from the dashboard.")
@@ -153,7 +153,15 @@ func (s *Server) auditProxied(ctx context.Context, c service.Caller, host string
 	rec := audit.Record{Code: code, Actor: c.Name(), Door: audit.DoorWeb, Source: c.Source,
 		Session: c.Session, Target: sum.BMC, Action: sum.Operation.Action, Outcome: outcome,
 		Reason: sum.Refused, Duration: sum.Duration, Fields: f}
-	if err := s.svc.Audit(ctx, rec); err != nil {
+	record := s.svc.Audit
+	if code == audit.CodeWebUIRequest && sum.Operation.Action == webui.ActionWebAccess && outcome == audit.OutcomeOK {
+		// A read the session was allowed (web.access, decided at entry and
+		// re-checked on this request) that the BMC answered: recorded by
+		// the next group commit, off the response path. Writes, refusals,
+		// failures and websockets are durable before the response ends.
+		record = s.svc.AuditQueued
+	}
+	if err := record(ctx, rec); err != nil {
 		s.log.Error("could not record a proxied BMC web request", "bmc", sum.BMC, "err", err)
 	}
 	if sum.Err != nil {

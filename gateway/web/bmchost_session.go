@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/bmcgate/bmcgate/audit"
@@ -39,6 +41,41 @@ type hostSession struct {
 	expires time.Time
 	ctx     context.Context
 	cancel  context.CancelCauseFunc
+	cached  atomic.Pointer[cachedUser] // the user session, as last read from the store
+}
+
+// cachedUser is a BMC-host session's copy of its user session, so that a
+// request on the BMC host reads and decodes nothing from the session store:
+// it is used for at most hostUserTTL, while the session store has not
+// deleted or ended any session since (store.epoch), the copy has not
+// expired and is not due for an OpenID refresh, and the current config
+// still lets its identity act. Otherwise the store is read as before,
+// which also touches LastSeen, refreshes and writes tombstones.
+type cachedUser struct {
+	ss    *Session
+	at    time.Time
+	epoch uint64
+}
+
+// hostUser returns the user session of BMC-host session hs.
+func (s *Server) hostUser(r *http.Request, hs *hostSession) (*Session, error) {
+	now := s.now()
+	lim := s.cfg.Load().Session
+	ttl := min(touchEvery, lim.IdleTimeout.Duration/10)
+	if c := hs.cached.Load(); c != nil && c.epoch == s.store.epoch.Load() && now.Sub(c.at) < ttl && !now.Before(c.at) &&
+		!c.ss.expired(now, lim.IdleTimeout.Duration) && !(c.ss.Method == methodOIDC && now.After(c.ss.RefreshAt)) {
+		if _, err := s.svc.Resolve(sessionCaller(c.ss, audit.DoorWeb, r)); !errors.Is(err, service.ErrRevoked) {
+			return c.ss, nil
+		}
+	}
+	epoch := s.store.epoch.Load() // before the read: an end meanwhile invalidates the copy
+	ss, _, err := s.sessionByID(r, hs.userID)
+	if err != nil {
+		hs.cached.Store(nil)
+		return nil, err
+	}
+	hs.cached.Store(&cachedUser{ss: ss, at: now, epoch: epoch})
+	return ss, nil
 }
 
 // errSessionEnded is the cause of a BMC-host session's end.

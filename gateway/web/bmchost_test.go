@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 )
@@ -154,5 +155,73 @@ func TestCrossSiteRefusal(t *testing.T) {
 		if got := crossSiteRefusal(r, own); (got != "") != tc.refused {
 			t.Errorf("%+v: refusal %q", tc, got)
 		}
+	}
+}
+
+// A request on a BMC host reads the user session from the store once per
+// hostUserTTL, not per request; a session deleted or ended meanwhile is
+// seen at once, and an expired one too.
+func TestHostUserCachesTheSession(t *testing.T) {
+	s := newClockServer(t)
+	req := httptest.NewRequest(http.MethodGet, "https://127.0.0.1:8443/", nil)
+	open := func() (string, *hostSession) {
+		rec := httptest.NewRecorder()
+		ss, err := s.startSession(rec, req, Session{User: "u", Method: methodBreakGlass})
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := rec.Result().Cookies()[0].Value
+		v, err := s.newHostSession(id, ss, "node01", "127.0.0.1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id, s.hostSession(v, "node01")
+	}
+	id, hs := open()
+	reads := func() uint64 { return s.store.sessionReads.Load() }
+	before := reads()
+	for range 50 {
+		if ss, err := s.hostUser(req, hs); err != nil || ss.User != "u" {
+			t.Fatalf("hostUser = %+v, %v", ss, err)
+		}
+	}
+	if n := reads() - before; n != 1 {
+		t.Fatalf("50 requests read the session store %d times, want 1", n)
+	}
+	s.now = s.now.Add(touchEvery + time.Second)
+	if _, err := s.hostUser(req, hs); err != nil || reads()-before != 2 {
+		t.Fatalf("after the copy's lifetime: %v, %d reads", err, reads()-before)
+	}
+	// Another session's end invalidates every copy: read again, still good.
+	other, _ := open()
+	must(t, s.store.delete(bucketSessions, other))
+	if _, err := s.hostUser(req, hs); err != nil || reads()-before != 3 {
+		t.Fatalf("after another session ended: %v, %d reads", err, reads()-before)
+	}
+	// This session's end is seen on the next request.
+	ss, _, err := s.sessionByID(req, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tomb := ss.tombstone("revoked by a test")
+	must(t, s.store.put(bucketSessions, id, &tomb))
+	if _, err := s.hostUser(req, hs); err == nil {
+		t.Fatal("an ended session still served from its copy")
+	}
+	// Expiry is checked on the copy.
+	_, hs = open()
+	if _, err := s.hostUser(req, hs); err != nil {
+		t.Fatal(err)
+	}
+	s.now = s.now.Add(31 * time.Minute)
+	if _, err := s.hostUser(req, hs); err == nil {
+		t.Fatal("an idle session still served from its copy")
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -83,6 +83,7 @@ func (s *Server) auditEnded(ctx context.Context, ss *Session, why, source string
 // under the current roles.
 func (s *Server) revokeSessions(ctx context.Context) {
 	var ended []Session // tombstones
+	defer s.store.epoch.Add(1)
 	err := s.store.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketSessions)
 		type kv struct{ k, v []byte }

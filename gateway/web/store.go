@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -9,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -75,6 +77,12 @@ type preLogin struct {
 // and API tokens.
 type store struct {
 	db *bolt.DB
+	// epoch counts the deletions and ends (tombstones) of user sessions:
+	// copies of a session kept in memory are good only while it is
+	// unchanged (see cachedUser).
+	epoch atomic.Uint64
+	// sessionReads counts reads of the sessions bucket (tests).
+	sessionReads atomic.Uint64
 }
 
 func openStore(path string) (*store, error) {
@@ -125,6 +133,9 @@ func (s *store) put(bucket []byte, id string, v any) error {
 	if err != nil {
 		return fmt.Errorf("encode: %w", err)
 	}
+	if ss, ok := v.(*Session); ok && ss.Ended != "" {
+		defer s.epoch.Add(1)
+	}
 	return s.db.Update(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucket).Put(key(id), data)
 	})
@@ -133,6 +144,9 @@ func (s *store) put(bucket []byte, id string, v any) error {
 func (s *store) get(bucket []byte, id string, v any) error {
 	if id == "" {
 		return errNotFound
+	}
+	if bytes.Equal(bucket, bucketSessions) {
+		s.sessionReads.Add(1)
 	}
 	return s.db.View(func(tx *bolt.Tx) error {
 		data := tx.Bucket(bucket).Get(key(id))
@@ -144,6 +158,9 @@ func (s *store) get(bucket []byte, id string, v any) error {
 }
 
 func (s *store) delete(bucket []byte, id string) error {
+	if bytes.Equal(bucket, bucketSessions) {
+		defer s.epoch.Add(1)
+	}
 	return s.db.Update(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucket).Delete(key(id))
 	})
@@ -203,6 +220,7 @@ func (s *store) useTOTPStep(user string, step uint64) (bool, error) {
 
 // sweep deletes expired sessions and pre-login records.
 func (s *store) sweep(now time.Time, idle time.Duration) error {
+	defer s.epoch.Add(1)
 	return s.db.Update(func(tx *bolt.Tx) error {
 		var dead [][]byte
 		_ = tx.Bucket(bucketSessions).ForEach(func(k, v []byte) error {
