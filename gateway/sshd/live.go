@@ -101,9 +101,12 @@ func (s *Server) Recheck() {
 	}
 }
 
-// closeWhenDone closes conn once every ended session has finished, or after
-// endGrace; a session whose command has not stopped by then is finished
-// first, so its user still sees why.
+// closeWhenDone closes conn once every ended session has finished and the
+// client has closed its side of the channel, or after endGrace; a session
+// whose command has not stopped by then is finished first, so its user
+// still sees why. Closing the connection while the client is still
+// answering the channel's close would fail the client's write ("Broken
+// pipe") and lose the exit status it has already been sent.
 func closeWhenDone(conn *gossh.ServerConn, ended []*session) {
 	ctx, cancel := context.WithTimeout(context.Background(), endGrace)
 	defer cancel()
@@ -112,6 +115,12 @@ func closeWhenDone(conn *gossh.ServerConn, ended []*session) {
 		case <-se.finished:
 		case <-ctx.Done():
 			se.finish(exitRefused)
+		}
+	}
+	for _, se := range ended {
+		select {
+		case <-se.closed:
+		case <-ctx.Done():
 		}
 	}
 	_ = conn.Close()

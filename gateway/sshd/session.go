@@ -41,6 +41,7 @@ type session struct {
 
 	finishOnce sync.Once
 	finished   chan struct{} // closed when the channel has been ended
+	closed     chan struct{} // closed when the client has closed the channel too
 
 	mu       sync.Mutex
 	endWhy   string // set when the session is ended from outside (live.go)
@@ -87,7 +88,7 @@ func (s *Server) sessionChannel(_ *ssh.Server, conn *gossh.ServerConn, nc gossh.
 	ch := activeChannel{Channel: raw, idle: st.idle}
 	sctx, cancel := context.WithCancelCause(ctx)
 	sess := &session{srv: s, ch: ch, ctx: sctx, cancel: cancel, caller: caller, force: force, conn: st,
-		noPTY: !ptyAllowed(conn), finished: make(chan struct{}), winch: make(chan window, 1), breaks: make(chan struct{}, 1)}
+		noPTY: !ptyAllowed(conn), finished: make(chan struct{}), closed: make(chan struct{}), winch: make(chan window, 1), breaks: make(chan struct{}, 1)}
 	if err := s.login(ctx, st, caller); err != nil {
 		fmt.Fprintf(ch.Stderr(), "bmcgate: %s\r\n", service.Message(err))
 		sess.exit(exitRefused)
@@ -99,8 +100,10 @@ func (s *Server) sessionChannel(_ *ssh.Server, conn *gossh.ServerConn, nc gossh.
 	sess.serveRequests(reqs)
 }
 
-// serveRequests handles the channel's requests until the client closes it.
+// serveRequests handles the channel's requests until the client closes it
+// (or the connection ends).
 func (se *session) serveRequests(reqs <-chan *gossh.Request) {
+	defer close(se.closed)
 	defer se.cancel(nil)
 	for req := range reqs {
 		ok := false
