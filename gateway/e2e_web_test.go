@@ -49,6 +49,7 @@ func TestWebOIDCLoginAndPower(t *testing.T) {
 // TestWebSessionRefresh shrinks a user's groups at the provider and checks
 // the session loses the role at its next refresh (refresh token grant).
 func TestWebSessionRefresh(t *testing.T) {
+	clock := stepWebClock(t)
 	w := startWeb(t, webOptions{
 		extraWeb: "    scopes: [openid, profile, groups, offline_access]\n",
 		mutate:   func(c *configs.Config) { c.Web.Session.RefreshInterval.Duration = time.Second },
@@ -68,7 +69,7 @@ func TestWebSessionRefresh(t *testing.T) {
 		t.Fatalf("no token: %.300s", page)
 	}
 	w.op.SetGroups("u-alice", []string{"viewers"})
-	time.Sleep(1100 * time.Millisecond)
+	clock.advance(1100 * time.Millisecond)
 	resp, _ := get(t, c, w.base+"/bmc/node01/power/cycle")
 	if resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("after the groups shrank: %d at %s", resp.StatusCode, resp.Request.URL)
@@ -81,14 +82,16 @@ func TestWebSessionRefresh(t *testing.T) {
 	})
 	// Without any group mapping to a role the refresh ends the session.
 	w.op.SetGroups("u-alice", []string{"strangers"})
-	time.Sleep(1100 * time.Millisecond)
+	clock.advance(1100 * time.Millisecond)
 	if resp, _ := get(t, noFollow(c), w.base+"/"); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("session without roles survived its refresh: %d", resp.StatusCode)
 	}
 }
 
-// TestWebSessionLifetimes checks the idle and absolute session limits.
+// TestWebSessionLifetimes checks the idle and absolute session limits on
+// the web door's clock, stepped by the test.
 func TestWebSessionLifetimes(t *testing.T) {
+	clock := stepWebClock(t)
 	fake := oidcop.StartFake(t, "bmcgate")
 	w := startWeb(t, webOptions{issuer: fake.Issuer, mutate: func(c *configs.Config) {
 		c.Web.Session.IdleTimeout.Duration = 800 * time.Millisecond
@@ -98,16 +101,18 @@ func TestWebSessionLifetimes(t *testing.T) {
 	get(t, idle, fakeCallback(t, w, idle, "/"))
 	busy := w.client(t)
 	get(t, busy, fakeCallback(t, w, busy, "/"))
-	for range 4 { // busy stays in use: only the idle one times out
-		time.Sleep(300 * time.Millisecond)
+	for i := range 6 { // busy stays in use: only the idle one times out
+		clock.advance(300 * time.Millisecond)
 		if !loggedIn(t, w, busy) {
-			t.Fatal("a session in use ended before its idle timeout")
+			t.Fatalf("a session in use ended before its idle timeout, at +%v", clock.since())
+		}
+		if i == 2 && loggedIn(t, w, idle) { // +900ms
+			t.Fatal("idle session still valid")
 		}
 	}
-	if loggedIn(t, w, idle) {
-		t.Fatal("idle session still valid")
-	}
-	time.Sleep(900 * time.Millisecond)
+	// +1.8s: busy was last used 0ms ago; +2.1s is past its absolute
+	// lifetime though only 300ms past its last use.
+	clock.advance(300 * time.Millisecond)
 	if loggedIn(t, w, busy) {
 		t.Fatal("session outlived its absolute lifetime")
 	}

@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/bmcgate/bmcgate/configs"
 	"github.com/bmcgate/bmcgate/gateway/service"
@@ -10,12 +11,16 @@ import (
 	"github.com/bmcgate/bmcgate/gateway/web/breakglass"
 )
 
+// webClock is the web door's clock; nil is time.Now. Tests set it before
+// they open a gateway, to step session lifetimes without waiting.
+var webClock func() time.Time
+
 // openWeb starts the HTTPS front door when listen.https is set.
 func openWeb(ctx context.Context, g *Gateway, cfg *configs.Config) (part, error) {
 	if cfg.Listen.HTTPS == "" {
 		return nil, nil
 	}
-	s, err := web.New(web.Options{Config: cfg, Service: g.svc, Logger: g.log})
+	s, err := web.New(web.Options{Config: cfg, Service: g.svc, Logger: g.log, Now: webClock})
 	if err != nil {
 		return nil, fmt.Errorf("web door: %w", err)
 	}

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -199,4 +200,40 @@ func csrf(t testing.TB, body string) string {
 		t.Fatalf("no CSRF token in page: %.300s", body)
 	}
 	return m[1]
+}
+
+// webTestClock is a clock for the web door that moves only when the test
+// says so.
+type webTestClock struct {
+	mu         sync.Mutex
+	start, now time.Time
+}
+
+func (c *webTestClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *webTestClock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+func (c *webTestClock) since() time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now.Sub(c.start)
+}
+
+// stepWebClock gives the web doors of gateways opened from now on in this
+// test a clock of its own, starting at the current time.
+func stepWebClock(t testing.TB) *webTestClock {
+	t.Helper()
+	now := time.Now()
+	c := &webTestClock{start: now, now: now}
+	webClock = c.Now
+	t.Cleanup(func() { webClock = nil })
+	return c
 }
