@@ -40,6 +40,11 @@ func TestE2EConsoleReplayAndExport(t *testing.T) {
 	if _, errOut, code := h.ssh("aud", nil, "audit", "replay", "nosuch"); code != 1 || !strings.Contains(errOut, "no console recording") {
 		t.Fatalf("unknown session: %d %q", code, errOut)
 	}
+	for _, speed := range []string{"NaN", "Inf", "-1", "1001"} {
+		if _, errOut, code := h.ssh("aud", nil, "audit", "replay", att.Session, "--speed", speed); code != 2 || !strings.Contains(errOut, "--speed must be a number from 0") {
+			t.Fatalf("--speed %s: exit %d %q", speed, code, errOut)
+		}
+	}
 
 	out, errOut, code = h.ssh("aud", nil, "audit", "export", att.Fields[audit.FieldConsole], "--format", "asciicast")
 	if code != 0 {

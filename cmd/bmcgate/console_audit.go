@@ -10,6 +10,15 @@ import (
 
 const recordingSyn = "audit replay --data-dir DIR [--speed N] SESSION\n       bmcgate audit export --data-dir DIR [--format asciicast] [--width W] [--height H] SESSION"
 
+// maxReplaySpeed bounds --speed, as the SSH door's audit replay does.
+const maxReplaySpeed = 1000
+
+// validSpeed reports whether a replay speed factor is usable: a number (not
+// NaN, which every comparison lets through) from 0 to maxReplaySpeed.
+func validSpeed(v float64) bool {
+	return v >= 0 && v <= maxReplaySpeed
+}
+
 // runAuditRecording replays or exports a console recording offline.
 func runAuditRecording(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	sub := args[0]
@@ -31,8 +40,8 @@ func runAuditRecording(ctx context.Context, args []string, stdout, stderr io.Wri
 		fmt.Fprintln(stderr, "bmcgate audit export: --format must be asciicast (the default)")
 		return exitUsage
 	}
-	if *speed < 0 {
-		fmt.Fprintln(stderr, "bmcgate audit replay: --speed must not be negative")
+	if !validSpeed(*speed) {
+		fmt.Fprintf(stderr, "bmcgate audit replay: --speed must be a number from 0 (no pauses) to %d\n", maxReplaySpeed)
 		return exitUsage
 	}
 	rec, err := gateway.ConsoleRecording(ctx, *dir, pos[0])

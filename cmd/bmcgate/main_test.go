@@ -82,3 +82,42 @@ func TestVersion(t *testing.T) {
 		t.Fatalf("version: %d %q", code, out)
 	}
 }
+
+// TestAuditReplaySpeed: --speed must be a number from 0 to 1000; NaN,
+// infinities and out-of-range values are refused before the data
+// directory is opened.
+func TestAuditReplaySpeed(t *testing.T) {
+	dir := t.TempDir() // no audit log: a speed that passes fails later
+	const refused = "--speed must be a number from 0 (no pauses) to 1000"
+	for _, c := range []struct {
+		speed string
+		code  int
+		msg   string
+	}{
+		{"NaN", exitUsage, refused},
+		{"nan", exitUsage, refused},
+		{"+Inf", exitUsage, refused},
+		{"-Inf", exitUsage, refused},
+		{"infinity", exitUsage, refused},
+		{"-1", exitUsage, refused},
+		{"-0.001", exitUsage, refused},
+		{"1000.5", exitUsage, refused},
+		{"1e9", exitUsage, refused},
+		{"0", exitFailed, ""},
+		{"0.5", exitFailed, ""},
+		{"1000", exitFailed, ""},
+	} {
+		t.Run(c.speed, func(t *testing.T) {
+			_, errOut, code := runCLI(t, "audit", "replay", "--data-dir", dir, "--speed", c.speed, "s1")
+			if code != c.code {
+				t.Fatalf("exit %d, want %d: %q", code, c.code, errOut)
+			}
+			if c.msg != "" && !strings.Contains(errOut, c.msg) {
+				t.Fatalf("message %q, want %q", errOut, c.msg)
+			}
+			if c.msg == "" && strings.Contains(errOut, "--speed") {
+				t.Fatalf("a valid speed was refused: %q", errOut)
+			}
+		})
+	}
+}

@@ -49,7 +49,7 @@ func auditReplay(e *env, p parsed) int {
 	speed := 1.0
 	if p.has("speed") {
 		v, err := strconv.ParseFloat(p.get("speed"), 64)
-		if err != nil || v < 0 || v > maxReplaySpeed {
+		if err != nil || !(v >= 0 && v <= maxReplaySpeed) { // NaN fails both
 			fmt.Fprintf(e.errw, "bmcgate: --speed must be a number from 0 (no pauses) to %d\n", maxReplaySpeed)
 			return exitUsage
 		}
