@@ -97,17 +97,21 @@ func (c *ptyClient) waitFor(s string) {
 	c.waitAfter(0, s)
 }
 
-// waitAfter waits until the output after position from contains s.
-func (c *ptyClient) waitAfter(from int, s string) {
+// waitAfter waits until the output after position from contains s, and
+// returns the position just past it.
+func (c *ptyClient) waitAfter(from int, s string) int {
 	c.t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
-		if out := c.output(); len(out) >= from && strings.Contains(out[from:], s) {
-			return
+		if out := c.output(); len(out) >= from {
+			if i := strings.Index(out[from:], s); i >= 0 {
+				return from + i + len(s)
+			}
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
 	c.t.Fatalf("terminal never showed %q; it shows:\n%q", s, c.output())
+	return 0
 }
 
 // wait waits for the client to exit and returns its status.
