@@ -3,12 +3,14 @@ package configs
 import (
 	"fmt"
 	"path/filepath"
+
+	"github.com/bmcgate/bmcgate/internal/datadir"
 )
 
 // Defaults for fields the file may leave out.
 const (
 	DefaultSSHListen   = "127.0.0.1:2222"
-	DefaultHostKeyName = "ssh_host_ed25519_key"
+	DefaultHostKeyName = datadir.HostKey
 	DefaultIPMIPort    = "623"
 	maxBannerLen       = 4096
 	maxDescriptionLen  = 1024

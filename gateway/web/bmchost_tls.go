@@ -8,13 +8,15 @@ import (
 	"path/filepath"
 	"slices"
 	"time"
+
+	"github.com/bmcgate/bmcgate/internal/datadir"
 )
 
 // Self-signed wildcard certificate files of the BMC hosts in the data
 // directory.
 const (
-	proxyCertName = "web_proxy_tls_cert.pem"
-	proxyKeyName  = "web_proxy_tls_key.pem"
+	proxyCertName = datadir.WebProxyCert
+	proxyKeyName  = datadir.WebProxyKey
 )
 
 // loadProxyCertificate loads the configured wildcard certificate for

@@ -13,11 +13,12 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/bmcgate/bmcgate/internal/datadir"
 	bolt "go.etcd.io/bbolt"
 )
 
 // DBName is the web door's database file inside the data directory.
-const DBName = "web.db"
+const DBName = datadir.WebDB
 
 var (
 	bucketSessions = []byte("sessions")

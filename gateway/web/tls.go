@@ -18,12 +18,14 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/bmcgate/bmcgate/internal/datadir"
 )
 
 // Self-signed certificate files inside the data directory.
 const (
-	selfCertName = "web_tls_cert.pem"
-	selfKeyName  = "web_tls_key.pem"
+	selfCertName = datadir.WebCert
+	selfKeyName  = datadir.WebKey
 )
 
 // loadCertificate loads the configured certificate, or the self-signed one
