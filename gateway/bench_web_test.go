@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/bmcgate/bmcgate/configs"
+	"github.com/bmcgate/bmcgate/gateway/scans"
 	"github.com/bmcgate/bmcgate/gateway/service"
 	"github.com/bmcgate/bmcgate/gateway/web"
 	"github.com/bmcgate/bmcgate/internal/testpeer/oidcop"
@@ -177,7 +178,7 @@ func BenchmarkWebDashboard1000(b *testing.B) {
 		b.ReportMetric(float64(size)/1024, "KiB/page")
 	}
 	b.Run("no-scans", run)
-	store := newScanStore(w.harness.g.cfg.DataDir)
+	store := scans.NewStore(w.harness.g.cfg.DataDir)
 	for i, m := range w.g.svc.State().Inventory.All() {
 		r := &scan.Report{BMC: m.Name, Reachable: true, Time: time.Now(), Findings: []scan.Finding{
 			{ID: "sol-enabled", Severity: scan.Info}, {ID: "weak-suites", Severity: scan.High}}}

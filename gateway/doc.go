@@ -1,12 +1,19 @@
-// Package gateway wires bmcgate together: it loads the configuration, opens
-// the audit store, builds the policy and the BMC inventory, starts the front
-// doors (SSH today) and the brokers, reloads on SIGHUP and shuts everything
-// down in order. It also holds the offline operator tools (config check,
-// audit verify) and the demo fleet.
+// Package gateway is the running bmcgate: Open prepares the data directory,
+// opens and verifies the audit log, loads or creates the SSH host key,
+// builds the service layer (gateway/service) from the config (with
+// gateway/assemble) and opens the front doors — the SSH door
+// (gateway/sshd), the HTTPS door (gateway/web) with its BMC web-UI hosts —
+// and the optional parts: the console hub (gateway/console) and the
+// periodic posture scan (gateway/scans). Run serves until the context ends
+// and shuts every door down in order before the final audit record; Reload
+// (SIGHUP) applies a new config or refuses it, audited either way.
+//
+// What runs without a gateway lives elsewhere: the offline commands in
+// gateway/offline, the demo in gateway/demo.
 //
 // The request path is the same for every front door:
 //
 //	front door -> service.Identity -> service.Service (principal from the current
 //	  config -> authz.Decide -> audit.Append, fail closed)
-//	  -> broker (proxy/ipmi) -> audit.Append(outcome)
+//	  -> broker (proxy/ipmi; the console hub's line: proxy/sol) -> audit.Append(outcome)
 package gateway

@@ -14,6 +14,7 @@ import (
 
 	"github.com/bmcgate/bmcgate/audit"
 	"github.com/bmcgate/bmcgate/configs"
+	"github.com/bmcgate/bmcgate/gateway/offline"
 	"github.com/bmcgate/bmcgate/internal/testpeer/ipmisim"
 	"github.com/bmcgate/bmcgate/internal/testpeer/solhost"
 )
@@ -160,7 +161,7 @@ func TestE2EConsoleFullDataDirRecordsBeforeSend(t *testing.T) {
 	if err := os.Remove(filler); err != nil {
 		t.Fatal(err)
 	}
-	s, err := openOffline(data)
+	s, err := offline.Open(data)
 	if err != nil {
 		t.Fatal(err)
 	}

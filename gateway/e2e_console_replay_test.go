@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/bmcgate/bmcgate/audit"
+	"github.com/bmcgate/bmcgate/gateway/offline"
 )
 
 // TestE2EConsoleReplayAndExport: an auditor replays a console session over
@@ -54,7 +55,7 @@ func TestE2EConsoleReplayAndExport(t *testing.T) {
 
 	dataDir := h.g.cfg.DataDir
 	h.stop()
-	rec, err := ConsoleRecording(context.Background(), dataDir, att.Session)
+	rec, err := offline.ConsoleRecording(context.Background(), dataDir, att.Session)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,9 @@ import (
 	"time"
 
 	"github.com/bmcgate/bmcgate/audit"
+	"github.com/bmcgate/bmcgate/gateway/assemble"
+	"github.com/bmcgate/bmcgate/gateway/offline"
+	"github.com/bmcgate/bmcgate/internal/datadir"
 	"github.com/bmcgate/bmcgate/internal/sim/bmcsim"
 	"github.com/bmcgate/bmcgate/internal/testpeer/ipmisim"
 	bolt "go.etcd.io/bbolt"
@@ -120,11 +123,11 @@ func TestE2ETamperedAuditDetected(t *testing.T) {
 	dataDir := filepath.Join(h.dir, "data")
 	h.stop()
 	var buf bytes.Buffer
-	if err := VerifyAudit(context.Background(), dataDir, nil, false, &buf); err != nil {
+	if err := offline.VerifyAudit(context.Background(), dataDir, nil, false, &buf); err != nil {
 		t.Fatalf("offline verify of an intact log: %v\n%s", err, buf.String())
 	}
 	// Rewrite one decision: "deny" → "allow", keeping the stored hash.
-	db, err := bolt.Open(filepath.Join(dataDir, AuditDBName), 0o600, nil)
+	db, err := bolt.Open(filepath.Join(dataDir, datadir.AuditDB), 0o600, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,8 +152,8 @@ func TestE2ETamperedAuditDetected(t *testing.T) {
 		t.Fatal(err)
 	}
 	buf.Reset()
-	err = VerifyAudit(context.Background(), dataDir, nil, false, &buf)
-	if !errors.Is(err, ErrVerifyFailed) || !strings.Contains(buf.String(), "#"+itoa(edited)) {
+	err = offline.VerifyAudit(context.Background(), dataDir, nil, false, &buf)
+	if !errors.Is(err, offline.ErrVerifyFailed) || !strings.Contains(buf.String(), "#"+itoa(edited)) {
 		t.Fatalf("tampering not detected at #%d: %v\n%s", edited, err, buf.String())
 	}
 }
@@ -255,7 +258,7 @@ func TestBadConfigRefusesToStart(t *testing.T) {
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, err := LoadConfig(path, false)
+	_, err := assemble.LoadConfig(path, false)
 	if err == nil {
 		t.Fatal("bad config accepted")
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/bmcgate/bmcgate/audit"
+	"github.com/bmcgate/bmcgate/gateway/assemble"
 	"github.com/bmcgate/bmcgate/internal/sim/bmcsim"
 )
 
@@ -245,7 +246,7 @@ func TestE2ELiveConsoleKeystrokeDecidedNow(t *testing.T) {
 	c.send("root\r")
 	c.waitFor("login: root\r\n")
 
-	cfg, err := LoadConfig(h.g.cfg.Path, false)
+	cfg, err := assemble.LoadConfig(h.g.cfg.Path, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -254,7 +255,7 @@ func TestE2ELiveConsoleKeystrokeDecidedNow(t *testing.T) {
 			cfg.Users[i].Roles = []string{"watcher"}
 		}
 	}
-	st, err := buildState(cfg)
+	st, err := assemble.State(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

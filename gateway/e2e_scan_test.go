@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/bmcgate/bmcgate/audit"
+	"github.com/bmcgate/bmcgate/gateway/offline"
 	"github.com/bmcgate/bmcgate/internal/sim/bmcsim"
 	"github.com/bmcgate/bmcgate/proxy/scan"
 )
@@ -100,7 +101,7 @@ func TestE2EScan(t *testing.T) {
 		})
 	})
 	t.Run("offline scan of the same inventory", func(t *testing.T) {
-		reports, err := ScanOffline(context.Background(), h.g.cfg, []string{"ins01"}, nil)
+		reports, err := offline.ScanOffline(context.Background(), h.g.cfg, []string{"ins01"}, nil)
 		if err != nil || len(reports) != 1 || !reports[0].Has(scan.IDCipherSuite0) {
 			t.Fatalf("offline: %v %+v", err, reports)
 		}

@@ -11,6 +11,9 @@ import (
 	"testing"
 
 	"github.com/bmcgate/bmcgate/audit"
+	"github.com/bmcgate/bmcgate/gateway/offline"
+	"github.com/bmcgate/bmcgate/gateway/service"
+	"github.com/bmcgate/bmcgate/internal/datadir"
 	"github.com/bmcgate/bmcgate/internal/sim/bmcsim"
 	"github.com/bmcgate/bmcgate/internal/testpeer/ipmisim"
 	"github.com/bmcgate/bmcgate/proxy/scan"
@@ -86,17 +89,17 @@ func TestFixOffline(t *testing.T) {
 	h := startHarness(t, []testBMC{{name: "fix02", addr: b.Addr(), user: "gw", pass: "gw-Fix-Pass-1", suite: 3}},
 		[]testUser{{name: "alice", roles: "[admin]"}}, "scan:\n  probe_interval: 1ms\n  timeout: 500ms\n")
 	cfg := h.g.cfg
-	yes := func([]*ScanFixOutcome) bool { return true }
-	if _, err := FixOffline(context.Background(), cfg, []string{"fix02"}, yes, nil); err == nil || !strings.Contains(err.Error(), "running gateway") {
+	yes := func([]*service.ScanFixOutcome) bool { return true }
+	if _, err := offline.FixOffline(context.Background(), cfg, []string{"fix02"}, yes, nil); err == nil || !strings.Contains(err.Error(), "running gateway") {
 		t.Fatalf("while the gateway runs: %v", err)
 	}
 	h.stop()
 
-	plans, err := FixOffline(context.Background(), cfg, []string{"fix02"}, func([]*ScanFixOutcome) bool { return false }, nil)
-	if !errors.Is(err, ErrFixNotConfirmed) || len(plans) != 1 || len(plans[0].Planned) == 0 {
+	plans, err := offline.FixOffline(context.Background(), cfg, []string{"fix02"}, func([]*service.ScanFixOutcome) bool { return false }, nil)
+	if !errors.Is(err, offline.ErrFixNotConfirmed) || len(plans) != 1 || len(plans[0].Planned) == 0 {
 		t.Fatalf("declined: %v %+v", err, plans)
 	}
-	outs, err := FixOffline(context.Background(), cfg, []string{"fix02"}, yes, nil)
+	outs, err := offline.FixOffline(context.Background(), cfg, []string{"fix02"}, yes, nil)
 	if err != nil || len(outs) != 1 || outs[0].After == nil {
 		t.Fatalf("confirmed: %v %+v", err, outs)
 	}
@@ -105,7 +108,7 @@ func TestFixOffline(t *testing.T) {
 			t.Errorf("after: %s still there", id)
 		}
 	}
-	st, err := audit.Open(filepath.Join(cfg.DataDir, AuditDBName), audit.Options{ReadOnly: true})
+	st, err := audit.Open(filepath.Join(cfg.DataDir, datadir.AuditDB), audit.Options{ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +124,7 @@ func TestFixOffline(t *testing.T) {
 	if n != len(outs[0].Fixes) {
 		t.Errorf("%d records for %d fixes", n, len(outs[0].Fixes))
 	}
-	if fi, err := os.Stat(filepath.Join(cfg.DataDir, ScanDirName, "fix02.json")); err != nil || fi.Mode().Perm() != 0o600 {
+	if fi, err := os.Stat(filepath.Join(cfg.DataDir, datadir.ScanDir, "fix02.json")); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("stored report: %v %v", fi, err)
 	}
 }
@@ -147,7 +150,7 @@ func TestE2EScanFixIPMISim(t *testing.T) {
 	if strings.Contains(out, "PASSW0RD") {
 		t.Fatalf("output shows the default password")
 	}
-	path, err := SecretPath(h.g.cfg.DataDir, "sim01", "USERID")
+	path, err := datadir.Secret(h.g.cfg.DataDir, "sim01", "USERID")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/bmcgate/bmcgate/audit"
 	"github.com/bmcgate/bmcgate/configs"
 	"github.com/bmcgate/bmcgate/gateway/refusals"
+	"github.com/bmcgate/bmcgate/internal/datadir"
 )
 
 // TestE2EShutdownHeadIsTheLastRecord: open SSH sessions end at shutdown and
@@ -191,7 +192,7 @@ func TestE2EDiskFloorRefusesWebLogin(t *testing.T) {
 // openStopped opens the audit log of a stopped harness read-only.
 func openStopped(t *testing.T, h *harness) *audit.Store {
 	t.Helper()
-	s, err := audit.Open(filepath.Join(h.dir, "data", AuditDBName), audit.Options{ReadOnly: true})
+	s, err := audit.Open(filepath.Join(h.dir, "data", datadir.AuditDB), audit.Options{ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/bmcgate/bmcgate/audit"
+	"github.com/bmcgate/bmcgate/gateway/assemble"
 	"github.com/bmcgate/bmcgate/internal/sim/bmcsim"
 	gossh "golang.org/x/crypto/ssh"
 )
@@ -226,17 +227,17 @@ func TestConfigCheckReadsRevokedKeys(t *testing.T) {
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, err := LoadConfig(path, false)
+	_, err := assemble.LoadConfig(path, false)
 	if err == nil || !strings.Contains(err.Error(), path+":4: ssh.revoked_keys: KRL format version 9 is not supported") {
 		t.Fatalf("bad KRL: %v", err)
 	}
-	if _, err := LoadConfig(path, true); err != nil {
+	if _, err := assemble.LoadConfig(path, true); err != nil {
 		t.Fatalf("--skip-secrets read the revoked-keys file: %v", err)
 	}
 	if err := os.Remove(bad); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := LoadConfig(path, false); err == nil || !strings.Contains(err.Error(), "ssh.revoked_keys: open ") {
+	if _, err := assemble.LoadConfig(path, false); err == nil || !strings.Contains(err.Error(), "ssh.revoked_keys: open ") {
 		t.Fatalf("missing file: %v", err)
 	}
 }

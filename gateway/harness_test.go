@@ -3,13 +3,8 @@ package gateway
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
-	"encoding/pem"
-	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,7 +15,9 @@ import (
 
 	"github.com/bmcgate/bmcgate/audit"
 	"github.com/bmcgate/bmcgate/configs"
+	"github.com/bmcgate/bmcgate/gateway/assemble"
 	"github.com/bmcgate/bmcgate/internal/testpeer/ipmisim"
+	"github.com/bmcgate/bmcgate/internal/testpeer/peerkit"
 	gossh "golang.org/x/crypto/ssh"
 )
 
@@ -74,25 +71,7 @@ const testRoles = `roles:
 // writeKey writes a new Ed25519 key pair at path and returns its public key.
 func writeKey(t testing.TB, path string) gossh.PublicKey {
 	t.Helper()
-	pub, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	block, err := gossh.MarshalPrivateKey(priv, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, pem.EncodeToMemory(block), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	pk, err := gossh.NewPublicKey(pub)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path+".pub", gossh.MarshalAuthorizedKey(pk), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return pk
+	return peerkit.WriteKey(t, path)
 }
 
 // startHarness writes a config and starts a gateway. extra is appended to
@@ -151,7 +130,7 @@ func startHarnessAt(t testing.TB, bmcs []testBMC, users []testUser, extra, https
 	if err := os.WriteFile(cfgPath, []byte(b.String()), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := LoadConfig(cfgPath, false)
+	cfg, err := assemble.LoadConfig(cfgPath, false)
 	if err != nil {
 		t.Fatalf("config: %v\n%s", err, b.String())
 	}
@@ -168,7 +147,7 @@ func startHarnessAt(t testing.TB, bmcs []testBMC, users []testUser, extra, https
 	h.g, h.cancel, h.done = g, cancel, make(chan error, 1)
 	_, h.port, _ = strings.Cut(g.SSHAddr(), ":")
 	h.knownHosts = filepath.Join(dir, "known_hosts")
-	line := knownhostsLine("127.0.0.1", h.port, g.HostKey())
+	line := KnownHostsLine("127.0.0.1", h.port, g.HostKey())
 	if err := os.WriteFile(h.knownHosts, []byte(line), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -197,12 +176,7 @@ func (h *harness) stop() {
 // freeTCPAddr returns a loopback address with a port that was free a moment ago.
 func freeTCPAddr(t testing.TB) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return peerkit.FreeTCPAddr(t)
 }
 
 // testWriter sends log output to the test log.
@@ -238,23 +212,7 @@ func (h *harness) ssh(user string, opts []string, command ...string) (string, st
 
 func runCmd(t testing.TB, stdin []byte, name string, args ...string) (string, string, int) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, name, args...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if stdin != nil {
-		cmd.Stdin = bytes.NewReader(stdin)
-	}
-	err := cmd.Run()
-	code := 0
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	return out.String(), errb.String(), code
+	return peerkit.Run(t, stdin, name, args...)
 }
 
 // records returns the audit records matching q (read through the running

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	gossh "golang.org/x/crypto/ssh"
 )
@@ -80,4 +81,14 @@ func createHostKey(path string) error {
 		return fmt.Errorf("write host key: %w", err)
 	}
 	return f.Close()
+}
+
+// KnownHostsLine is the OpenSSH known_hosts line for a host key served at
+// host:port.
+func KnownHostsLine(host, port string, k gossh.PublicKey) string {
+	h := host
+	if port != "22" {
+		h = "[" + host + "]:" + port
+	}
+	return h + " " + strings.TrimSpace(string(gossh.MarshalAuthorizedKey(k))) + "\n"
 }

@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	"github.com/bmcgate/bmcgate/configs"
+	"github.com/bmcgate/bmcgate/gateway/assemble"
+	"github.com/bmcgate/bmcgate/gateway/offline"
 	"github.com/bmcgate/bmcgate/proxy/webui"
 )
 
@@ -20,7 +22,7 @@ import (
 // given (indented under the BMC), with its password in a file.
 func webConfig(t *testing.T, webSection string) *configs.Config {
 	t.Helper()
-	c, err := LoadConfig(writeWebConfig(t, webSection), false)
+	c, err := assemble.LoadConfig(writeWebConfig(t, webSection), false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,15 +67,15 @@ func TestPin(t *testing.T) {
 		want              []string
 	}{
 		{"confirmed", other, "y\n", nil, []string{"SHA-256:  " + fp, "NOT the pinned certificate", `pin_sha256: "` + fp + `"`, "bmcs[0].web.tls"}},
-		{"refused", other, "n\n", ErrNotConfirmed, []string{"SHA-256:  " + fp, "[y/N]"}},
-		{"no answer", other, "", ErrNotConfirmed, nil},
+		{"refused", other, "n\n", offline.ErrNotConfirmed, []string{"SHA-256:  " + fp, "[y/N]"}},
+		{"no answer", other, "", offline.ErrNotConfirmed, nil},
 		{"already pinned", fp, "", nil, []string{"already pinned"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := webConfig(t, "    web:\n      url: "+srv.URL+"\n      tls:\n        pin_sha256: \""+tt.pin+"\"\n")
 			var out bytes.Buffer
-			err := Pin(context.Background(), PinOptions{Config: c, BMC: "node01", In: strings.NewReader(tt.answer), Out: &out})
+			err := offline.Pin(context.Background(), offline.PinOptions{Config: c, BMC: "node01", In: strings.NewReader(tt.answer), Out: &out})
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("err %v, want %v", err, tt.wantErr)
 			}
@@ -88,10 +90,10 @@ func TestPin(t *testing.T) {
 		})
 	}
 	c := webConfig(t, "")
-	if err := Pin(context.Background(), PinOptions{Config: c, BMC: "node01", In: strings.NewReader("y\n"), Out: &bytes.Buffer{}}); err == nil || !strings.Contains(err.Error(), "no web section") {
+	if err := offline.Pin(context.Background(), offline.PinOptions{Config: c, BMC: "node01", In: strings.NewReader("y\n"), Out: &bytes.Buffer{}}); err == nil || !strings.Contains(err.Error(), "no web section") {
 		t.Errorf("BMC without web: %v", err)
 	}
-	if err := Pin(context.Background(), PinOptions{Config: c, BMC: "nope", Out: &bytes.Buffer{}}); err == nil {
+	if err := offline.Pin(context.Background(), offline.PinOptions{Config: c, BMC: "nope", Out: &bytes.Buffer{}}); err == nil {
 		t.Error("unknown BMC accepted")
 	}
 }
@@ -142,19 +144,19 @@ func TestBMCWebBrokerFromConfig(t *testing.T) {
 	}))
 	defer srv.Close()
 	c := webConfig(t, "    web:\n      url: "+srv.URL+"\n      tls:\n        pin_sha256: \""+webui.Fingerprint(srv.Certificate())+"\"\n")
-	b, err := newBMCWebBroker(c.BMCs[0], c.WebProfiles, []string{"bmcgate_session"}, nil, nil)
+	b, err := assemble.NewBMCWeb(c.BMCs[0], c.WebProfiles, []string{"bmcgate_session"}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	s, err := b.pool.Acquire(ctx, "user-session-1")
+	s, err := b.Pool.Acquire(ctx, "user-session-1")
 	if err != nil {
 		t.Fatal(err)
 	}
 	serve := func(method, path string) int {
 		rec := httptest.NewRecorder()
 		req := httptest.NewRequest(method, "https://node01.bmc.test"+path, strings.NewReader(`{}`))
-		b.proxy.Serve(rec, req, webui.Request{PublicHost: "node01.bmc.test", Session: s, Authorize: func(webui.Operation) error { return nil }})
+		b.Proxy.Serve(rec, req, webui.Request{PublicHost: "node01.bmc.test", Session: s, Authorize: func(webui.Operation) error { return nil }})
 		return rec.Code
 	}
 	if code := serve("GET", "/redfish/v1"); code != 200 {
@@ -163,7 +165,7 @@ func TestBMCWebBrokerFromConfig(t *testing.T) {
 	if code := serve("PATCH", "/redfish/v1/AccountService/Accounts/2"); code != 403 {
 		t.Errorf("change of the gateway's own account: %d", code)
 	}
-	b.pool.Close(ctx)
+	b.Pool.Close(ctx)
 	if n := sessions.Load(); n != 0 {
 		t.Errorf("%d BMC sessions left", n)
 	}
@@ -196,29 +198,29 @@ func TestCustomWebProfile(t *testing.T) {
     replay:
       - {as: header, name: X-Token, var: token}
 `)
-	b, err := newBMCWebBroker(c.BMCs[0], c.WebProfiles, nil, nil, nil)
+	b, err := assemble.NewBMCWeb(c.BMCs[0], c.WebProfiles, nil, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !b.proxy.Insecure() {
+	if !b.Proxy.Insecure() {
 		t.Error("insecure BMC not flagged")
 	}
-	s, err := b.pool.Acquire(context.Background(), "k")
+	s, err := b.Pool.Acquire(context.Background(), "k")
 	if err != nil {
 		t.Fatal(err)
 	}
 	rec := httptest.NewRecorder()
-	b.proxy.Serve(rec, httptest.NewRequest("GET", "https://node01.bmc.test/", nil), webui.Request{PublicHost: "node01.bmc.test", Session: s, Authorize: func(webui.Operation) error { return nil }})
+	b.Proxy.Serve(rec, httptest.NewRequest("GET", "https://node01.bmc.test/", nil), webui.Request{PublicHost: "node01.bmc.test", Session: s, Authorize: func(webui.Operation) error { return nil }})
 	if rec.Code != 200 {
 		t.Errorf("status %d", rec.Code)
 	}
-	b.pool.Close(context.Background())
+	b.Pool.Close(context.Background())
 }
 
 // TestWebHeaderNamesChecked: a BMC's extra header lists may not add what
 // the proxy never passes; config check names the field.
 func TestWebHeaderNamesChecked(t *testing.T) {
-	_, err := LoadConfig(writeWebConfig(t, `    web:
+	_, err := assemble.LoadConfig(writeWebConfig(t, `    web:
       url: https://10.0.0.1
       tls: {insecure_skip_verify_dangerous: true}
       request_headers: [ST2, X-Forwarded-For, Remote-User]

@@ -8,6 +8,7 @@ import (
 
 	"github.com/bmcgate/bmcgate/audit"
 	"github.com/bmcgate/bmcgate/configs"
+	"github.com/bmcgate/bmcgate/gateway/scans"
 	"github.com/bmcgate/bmcgate/gateway/service"
 	"github.com/bmcgate/bmcgate/internal/sim/bmcsim"
 	"github.com/bmcgate/bmcgate/proxy/ipmi"
@@ -25,7 +26,7 @@ func TestPeriodicScan(t *testing.T) {
 	if rec.Target != "per01" || rec.Fields["result"] == "" {
 		t.Fatalf("record %+v", rec)
 	}
-	r, err := newScanStore(h.g.cfg.DataDir).Load("per01")
+	r, err := scans.NewStore(h.g.cfg.DataDir).Load("per01")
 	if err != nil || !r.Has(scan.IDCipherSuite0) {
 		t.Fatalf("stored report: %v %+v", err, r)
 	}
@@ -64,7 +65,7 @@ func TestPeriodicScanKeepsScans(t *testing.T) {
 		p.mu.Unlock()
 		t.Fatal("periodic scan has no scan settings")
 	}
-	p.scans = &service.Scans{Scanner: fake, Store: newScanStore(t.TempDir()), Concurrency: 1}
+	p.scans = &service.Scans{Scanner: fake, Store: scans.NewStore(t.TempDir()), Concurrency: 1}
 	p.mu.Unlock()
 	p.scanAll(context.Background())
 	if n := fake.scans.Load(); n != 1 {

@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -12,15 +11,15 @@ import (
 
 	"github.com/bmcgate/bmcgate/audit"
 	"github.com/bmcgate/bmcgate/configs"
+	"github.com/bmcgate/bmcgate/gateway/assemble"
 	"github.com/bmcgate/bmcgate/gateway/service"
 	"github.com/bmcgate/bmcgate/gateway/sshd"
 	"github.com/bmcgate/bmcgate/gateway/web"
+	"github.com/bmcgate/bmcgate/internal/datadir"
+	"github.com/bmcgate/bmcgate/internal/oserr"
 	"github.com/bmcgate/bmcgate/proxy/ipmi"
 	gossh "golang.org/x/crypto/ssh"
 )
-
-// AuditDBName is the audit database's file name inside the data directory.
-const AuditDBName = "audit.db"
 
 // Gateway is a running bmcgate: audit store, broker, service and front doors.
 type Gateway struct {
@@ -80,24 +79,24 @@ func Open(ctx context.Context, cfg *configs.Config, log *slog.Logger) (*Gateway,
 func (g *Gateway) open(ctx context.Context, cfg *configs.Config) error {
 	log := g.log
 	var err error
-	if g.store, err = openAuditLog(cfg, log); err != nil {
+	if g.store, err = assemble.OpenAuditLog(cfg, log); err != nil {
 		return err
 	}
 	verified, err := g.verifyAtStart(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	st, err := buildState(cfg)
+	st, err := assemble.State(cfg)
 	if err != nil {
 		return err
 	}
-	dir, err := buildDirectory(cfg)
+	dir, err := assemble.Directory(cfg)
 	if err != nil {
 		return err
 	}
 	hostKeyPath := cfg.SSH.HostKeyFile
 	if hostKeyPath == "" {
-		hostKeyPath = filepath.Join(cfg.DataDir, "ssh_host_ed25519_key")
+		hostKeyPath = filepath.Join(cfg.DataDir, datadir.HostKey)
 	}
 	signer, created, err := loadOrCreateHostKey(hostKeyPath)
 	if err != nil {
@@ -109,10 +108,10 @@ func (g *Gateway) open(ctx context.Context, cfg *configs.Config) error {
 	g.hostPK = signer.PublicKey()
 	log.Info("ssh host key", "fingerprint", gossh.FingerprintSHA256(signer.PublicKey()))
 
-	g.broker = ipmi.NewBroker(withLogger(brokerOptions(cfg), log))
+	g.broker = ipmi.NewBroker(assemble.IPMIOptions(cfg, log))
 	g.svc = service.New(st, g.broker, g.store, log)
 	g.consoles.svc = g.svc
-	sc := sshConfig(cfg)
+	sc := assemble.SSHConfig(cfg)
 	sc.HostSigners = []gossh.Signer{signer}
 	sc.Logger = log
 	sc.Console = &g.consoles
@@ -121,7 +120,7 @@ func (g *Gateway) open(ctx context.Context, cfg *configs.Config) error {
 			return err
 		}
 		if g.sshLn, err = net.Listen("tcp", cfg.Listen.SSH); err != nil {
-			return fmt.Errorf("listen.ssh %s: %w", cfg.Listen.SSH, listenCause(err))
+			return fmt.Errorf("listen.ssh %s: %w", cfg.Listen.SSH, oserr.ListenCause(err))
 		}
 	} else {
 		// A web-only deployment: nobody could log in over SSH, so the
@@ -144,27 +143,13 @@ func (g *Gateway) open(ctx context.Context, cfg *configs.Config) error {
 	if err := g.svc.Audit(ctx, audit.Record{Code: audit.CodeGatewayStart, Door: "system", Outcome: audit.OutcomeOK,
 		Reason: fmt.Sprintf("config %s, %d BMCs, %d users", cfg.Path, st.Inventory.Len(), len(cfg.Users)),
 		Fields: map[string]string{"ssh": g.SSHAddr(), "head_seq": fmt.Sprint(seq), "head_hash": head}}); err != nil {
-		return fmt.Errorf("audit log %s: cannot write the start record; refusing to start", filepath.Join(cfg.DataDir, AuditDBName))
+		return fmt.Errorf("audit log %s: cannot write the start record; refusing to start", filepath.Join(cfg.DataDir, datadir.AuditDB))
 	}
 	if !verified.OK {
 		g.recordTamper(ctx, verified)
 	}
-	log.Info("audit log", "path", filepath.Join(cfg.DataDir, AuditDBName), "head_seq", seq, "head_hash", head)
+	log.Info("audit log", "path", filepath.Join(cfg.DataDir, datadir.AuditDB), "head_seq", seq, "head_hash", head)
 	return nil
-}
-
-// listenCause drops the "listen tcp ADDR:" prefix the address already names.
-func listenCause(err error) error {
-	var oe *net.OpError
-	if errors.As(err, &oe) && oe.Err != nil {
-		return oe.Err
-	}
-	return err
-}
-
-func withLogger(o ipmi.Options, l *slog.Logger) ipmi.Options {
-	o.Logger = l
-	return o
 }
 
 // SSHAddr is the address the SSH front door listens on ("off" when the
@@ -290,14 +275,14 @@ func (g *Gateway) Reload(ctx context.Context) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	rec := audit.Record{Code: audit.CodeConfigLoad, Door: "system", Outcome: audit.OutcomeOK}
-	cfg, err := LoadConfig(g.cfg.Path, false)
+	cfg, err := assemble.LoadConfig(g.cfg.Path, false)
 	var st *service.State
 	var dir *sshd.Directory
 	if err == nil {
-		st, err = buildState(cfg)
+		st, err = assemble.State(cfg)
 	}
 	if err == nil {
-		dir, err = buildDirectory(cfg)
+		dir, err = assemble.Directory(cfg)
 	}
 	if err != nil {
 		rec.Outcome, rec.Reason = audit.OutcomeError, "reload refused; keeping the running config"

@@ -8,6 +8,7 @@ import (
 
 	"github.com/bmcgate/bmcgate/audit"
 	"github.com/bmcgate/bmcgate/configs"
+	"github.com/bmcgate/bmcgate/internal/datadir"
 )
 
 // verifyAtStart verifies the audit log from its last verified checkpoint
@@ -16,7 +17,7 @@ import (
 // audit.on_tamper is warn: then it is logged as an error, the report is
 // returned (not OK) and Open records it once the log is open for records.
 func (g *Gateway) verifyAtStart(ctx context.Context, cfg *configs.Config) (audit.VerifyReport, error) {
-	path := filepath.Join(cfg.DataDir, AuditDBName)
+	path := filepath.Join(cfg.DataDir, datadir.AuditDB)
 	start := time.Now()
 	rep, err := g.store.VerifyIncremental(ctx)
 	if err != nil {

@@ -5,7 +5,8 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/bmcgate/bmcgate/gateway"
+	"github.com/bmcgate/bmcgate/gateway/offline"
+	"github.com/bmcgate/bmcgate/internal/datadir"
 )
 
 const recordingSyn = "audit replay --data-dir DIR [--speed N] SESSION\n       bmcgate audit export --data-dir DIR [--format asciicast] [--width W] [--height H] SESSION"
@@ -23,7 +24,7 @@ func validSpeed(v float64) bool {
 func runAuditRecording(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	sub := args[0]
 	fs := newFlags("audit "+sub, recordingSyn, stdout)
-	dir := fs.String("data-dir", "", "bmcgate data directory (holds "+gateway.AuditDBName+")")
+	dir := fs.String("data-dir", "", "bmcgate data directory (holds "+datadir.AuditDB+")")
 	speed := fs.Float64("speed", 1, "replay speed factor; 0 plays without pauses")
 	format := fs.String("format", "", "export format: asciicast (asciinema v2, the default and only one)")
 	width := fs.Int("width", 80, "terminal width written in the asciicast header")
@@ -44,7 +45,7 @@ func runAuditRecording(ctx context.Context, args []string, stdout, stderr io.Wri
 		fmt.Fprintf(stderr, "bmcgate audit replay: --speed must be a number from 0 (no pauses) to %d\n", maxReplaySpeed)
 		return exitUsage
 	}
-	rec, err := gateway.ConsoleRecording(ctx, *dir, pos[0])
+	rec, err := offline.ConsoleRecording(ctx, *dir, pos[0])
 	if err != nil {
 		fmt.Fprintf(stderr, "bmcgate: %v\n", err)
 		return exitFailed

@@ -9,7 +9,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/bmcgate/bmcgate/gateway"
+	"github.com/bmcgate/bmcgate/gateway/web/breakglass"
 	"golang.org/x/term"
 )
 
@@ -27,7 +27,7 @@ func runPasswd(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "bmcgate passwd: %v\n", err)
 		return exitFailed
 	}
-	hash, err := gateway.HashBreakGlassPassword(pw)
+	hash, err := breakglass.HashPassword(pw, breakglass.DefaultParams)
 	clear(pw)
 	if err != nil {
 		fmt.Fprintf(stderr, "bmcgate passwd: %v\n", err)
@@ -80,7 +80,7 @@ func readNewPassword(fromStdin bool, stderr io.Writer) ([]byte, error) {
 
 // writeTOTPFile writes a new TOTP secret to a file that must not exist.
 func writeTOTPFile(path string) error {
-	secret, err := gateway.NewTOTPSecret()
+	_, secret, err := breakglass.NewKey()
 	if err != nil {
 		return err
 	}

@@ -6,7 +6,8 @@ import (
 	"io"
 	"os"
 
-	"github.com/bmcgate/bmcgate/gateway"
+	"github.com/bmcgate/bmcgate/gateway/assemble"
+	"github.com/bmcgate/bmcgate/gateway/offline"
 )
 
 // stdin is what pin, passwd and scan --fix read answers from; tests
@@ -24,12 +25,12 @@ func runPin(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "bmcgate pin: usage: bmcgate pin BMC --config FILE")
 		return exitUsage
 	}
-	cfg, err := gateway.LoadConfig(*cfgPath, true)
+	cfg, err := assemble.LoadConfig(*cfgPath, true)
 	if err != nil {
 		fmt.Fprintf(stderr, "bmcgate pin: %v\n", err)
 		return exitFailed
 	}
-	if err := gateway.Pin(ctx, gateway.PinOptions{Config: cfg, BMC: pos[0], In: stdin, Out: stdout}); err != nil {
+	if err := offline.Pin(ctx, offline.PinOptions{Config: cfg, BMC: pos[0], In: stdin, Out: stdout}); err != nil {
 		fmt.Fprintf(stderr, "bmcgate pin: %v\n", err)
 		return exitFailed
 	}

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/bmcgate/bmcgate/gateway"
+	"github.com/bmcgate/bmcgate/gateway/assemble"
+	"github.com/bmcgate/bmcgate/gateway/offline"
+	"github.com/bmcgate/bmcgate/gateway/scans"
 )
 
 // exitCritical is the exit status when a scan found a critical problem.
@@ -34,7 +36,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "bmcgate scan:", err)
 		return exitUsage
 	}
-	cfg, err := gateway.LoadConfig(*path, false)
+	cfg, err := assemble.LoadConfig(*path, false)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return exitFailed
@@ -42,14 +44,14 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *fix {
 		return runScanFix(ctx, cfg, targets, *yes, *asJSON, stdout, stderr, log)
 	}
-	reports, err := gateway.ScanOffline(ctx, cfg, targets, log)
+	reports, err := offline.ScanOffline(ctx, cfg, targets, log)
 	if err != nil {
 		fmt.Fprintln(stderr, "bmcgate scan:", err)
 		if reports == nil {
 			return exitFailed
 		}
 	}
-	critical, unreachable, werr := gateway.WriteScanReports(stdout, reports, *asJSON)
+	critical, unreachable, werr := scans.WriteReports(stdout, reports, *asJSON)
 	if werr != nil {
 		fmt.Fprintln(stderr, "bmcgate scan:", werr)
 		return exitFailed

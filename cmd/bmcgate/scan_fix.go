@@ -10,7 +10,9 @@ import (
 	"strings"
 
 	"github.com/bmcgate/bmcgate/configs"
-	"github.com/bmcgate/bmcgate/gateway"
+	"github.com/bmcgate/bmcgate/gateway/offline"
+	"github.com/bmcgate/bmcgate/gateway/scans"
+	"github.com/bmcgate/bmcgate/gateway/service"
 )
 
 // runScanFix plans the fixes, asks for confirmation (unless yes) and
@@ -20,9 +22,9 @@ func runScanFix(ctx context.Context, cfg *configs.Config, targets []string, yes,
 		fmt.Fprintln(stderr, "bmcgate scan --fix: name the BMCs to fix")
 		return exitUsage
 	}
-	confirm := func(plans []*gateway.ScanFixOutcome) bool {
+	confirm := func(plans []*service.ScanFixOutcome) bool {
 		fmt.Fprintln(stderr, "planned fixes:")
-		n := gateway.WriteFixPlan(stderr, plans)
+		n := scans.WriteFixPlan(stderr, plans)
 		if yes {
 			return true
 		}
@@ -31,12 +33,12 @@ func runScanFix(ctx context.Context, cfg *configs.Config, targets []string, yes,
 		a := strings.ToLower(strings.TrimSpace(line))
 		return a == "y" || a == "yes"
 	}
-	outcomes, err := gateway.FixOffline(ctx, cfg, targets, confirm, log)
-	if errors.Is(err, gateway.ErrFixNotConfirmed) {
+	outcomes, err := offline.FixOffline(ctx, cfg, targets, confirm, log)
+	if errors.Is(err, offline.ErrFixNotConfirmed) {
 		fmt.Fprintln(stderr, "bmcgate scan:", err)
 		return exitFailed
 	}
-	if werr := gateway.WriteFixOutcomes(stdout, outcomes, asJSON); werr != nil {
+	if werr := scans.WriteFixOutcomes(stdout, outcomes, asJSON); werr != nil {
 		fmt.Fprintln(stderr, "bmcgate scan:", werr)
 		return exitFailed
 	}

@@ -9,6 +9,8 @@ import (
 	"syscall"
 
 	"github.com/bmcgate/bmcgate/gateway"
+	"github.com/bmcgate/bmcgate/gateway/assemble"
+	"github.com/bmcgate/bmcgate/gateway/demo"
 )
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -28,7 +30,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "bmcgate serve: %v\n", err)
 		return exitUsage
 	}
-	cfg, err := gateway.LoadConfig(*cfgPath, false)
+	cfg, err := assemble.LoadConfig(*cfgPath, false)
 	if err != nil {
 		fmt.Fprintf(stderr, "bmcgate: refusing to start: %v\n", err)
 		return exitFailed
@@ -76,7 +78,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "bmcgate demo: %v\n", err)
 		return exitUsage
 	}
-	if err := gateway.Demo(ctx, gateway.DemoOptions{DataDir: *dir, SSHAddr: *addr, BMCs: *n, Out: stdout, Logger: log}); err != nil {
+	if err := demo.Run(ctx, demo.Options{DataDir: *dir, SSHAddr: *addr, BMCs: *n, Out: stdout, Logger: log}); err != nil {
 		fmt.Fprintf(stderr, "bmcgate demo: %v\n", err)
 		return exitFailed
 	}

@@ -8,7 +8,11 @@ import (
 	"runtime/debug"
 	"time"
 
-	"github.com/bmcgate/bmcgate/gateway"
+	"github.com/bmcgate/bmcgate/audit"
+	"github.com/bmcgate/bmcgate/gateway/assemble"
+	"github.com/bmcgate/bmcgate/gateway/offline"
+	"github.com/bmcgate/bmcgate/gateway/service"
+	"github.com/bmcgate/bmcgate/internal/datadir"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -46,7 +50,7 @@ func runConfig(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "bmcgate config check: --config is required")
 		return exitUsage
 	}
-	cfg, err := gateway.LoadConfig(*path, *skip)
+	cfg, err := assemble.LoadConfig(*path, *skip)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return exitFailed
@@ -73,7 +77,7 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return code
 	}
 	fs := newFlags("audit "+args[0], syn, stdout)
-	dir := fs.String("data-dir", "", "bmcgate data directory (holds "+gateway.AuditDBName+")")
+	dir := fs.String("data-dir", "", "bmcgate data directory (holds "+datadir.AuditDB+")")
 	if args[0] == "reindex" {
 		if code, ok := parse(fs, args[1:], stderr); !ok {
 			return code
@@ -82,7 +86,7 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			fmt.Fprintln(stderr, "bmcgate audit reindex: --data-dir is required")
 			return exitUsage
 		}
-		if err := gateway.ReindexAudit(ctx, *dir, stdout); err != nil {
+		if err := offline.ReindexAudit(ctx, *dir, stdout); err != nil {
 			fmt.Fprintf(stderr, "bmcgate: %v\n", err)
 			return exitFailed
 		}
@@ -98,20 +102,20 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			fmt.Fprintln(stderr, "bmcgate audit verify: --data-dir is required")
 			return exitUsage
 		}
-		anchor, err := gateway.ParseAnchor(*head)
+		anchor, err := offline.ParseAnchor(*head)
 		if err != nil {
 			fmt.Fprintf(stderr, "bmcgate audit verify: %v\n", err)
 			return exitUsage
 		}
-		if err := gateway.VerifyAudit(ctx, *dir, anchor, *asJSON, stdout); err != nil {
-			if !errors.Is(err, gateway.ErrVerifyFailed) {
+		if err := offline.VerifyAudit(ctx, *dir, anchor, *asJSON, stdout); err != nil {
+			if !errors.Is(err, offline.ErrVerifyFailed) {
 				fmt.Fprintf(stderr, "bmcgate: %v\n", err)
 			}
 			return exitFailed
 		}
 		return exitOK
 	}
-	var q gateway.AuditQuery
+	var q audit.Query
 	fs.StringVar(&q.Actor, "user", "", "user")
 	fs.StringVar(&q.Target, "bmc", "", "BMC name or glob")
 	fs.StringVar(&q.Action, "action", "", "action or glob (power.*)")
@@ -132,16 +136,16 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return exitUsage
 	}
 	var err error
-	if q.Since, err = gateway.ParseTime(*since, time.Now()); err != nil {
+	if q.Since, err = optionalTime(*since, time.Now()); err != nil {
 		fmt.Fprintf(stderr, "bmcgate audit search: --since: %v\n", err)
 		return exitUsage
 	}
-	if q.Until, err = gateway.ParseTime(*until, time.Now()); err != nil {
+	if q.Until, err = optionalTime(*until, time.Now()); err != nil {
 		fmt.Fprintf(stderr, "bmcgate audit search: --until: %v\n", err)
 		return exitUsage
 	}
-	page, err := gateway.SearchAudit(ctx, *dir, q, *asJSON, stdout)
-	if errors.Is(err, gateway.ErrBadQuery) {
+	page, err := offline.SearchAudit(ctx, *dir, q, *asJSON, stdout)
+	if errors.Is(err, audit.ErrInvalidQuery) {
 		fmt.Fprintf(stderr, "bmcgate audit search: %v\n", err)
 		return exitUsage
 	}
@@ -152,8 +156,17 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if !*asJSON && page.Records == 0 {
 		fmt.Fprintln(stderr, "no matching records")
 	}
-	if hint := gateway.MoreHint(q, page); hint != "" {
+	if hint := service.MoreHint(q, page); hint != "" {
 		fmt.Fprintln(stderr, hint)
 	}
 	return exitOK
+}
+
+// optionalTime reads a --since/--until time (the documented forms of
+// service.ParseTime); an empty flag is the zero time: no bound.
+func optionalTime(s string, now time.Time) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	return service.ParseTime(s, now)
 }

@@ -1,4 +1,4 @@
-package gateway
+package demo
 
 import (
 	"bufio"
@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/bmcgate/bmcgate/internal/testpeer/ipmisim"
+	"github.com/bmcgate/bmcgate/internal/testpeer/peerkit"
 )
 
 // TestE2EDemo runs the demo as a newcomer would and pastes the ssh
@@ -22,7 +23,7 @@ func TestE2EDemo(t *testing.T) {
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- Demo(ctx, DemoOptions{DataDir: t.TempDir(), SSHAddr: freeTCPAddr(t), HomeDir: t.TempDir(),
+		done <- Run(ctx, Options{DataDir: t.TempDir(), SSHAddr: peerkit.FreeTCPAddr(t), HomeDir: t.TempDir(),
 			Out: pw, Logger: slog.New(slog.DiscardHandler)})
 		pw.Close()
 	}()
@@ -44,7 +45,7 @@ func TestE2EDemo(t *testing.T) {
 	}
 	for _, c := range cmds {
 		t.Run(strings.SplitN(c, "@bmcgate-demo ", 2)[1], func(t *testing.T) {
-			out, errOut, code := runCmd(t, nil, "sh", "-c", c+" </dev/null")
+			out, errOut, code := peerkit.Run(t, nil, "sh", "-c", c+" </dev/null")
 			denied := strings.Contains(c, "# denied")
 			switch {
 			case denied && (code == 0 || !strings.Contains(errOut, "denied")):

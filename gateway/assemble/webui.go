@@ -1,4 +1,4 @@
-package gateway
+package assemble
 
 import (
 	"errors"
@@ -9,17 +9,17 @@ import (
 	"github.com/bmcgate/bmcgate/proxy/webui"
 )
 
-// bmcWebBroker is one BMC's web UI broker: the proxy and, when the BMC is logged
+// BMCWeb is one BMC's web UI broker: the proxy and, when the BMC is logged
 // in to, its pool of BMC-side sessions (nil for login: none).
-type bmcWebBroker struct {
-	proxy *webui.Proxy
-	pool  *webui.Pool
+type BMCWeb struct {
+	Proxy *webui.Proxy
+	Pool  *webui.Pool
 }
 
-// newBMCWebBroker builds the web UI broker of b from its config. The gateway
+// NewBMCWeb builds the web UI broker of b from its config. The gateway
 // logs in with the BMC's ipmi account; that account is protected from
 // changes through the proxy.
-func newBMCWebBroker(b configs.BMC, profiles []configs.WebProfile, gatewayCookies, gatewayHeaders []string, log *slog.Logger) (*bmcWebBroker, error) {
+func NewBMCWeb(b configs.BMC, profiles []configs.WebProfile, gatewayCookies, gatewayHeaders []string, log *slog.Logger) (*BMCWeb, error) {
 	w := b.WebUI
 	if !w.Enabled() {
 		return nil, errors.New("gateway: " + b.Name + " has no web section")
@@ -52,7 +52,7 @@ func newBMCWebBroker(b configs.BMC, profiles []configs.WebProfile, gatewayCookie
 	}
 	user, pass := webAccount(b)
 	p.SetAccountGuard(webui.NewAccountGuard(user))
-	out := &bmcWebBroker{proxy: p}
+	out := &BMCWeb{Proxy: p}
 	if w.Login == configs.WebLoginNone {
 		return out, nil
 	}
@@ -60,7 +60,7 @@ func newBMCWebBroker(b configs.BMC, profiles []configs.WebProfile, gatewayCookie
 	if prof == nil {
 		return nil, fmt.Errorf("gateway: %s: unknown web login %q", b.Name, w.Login)
 	}
-	out.pool, err = p.NewPool(webui.PoolConfig{
+	out.Pool, err = p.NewPool(webui.PoolConfig{
 		Profile:     prof,
 		Credentials: webui.Credentials{Username: user, Password: pass},
 		MaxSessions: w.MaxSessions,

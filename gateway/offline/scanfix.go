@@ -1,4 +1,4 @@
-package gateway
+package offline
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 	"github.com/bmcgate/bmcgate/audit"
 	"github.com/bmcgate/bmcgate/authz"
 	"github.com/bmcgate/bmcgate/configs"
+	"github.com/bmcgate/bmcgate/gateway/assemble"
+	"github.com/bmcgate/bmcgate/gateway/scans"
 	"github.com/bmcgate/bmcgate/gateway/service"
 	"github.com/bmcgate/bmcgate/proxy/scan"
 )
@@ -28,17 +30,17 @@ func FixOffline(ctx context.Context, cfg *configs.Config, selectors []string, co
 	if len(selectors) == 0 {
 		return nil, errors.New("name the BMCs to fix (a name, a glob or a label selector)")
 	}
-	st, err := buildState(cfg)
+	st, err := assemble.State(cfg)
 	if err != nil {
 		return nil, err
 	}
-	bmcs, err := selectBMCs(st.Inventory, selectors)
+	bmcs, err := scans.Select(st.Inventory, selectors)
 	if err != nil {
 		return nil, err
 	}
-	store, err := openAuditLog(cfg, log)
+	store, err := assemble.OpenAuditLog(cfg, log)
 	if err != nil {
-		var dirErr *dataDirError
+		var dirErr *assemble.DataDirError
 		switch {
 		case errors.As(err, &dirErr):
 			return nil, err
@@ -48,7 +50,7 @@ func FixOffline(ctx context.Context, cfg *configs.Config, selectors []string, co
 		return nil, fmt.Errorf("open the audit log (every fix is recorded there): %w", err)
 	}
 	defer func() { _ = store.Close() }()
-	x, err := newScans(cfg, log)
+	x, err := assemble.Scans(cfg, log)
 	if err != nil {
 		return nil, err
 	}
@@ -116,6 +118,3 @@ func eachBMC(ctx context.Context, limit int, bmcs []*service.BMC, fn func(contex
 	}
 	return res, errors.Join(errs...)
 }
-
-// ScanFixOutcome is one BMC's scan, planned or applied fixes, and rescan.
-type ScanFixOutcome = service.ScanFixOutcome

@@ -1,4 +1,9 @@
-package gateway
+// Package offline holds bmcgate's commands that run without a gateway,
+// against a config file or a data directory: audit verify and search,
+// console recording replay, the posture scan and its fixes, and pinning a
+// BMC's web certificate. cmd/bmcgate parses their flags and prints; the
+// work is here.
+package offline
 
 import (
 	"context"
@@ -14,26 +19,15 @@ import (
 	"time"
 
 	"github.com/bmcgate/bmcgate/audit"
-	"github.com/bmcgate/bmcgate/gateway/service"
+	"github.com/bmcgate/bmcgate/internal/datadir"
 )
-
-// AuditQuery selects audit records (see audit.Query).
-type AuditQuery = audit.Query
-
-// ParseTime reads a time given on a command line; see service.ParseTime.
-func ParseTime(s string, now time.Time) (time.Time, error) {
-	if s == "" {
-		return time.Time{}, nil
-	}
-	return service.ParseTime(s, now)
-}
 
 // ErrVerifyFailed is returned by VerifyAudit when the chain is broken.
 var ErrVerifyFailed = errors.New("audit log verification failed")
 
-// openOffline opens a data directory's audit log read-only.
-func openOffline(dataDir string) (*audit.Store, error) {
-	path := filepath.Join(dataDir, AuditDBName)
+// Open opens a data directory's audit log read-only.
+func Open(dataDir string) (*audit.Store, error) {
+	path := filepath.Join(dataDir, datadir.AuditDB)
 	s, err := audit.Open(path, audit.Options{ReadOnly: true})
 	if errors.Is(err, audit.ErrInUse) {
 		return nil, fmt.Errorf("%s is in use by a running bmcgate; run \"audit verify\" over SSH instead, or stop it: %w", path, err)
@@ -49,7 +43,7 @@ func openOffline(dataDir string) (*audit.Store, error) {
 // file). A gateway start builds missing indexes by itself; this repairs
 // indexes that verification found to disagree with the records.
 func ReindexAudit(ctx context.Context, dataDir string, w io.Writer) error {
-	path := filepath.Join(dataDir, AuditDBName)
+	path := filepath.Join(dataDir, datadir.AuditDB)
 	if _, err := os.Stat(path); err != nil {
 		return fmt.Errorf("open %s: %w", path, err)
 	}
@@ -99,7 +93,7 @@ func ParseAnchor(s string) (*Anchor, error) {
 // and prints the result. With an anchor (from an earlier run or an external
 // log) it also detects a truncated or rewritten tail.
 func VerifyAudit(ctx context.Context, dataDir string, anchor *Anchor, asJSON bool, w io.Writer) error {
-	s, err := openOffline(dataDir)
+	s, err := Open(dataDir)
 	if err != nil {
 		return err
 	}
@@ -154,7 +148,7 @@ func checkAnchor(ctx context.Context, s *audit.Store, rep *audit.VerifyReport, a
 // SearchAudit searches a data directory's audit log offline. The page says
 // whether more records match (see service.MoreHint).
 func SearchAudit(ctx context.Context, dataDir string, q audit.Query, asJSON bool, w io.Writer) (audit.Page, error) {
-	s, err := openOffline(dataDir)
+	s, err := Open(dataDir)
 	if err != nil {
 		return audit.Page{}, err
 	}
@@ -168,9 +162,3 @@ func SearchAudit(ctx context.Context, dataDir string, q audit.Query, asJSON bool
 		return err
 	})
 }
-
-// ErrBadQuery marks a malformed search (a bad glob): a usage error.
-var ErrBadQuery = audit.ErrInvalidQuery
-
-// MoreHint tells the user how to get the next page of a search, or "".
-func MoreHint(q audit.Query, p audit.Page) string { return service.MoreHint(q, p) }

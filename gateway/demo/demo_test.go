@@ -1,4 +1,4 @@
-package gateway
+package demo
 
 import (
 	"bufio"
@@ -12,17 +12,20 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/bmcgate/bmcgate/internal/datadir"
+	"github.com/bmcgate/bmcgate/internal/testpeer/peerkit"
 )
 
 // runningDemo starts a demo and returns its printed lines once it serves.
-func runningDemo(t *testing.T, o DemoOptions) []string {
+func runningDemo(t *testing.T, o Options) []string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	o.Out, o.Logger = pw, slog.New(slog.DiscardHandler)
 	go func() {
-		done <- Demo(ctx, o)
+		done <- Run(ctx, o)
 		pw.Close()
 	}()
 	t.Cleanup(func() {
@@ -53,7 +56,7 @@ func dirSums(t *testing.T, dir string) map[string][32]byte {
 	t.Helper()
 	sums := map[string][32]byte{}
 	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err != nil || strings.HasSuffix(p, AuditDBName) {
+		if err != nil || strings.HasSuffix(p, datadir.AuditDB) {
 			return err
 		}
 		fi, err := d.Info()
@@ -80,9 +83,9 @@ func dirSums(t *testing.T, dir string) map[string][32]byte {
 
 func TestDemoRefusesADataDirInUse(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "demo")
-	runningDemo(t, DemoOptions{DataDir: dir, SSHAddr: freeTCPAddr(t), BMCs: 1, HomeDir: t.TempDir()})
+	runningDemo(t, Options{DataDir: dir, SSHAddr: peerkit.FreeTCPAddr(t), BMCs: 1, HomeDir: t.TempDir()})
 	before := dirSums(t, dir)
-	err := Demo(context.Background(), DemoOptions{DataDir: dir, SSHAddr: freeTCPAddr(t), BMCs: 1, HomeDir: t.TempDir(),
+	err := Run(context.Background(), Options{DataDir: dir, SSHAddr: peerkit.FreeTCPAddr(t), BMCs: 1, HomeDir: t.TempDir(),
 		Out: io.Discard, Logger: slog.New(slog.DiscardHandler)})
 	if err == nil || !strings.Contains(err.Error(), "in use by another bmcgate demo") || !strings.Contains(err.Error(), "nothing was changed") {
 		t.Fatalf("second demo: %v", err)
@@ -104,7 +107,7 @@ func TestDemoFallsBackToAFreePort(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	lines := runningDemo(t, DemoOptions{DataDir: t.TempDir(), SSHAddr: ln.Addr().String(), BMCs: 1, HomeDir: t.TempDir()})
+	lines := runningDemo(t, Options{DataDir: t.TempDir(), SSHAddr: ln.Addr().String(), BMCs: 1, HomeDir: t.TempDir()})
 	text := strings.Join(lines, "\n")
 	if !strings.Contains(text, ln.Addr().String()+" is taken") || !strings.Contains(text, "using the free port 127.0.0.1:") {
 		t.Fatalf("demo output:\n%s", text)
@@ -119,8 +122,8 @@ func TestDemoPrintsTheIdentity(t *testing.T) {
 		t.Fatal(err)
 	}
 	key := filepath.Join(home, ".ssh", "id_ed25519")
-	writeKey(t, key)
-	lines := runningDemo(t, DemoOptions{DataDir: t.TempDir(), SSHAddr: freeTCPAddr(t), BMCs: 1, HomeDir: home})
+	peerkit.WriteKey(t, key)
+	lines := runningDemo(t, Options{DataDir: t.TempDir(), SSHAddr: peerkit.FreeTCPAddr(t), BMCs: 1, HomeDir: home})
 	n := 0
 	for _, l := range lines {
 		l = strings.TrimSpace(l)

@@ -1,4 +1,4 @@
-package gateway
+package offline
 
 import (
 	"context"

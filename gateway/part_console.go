@@ -5,9 +5,9 @@ import (
 	"sync/atomic"
 
 	"github.com/bmcgate/bmcgate/configs"
+	"github.com/bmcgate/bmcgate/gateway/assemble"
 	"github.com/bmcgate/bmcgate/gateway/console"
 	"github.com/bmcgate/bmcgate/gateway/service"
-	"github.com/bmcgate/bmcgate/proxy/sol"
 )
 
 // consoleDoor forwards the SSH door's console requests to the hub while the
@@ -44,27 +44,9 @@ func openConsole(ctx context.Context, g *Gateway, cfg *configs.Config) (part, er
 	if !cfg.Console.Enabled {
 		return nil, nil
 	}
-	h := console.New(g.svc, consoleConfig(cfg, g))
+	h := console.New(g.svc, assemble.ConsoleConfig(cfg, g.log))
 	g.consoles.hub.Store(h)
 	return &consolePart{g: g, hub: h}, nil
-}
-
-func consoleConfig(cfg *configs.Config, g *Gateway) console.Config {
-	c := cfg.Console
-	return console.Config{
-		EscapeChar:    c.EscapeChar[0],
-		Scrollback:    c.ScrollbackKiB << 10,
-		IdleTimeout:   c.IdleTimeout.Duration,
-		AllowTakeover: c.AllowTakeover,
-		MaxViewers:    c.MaxViewersPerConsole,
-		Line: sol.Options{
-			KeepAlive:    c.KeepAlive.Duration,
-			ReconnectMin: c.ReconnectMin.Duration,
-			ReconnectMax: c.ReconnectMax.Duration,
-			IPMI:         withLogger(brokerOptions(cfg), g.log),
-		},
-		Logger: g.log,
-	}
 }
 
 func (p *consolePart) Run(ctx context.Context) error {

@@ -1,7 +1,14 @@
-package gateway
+// Package assemble turns a checked config into the running gateway's parts:
+// the policy, the inventory and limits (the service layer's State), the
+// account directory, the SSH door's directory and settings, the IPMI and
+// scan broker options, the console hub's settings, the BMC web-UI brokers
+// and the audit log. It holds no running state: package gateway calls it at
+// start and on every reload, and the offline tools call it too.
+package assemble
 
 import (
 	"fmt"
+	"log/slog"
 	"net"
 	"strconv"
 
@@ -39,11 +46,11 @@ func checkRevokedKeys(c *configs.Config, report func(field, msg string)) {
 // checkPolicy is the config check that builds the policy with authz and
 // reports each problem at its field.
 func checkPolicy(c *configs.Config, report func(field, msg string)) {
-	_, _ = buildPolicy(c, report)
+	_, _ = Policy(c, report)
 }
 
-// buildPolicy turns the config's roles into an authz policy.
-func buildPolicy(c *configs.Config, report func(field, msg string)) (*authz.Policy, bool) {
+// Policy turns the config's roles into an authz policy.
+func Policy(c *configs.Config, report func(field, msg string)) (*authz.Policy, bool) {
 	ok := true
 	bad := func(field, msg string) {
 		ok = false
@@ -90,10 +97,10 @@ func buildPolicy(c *configs.Config, report func(field, msg string)) (*authz.Poli
 	return p, ok
 }
 
-// buildState builds the policy, inventory and limits from a loaded config.
-func buildState(c *configs.Config) (*service.State, error) {
+// State builds the policy, inventory and limits from a loaded config.
+func State(c *configs.Config) (*service.State, error) {
 	var problems []string
-	policy, ok := buildPolicy(c, func(field, msg string) { problems = append(problems, field+": "+msg) })
+	policy, ok := Policy(c, func(field, msg string) { problems = append(problems, field+": "+msg) })
 	if !ok {
 		return nil, fmt.Errorf("policy: %v", problems)
 	}
@@ -123,16 +130,16 @@ func buildState(c *configs.Config) (*service.State, error) {
 		return nil, err
 	}
 	l := c.Limits
-	return &service.State{Policy: policy, Inventory: inv, Accounts: buildAccounts(c), Limits: service.Limits{
+	return &service.State{Policy: policy, Inventory: inv, Accounts: Accounts(c), Limits: service.Limits{
 		FanoutConcurrency: l.FanoutConcurrency,
 		MaxTargets:        l.MaxTargets,
 		CommandTimeout:    l.CommandTimeout.Duration,
 	}}, nil
 }
 
-// buildAccounts builds the directory the service layer resolves every caller with:
+// Accounts builds the directory the service layer resolves every caller with:
 // users[], web.break_glass[] and web.oidc.group_roles.
-func buildAccounts(c *configs.Config) *service.Accounts {
+func Accounts(c *configs.Config) *service.Accounts {
 	users := make([]service.Account, len(c.Users))
 	for i, u := range c.Users {
 		users[i] = service.Account{Name: u.Name, Roles: u.Roles, Disabled: u.Disabled}
@@ -154,8 +161,8 @@ func privilege(s string) ipmi.Privilege {
 	return ipmi.PrivOperator
 }
 
-// buildDirectory builds the SSH user directory.
-func buildDirectory(c *configs.Config) (*sshd.Directory, error) {
+// Directory builds the SSH door's user directory.
+func Directory(c *configs.Config) (*sshd.Directory, error) {
 	var users []sshd.User
 	for _, u := range c.Users {
 		su := sshd.User{Name: u.Name, Disabled: u.Disabled}
@@ -183,17 +190,22 @@ func buildDirectory(c *configs.Config) (*sshd.Directory, error) {
 	return d, nil
 }
 
-func brokerOptions(c *configs.Config) ipmi.Options {
+// IPMIOptions are the IPMI broker's options (also the scanner's and the
+// console lines') from the config, logging to log.
+func IPMIOptions(c *configs.Config, log *slog.Logger) ipmi.Options {
 	l := c.Limits
 	return ipmi.Options{
 		SessionsPerBMC: l.IPMISessionsPerBMC,
 		CallTimeout:    l.IPMICallTimeout.Duration,
 		ConnectTimeout: l.IPMIConnectTimeout.Duration,
 		KeepAlive:      l.IPMIKeepAlive.Duration,
+		Logger:         log,
 	}
 }
 
-func sshConfig(c *configs.Config) sshd.Config {
+// SSHConfig is the SSH door's configuration, without its host key, logger
+// and console door (the gateway sets those).
+func SSHConfig(c *configs.Config) sshd.Config {
 	l := c.Limits
 	return sshd.Config{
 		Banner:                c.SSH.Banner,

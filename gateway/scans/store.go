@@ -1,4 +1,9 @@
-package gateway
+// Package scans holds the posture scan's parts that are not the scanner
+// (proxy/scan) nor the service layer's scan operations: the report store in
+// the data directory, the secret store for passwords set by fixes, the
+// dashboard panel, the fleet scan with bounded concurrency, BMC selection
+// and the command-line output of reports, plans and fix outcomes.
+package scans
 
 import (
 	"encoding/json"
@@ -12,17 +17,14 @@ import (
 	"time"
 
 	"github.com/bmcgate/bmcgate/gateway/service"
+	"github.com/bmcgate/bmcgate/internal/datadir"
 	"github.com/bmcgate/bmcgate/proxy/scan"
 )
 
-// ScanDirName is the directory inside the data directory that holds the
-// latest scan report of every BMC, one JSON file per BMC.
-const ScanDirName = "scan"
-
-// scanStore keeps scan reports as files, written atomically (temporary
+// Store keeps scan reports as files, written atomically (temporary
 // file, fsync, rename) with mode 0600. It remembers a summary of each
 // report it decoded for the dashboard (summary).
-type scanStore struct {
+type Store struct {
 	dir string
 
 	mu   sync.Mutex
@@ -56,14 +58,16 @@ type cachedSummary struct {
 // maxSummaries bounds the summary cache; past it the cache starts over.
 const maxSummaries = 100_000
 
-func newScanStore(dataDir string) *scanStore {
-	return &scanStore{dir: filepath.Join(dataDir, ScanDirName)}
+// NewStore is the report store of the data directory dataDir (its
+// datadir.ScanDir).
+func NewStore(dataDir string) *Store {
+	return &Store{dir: filepath.Join(dataDir, datadir.ScanDir)}
 }
 
 // file maps a BMC name to its report file. Inventory names are canonical
 // (letters, digits, '-', '_', '.'), but the check keeps the store safe on
 // its own.
-func (s *scanStore) file(name string) (string, error) {
+func (s *Store) file(name string) (string, error) {
 	if name == "" || strings.ContainsAny(name, `/\`) || strings.HasPrefix(name, ".") {
 		return "", fmt.Errorf("scan store: unusable BMC name %q", name)
 	}
@@ -71,7 +75,7 @@ func (s *scanStore) file(name string) (string, error) {
 }
 
 // Save stores r as the latest report of its BMC.
-func (s *scanStore) Save(r *scan.Report) error {
+func (s *Store) Save(r *scan.Report) error {
 	path, err := s.file(r.BMC)
 	if err != nil {
 		return err
@@ -87,7 +91,7 @@ func (s *scanStore) Save(r *scan.Report) error {
 }
 
 // Load returns the latest report of a BMC, or service.ErrNoScan.
-func (s *scanStore) Load(name string) (*scan.Report, error) {
+func (s *Store) Load(name string) (*scan.Report, error) {
 	path, err := s.file(name)
 	if err != nil {
 		return nil, err
@@ -109,7 +113,7 @@ func (s *scanStore) Load(name string) (*scan.Report, error) {
 // summary returns the summary of a BMC's latest report, or service.ErrNoScan.
 // A report file is decoded again only when it was replaced (every Save
 // writes a new file), so a dashboard view costs a stat per BMC.
-func (s *scanStore) summary(name string) (reportSummary, error) {
+func (s *Store) summary(name string) (reportSummary, error) {
 	path, err := s.file(name)
 	if err != nil {
 		return reportSummary{}, err

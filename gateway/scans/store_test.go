@@ -1,4 +1,4 @@
-package gateway
+package scans
 
 import (
 	"errors"
@@ -9,12 +9,13 @@ import (
 	"time"
 
 	"github.com/bmcgate/bmcgate/gateway/service"
+	"github.com/bmcgate/bmcgate/internal/datadir"
 	"github.com/bmcgate/bmcgate/proxy/scan"
 )
 
 func TestScanStore(t *testing.T) {
 	dir := t.TempDir()
-	s := newScanStore(dir)
+	s := NewStore(dir)
 	if _, err := s.Load("node01"); !errors.Is(err, service.ErrNoScan) {
 		t.Fatalf("empty store: %v", err)
 	}
@@ -30,11 +31,11 @@ func TestScanStore(t *testing.T) {
 	if err != nil || got.CipherSuite0 || !got.Time.Equal(r.Time) {
 		t.Fatalf("load: %v %+v", err, got)
 	}
-	fi, err := os.Stat(filepath.Join(dir, ScanDirName, "node01.json"))
+	fi, err := os.Stat(filepath.Join(dir, datadir.ScanDir, "node01.json"))
 	if err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("file mode: %v %v", fi, err)
 	}
-	entries, _ := os.ReadDir(filepath.Join(dir, ScanDirName))
+	entries, _ := os.ReadDir(filepath.Join(dir, datadir.ScanDir))
 	if len(entries) != 1 {
 		t.Errorf("leftover temporary files: %v", entries)
 	}
@@ -49,7 +50,7 @@ func TestScanStore(t *testing.T) {
 // report (each Save replaces the file) and disappears with the file.
 func TestScanStoreSummary(t *testing.T) {
 	dir := t.TempDir()
-	s := newScanStore(dir)
+	s := NewStore(dir)
 	if _, err := s.summary("node01"); !errors.Is(err, service.ErrNoScan) {
 		t.Fatalf("empty store: %v", err)
 	}
@@ -74,7 +75,7 @@ func TestScanStoreSummary(t *testing.T) {
 			}
 		}
 	}
-	if err := os.Remove(filepath.Join(dir, ScanDirName, "node01.json")); err != nil {
+	if err := os.Remove(filepath.Join(dir, datadir.ScanDir, "node01.json")); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.summary("node01"); !errors.Is(err, service.ErrNoScan) {
@@ -84,7 +85,7 @@ func TestScanStoreSummary(t *testing.T) {
 
 func TestSecretSaver(t *testing.T) {
 	dir := t.TempDir()
-	where, err := secretSaver(dir, "node01")("ADMIN", "n3w-Random-Pass")
+	where, err := SecretSaver(dir, "node01")("ADMIN", "n3w-Random-Pass")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +100,7 @@ func TestSecretSaver(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"", "a/b", "..", "x y"} {
-		if _, err := secretSaver(dir, "node01")(bad, "pw"); err == nil {
+		if _, err := SecretSaver(dir, "node01")(bad, "pw"); err == nil {
 			t.Errorf("user %q accepted", bad)
 		}
 	}

@@ -8,7 +8,6 @@ import (
 	"github.com/bmcgate/bmcgate/configs"
 	"github.com/bmcgate/bmcgate/gateway/service"
 	"github.com/bmcgate/bmcgate/gateway/web"
-	"github.com/bmcgate/bmcgate/gateway/web/breakglass"
 )
 
 // webClock is the web door's clock; nil is time.Now. Tests set it before
@@ -45,25 +44,3 @@ func (p webPart) Close() { p.s.Close() }
 // Web returns the web front door, or nil when it is off (tests, and the
 // BMC web UI proxy that mounts its pages on it).
 func (g *Gateway) Web() *web.Server { return g.web }
-
-// HashBreakGlassPassword makes an argon2id hash for a web.break_glass
-// password_hash (used by "bmcgate passwd").
-func HashBreakGlassPassword(password []byte) (string, error) {
-	return breakglass.HashPassword(password, breakglass.DefaultParams)
-}
-
-// CheckBreakGlassPassword reports whether password matches an argon2id hash.
-func CheckBreakGlassPassword(hash string, password []byte) (bool, error) {
-	h, err := breakglass.ParseHash(hash)
-	if err != nil {
-		return false, err
-	}
-	return h.Verify(password), nil
-}
-
-// NewTOTPSecret returns a new random TOTP secret in base32, as
-// authenticator apps take it.
-func NewTOTPSecret() (string, error) {
-	_, b32, err := breakglass.NewKey()
-	return b32, err
-}

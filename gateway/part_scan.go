@@ -2,64 +2,26 @@ package gateway
 
 import (
 	"context"
-	"fmt"
-	"log/slog"
 	"sync"
 	"time"
 
 	"github.com/bmcgate/bmcgate/audit"
 	"github.com/bmcgate/bmcgate/configs"
+	"github.com/bmcgate/bmcgate/gateway/assemble"
+	"github.com/bmcgate/bmcgate/gateway/scans"
 	"github.com/bmcgate/bmcgate/gateway/service"
-	"github.com/bmcgate/bmcgate/proxy/scan"
 )
-
-// newScans builds the posture scan from the config: scanner, report store
-// and limits.
-func newScans(cfg *configs.Config, log *slog.Logger) (*service.Scans, error) {
-	sc, err := newScanner(cfg, log)
-	if err != nil {
-		return nil, err
-	}
-	return &service.Scans{Scanner: sc, Store: newScanStore(cfg.DataDir), Concurrency: cfg.Scan.Concurrency,
-		Timeout: scanTimeout(cfg),
-		Secrets: func(bmc string) scan.SecretSaver { return secretSaver(cfg.DataDir, bmc) }}, nil
-}
-
-// scanTimeout bounds a whole fleet scan: the command timeout, but at
-// least ten minutes.
-func scanTimeout(cfg *configs.Config) time.Duration {
-	return max(cfg.Limits.CommandTimeout.Duration, 10*time.Minute)
-}
-
-// newScanner builds a scanner with the config's pacing and credential list.
-func newScanner(cfg *configs.Config, log *slog.Logger) (*scan.Scanner, error) {
-	list, err := configs.LoadDefaultCredentials(cfg.Scan.Credentials)
-	if err != nil {
-		return nil, fmt.Errorf("scan: %w", err)
-	}
-	creds := make([]scan.Credential, len(list))
-	for i, c := range list {
-		creds[i] = scan.Credential{Vendor: c.Vendor, Username: c.Username, Password: c.Password}
-	}
-	return scan.New(scan.Options{
-		Interval:    cfg.Scan.ProbeInterval.Duration,
-		Timeout:     cfg.Scan.Timeout.Duration,
-		Credentials: creds,
-		IPMI:        withLogger(brokerOptions(cfg), log),
-		Logger:      log,
-	}), nil
-}
 
 // openScan installs the posture scan in the service (on-demand scans) and,
 // when scan.interval is set, returns the periodic scanner.
 func openScan(ctx context.Context, g *Gateway, cfg *configs.Config) (part, error) {
-	x, err := newScans(cfg, g.log)
+	x, err := assemble.Scans(cfg, g.log)
 	if err != nil {
 		return nil, err
 	}
 	g.svc.SetScans(x)
 	if g.web != nil {
-		g.web.SetScanPanel(newScanPanel(g.svc, x.Store, g.log))
+		g.web.SetScanPanel(scans.NewPanel(g.svc, x.Store, g.log))
 	}
 	return &periodicScan{g: g, every: make(chan time.Duration, 1), interval: cfg.Scan.Interval.Duration, scans: x,
 		done: make(chan struct{})}, nil
@@ -122,7 +84,7 @@ func (p *periodicScan) scanAll(ctx context.Context) {
 	p.mu.Unlock()
 	start := time.Now()
 	n := 0
-	reports := scanInventory(ctx, x, p.g.svc.State().Inventory.All())
+	reports := scans.Inventory(ctx, x, p.g.svc.State().Inventory.All())
 	if ctx.Err() != nil {
 		return // cut short: keep the previous complete reports
 	}
@@ -141,7 +103,7 @@ func (p *periodicScan) scanAll(ctx context.Context) {
 }
 
 func (p *periodicScan) Reload(_ context.Context, cfg *configs.Config, _ *service.State) {
-	x, err := newScans(cfg, p.g.log)
+	x, err := assemble.Scans(cfg, p.g.log)
 	if err != nil {
 		p.g.log.Error("scan settings not reloaded", "err", err)
 		return

@@ -1,4 +1,4 @@
-package gateway
+package scans
 
 import (
 	"bytes"
@@ -33,10 +33,10 @@ type scanPanelRow struct {
 	rank             int
 }
 
-// newScanPanel returns the dashboard hook showing stored scan reports. A
+// NewPanel returns the dashboard hook showing stored scan reports. A
 // BMC appears only when the user may run scans on it (scan.run), as for
 // `scan --last`; the panel reads stored reports and never scans.
-func newScanPanel(svc *service.Service, store service.ScanStore, log *slog.Logger) func(*http.Request, service.Caller) template.HTML {
+func NewPanel(svc *service.Service, store service.ScanStore, log *slog.Logger) func(*http.Request, service.Caller) template.HTML {
 	summaries := func(name string) (reportSummary, error) {
 		r, err := store.Load(name)
 		if err != nil {
@@ -44,7 +44,7 @@ func newScanPanel(svc *service.Service, store service.ScanStore, log *slog.Logge
 		}
 		return summarize(r), nil
 	}
-	if s, ok := store.(*scanStore); ok {
+	if s, ok := store.(*Store); ok {
 		summaries = s.summary // decodes a report only when it changed
 	}
 	return func(r *http.Request, c service.Caller) template.HTML {

@@ -1,4 +1,4 @@
-package gateway
+package scans
 
 import (
 	"encoding/json"
@@ -11,11 +11,11 @@ import (
 	"github.com/bmcgate/bmcgate/proxy/scan"
 )
 
-// WriteScanReports writes reports for people (a table per BMC and the
+// WriteReports writes reports for people (a table per BMC and the
 // fleet summary) or as JSON ({"bmcs": [one object per BMC], "summary"}),
 // and returns how many BMCs have a critical finding and how many could not
 // be reached.
-func WriteScanReports(w io.Writer, reports []*scan.Report, asJSON bool) (critical, unreachable int, err error) {
+func WriteReports(w io.Writer, reports []*scan.Report, asJSON bool) (critical, unreachable int, err error) {
 	sum := scan.Summarize(reports)
 	if asJSON {
 		enc := json.NewEncoder(w)

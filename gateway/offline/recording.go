@@ -1,4 +1,4 @@
-package gateway
+package offline
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 // ConsoleRecording loads a console recording from a data directory's audit
 // log offline. id is a console session id or a user's SSH session id.
 func ConsoleRecording(ctx context.Context, dataDir, id string) (*audit.Recording, error) {
-	s, err := openOffline(dataDir)
+	s, err := Open(dataDir)
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/bmcgate/bmcgate/configs"
+	"github.com/bmcgate/bmcgate/gateway/assemble"
 	"github.com/bmcgate/bmcgate/gateway/service"
 	"github.com/bmcgate/bmcgate/gateway/web"
 )
@@ -29,7 +30,7 @@ func openWebUI(_ context.Context, g *Gateway, cfg *configs.Config) (part, error)
 // webUIs is one generation of BMC web UI brokers (one per configured BMC
 // web section), replaced as a whole on reload.
 type webUIs struct {
-	m      map[string]*bmcWebBroker
+	m      map[string]*assemble.BMCWeb
 	cancel context.CancelFunc // ends the pools' Run (logging their sessions out)
 }
 
@@ -39,14 +40,14 @@ func (u *webUIs) UI(name string) (web.BMCUI, bool) {
 	if !ok {
 		return web.BMCUI{}, false
 	}
-	return web.BMCUI{Proxy: b.proxy, Pool: b.pool}, true
+	return web.BMCUI{Proxy: b.Proxy, Pool: b.Pool}, true
 }
 
 // Release logs out the BMC-side sessions of a user session on every BMC.
 func (u *webUIs) Release(ctx context.Context, key string) {
 	for _, b := range u.m {
-		if b.pool != nil {
-			b.pool.Release(ctx, key)
+		if b.Pool != nil {
+			b.Pool.Release(ctx, key)
 		}
 	}
 }
@@ -57,10 +58,10 @@ func (u *webUIs) close(ctx context.Context) {
 		u.cancel()
 	}
 	for _, b := range u.m {
-		if b.pool != nil {
-			b.pool.Close(ctx)
+		if b.Pool != nil {
+			b.Pool.Close(ctx)
 		}
-		b.proxy.Close()
+		b.Proxy.Close()
 	}
 }
 
@@ -76,7 +77,7 @@ type webUIPart struct {
 
 // build makes the brokers of every BMC with a web section.
 func (p *webUIPart) build(cfg *configs.Config) (*webUIs, error) {
-	set := &webUIs{m: map[string]*bmcWebBroker{}}
+	set := &webUIs{m: map[string]*assemble.BMCWeb{}}
 	for _, b := range cfg.BMCs {
 		if !b.WebUI.Enabled() {
 			continue
@@ -85,7 +86,7 @@ func (p *webUIPart) build(cfg *configs.Config) (*webUIs, error) {
 			p.g.log.Warn("BMC web UI off: the BMC's name cannot be a host name (use a-z, 0-9 and '-')", "bmc", b.Name)
 			continue
 		}
-		br, err := newBMCWebBroker(b, cfg.WebProfiles, web.GatewayCookies(), nil, p.g.log)
+		br, err := assemble.NewBMCWeb(b, cfg.WebProfiles, web.GatewayCookies(), nil, p.g.log)
 		if err != nil {
 			set.close(context.Background())
 			return nil, err
@@ -99,8 +100,8 @@ func (p *webUIPart) build(cfg *configs.Config) (*webUIs, error) {
 func (set *webUIs) start(ctx context.Context) {
 	ctx, set.cancel = context.WithCancel(ctx)
 	for _, b := range set.m {
-		if b.pool != nil {
-			go b.pool.Run(ctx)
+		if b.Pool != nil {
+			go b.Pool.Run(ctx)
 		}
 	}
 }

@@ -1,4 +1,7 @@
-package gateway
+// Package demo runs "bmcgate demo": a gateway in front of simulated BMCs
+// (internal/sim/bmcsim) on loopback, with a generated config, keys and an
+// ssh_config in the data directory, and the commands to try printed.
+package demo
 
 import (
 	"context"
@@ -18,12 +21,16 @@ import (
 	"time"
 
 	"github.com/bmcgate/bmcgate/audit"
+	"github.com/bmcgate/bmcgate/gateway"
+	"github.com/bmcgate/bmcgate/gateway/assemble"
+	"github.com/bmcgate/bmcgate/internal/datadir"
+	"github.com/bmcgate/bmcgate/internal/oserr"
 	"github.com/bmcgate/bmcgate/internal/sim/bmcsim"
 	gossh "golang.org/x/crypto/ssh"
 )
 
-// DemoOptions configures Demo.
-type DemoOptions struct {
+// Options configures Demo.
+type Options struct {
 	DataDir string // empty: a new temporary directory, removed on exit
 	SSHAddr string // default 127.0.0.1:2222, falling back to a free port
 	BMCs    int    // default 8
@@ -38,10 +45,10 @@ type demoBMC struct {
 	suite            int
 }
 
-// Demo starts a fleet of simulated BMCs on loopback, writes a demo config
+// Run starts a fleet of simulated BMCs on loopback, writes a demo config
 // into the data directory, authorizes the caller's SSH keys (or a new key
 // pair) and serves until ctx is done.
-func Demo(ctx context.Context, o DemoOptions) error {
+func Run(ctx context.Context, o Options) error {
 	if o.Out == nil {
 		o.Out = os.Stdout
 	}
@@ -70,7 +77,7 @@ func Demo(ctx context.Context, o DemoOptions) error {
 		return err
 	}
 	defer unlock()
-	if err := os.MkdirAll(filepath.Join(o.DataDir, "secrets"), 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Join(o.DataDir, datadir.SecretsDir), 0o700); err != nil {
 		return fmt.Errorf("demo data directory: %w", err)
 	}
 
@@ -94,15 +101,15 @@ func Demo(ctx context.Context, o DemoOptions) error {
 	if note != "" {
 		fmt.Fprintln(o.Out, note)
 	}
-	cfgPath := filepath.Join(o.DataDir, "bmcgate.yaml")
+	cfgPath := filepath.Join(o.DataDir, datadir.DemoConfig)
 	if err := os.WriteFile(cfgPath, []byte(demoConfig(o.DataDir, sshAddr, fleet, ids.keys)), 0o600); err != nil {
 		return fmt.Errorf("write demo config: %w", err)
 	}
-	cfg, err := LoadConfig(cfgPath, false)
+	cfg, err := assemble.LoadConfig(cfgPath, false)
 	if err != nil {
 		return fmt.Errorf("demo config: %w", err)
 	}
-	g, err := Open(ctx, cfg, o.Logger)
+	g, err := gateway.Open(ctx, cfg, o.Logger)
 	if err != nil {
 		return err
 	}
@@ -115,7 +122,7 @@ func Demo(ctx context.Context, o DemoOptions) error {
 	return g.Run(ctx)
 }
 
-func startDemoFleet(ctx context.Context, o DemoOptions) ([]demoBMC, []*bmcsim.BMC, error) {
+func startDemoFleet(ctx context.Context, o Options) ([]demoBMC, []*bmcsim.BMC, error) {
 	var fleet []demoBMC
 	var sims []*bmcsim.BMC
 	for i := 1; i <= o.BMCs; i++ {
@@ -140,7 +147,7 @@ func startDemoFleet(ctx context.Context, o DemoOptions) ([]demoBMC, []*bmcsim.BM
 		if i > (o.BMCs+1)/2 {
 			rack = "r2"
 		}
-		if err := os.WriteFile(filepath.Join(o.DataDir, "secrets", name), []byte(pass+"\n"), 0o600); err != nil {
+		if err := os.WriteFile(filepath.Join(o.DataDir, datadir.SecretsDir, name), []byte(pass+"\n"), 0o600); err != nil {
 			return nil, sims, fmt.Errorf("write demo secret: %w", err)
 		}
 		fleet = append(fleet, demoBMC{name: name, addr: b.Addr(), rack: rack, suite: suite})
@@ -164,7 +171,7 @@ type demoIdentities struct {
 // demoKeys authorizes the caller's ~/.ssh/*.pub keys as admin (or a new
 // key pair when there are none), and generates one key pair for each other
 // demo user: a key identifies exactly one user.
-func demoKeys(o DemoOptions) (demoIdentities, error) {
+func demoKeys(o Options) (demoIdentities, error) {
 	ids := demoIdentities{keys: map[string][]string{}, identity: map[string]string{}}
 	matches, _ := filepath.Glob(filepath.Join(o.HomeDir, ".ssh", "*.pub"))
 	for _, m := range matches {
@@ -194,7 +201,7 @@ func demoKeys(o DemoOptions) (demoIdentities, error) {
 		if len(ids.keys[u.name]) > 0 {
 			continue
 		}
-		path := filepath.Join(o.DataDir, "demo_"+u.name+"_ed25519")
+		path := filepath.Join(o.DataDir, datadir.DemoKey(u.name))
 		line, err := generateKeyPair(path, "bmcgate-demo-"+u.name)
 		if err != nil {
 			return ids, err
@@ -276,7 +283,7 @@ users:
 	b.WriteString("bmcs:\n")
 	for _, f := range fleet {
 		fmt.Fprintf(&b, "  - name: %s\n    address: %q\n    labels: {rack: %s, env: lab}\n    ipmi:\n      username: bmcgate\n      password_file: %q\n      cipher_suite: %d\n      privilege: operator\n",
-			f.name, f.addr, f.rack, filepath.Join(dataDir, "secrets", f.name), f.suite)
+			f.name, f.addr, f.rack, filepath.Join(dataDir, datadir.SecretsDir, f.name), f.suite)
 	}
 	return b.String()
 }
@@ -285,8 +292,8 @@ users:
 // the printed commands verify the gateway's host key.
 func writeDemoSSHConfig(dataDir, addr string, hostKey gossh.PublicKey, identity map[string]string) (string, error) {
 	host, port, _ := net.SplitHostPort(addr)
-	kh := filepath.Join(dataDir, "known_hosts")
-	line := knownhostsLine(host, port, hostKey)
+	kh := filepath.Join(dataDir, datadir.DemoKnownHosts)
+	line := gateway.KnownHostsLine(host, port, hostKey)
 	if err := os.WriteFile(kh, []byte(line), 0o600); err != nil {
 		return "", fmt.Errorf("write demo known_hosts: %w", err)
 	}
@@ -297,19 +304,11 @@ func writeDemoSSHConfig(dataDir, addr string, hostKey gossh.PublicKey, identity 
 			fmt.Fprintf(&b, "Match originalhost bmcgate-demo user %s\n  IdentityFile %s\n  IdentitiesOnly yes\n", u.name, id)
 		}
 	}
-	path := filepath.Join(dataDir, "ssh_config")
+	path := filepath.Join(dataDir, datadir.DemoSSHConfig)
 	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
 		return "", fmt.Errorf("write demo ssh_config: %w", err)
 	}
 	return path, nil
-}
-
-func knownhostsLine(host, port string, k gossh.PublicKey) string {
-	h := host
-	if port != "22" {
-		h = "[" + host + "]:" + port
-	}
-	return h + " " + strings.TrimSpace(string(gossh.MarshalAuthorizedKey(k))) + "\n"
 }
 
 func printDemoHelp(w io.Writer, addr, sshCfg, cfgPath, dataDir string, ids demoIdentities, fleet []demoBMC, temp bool) {
@@ -357,11 +356,11 @@ func demoListenAddr(addr string) (string, string, error) {
 	}
 	ln, ferr := net.Listen("tcp", net.JoinHostPort(host, "0"))
 	if ferr != nil {
-		return "", "", fmt.Errorf("demo SSH address %s: %w, and no free port on %s: %w", addr, listenCause(err), host, listenCause(ferr))
+		return "", "", fmt.Errorf("demo SSH address %s: %w, and no free port on %s: %w", addr, oserr.ListenCause(err), host, oserr.ListenCause(ferr))
 	}
 	free := ln.Addr().String()
 	ln.Close()
-	return free, fmt.Sprintf("bmcgate demo: %s is taken (%v); using the free port %s", addr, listenCause(err), free), nil
+	return free, fmt.Sprintf("bmcgate demo: %s is taken (%v); using the free port %s", addr, oserr.ListenCause(err), free), nil
 }
 
 // lockDemoDir takes the demo's lock on dir (a file lock on
@@ -373,26 +372,26 @@ func demoListenAddr(addr string) (string, string, error) {
 func lockDemoDir(dir string, log *slog.Logger) (unlock func(), err error) {
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 		// Missing (created here) or unusable (the error says why).
-		if err := prepareDataDir(dir, log); err != nil {
+		if err := assemble.PrepareDataDir(dir, log); err != nil {
 			return nil, err
 		}
 	}
-	path := filepath.Join(dir, "demo.lock")
+	path := filepath.Join(dir, datadir.DemoLock)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("demo data directory %s: %w", dir, unwrapPath(err))
+		return nil, fmt.Errorf("demo data directory %s: %w", dir, oserr.PathCause(err))
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("demo data directory %s is in use by another bmcgate demo (%s is locked); nothing was changed", dir, path)
 	}
-	if s, err := audit.Open(filepath.Join(dir, AuditDBName), audit.Options{ReadOnly: true, OpenTimeout: 100 * time.Millisecond}); err == nil {
+	if s, err := audit.Open(filepath.Join(dir, datadir.AuditDB), audit.Options{ReadOnly: true, OpenTimeout: 100 * time.Millisecond}); err == nil {
 		s.Close()
 	} else if errors.Is(err, audit.ErrInUse) {
 		f.Close()
 		return nil, fmt.Errorf("demo data directory %s is in use by a running bmcgate (its audit log is locked); nothing was changed", dir)
 	}
-	if err := prepareDataDir(dir, log); err != nil {
+	if err := assemble.PrepareDataDir(dir, log); err != nil {
 		f.Close()
 		return nil, err
 	}

@@ -1,0 +1,49 @@
+package assemble
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/bmcgate/bmcgate/configs"
+	"github.com/bmcgate/bmcgate/gateway/scans"
+	"github.com/bmcgate/bmcgate/gateway/service"
+	"github.com/bmcgate/bmcgate/proxy/scan"
+)
+
+// Scans builds the posture scan from the config: scanner, report store
+// and limits.
+func Scans(cfg *configs.Config, log *slog.Logger) (*service.Scans, error) {
+	sc, err := Scanner(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	return &service.Scans{Scanner: sc, Store: scans.NewStore(cfg.DataDir), Concurrency: cfg.Scan.Concurrency,
+		Timeout: ScanTimeout(cfg),
+		Secrets: func(bmc string) scan.SecretSaver { return scans.SecretSaver(cfg.DataDir, bmc) }}, nil
+}
+
+// ScanTimeout bounds a whole fleet scan: the command timeout, but at
+// least ten minutes.
+func ScanTimeout(cfg *configs.Config) time.Duration {
+	return max(cfg.Limits.CommandTimeout.Duration, 10*time.Minute)
+}
+
+// Scanner builds a scanner with the config's pacing and credential list.
+func Scanner(cfg *configs.Config, log *slog.Logger) (*scan.Scanner, error) {
+	list, err := configs.LoadDefaultCredentials(cfg.Scan.Credentials)
+	if err != nil {
+		return nil, fmt.Errorf("scan: %w", err)
+	}
+	creds := make([]scan.Credential, len(list))
+	for i, c := range list {
+		creds[i] = scan.Credential{Vendor: c.Vendor, Username: c.Username, Password: c.Password}
+	}
+	return scan.New(scan.Options{
+		Interval:    cfg.Scan.ProbeInterval.Duration,
+		Timeout:     cfg.Scan.Timeout.Duration,
+		Credentials: creds,
+		IPMI:        IPMIOptions(cfg, log),
+		Logger:      log,
+	}), nil
+}
