@@ -24,8 +24,8 @@ import (
 // README is run as written (placeholders filled in), so a new line is
 // tested unless it is added here, on review.
 var readmeSkipped = map[string]string{
-	"go run ./cmd/bmcgate demo": "serves until stopped: TestE2EDemo (gateway) and TestDemoRefuses* run the demo",
-	"bmcgate demo [--ssh-addr 127.0.0.1:2222] [--bmcs 8] [--data-dir DIR]":                "serves until stopped: TestE2EDemo (gateway) and TestDemoRefuses* run the demo",
+	"go run ./cmd/bmcgate demo": "serves until stopped: TestE2EDemo and TestDemoRefuses* (gateway/demo) run the demo",
+	"bmcgate demo [--ssh-addr 127.0.0.1:2222] [--bmcs 8] [--data-dir DIR]":                "serves until stopped: TestE2EDemo and TestDemoRefuses* (gateway/demo) run the demo",
 	"./bmcgate serve --config /etc/bmcgate/bmcgate.yaml":                                  "serves until stopped: TestServeStartupRefusals and the gateway e2e tests",
 	"bmcgate serve --config FILE [--log-format text|json] [--log-level info]":             "serves until stopped: TestServeStartupRefusals and the gateway e2e tests",
 	"bmcgate audit verify --data-dir DIR --expect-head SEQ:HASH":                          "", // run below (prose form)
