@@ -4,9 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"strings"
+
+	"github.com/bmcgate/bmcgate/internal/oserr"
 )
 
 // maxPasswordFile bounds how much of a password file is read.
@@ -20,19 +21,19 @@ func readPasswordFile(path string) (string, error) {
 	// Stat before opening: opening a FIFO would block.
 	before, err := os.Stat(path)
 	if err != nil {
-		return "", fmt.Errorf("cannot read the password file: %w", pathless(err))
+		return "", fmt.Errorf("cannot read the password file: %w", oserr.PathCause(err))
 	}
 	if !before.Mode().IsRegular() {
 		return "", errors.New("the password file is not a regular file")
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return "", fmt.Errorf("cannot open the password file: %w", pathless(err))
+		return "", fmt.Errorf("cannot open the password file: %w", oserr.PathCause(err))
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return "", fmt.Errorf("cannot stat the password file: %w", pathless(err))
+		return "", fmt.Errorf("cannot stat the password file: %w", oserr.PathCause(err))
 	}
 	if !fi.Mode().IsRegular() || !os.SameFile(before, fi) {
 		return "", errors.New("the password file changed while it was read")
@@ -42,7 +43,7 @@ func readPasswordFile(path string) (string, error) {
 	}
 	data, err := io.ReadAll(io.LimitReader(f, maxPasswordFile+1))
 	if err != nil {
-		return "", fmt.Errorf("cannot read the password file: %w", pathless(err))
+		return "", fmt.Errorf("cannot read the password file: %w", oserr.PathCause(err))
 	}
 	if len(data) > maxPasswordFile {
 		return "", errors.New("the password file is too large to hold a password")
@@ -61,15 +62,6 @@ func readPasswordEnv(name string) (string, error) {
 		return "", errors.New("the environment variable is not set")
 	}
 	return v, nil
-}
-
-// pathless drops the path from a *fs.PathError, keeping the cause.
-func pathless(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }
 
 // validEnvName reports whether s is a portable environment variable name.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/bmcgate/bmcgate/internal/bmcweb"
+	"github.com/bmcgate/bmcgate/internal/oserr"
 )
 
 // Values of bmcs[i].web.host_header (package bmcweb's, shared with the
@@ -231,14 +232,14 @@ func checkWebURL(s string) (int, string) {
 func readCAFile(path string) (*x509.CertPool, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
-		return nil, fmt.Errorf("cannot read the CA file: %w", pathless(err))
+		return nil, fmt.Errorf("cannot read the CA file: %w", oserr.PathCause(err))
 	}
 	if !fi.Mode().IsRegular() || fi.Size() > maxCAFile {
 		return nil, fmt.Errorf("the CA file is not a regular file of at most %d bytes", maxCAFile)
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("cannot read the CA file: %w", pathless(err))
+		return nil, fmt.Errorf("cannot read the CA file: %w", oserr.PathCause(err))
 	}
 	pool := x509.NewCertPool()
 	if !pool.AppendCertsFromPEM(data) {
