@@ -109,7 +109,7 @@ func (g *Gateway) open(ctx context.Context, cfg *configs.Config) error {
 	log.Info("ssh host key", "fingerprint", gossh.FingerprintSHA256(signer.PublicKey()))
 
 	g.broker = ipmi.NewBroker(assemble.IPMIOptions(cfg, log))
-	g.svc = service.New(st, g.broker, g.store, log)
+	g.svc = service.New(st, service.IPMITransport{Broker: g.broker}, g.store, log)
 	g.consoles.svc = g.svc
 	sc := assemble.SSHConfig(cfg)
 	sc.HostSigners = []gossh.Signer{signer}

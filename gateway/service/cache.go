@@ -114,7 +114,7 @@ func (pc *PowerCache) refresh(done chan struct{}) {
 	failed := 0
 	Fanout(ctx, len(bmcs), st.Limits.FanoutConcurrency,
 		func(ctx context.Context, i int) PowerEntry {
-			ps, err := pc.s.broker.PowerStatus(ctx, bmcs[i].Endpoint)
+			ps, err := pc.s.transport(bmcs[i]).PowerStatus(ctx, bmcs[i])
 			e := PowerEntry{At: time.Now(), Health: "ok", State: ps}
 			if err != nil {
 				e = PowerEntry{At: time.Now(), Health: "unreachable", Error: Message(err)}

@@ -185,7 +185,7 @@ func newTestService(t *testing.T) (*Service, *fakeBroker, *fakeAudit) {
 	fb, fa := newFakeBroker(), &fakeAudit{}
 	accts := NewAccounts([]Account{{Name: "u-admin", Roles: []string{"admin"}}, {Name: "u-r1ops", Roles: []string{"r1ops"}},
 		{Name: "u-blind", Roles: []string{"blind"}}, {Name: "u-nobody"}}, nil, nil)
-	svc := New(&State{Policy: policy, Inventory: inv, Accounts: accts, Limits: Limits{FanoutConcurrency: 3}}, fb, fa, nil)
+	svc := New(&State{Policy: policy, Inventory: inv, Accounts: accts, Limits: Limits{FanoutConcurrency: 3}}, IPMITransport{Broker: fb}, fa, nil)
 	return svc, fb, fa
 }
 

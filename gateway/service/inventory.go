@@ -11,13 +11,16 @@ import (
 )
 
 // BMC is one entry of the inventory: what policy sees (name, labels) and
-// what the broker needs (the endpoint, with the credentials the gateway holds).
+// what the transport needs (the endpoint, with the credentials the gateway holds).
 type BMC struct {
 	Name     string
 	Address  string // host:port as configured, shown to users
 	Labels   map[string]string
-	Endpoint ipmi.Endpoint
-	WebURL   string // the BMC's own web interface, "" when none is configured
+	Endpoint ipmi.Endpoint // how IPMI reaches the BMC (IPMITransport, the console's SOL line, the scanner)
+	WebURL   string        // the BMC's own web interface, "" when none is configured
+	// Transport reaches this BMC for brokered operations; nil means the
+	// service's own (the one given to New).
+	Transport Transport
 }
 
 // Target is the policy view of the BMC.

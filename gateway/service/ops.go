@@ -32,12 +32,12 @@ func (s *Service) Power(ctx context.Context, c Caller, sub string, selectors []s
 	req := Request{Caller: c, Action: a, Selectors: selectors}
 	if a == authz.PowerStatus {
 		return s.run(ctx, req, func(ctx context.Context, b *BMC) (any, error) {
-			return s.broker.PowerStatus(ctx, b.Endpoint)
+			return s.transport(b).PowerStatus(ctx, b)
 		}, emit)
 	}
 	op := ipmi.PowerOp(sub)
 	return s.run(ctx, req, func(ctx context.Context, b *BMC) (any, error) {
-		if err := s.broker.Power(ctx, b.Endpoint, op); err != nil {
+		if err := s.transport(b).Power(ctx, b, op); err != nil {
 			return nil, err
 		}
 		return PowerDone(sub), nil
@@ -69,7 +69,7 @@ type InfoView struct {
 // Info reads a BMC's device information.
 func (s *Service) Info(ctx context.Context, c Caller, name string) (Result, error) {
 	return s.single(ctx, c, authz.BMCInfo, name, func(ctx context.Context, b *BMC) (any, error) {
-		d, err := s.broker.DeviceInfo(ctx, b.Endpoint)
+		d, err := s.transport(b).DeviceInfo(ctx, b)
 		if err != nil {
 			return nil, err
 		}
@@ -80,21 +80,21 @@ func (s *Service) Info(ctx context.Context, c Caller, name string) (Result, erro
 // Sensors reads a BMC's sensors.
 func (s *Service) Sensors(ctx context.Context, c Caller, name string) (Result, error) {
 	return s.single(ctx, c, authz.SensorsRead, name, func(ctx context.Context, b *BMC) (any, error) {
-		return s.broker.Sensors(ctx, b.Endpoint)
+		return s.transport(b).Sensors(ctx, b)
 	})
 }
 
 // SEL reads up to limit entries of a BMC's system event log.
 func (s *Service) SEL(ctx context.Context, c Caller, name string, limit int) (Result, error) {
 	return s.single(ctx, c, authz.SELRead, name, func(ctx context.Context, b *BMC) (any, error) {
-		return s.broker.SEL(ctx, b.Endpoint, limit)
+		return s.transport(b).SEL(ctx, b, limit)
 	})
 }
 
 // ClearSEL clears a BMC's system event log.
 func (s *Service) ClearSEL(ctx context.Context, c Caller, name string) (Result, error) {
 	return s.single(ctx, c, authz.SELClear, name, func(ctx context.Context, b *BMC) (any, error) {
-		return nil, s.broker.ClearSEL(ctx, b.Endpoint)
+		return nil, s.transport(b).ClearSEL(ctx, b)
 	})
 }
 

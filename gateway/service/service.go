@@ -9,18 +9,7 @@ import (
 
 	"github.com/bmcgate/bmcgate/audit"
 	"github.com/bmcgate/bmcgate/authz"
-	"github.com/bmcgate/bmcgate/proxy/ipmi"
 )
-
-// Broker is the subset of the IPMI broker that service uses.
-type Broker interface {
-	PowerStatus(ctx context.Context, ep ipmi.Endpoint) (ipmi.PowerState, error)
-	Power(ctx context.Context, ep ipmi.Endpoint, op ipmi.PowerOp) error
-	DeviceInfo(ctx context.Context, ep ipmi.Endpoint) (ipmi.DeviceInfo, error)
-	Sensors(ctx context.Context, ep ipmi.Endpoint) ([]ipmi.Sensor, error)
-	SEL(ctx context.Context, ep ipmi.Endpoint, limit int) ([]ipmi.SELEntry, error)
-	ClearSEL(ctx context.Context, ep ipmi.Endpoint) error
-}
 
 // AuditLog is the subset of the audit store that service uses.
 type AuditLog interface {
@@ -87,7 +76,7 @@ type State struct {
 // Service is the front doors' shared entry point. It is safe for concurrent use.
 type Service struct {
 	state  atomic.Pointer[State]
-	broker Broker
+	broker Transport // the transport of BMCs without their own
 	audit  AuditLog
 	log    *slog.Logger
 	now    func() time.Time
@@ -97,12 +86,13 @@ type Service struct {
 	diskLow atomic.Bool
 }
 
-// New builds a service.
-func New(st *State, broker Broker, log AuditLog, logger *slog.Logger) *Service {
+// New builds a service that reaches BMCs through t (unless a BMC names its
+// own transport) and audits to log.
+func New(st *State, t Transport, log AuditLog, logger *slog.Logger) *Service {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	s := &Service{broker: broker, audit: log, log: logger, now: time.Now}
+	s := &Service{broker: t, audit: log, log: logger, now: time.Now}
 	s.Swap(st)
 	return s
 }

@@ -230,7 +230,7 @@ func newFuzzServer(tb testing.TB) (*Server, *fuzzBroker, *fuzzAudit, service.Cal
 	b, a := &fuzzBroker{}, &fuzzAudit{}
 	discard := slog.New(slog.DiscardHandler)
 	accts := service.NewAccounts([]service.Account{{Name: "alice", Roles: []string{"ops"}}}, nil, nil)
-	svc := service.New(&service.State{Policy: policy, Inventory: inv, Accounts: accts}, b, a, discard)
+	svc := service.New(&service.State{Policy: policy, Inventory: inv, Accounts: accts}, service.IPMITransport{Broker: b}, a, discard)
 	signer, err := gossh.NewSignerFromKey(ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)))
 	if err != nil {
 		tb.Fatal(err)

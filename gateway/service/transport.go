@@ -1,0 +1,96 @@
+package service
+
+import (
+	"context"
+
+	"github.com/bmcgate/bmcgate/proxy/ipmi"
+)
+
+// The values brokered operations return. They are proxy/ipmi's types,
+// which the doors render: a transport that speaks another protocol converts
+// what its BMC answers into them, so the doors never learn which protocol
+// reached a BMC.
+type (
+	PowerState = ipmi.PowerState // "on", "off"
+	PowerOp    = ipmi.PowerOp    // "on", "off", "cycle", "reset", "soft"
+	DeviceInfo = ipmi.DeviceInfo
+	Sensor     = ipmi.Sensor
+	SELEntry   = ipmi.SELEntry
+)
+
+// Transport is how the service layer reaches a BMC for the operations it
+// brokers: power, device information, sensors and the event log. Every
+// method gets the inventory entry, so a transport reads from it what it
+// needs (the IPMI endpoint, or another protocol's address and account).
+//
+// The service decides and audits before it calls a transport and audits
+// the outcome after; a transport only acts. It must honour ctx (the
+// command timeout), bound what it reads from the BMC, and return errors
+// whose text carries no credential. An error that implements
+// interface{ UserMessage() string } (see Message) supplies the line users
+// see; any other error is shown as "BMC error".
+//
+// Implementations: IPMITransport (proxy/ipmi). Each BMC uses the service's
+// transport unless its inventory entry names its own (BMC.Transport), so a
+// Redfish transport (proxy/redfish) plugs in per BMC, with no door change.
+type Transport interface {
+	PowerStatus(ctx context.Context, b *BMC) (PowerState, error)
+	Power(ctx context.Context, b *BMC, op PowerOp) error
+	DeviceInfo(ctx context.Context, b *BMC) (DeviceInfo, error)
+	Sensors(ctx context.Context, b *BMC) ([]Sensor, error)
+	SEL(ctx context.Context, b *BMC, limit int) ([]SELEntry, error)
+	ClearSEL(ctx context.Context, b *BMC) error
+}
+
+// IPMIBroker is the subset of the IPMI broker (proxy/ipmi.Broker) that
+// IPMITransport uses.
+type IPMIBroker interface {
+	PowerStatus(ctx context.Context, ep ipmi.Endpoint) (ipmi.PowerState, error)
+	Power(ctx context.Context, ep ipmi.Endpoint, op ipmi.PowerOp) error
+	DeviceInfo(ctx context.Context, ep ipmi.Endpoint) (ipmi.DeviceInfo, error)
+	Sensors(ctx context.Context, ep ipmi.Endpoint) ([]ipmi.Sensor, error)
+	SEL(ctx context.Context, ep ipmi.Endpoint, limit int) ([]ipmi.SELEntry, error)
+	ClearSEL(ctx context.Context, ep ipmi.Endpoint) error
+}
+
+// IPMITransport is the Transport over IPMI: it reaches each BMC at its
+// inventory entry's Endpoint through an IPMI broker.
+type IPMITransport struct{ Broker IPMIBroker }
+
+// PowerStatus reads the chassis power state.
+func (t IPMITransport) PowerStatus(ctx context.Context, b *BMC) (PowerState, error) {
+	return t.Broker.PowerStatus(ctx, b.Endpoint)
+}
+
+// Power sends a chassis control.
+func (t IPMITransport) Power(ctx context.Context, b *BMC, op PowerOp) error {
+	return t.Broker.Power(ctx, b.Endpoint, op)
+}
+
+// DeviceInfo reads Get Device ID.
+func (t IPMITransport) DeviceInfo(ctx context.Context, b *BMC) (DeviceInfo, error) {
+	return t.Broker.DeviceInfo(ctx, b.Endpoint)
+}
+
+// Sensors reads the sensors of the SDR repository.
+func (t IPMITransport) Sensors(ctx context.Context, b *BMC) ([]Sensor, error) {
+	return t.Broker.Sensors(ctx, b.Endpoint)
+}
+
+// SEL reads up to limit entries of the system event log.
+func (t IPMITransport) SEL(ctx context.Context, b *BMC, limit int) ([]SELEntry, error) {
+	return t.Broker.SEL(ctx, b.Endpoint, limit)
+}
+
+// ClearSEL clears the system event log.
+func (t IPMITransport) ClearSEL(ctx context.Context, b *BMC) error {
+	return t.Broker.ClearSEL(ctx, b.Endpoint)
+}
+
+// transport is the Transport that reaches b: its own, or the service's.
+func (s *Service) transport(b *BMC) Transport {
+	if b.Transport != nil {
+		return b.Transport
+	}
+	return s.broker
+}
