@@ -9,7 +9,6 @@ import (
 
 	"github.com/bmcgate/bmcgate/audit"
 	"github.com/bmcgate/bmcgate/gateway/service"
-	"github.com/bmcgate/bmcgate/proxy/sol"
 )
 
 // console is one BMC's shared console.
@@ -17,7 +16,7 @@ type console struct {
 	hub     *Hub
 	bmc     *service.BMC
 	id      string
-	line    *sol.Line
+	line    Line
 	output  *recorder
 	started time.Time
 
@@ -26,7 +25,7 @@ type console struct {
 	viewers []*viewer // in attach order
 	live    map[*viewer]bool
 	writer  *viewer
-	status  sol.Status
+	status  LineStatus
 	once    sync.Once
 
 	// Input handed to the line, by writer (input.go).
@@ -117,16 +116,16 @@ func (c *console) onOutput(p []byte) {
 }
 
 // onStatus is the line's status callback.
-func (c *console) onStatus(s sol.Status) {
-	if s.State == sol.StateConnecting || s.State == sol.StateClosed {
+func (c *console) onStatus(s LineStatus) {
+	if s.State == LineConnecting || s.State == LineClosed {
 		return // transient: viewers see the outcome
 	}
 	c.mu.Lock()
 	prev := c.status
 	c.status = s
-	if s.Msg != prev.Msg && !(prev.State == 0 && s.State == sol.StateActive) {
+	if s.Msg != prev.Msg && !(prev.State == 0 && s.State == LineActive) {
 		msg := s.Msg
-		if s.State == sol.StateBusy {
+		if s.State == LineBusy {
 			msg += c.takeoverHint()
 		}
 		for v := range c.live {
@@ -139,7 +138,7 @@ func (c *console) onStatus(s sol.Status) {
 	}
 	r := audit.Record{Code: audit.CodeConsoleStatus, Door: audit.DoorSystem, Target: c.bmc.Name, Outcome: audit.OutcomeOK,
 		Reason: s.Msg, Fields: map[string]string{audit.FieldConsole: c.id, "state": s.State.String()}}
-	if s.State != sol.StateActive {
+	if s.State != LineActive {
 		r.Outcome = audit.OutcomeError
 	}
 	if s.Err != nil {

@@ -32,8 +32,11 @@ type Config struct {
 	IdleTimeout   time.Duration // detach a viewer that typed nothing this long (default 30m)
 	AllowTakeover bool          // console.force may evict a client outside bmcgate
 	MaxViewers    int           // per console (default 16)
-	Line          sol.Options   // keep-alive, backoff, polling (callbacks are set by the hub)
-	Logger        *slog.Logger
+	Line          sol.Options   // keep-alive, backoff, polling of the default SOL lines (callbacks are set by the hub)
+	// Open opens a BMC's console line; nil opens SOL lines (OpenSOL with
+	// Line).
+	Open   Opener
+	Logger *slog.Logger
 }
 
 func (c Config) withDefaults() Config {
@@ -48,6 +51,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.Open == nil {
+		c.Open = OpenSOL(c.Line, c.Logger)
 	}
 	return c
 }
@@ -218,21 +224,12 @@ func (h *Hub) leave(con *console, v *viewer) {
 	}
 }
 
-// newConsole opens the BMC's SOL line and the console's output recording.
+// newConsole opens the BMC's console line and the console's output recording.
 func (h *Hub) newConsole(b *service.BMC) *console {
 	con := &console{hub: h, bmc: b, id: newID(), ring: newRing(h.cfg.Scrollback), started: time.Now()}
 	con.output = newRecorder(h.svc.Audit, audit.Record{Code: audit.CodeConsoleOutput, Door: audit.DoorSystem,
 		Target: b.Name, Outcome: audit.OutcomeOK, Fields: map[string]string{audit.FieldConsole: con.id}}, con.recordingFailed)
-	lo := h.cfg.Line
-	lo.Logger = h.log
-	lo.OnOutput = con.onOutput
-	lo.OnStatus = con.onStatus
-	lo.OnInputLost = con.onInputLost
-	con.lineBuffer = lo.InputBuffer
-	if con.lineBuffer <= 0 {
-		con.lineBuffer = sol.DefaultInputBuffer
-	}
-	con.line = sol.Open(b.Endpoint, lo)
+	con.line, con.lineBuffer = h.cfg.Open(b, LineEvents{OnOutput: con.onOutput, OnStatus: con.onStatus, OnInputLost: con.onInputLost})
 	return con
 }
 

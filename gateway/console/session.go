@@ -9,7 +9,6 @@ import (
 	"github.com/bmcgate/bmcgate/audit"
 	"github.com/bmcgate/bmcgate/authz"
 	"github.com/bmcgate/bmcgate/gateway/service"
-	"github.com/bmcgate/bmcgate/proxy/sol"
 )
 
 // serve runs one viewer's session until it ends.
@@ -40,7 +39,7 @@ func (c *console) serve(v *viewer, t Terminal) error {
 	switch c.status.State {
 	case 0:
 		v.notice("connecting to the console")
-	case sol.StateActive:
+	case LineActive:
 	default:
 		v.notice("%s", c.status.Msg)
 	}
@@ -147,7 +146,7 @@ func (c *console) typed(v *viewer, in *inputState, b []byte) {
 			return
 		}
 		in.warned = false
-		if st, msg := c.lineStatus(); st != sol.StateActive {
+		if st, msg := c.lineStatus(); st != LineActive {
 			// Nothing is held for a console that is not there: refused
 			// and recorded as such (the writer is told once per outage).
 			c.notSent(v, inputRefused, "the console is not connected ("+msg+")", p, !in.refusing)
@@ -162,7 +161,7 @@ func (c *console) typed(v *viewer, in *inputState, b []byte) {
 }
 
 // lineStatus returns the line's state and the last status message.
-func (c *console) lineStatus() (sol.State, string) {
+func (c *console) lineStatus() (LineState, string) {
 	st := c.line.State()
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -204,9 +203,9 @@ func (c *console) deliver(v *viewer, p []byte) {
 	}
 	why := "the console closed"
 	switch {
-	case errors.Is(err, sol.ErrNotConnected):
+	case errors.Is(err, ErrNotConnected):
 		why = "the console was lost before it could be sent"
-	case errors.Is(err, sol.ErrOverflow):
+	case errors.Is(err, ErrOverflow):
 		why = "the console's input buffer is full"
 	}
 	c.notSent(v, inputUndelivered, why, p[n:], true)
@@ -314,7 +313,7 @@ func (c *console) command(v *viewer, cmd byte) {
 func (c *console) force(v *viewer) {
 	ctx := v.ctx
 	c.mu.Lock()
-	cur, busy := c.writer, c.status.State == sol.StateBusy
+	cur, busy := c.writer, c.status.State == LineBusy
 	canWrite, caller := v.canWrite, v.caller
 	c.mu.Unlock()
 	if cur == v && !busy {
@@ -384,7 +383,7 @@ func (c *console) takeover(v *viewer) {
 		return
 	}
 	c.mu.Lock()
-	holder := c.status.Holder.String()
+	holder := c.status.Holder
 	c.mu.Unlock()
 	r := c.record(v, audit.CodeConsoleTakeover, audit.OutcomeOK, "takeover of a console held outside bmcgate")
 	r.Fields["holder"] = holder
