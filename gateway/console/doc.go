@@ -1,7 +1,9 @@
-// Package console shares, records and polices Serial-over-LAN consoles.
+// Package console shares, records and polices BMC serial consoles.
 //
-// A Hub keeps one console per BMC: a proxy/sol Line (one SOL payload on the
-// BMC), a scrollback ring shown to each viewer on attach, the attached
+// A Hub keeps one console per BMC: a Line (the console transport: by
+// default a proxy/sol line, one SOL payload on the BMC; any Opener in
+// Config.Open, such as a BMC's own SSH console, plugs in the same way), a
+// scrollback ring shown to each viewer on attach, the attached
 // viewers (one per SSH session) and at most one writer. Output from the BMC
 // reaches every viewer unchanged; a slow viewer loses output (and is told)
 // rather than slowing the others. Input is taken from the writer only.
