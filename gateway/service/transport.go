@@ -26,9 +26,8 @@ type (
 // The service decides and audits before it calls a transport and audits
 // the outcome after; a transport only acts. It must honour ctx (the
 // command timeout), bound what it reads from the BMC, and return errors
-// whose text carries no credential. An error that implements
-// interface{ UserMessage() string } (see Message) supplies the line users
-// see; any other error is shown as "BMC error".
+// whose text carries no credential; Message decides the line users see
+// (a *UserError's message, an *ipmi.Error's, else "internal error").
 //
 // Implementations: IPMITransport (proxy/ipmi). Each BMC uses the service's
 // transport unless its inventory entry names its own (BMC.Transport), so a
