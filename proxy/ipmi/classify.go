@@ -28,7 +28,7 @@ func ctxError(bmc string, err error, sentWrite bool) *Error {
 func completionError(bmc string, re *types.ResponseError) *Error {
 	cc := re.CompletionCode()
 	if cc == 0 {
-		return newError(bmc, KindBMC, msgMalformed, re)
+		return malformedError(bmc, re)
 	}
 	return newError(bmc, KindBMC,
 		fmt.Sprintf("the BMC refused the command: %s (completion code 0x%02x)", cc.String(), uint8(cc)), re)
@@ -40,10 +40,10 @@ func completionError(bmc string, re *types.ResponseError) *Error {
 func classifyConnect(bmc string, callerCtx context.Context, g *guard, err error) *Error {
 	snap := g.snapshot()
 	if v := g.verdict(); v != nil {
-		return newError(bmc, v.kind, v.msg, v)
+		return v.asError(bmc)
 	}
 	if snap.refused {
-		return notSentError(newError(bmc, KindUnreachable, msgRefused, err))
+		return notSentError(refusedError(bmc, err))
 	}
 	if re, ok := types.IsResponseError(err); ok {
 		if snap.state == gsActive && re.CompletionCode() != 0 {
@@ -85,7 +85,7 @@ func classifyCall(bmc string, callerCtx context.Context, g *guard, before guardS
 	after := g.snapshot()
 	sent := after.sent > before.sent
 	if v := g.verdict(); v != nil {
-		out := newError(bmc, v.kind, v.msg, v)
+		out := v.asError(bmc)
 		if !sent {
 			out.notSent = true
 		}
@@ -100,10 +100,10 @@ func classifyCall(bmc string, callerCtx context.Context, g *guard, before guardS
 		if write {
 			return newError(bmc, KindUnknownOutcome, msgUnknownOutcome, err)
 		}
-		return newError(bmc, KindBMC, msgMalformed, err)
+		return malformedError(bmc, err)
 	}
 	if after.refused && !before.refused {
-		return notSentError(newError(bmc, KindUnreachable, msgRefused, err))
+		return notSentError(refusedError(bmc, err))
 	}
 	if !sent {
 		if cerr := callerCtx.Err(); cerr != nil {
@@ -118,7 +118,7 @@ func classifyCall(bmc string, callerCtx context.Context, g *guard, before guardS
 		return ctxError(bmc, cerr, false)
 	}
 	if !isTimeout(err) && after.delivered > before.delivered {
-		return newError(bmc, KindBMC, msgMalformed, err)
+		return malformedError(bmc, err)
 	}
 	return newError(bmc, KindUnreachable, msgTimeout, err)
 }

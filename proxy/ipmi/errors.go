@@ -87,6 +87,8 @@ type Error struct {
 
 	notSent   bool // the failed command provably never reached the BMC
 	retrySafe bool // repeating the whole operation on a fresh session cannot repeat a write
+	malformed bool // the BMC's answer could not be understood (KindBMC)
+	refused   bool // the BMC refused the connection: nothing listens (KindUnreachable)
 }
 
 // sessionFault reports whether e means the session itself failed (as
@@ -96,13 +98,27 @@ func (e *Error) sessionFault() bool {
 	case KindUnreachable, KindUnknownOutcome, KindInsecure:
 		return true
 	case KindBMC:
-		return e.Msg == msgMalformed
+		return e.malformed
 	}
 	return false
 }
 
 func newError(bmc string, k Kind, msg string, cause error) *Error {
 	return &Error{BMC: bmc, Kind: k, Msg: msg, Err: cause}
+}
+
+// malformedError is an answer of the BMC that could not be understood.
+func malformedError(bmc string, cause error) *Error {
+	e := newError(bmc, KindBMC, msgMalformed, cause)
+	e.malformed = true
+	return e
+}
+
+// refusedError is a connection the BMC refused (ICMP port unreachable).
+func refusedError(bmc string, cause error) *Error {
+	e := newError(bmc, KindUnreachable, msgRefused, cause)
+	e.refused = true
+	return e
 }
 
 // Error returns "ipmi: <bmc>: <msg>", followed by the cause if any.

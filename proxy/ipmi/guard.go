@@ -43,9 +43,17 @@ const readBufferSize = 4096
 
 // guardError is a fatal verdict of the guard.
 type guardError struct {
-	kind   Kind
-	msg    string // safe for users
-	detail string // for logs
+	kind      Kind
+	msg       string // safe for users
+	detail    string // for logs
+	malformed bool   // the BMC's answer could not be understood
+}
+
+// asError is the broker error of a guard verdict on bmc.
+func (e *guardError) asError(bmc string) *Error {
+	out := newError(bmc, e.kind, e.msg, e)
+	out.malformed = e.malformed
+	return out
 }
 
 func (e *guardError) Error() string {
@@ -233,10 +241,22 @@ func (g *guard) verdict() *guardError {
 	return g.fail
 }
 
+// failMalformed fails the session for an answer of the BMC that could not
+// be understood.
+func (g *guard) failMalformed(detail string) *guardError {
+	return g.failFirst(&guardError{kind: KindBMC, msg: msgMalformed, detail: detail, malformed: true})
+}
+
 // failWith records the first fatal verdict and returns it.
 func (g *guard) failWith(kind Kind, msg, detail string) *guardError {
+	return g.failFirst(&guardError{kind: kind, msg: msg, detail: detail})
+}
+
+// failFirst records e as the session's failure unless one is recorded
+// already, and returns the recorded one.
+func (g *guard) failFirst(e *guardError) *guardError {
 	if g.fail == nil {
-		g.fail = &guardError{kind: kind, msg: msg, detail: detail}
+		g.fail = e
 	}
 	return g.fail
 }

@@ -41,12 +41,12 @@ func (g *guard) inOpen(h v2Packet) (bool, error) {
 	}
 	p := h.payload
 	if len(p) < 36 {
-		return false, g.failWith(KindBMC, msgMalformed, "short Open Session Response")
+		return false, g.failMalformed("short Open Session Response")
 	}
 	bmcID := binary.LittleEndian.Uint32(p[8:12])
 	got, ok := parseAlgPayloads(p[12:36])
 	if !ok || bmcID == 0 {
-		return false, g.failWith(KindBMC, msgMalformed, "malformed Open Session Response")
+		return false, g.failMalformed("malformed Open Session Response")
 	}
 	if got != g.want {
 		return false, g.failWith(KindInsecure,
@@ -72,7 +72,7 @@ func (g *guard) inRAKP2(h v2Packet) (bool, error) {
 	alg := types.AuthAlg(g.want.auth)
 	n := crypto.RAKP2AuthCodeLen(alg)
 	if len(p) < 40+n {
-		return false, g.failWith(KindBMC, msgMalformed, "short RAKP message 2")
+		return false, g.failMalformed("short RAKP message 2")
 	}
 	var bmcRand, guid [16]byte
 	copy(bmcRand[:], p[8:24])

@@ -129,10 +129,10 @@ func (s *Session) readBootFlags(ctx context.Context) (*types.BootOptionParam_Boo
 		return nil, err
 	}
 	if len(r.ParamData) < 5 {
-		return nil, newError(s.bmc, KindBMC, msgMalformed, fmt.Errorf("boot flags of %d bytes", len(r.ParamData)))
+		return nil, malformedError(s.bmc, fmt.Errorf("boot flags of %d bytes", len(r.ParamData)))
 	}
 	if err := f.Unpack(r.ParamData); err != nil {
-		return nil, newError(s.bmc, KindBMC, msgMalformed, err)
+		return nil, malformedError(s.bmc, err)
 	}
 	return f, nil
 }

@@ -52,7 +52,7 @@ func dial(ctx context.Context, ep Endpoint, opts Options) (*Session, error) {
 		if err == nil {
 			return s, nil
 		}
-		if err.Kind != KindUnreachable || err.Msg == msgRefused || ctx.Err() != nil {
+		if err.Kind != KindUnreachable || err.refused || ctx.Err() != nil {
 			break
 		}
 	}
