@@ -132,7 +132,7 @@ func (h *Hub) Attach(ctx context.Context, c service.Caller, name string, t Termi
 	}
 	if !ok || !d.Allowed {
 		if ld, _ := h.svc.Permits(c, authz.BMCList, name); !ok || !ld.Allowed {
-			return &service.UserError{Msg: fmt.Sprintf("%s: unknown BMC", audit.Sanitize(name))}
+			return &service.UserError{Msg: fmt.Sprintf("%s: unknown BMC", audit.Sanitize(name)), Err: service.ErrUnknownBMC}
 		}
 		return &service.UserError{Msg: fmt.Sprintf("%s: %s", b.Name, d.Reason), Err: service.ErrDenied}
 	}

@@ -79,7 +79,7 @@ func (s *Service) resolve(ctx context.Context, st *State, req Request, p princip
 			if err := s.Audit(ctx, r); err != nil {
 				return nil, err
 			}
-			return nil, &UserError{Msg: fmt.Sprintf("%s: unknown BMC", safe(set.raw[i]))}
+			return nil, &UserError{Msg: fmt.Sprintf("%s: unknown BMC", safe(set.raw[i])), Err: ErrUnknownBMC}
 		}
 		r.Reason = "selector matches no BMC visible to the user"
 		if err := s.Audit(ctx, r); err != nil {

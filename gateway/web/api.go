@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/bmcgate/bmcgate/audit"
 	"github.com/bmcgate/bmcgate/authz"
@@ -57,14 +56,13 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // apiFail answers with an error from service.
 func apiFail(w http.ResponseWriter, err error) {
-	var ue *service.UserError
 	switch {
 	case errors.Is(err, service.ErrAuditUnavailable):
 		apiError(w, http.StatusServiceUnavailable, "audit_unavailable", service.Message(err))
 	case errors.Is(err, service.ErrRevoked):
 		apiError(w, http.StatusUnauthorized, "unauthorized", service.Message(err))
-	case errors.As(err, &ue) && strings.Contains(ue.Msg, "unknown BMC"):
-		apiError(w, http.StatusNotFound, "unknown_bmc", ue.Msg)
+	case errors.Is(err, service.ErrUnknownBMC):
+		apiError(w, http.StatusNotFound, "unknown_bmc", service.Message(err))
 	default:
 		apiError(w, http.StatusBadRequest, "bad_request", service.Message(err))
 	}

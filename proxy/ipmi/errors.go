@@ -133,6 +133,10 @@ func (e *Error) Error() string {
 // Unwrap returns the cause.
 func (e *Error) Unwrap() error { return e.Err }
 
+// UserMessage is the plain text for users (internal/usererr's rule): Msg,
+// without the BMC's name or the cause.
+func (e *Error) UserMessage() string { return e.Msg }
+
 // Is reports whether target is the sentinel of e's Kind.
 func (e *Error) Is(target error) bool {
 	s := e.Kind.sentinel()
