@@ -26,8 +26,10 @@ type (
 // The service decides and audits before it calls a transport and audits
 // the outcome after; a transport only acts. It must honour ctx (the
 // command timeout), bound what it reads from the BMC, and return errors
-// whose text carries no credential; Message decides the line users see
-// (a *UserError's message, an *ipmi.Error's, else "internal error").
+// whose text carries no credential. Its error's UserMessage (package
+// usererr's rule; proxy/ipmi's and proxy/redfish's errors have one) is the
+// line users see, through Message; an error without one shows "internal
+// error".
 //
 // Implementations: IPMITransport (proxy/ipmi). Each BMC uses the service's
 // transport unless its inventory entry names its own (BMC.Transport), so a
