@@ -3,7 +3,7 @@
 # by side with their references. Run on demand on a quiet machine; nothing
 # here is a pass/fail timer.
 #   ./bench.sh                      # every section
-#   ./bench.sh spine console        # some sections: spine console web webproxy scan policy redfish faults sensors bmcssh
+#   ./bench.sh spine console        # some sections: spine console web webproxy webui audit scan policy redfish faults sensors bmcssh
 # Needs the test peers (ipmi_sim, ipmitool, FreeIPMI, OpenSSH client and sshd,
 # socat, chromium, redfishtool, python3-sushy) and, for
 # the webproxy section, nginx and wrk (apt-get install nginx wrk).
@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 export BMCGATE_REQUIRE_PEERS=1
 sections=("$@")
-[ ${#sections[@]} -gt 0 ] || sections=(spine console web webproxy scan policy redfish faults sensors bmcssh)
+[ ${#sections[@]} -gt 0 ] || sections=(spine console web webproxy webui audit scan policy redfish faults sensors bmcssh)
 
 # run PACKAGE REGEXP BENCHTIME [extra go test flags...]: benchmark lines and
 # the figures the benchmarks log.
@@ -48,6 +48,22 @@ for s in "${sections[@]}"; do
     BMCGATE_BENCH=1 go test -run TestBenchVsNginx -count=1 -v ./proxy/webui/ 2>&1 |
       grep -E '_test\.go:[0-9]+:|^(ok|FAIL|---)' || true
     ;;
+  webui)
+    echo "== webui: BMC web UI through the whole gateway (BMC host, session, policy, audit) vs nginx, same upstream: fixed rates 20 and 200 req/s, then 64 connections"
+    BMCGATE_BENCH=1 go test -run TestBenchWebUIVsNginx -count=1 -timeout 30m -v ./gateway/ 2>&1 |
+      grep -E 'bench_webui_test\.go:[0-9]+:|^(ok|FAIL|---)' || true
+    ;;
+  audit)
+    echo "== audit: searches on a generated log of 1,000,000 records (indexes) vs grep -c -F over the same records as JSON lines"
+    echo "   (the log is built once through audit.Append into \${BMCGATE_BENCH_DIR:-\$TMPDIR/bmcgate-bench}, a few minutes)"
+    run ./audit 'Audit1MSearch' 20x
+    echo "== audit: full verify (chain and indexes) vs sha256sum of the JSON lines; incremental verify of 10,000 new records"
+    run ./audit 'Audit1MVerify' 1x
+    echo "== audit: rebuilding the indexes of 1,000,000 records (what the first start on an unindexed log does)"
+    run ./audit 'Audit1MReindex' 1x
+    echo "== audit: durable appends, 32 concurrent writers and one; the disk's own write+fsync of a page"
+    run ./audit 'AppendDurable32|AppendSingle|DiskFsync' 3s
+    ;;
   scan)
     echo "== scan: full posture scan of 500 simulated BMCs"
     run ./proxy/scan 'ScanFleet500' 1x
@@ -80,6 +96,6 @@ for s in "${sections[@]}"; do
     echo "== bmcssh: heap and goroutines per attached line, 50 lines to one sshd"
     run ./proxy/bmcssh 'SSHLineMemory' 1x
     ;;
-  *) echo "unknown section $s (spine console web webproxy scan policy redfish faults sensors bmcssh)" >&2; exit 2 ;;
+  *) echo "unknown section $s (spine console web webproxy webui audit scan policy redfish faults sensors bmcssh)" >&2; exit 2 ;;
   esac
 done
