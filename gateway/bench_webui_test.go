@@ -301,7 +301,9 @@ func TestBenchWebUILoadClient(t *testing.T) {
 		TLSNextProto: map[string]func(string, *tls.Conn) http.RoundTripper{}}
 	if dial := os.Getenv("BMCGATE_BENCH_CLIENT_DIAL"); dial != "" {
 		d := &net.Dialer{Timeout: 5 * time.Second}
-		tr.DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) { return d.DialContext(ctx, network, dial) }
+		tr.DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return d.DialContext(ctx, network, dial)
+		}
 	}
 	tg := benchTarget{name: "client", url: target, tr: tr, hdr: hdr}
 	tg.once(t)
