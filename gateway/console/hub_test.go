@@ -108,13 +108,14 @@ func (b *syncBuffer) String() string {
 
 // TestHubOverAnyLine: the hub shares whatever line its Opener returns —
 // output reaches the viewer, typed input reaches the line, "~." detaches
-// and the last viewer leaving closes the line — so another console
+// and the last viewer leaving closes the line (the scrollback holds the
+// banner should it come before the viewer is live) — so another console
 // transport plugs in as an Opener with no door change.
 func TestHubOverAnyLine(t *testing.T) {
 	svc := newAllowAll(t)
 	var line *fakeLine
 	opened := make(chan *fakeLine, 1)
-	h := New(svc, Config{Open: func(b *service.BMC, ev LineEvents) (Line, int) {
+	h := New(svc, Config{Scrollback: 4096, Open: func(b *service.BMC, ev LineEvents) (Line, int) {
 		line = &fakeLine{ev: ev, gotIn: make(chan struct{}, 1)}
 		go func() {
 			ev.OnStatus(LineStatus{State: LineActive, Msg: "console active"})
