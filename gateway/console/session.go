@@ -20,7 +20,16 @@ func (c *console) serve(v *viewer, t Terminal) error {
 		return err
 	}
 	go v.pump(t.Out)
+	c.welcome(v)
+	c.readKeys(v, t)
+	return c.finish(v, start)
+}
+
+// welcome tells v its mode and the escapes, replays the scrollback and the
+// line's state, and makes v live.
+func (c *console) welcome(v *viewer) {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.live == nil {
 		c.live = map[*viewer]bool{}
 	}
@@ -31,7 +40,7 @@ func (c *console) serve(v *viewer, t Terminal) error {
 	} else if v.canWrite {
 		mode = "read-only while " + audit.Sanitize(c.writer.caller.Name()) + " has write access"
 	}
-	esc := string(h.cfg.EscapeChar)
+	esc := string(c.hub.cfg.EscapeChar)
 	v.send([]byte(fmt.Sprintf("[bmcgate: console %s (%s), %s; %s? for help, %s. to detach]\r\n", c.bmc.Name, c.id, mode, esc, esc)))
 	if sb := c.ring.Bytes(); len(sb) > 0 {
 		v.send(sb)
@@ -44,8 +53,10 @@ func (c *console) serve(v *viewer, t Terminal) error {
 		v.notice("%s", c.status.Msg)
 	}
 	c.live[v] = true
-	c.mu.Unlock()
+}
 
+// readKeys takes v's typing, breaks and idleness until v's session ends.
+func (c *console) readKeys(v *viewer, t Terminal) {
 	pending, keys, keysClosed := t.In.Keys()
 	in := c.newInput()
 	if len(pending) > 0 {
@@ -54,7 +65,7 @@ func (c *console) serve(v *viewer, t Terminal) error {
 	// One timer per viewer, due when the viewer would have been idle too
 	// long; typing moves idleSince, so a timer that fires early is re-armed
 	// for the time left rather than polling.
-	idleAfter := h.idleTimeout()
+	idleAfter := c.hub.idleTimeout()
 	idle := time.NewTimer(idleAfter - time.Since(v.idleSince()))
 	defer idle.Stop()
 	for v.ctx.Err() == nil {
@@ -77,6 +88,13 @@ func (c *console) serve(v *viewer, t Terminal) error {
 			}
 		}
 	}
+}
+
+// finish removes v, audits why its session ended (since start) and
+// returns the error its attach ends with: nil for a detach, a closed
+// terminal or a cancellation.
+func (c *console) finish(v *viewer, start time.Time) error {
+	h := c.hub
 	cause := context.Cause(v.ctx)
 	h.leave(c, v)
 	if v.input != nil && !v.input.Close() && !errors.Is(cause, errRecording) {
@@ -86,9 +104,10 @@ func (c *console) serve(v *viewer, t Terminal) error {
 	if errors.Is(cause, context.Canceled) {
 		reason = "session ended"
 	}
+	ordinary := isUserDetach(cause) || errors.Is(cause, errTerminalGone) || errors.Is(cause, context.Canceled)
 	rec := c.record(v, audit.CodeConsoleDetach, audit.OutcomeOK, reason)
 	rec.Duration = time.Since(start)
-	if !isUserDetach(cause) && !errors.Is(cause, errTerminalGone) && !errors.Is(cause, context.Canceled) {
+	if !ordinary {
 		rec.Outcome = audit.OutcomeError
 	}
 	actx, cancel := context.WithTimeout(context.WithoutCancel(v.ctx), 5*time.Second)
@@ -98,7 +117,7 @@ func (c *console) serve(v *viewer, t Terminal) error {
 	if aerr != nil {
 		return aerr
 	}
-	if isUserDetach(cause) || errors.Is(cause, errTerminalGone) || errors.Is(cause, context.Canceled) {
+	if ordinary {
 		return nil
 	}
 	return cause

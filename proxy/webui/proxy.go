@@ -160,41 +160,91 @@ func (p *Proxy) Serve(w http.ResponseWriter, r *http.Request, req Request) {
 			req.Audit(sum)
 		}
 	}()
-	refuse := func(code int, msg string, err error) {
-		sum.Refused, sum.Err = msg, err
-		http.Error(cw, msg, code)
+	out, rf := p.admit(cw, r, st, body)
+	if rf != nil {
+		sum.Refused, sum.Err = rf.msg, rf.err
+		http.Error(cw, rf.msg, rf.code)
+		return
 	}
+	// rewrite attaches the session, which marks it used.
+	p.rp.ServeHTTP(cw, out)
+}
 
-	if req.PublicHost == "" {
-		refuse(http.StatusInternalServerError, "the gateway is misconfigured for this BMC", errors.New("web: Request.PublicHost is empty"))
-		return
-	}
-	if req.Port != 0 && req.Port != p.t.port {
-		if !p.t.extra[req.Port] {
-			refuse(http.StatusForbidden, "this BMC port is not mapped", newError("port not mapped", ErrBadRequest, "port %d is not an extra port of %s", req.Port, p.cfg.Name))
-			return
-		}
-		st.port = req.Port
-	}
-	if !allowedMethods[r.Method] {
-		refuse(http.StatusMethodNotAllowed, "method not allowed", newError("method", ErrBadRequest, "method %q", r.Method))
-		return
-	}
-	if headerSize(r.Header) > or(p.cfg.MaxHeaderBytes, DefaultMaxHeaderBytes) {
-		refuse(http.StatusRequestHeaderFieldsTooLarge, "request headers too large", ErrBadRequest)
-		return
+// refusal is a request the proxy answers itself: the status, the text the
+// user sees and the cause for the audit record.
+type refusal struct {
+	code int
+	msg  string
+	err  error
+}
+
+func refuse(code int, msg string, err error) *refusal { return &refusal{code, msg, err} }
+
+// admit checks r in order — target port, method, header size, path,
+// upgrade and origin, body, classification, policy, the gateway's own
+// account — and returns the request to forward (a shallow copy carrying
+// st), or why it is refused.
+func (p *Proxy) admit(cw *countingWriter, r *http.Request, st *reqState, body *countingReader) (*http.Request, *refusal) {
+	if rf := p.checkTarget(r, st); rf != nil {
+		return nil, rf
 	}
 	canonical, err := CanonicalPath(r.URL.EscapedPath())
 	if err != nil {
-		refuse(http.StatusBadRequest, "the request path is not allowed", err)
-		return
+		return nil, refuse(http.StatusBadRequest, "the request path is not allowed", err)
 	}
 	st.canonical = canonical
-	sum.Path = auditPath(canonical, r.URL.RawQuery)
+	st.sum.Path = auditPath(canonical, r.URL.RawQuery)
 
 	// Work on a shallow copy carrying the state; the caller's request keeps
 	// its body and headers (the reverse proxy clones headers itself).
 	r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, st))
+	ws, rf := st.checkUpgrade(r)
+	if rf != nil {
+		return nil, rf
+	}
+	body.r = http.MaxBytesReader(cw, r.Body, or(p.cfg.MaxRequestBody, DefaultMaxRequestBody))
+	r.Body = body
+	var head []byte
+	if needsBody(r.Method, canonical) {
+		head, err = io.ReadAll(io.LimitReader(body, maxClassifyBody+1))
+		if err != nil || len(head) > maxClassifyBody {
+			return nil, refuse(http.StatusRequestEntityTooLarge, "request body too large for this operation", errors.Join(ErrBadRequest, err))
+		}
+		r.Body = io.NopCloser(bytes.NewReader(head))
+		r.ContentLength = int64(len(head))
+	}
+	if rf := p.authorize(r, st, ws, head); rf != nil {
+		return nil, rf
+	}
+	return r, nil
+}
+
+// checkTarget checks what needs no parsing: the gateway's own setup, the
+// BMC port asked for, the method and the size of the headers.
+func (p *Proxy) checkTarget(r *http.Request, st *reqState) *refusal {
+	req := st.req
+	if req.PublicHost == "" {
+		return refuse(http.StatusInternalServerError, "the gateway is misconfigured for this BMC", errors.New("web: Request.PublicHost is empty"))
+	}
+	if req.Port != 0 && req.Port != p.t.port {
+		if !p.t.extra[req.Port] {
+			return refuse(http.StatusForbidden, "this BMC port is not mapped", newError("port not mapped", ErrBadRequest, "port %d is not an extra port of %s", req.Port, p.cfg.Name))
+		}
+		st.port = req.Port
+	}
+	if !allowedMethods[r.Method] {
+		return refuse(http.StatusMethodNotAllowed, "method not allowed", newError("method", ErrBadRequest, "method %q", r.Method))
+	}
+	if headerSize(r.Header) > or(p.cfg.MaxHeaderBytes, DefaultMaxHeaderBytes) {
+		return refuse(http.StatusRequestHeaderFieldsTooLarge, "request headers too large", ErrBadRequest)
+	}
+	return nil
+}
+
+// checkUpgrade drops any upgrade but a websocket's (h2c and others) and
+// checks the Origin of websockets and writes: it must be the BMC host's.
+// It reports whether r is a websocket handshake.
+func (st *reqState) checkUpgrade(r *http.Request) (bool, *refusal) {
 	ws := false
 	if r.Header.Get("Upgrade") != "" || headerHasToken(r.Header, "Connection", "upgrade") {
 		if IsWebsocket(r) {
@@ -204,53 +254,40 @@ func (p *Proxy) Serve(w http.ResponseWriter, r *http.Request, req Request) {
 			dropUpgrade(r.Header) // h2c and any other upgrade
 		}
 	}
-	sum.Websocket = ws
+	st.sum.Websocket = ws
 	origin := r.Header.Get("Origin")
 	if (ws || !isRead(r.Method)) && origin != "" && st.bmcOriginFor(origin) == "" {
-		refuse(http.StatusForbidden, "cross-origin request refused", newError("origin", ErrBadRequest, "origin %q is not the BMC host's", origin))
-		return
+		return ws, refuse(http.StatusForbidden, "cross-origin request refused", newError("origin", ErrBadRequest, "origin %q is not the BMC host's", origin))
 	}
 	if ws && origin == "" {
-		refuse(http.StatusForbidden, "websocket without Origin refused", ErrBadRequest)
-		return
+		return ws, refuse(http.StatusForbidden, "websocket without Origin refused", ErrBadRequest)
 	}
+	return ws, nil
+}
 
-	body.r = http.MaxBytesReader(cw, r.Body, or(p.cfg.MaxRequestBody, DefaultMaxRequestBody))
-	r.Body = body
-	var head []byte
-	if needsBody(r.Method, canonical) {
-		head, err = io.ReadAll(io.LimitReader(body, maxClassifyBody+1))
-		if err != nil || len(head) > maxClassifyBody {
-			refuse(http.StatusRequestEntityTooLarge, "request body too large for this operation", errors.Join(ErrBadRequest, err))
-			return
-		}
-		r.Body = io.NopCloser(bytes.NewReader(head))
-		r.ContentLength = int64(len(head))
-	}
-	op, err := Classify(r.Method, canonical, head)
+// authorize classifies the request (head is the body read for it) and
+// asks the gateway's policy; an authorized change of the gateway's own BMC
+// account is refused after a lookup on the BMC.
+func (p *Proxy) authorize(r *http.Request, st *reqState, ws bool, head []byte) *refusal {
+	op, err := Classify(r.Method, st.canonical, head)
 	op.Websocket = ws
-	sum.Operation = op
+	st.sum.Operation = op
 	if err != nil {
-		refuse(http.StatusBadRequest, UserMessage(err, "request refused"), err)
-		return
+		return refuse(http.StatusBadRequest, UserMessage(err, "request refused"), err)
 	}
-	if req.Authorize == nil {
-		refuse(http.StatusForbidden, "forbidden", errors.New("web: no Authorize callback"))
-		return
+	if st.req.Authorize == nil {
+		return refuse(http.StatusForbidden, "forbidden", errors.New("web: no Authorize callback"))
 	}
-	if err := req.Authorize(op); err != nil {
-		refuse(http.StatusForbidden, UserMessage(err, "forbidden by the gateway's policy"), err)
-		return
+	if err := st.req.Authorize(op); err != nil {
+		return refuse(http.StatusForbidden, UserMessage(err, "forbidden by the gateway's policy"), err)
 	}
 	// Only an authorized account change costs a lookup on the BMC.
 	if p.guard != nil && p.guard.guards(op) {
-		if err := p.guard.check(r.Context(), op, head, p.lookupFunc(req.Session)); err != nil {
-			refuse(http.StatusForbidden, UserMessage(err, "refused: this would change the gateway's own BMC account"), err)
-			return
+		if err := p.guard.check(r.Context(), op, head, p.lookupFunc(st.req.Session)); err != nil {
+			return refuse(http.StatusForbidden, UserMessage(err, "refused: this would change the gateway's own BMC account"), err)
 		}
 	}
-	// rewrite attaches the session, which marks it used.
-	p.rp.ServeHTTP(cw, r)
+	return nil
 }
 
 // rewrite builds the outbound request: always to the BMC, with the
