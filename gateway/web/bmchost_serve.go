@@ -23,27 +23,51 @@ const bmcHostDeadline = 30 * time.Minute
 // web.proxy_ports listener of that BMC port.
 func (s *Server) serveBMCHost(w http.ResponseWriter, r *http.Request, name string, port int) {
 	setBMCHostHeaders(w)
+	hr, ok := s.admitBMCHost(w, r, name, port)
+	if !ok {
+		return
+	}
+	s.proxyBMCHost(w, r, name, port, hr)
+}
+
+// hostRequest is a BMC-host request admitted by admitBMCHost: the BMC's
+// UI, the BMC-host session, the user's session behind it, the caller and
+// the BMC.
+type hostRequest struct {
+	ui BMCUI
+	hs *hostSession
+	ss *Session
+	c  service.Caller
+	b  *service.BMC
+}
+
+// admitBMCHost checks a request to a BMC host before anything reaches the
+// BMC: the host and port exist, the request is not cross-site, it carries
+// a live BMC-host session of a live user session, and the user still has
+// web.access. It answers the request itself (and returns false) otherwise;
+// the entry path is answered here too.
+func (s *Server) admitBMCHost(w http.ResponseWriter, r *http.Request, name string, port int) (hostRequest, bool) {
 	ui, ok := s.bmcUI(name)
 	if name == "" || !ok {
 		s.bmcHostPage(w, http.StatusNotFound, "There is no BMC web UI at this address.")
-		return
+		return hostRequest{}, false
 	}
 	if port != 0 && !ui.Proxy.ServesPort(port) {
 		s.bmcHostPage(w, http.StatusNotFound, "This BMC has no web UI on this port.")
-		return
+		return hostRequest{}, false
 	}
 	if why := crossSiteRefusal(r, s.bmcOrigins(name)); why != "" {
 		s.refusal(r, "BMC host "+name+": "+why)
 		s.bmcHostPage(w, http.StatusForbidden, "This BMC's web UI cannot be embedded in or used from another page. Open it from the bmcgate dashboard.")
-		return
+		return hostRequest{}, false
 	}
 	if port == 0 && r.URL.Path == enterPath {
 		s.enterBMCHost(w, r, name)
-		return
+		return hostRequest{}, false
 	}
 	if strings.HasPrefix(r.URL.Path, reservedPrefix) {
 		s.bmcHostPage(w, http.StatusNotFound, "Not found.")
-		return
+		return hostRequest{}, false
 	}
 	ck, _ := r.Cookie(BMCHostCookie)
 	var hs *hostSession
@@ -52,13 +76,13 @@ func (s *Server) serveBMCHost(w http.ResponseWriter, r *http.Request, name strin
 	}
 	if hs == nil {
 		s.bmcHostPage(w, http.StatusUnauthorized, "Open this BMC's web UI from the bmcgate dashboard.")
-		return
+		return hostRequest{}, false
 	}
 	ss, err := s.hostUser(r, hs)
 	if err != nil {
 		s.endUserBMCHosts(r.Context(), hs.userID, "the bmcgate session ended")
 		s.bmcHostPage(w, http.StatusUnauthorized, "Your bmcgate session has ended. Log in again and open the web UI from the dashboard.")
-		return
+		return hostRequest{}, false
 	}
 	c := sessionCaller(ss, audit.DoorWeb, r)
 	d, b := s.svc.Permits(c, authz.WebAccess, name)
@@ -68,18 +92,26 @@ func (s *Server) serveBMCHost(w http.ResponseWriter, r *http.Request, name strin
 		}
 		s.endHostSessions(r.Context(), "web.access withdrawn", func(x *hostSession) bool { return x == hs })
 		s.bmcHostPage(w, http.StatusForbidden, "You may no longer use this BMC's web UI: "+d.Reason)
-		return
+		return hostRequest{}, false
 	}
+	return hostRequest{ui: ui, hs: hs, ss: ss, c: c, b: b}, true
+}
+
+// proxyBMCHost forwards an admitted request through the BMC's proxy, with
+// the user's BMC-side session, under the BMC-host session's lifetime.
+func (s *Server) proxyBMCHost(w http.ResponseWriter, r *http.Request, name string, port int, hr hostRequest) {
+	ui, c, b := hr.ui, hr.c, hr.b
 	// Requests and websockets end with the BMC-host session.
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
-	stop := context.AfterFunc(hs.ctx, cancel)
+	stop := context.AfterFunc(hr.hs.ctx, cancel)
 	defer stop()
 	r = r.WithContext(ctx)
 
 	var bs *webui.Session
 	if ui.Pool != nil {
-		if bs, err = ui.Pool.Acquire(ctx, ss.Handle); err != nil {
+		var err error
+		if bs, err = ui.Pool.Acquire(ctx, hr.ss.Handle); err != nil {
 			s.log.Warn("BMC web login failed", "bmc", name, "err", err)
 			s.bmcHostPage(w, http.StatusBadGateway, "bmcgate could not log in to this BMC's web UI: "+webui.UserMessage(err, "the BMC did not answer as expected"))
 			return

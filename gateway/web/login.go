@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/bmcgate/bmcgate/audit"
+	"github.com/bmcgate/bmcgate/configs"
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 )
@@ -104,36 +105,9 @@ func (s *Server) authCallback(w http.ResponseWriter, r *http.Request) {
 			"Issuer": cfg.OIDC.Issuer, "BreakGlass": len(cfg.BreakGlass) > 0})
 		return
 	}
-	ctx := oidc.ClientContext(r.Context(), s.hc)
-	tok, err := oauth2Config(p, cfg).Exchange(ctx, q.Get("code"), oauth2.VerifierOption(pl.Verifier))
-	if err != nil {
-		s.log.Warn("OIDC code exchange failed", "err", err)
-		fail(http.StatusBadGateway, "code exchange failed", "")
-		return
-	}
-	raw, _ := tok.Extra("id_token").(string)
-	if raw == "" {
-		fail(http.StatusBadGateway, "no id_token in the token response", "")
-		return
-	}
-	idt, err := idVerifier(p, cfg, s.now).Verify(ctx, raw)
-	if err != nil {
-		s.log.Warn("OIDC id_token rejected", "err", err)
-		fail(http.StatusForbidden, "id_token rejected: "+verifyReason(err), "")
-		return
-	}
-	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(pl.Nonce)) != 1 {
-		fail(http.StatusForbidden, "id_token nonce does not match this login", "")
-		return
-	}
-	var claims map[string]any
-	if err := idt.Claims(&claims); err != nil {
-		fail(http.StatusForbidden, "id_token claims unreadable", "")
-		return
-	}
-	id, err := identityFromClaims(claims, cfg)
-	if err != nil {
-		fail(http.StatusForbidden, err.Error(), "")
+	id, tok, status, reason := s.exchangeCode(r, pl, p, cfg)
+	if reason != "" {
+		fail(status, reason, "")
 		return
 	}
 	if _, err := s.ssoRoles(id); err != nil {
@@ -151,6 +125,39 @@ func (s *Server) authCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	s.auditLogin(r, ss)
 	http.Redirect(w, r, safeReturn(pl.Return), http.StatusSeeOther)
+}
+
+// exchangeCode trades the callback's code for tokens and verifies the ID
+// token (signature, audience, expiry, this login's nonce) and its claims.
+// On failure it returns the status and the reason for the audit record.
+func (s *Server) exchangeCode(r *http.Request, pl preLogin, p *oidc.Provider, cfg configs.Web) (identity, *oauth2.Token, int, string) {
+	ctx := oidc.ClientContext(r.Context(), s.hc)
+	tok, err := oauth2Config(p, cfg).Exchange(ctx, r.URL.Query().Get("code"), oauth2.VerifierOption(pl.Verifier))
+	if err != nil {
+		s.log.Warn("OIDC code exchange failed", "err", err)
+		return identity{}, nil, http.StatusBadGateway, "code exchange failed"
+	}
+	raw, _ := tok.Extra("id_token").(string)
+	if raw == "" {
+		return identity{}, nil, http.StatusBadGateway, "no id_token in the token response"
+	}
+	idt, err := idVerifier(p, cfg, s.now).Verify(ctx, raw)
+	if err != nil {
+		s.log.Warn("OIDC id_token rejected", "err", err)
+		return identity{}, nil, http.StatusForbidden, "id_token rejected: " + verifyReason(err)
+	}
+	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(pl.Nonce)) != 1 {
+		return identity{}, nil, http.StatusForbidden, "id_token nonce does not match this login"
+	}
+	var claims map[string]any
+	if err := idt.Claims(&claims); err != nil {
+		return identity{}, nil, http.StatusForbidden, "id_token claims unreadable"
+	}
+	id, err := identityFromClaims(claims, cfg)
+	if err != nil {
+		return identity{}, nil, http.StatusForbidden, err.Error()
+	}
+	return id, tok, 0, ""
 }
 
 // verifyReason is a short, stable reason for the audit log.

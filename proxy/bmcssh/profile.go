@@ -157,69 +157,84 @@ type compiledStep struct {
 }
 
 func (p Profile) compile() (*compiled, error) {
-	var errs []error
-	bad := func(field, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%s: %s", field, fmt.Sprintf(format, args...)))
-	}
-	pattern := func(field, s string) *regexp.Regexp {
-		if s == "" {
-			return nil
-		}
-		if len(s) > maxPatternLen {
-			bad(field, "longer than %d characters", maxPatternLen)
-			return nil
-		}
-		re, err := regexp.Compile(s)
-		if err != nil {
-			bad(field, "not a regular expression: %v", err)
-			return nil
-		}
-		return re
-	}
+	var pr profileProblems
 	c := &compiled{Profile: p}
-	if p.Name == "" {
-		bad("name", "empty")
-	} else if len(p.Name) > 64 || strings.IndexFunc(p.Name, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_')
-	}) >= 0 {
-		bad("name", "%q: use lower-case letters, digits, '-' and '_' (at most 64)", p.Name)
-	}
-	if p.Port < 0 || p.Port > 65535 {
-		bad("port", "%d is not a TCP port", p.Port)
-	}
-	if len(p.Command) > maxCommandLen || strings.ContainsAny(p.Command, "\r\n\x00") {
-		bad("command", "one line of at most %d bytes", maxCommandLen)
-	}
-	if len(p.Steps) > MaxSteps {
-		bad("steps", "at most %d", MaxSteps)
-	}
+	p.checkFields(&pr)
 	for i, s := range p.Steps {
-		f := fmt.Sprintf("steps[%d]", i)
-		cs := compiledStep{timeout: s.Timeout}
-		switch {
-		case s.Send == "" && s.Expect == "":
-			bad(f, "neither send nor expect")
-		case len(s.Send) > maxSendLen:
-			bad(f+".send", "longer than %d bytes", maxSendLen)
-		case strings.ContainsAny(s.Send, "\r\n\x00"):
-			bad(f+".send", "one line, without CR, LF or NUL (a carriage return is added)")
-		}
-		if s.Send != "" {
-			cs.send = []byte(s.Send + "\r")
-		}
-		cs.expect = pattern(f+".expect", s.Expect)
-		if s.Timeout != 0 && (s.Timeout < minStepTimeout || s.Timeout > maxStepTimeout) {
-			bad(f+".timeout", "%v is outside %v to %v", s.Timeout, minStepTimeout, maxStepTimeout)
-		}
-		c.steps = append(c.steps, cs)
+		c.steps = append(c.steps, s.compile(fmt.Sprintf("steps[%d]", i), &pr))
 	}
-	c.busy = pattern("busy", p.Busy)
-	c.ended = pattern("ended", p.Ended)
+	c.busy = pr.pattern("busy", p.Busy)
+	c.ended = pr.pattern("ended", p.Ended)
 	if len(p.Detach) > maxDetachLen {
-		bad("detach", "longer than %d bytes", maxDetachLen)
+		pr.bad("detach", "longer than %d bytes", maxDetachLen)
 	}
-	if err := errors.Join(errs...); err != nil {
+	if err := errors.Join(pr.errs...); err != nil {
 		return nil, err
 	}
 	return c, nil
+}
+
+// profileProblems collects what is wrong with a profile, field by field.
+type profileProblems struct{ errs []error }
+
+func (pr *profileProblems) bad(field, format string, args ...any) {
+	pr.errs = append(pr.errs, fmt.Errorf("%s: %s", field, fmt.Sprintf(format, args...)))
+}
+
+// pattern compiles a bounded regular expression; nil for "" or a bad one.
+func (pr *profileProblems) pattern(field, s string) *regexp.Regexp {
+	if s == "" {
+		return nil
+	}
+	if len(s) > maxPatternLen {
+		pr.bad(field, "longer than %d characters", maxPatternLen)
+		return nil
+	}
+	re, err := regexp.Compile(s)
+	if err != nil {
+		pr.bad(field, "not a regular expression: %v", err)
+		return nil
+	}
+	return re
+}
+
+// checkFields checks the profile's name, port, command and step count.
+func (p Profile) checkFields(pr *profileProblems) {
+	if p.Name == "" {
+		pr.bad("name", "empty")
+	} else if len(p.Name) > 64 || strings.IndexFunc(p.Name, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_')
+	}) >= 0 {
+		pr.bad("name", "%q: use lower-case letters, digits, '-' and '_' (at most 64)", p.Name)
+	}
+	if p.Port < 0 || p.Port > 65535 {
+		pr.bad("port", "%d is not a TCP port", p.Port)
+	}
+	if len(p.Command) > maxCommandLen || strings.ContainsAny(p.Command, "\r\n\x00") {
+		pr.bad("command", "one line of at most %d bytes", maxCommandLen)
+	}
+	if len(p.Steps) > MaxSteps {
+		pr.bad("steps", "at most %d", MaxSteps)
+	}
+}
+
+// compile checks one step (field f) and compiles it.
+func (s Step) compile(f string, pr *profileProblems) compiledStep {
+	cs := compiledStep{timeout: s.Timeout}
+	switch {
+	case s.Send == "" && s.Expect == "":
+		pr.bad(f, "neither send nor expect")
+	case len(s.Send) > maxSendLen:
+		pr.bad(f+".send", "longer than %d bytes", maxSendLen)
+	case strings.ContainsAny(s.Send, "\r\n\x00"):
+		pr.bad(f+".send", "one line, without CR, LF or NUL (a carriage return is added)")
+	}
+	if s.Send != "" {
+		cs.send = []byte(s.Send + "\r")
+	}
+	cs.expect = pr.pattern(f+".expect", s.Expect)
+	if s.Timeout != 0 && (s.Timeout < minStepTimeout || s.Timeout > maxStepTimeout) {
+		pr.bad(f+".timeout", "%v is outside %v to %v", s.Timeout, minStepTimeout, maxStepTimeout)
+	}
+	return cs
 }

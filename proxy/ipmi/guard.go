@@ -300,16 +300,7 @@ func (g *guard) outbound(b []byte) error {
 	case rmcp.PayloadOpenReq:
 		return g.outOpen(h, setup)
 	case rmcp.PayloadRAKP1:
-		p := h.payload
-		if !setup || (g.state != gsOpenRecv && g.state != gsRAKP1Sent) || len(p) < 28 ||
-			binary.LittleEndian.Uint32(p[4:8]) != g.bmcID || p[24]&0x0f != g.priv ||
-			len(p) < 28+int(p[27]) || string(p[28:28+int(p[27])]) != g.user {
-			return g.failWith(KindInsecure, "refused to send an unexpected RAKP message 1", "")
-		}
-		copy(g.consoleRand[:], p[8:24])
-		g.role = p[24]
-		g.state = gsRAKP1Sent
-		return nil
+		return g.outRAKP1(h, setup)
 	case rmcp.PayloadRAKP3:
 		if !setup || (g.state != gsRAKP2Recv && g.state != gsRAKP3Sent) {
 			return g.failWith(KindInsecure, "refused to send an unexpected RAKP message 3", "")
@@ -317,16 +308,37 @@ func (g *guard) outbound(b []byte) error {
 		g.state = gsRAKP3Sent
 		return nil
 	case rmcp.PayloadIPMI, rmcp.PayloadSOL:
-		if g.state != gsActive || !h.authenticated || !h.encrypted || h.sessionID != g.bmcID {
-			return g.failWith(KindInsecure, "refused to send a command outside an authenticated, encrypted session", "")
-		}
-		if err := g.freshIV(b, h); err != nil {
-			return g.failWith(KindInsecure, "refused to send a packet it could not re-encrypt", err.Error())
-		}
-		return nil
+		return g.outSession(b, h)
 	}
 	return g.failWith(KindInsecure, "refused to send an unsupported payload type",
 		fmt.Sprintf("payload type 0x%02x", h.payloadType))
+}
+
+// outRAKP1 lets RAKP message 1 pass only for the session just opened, with
+// the privilege and user name the guard was set up for.
+func (g *guard) outRAKP1(h v2Packet, setup bool) error {
+	p := h.payload
+	if !setup || (g.state != gsOpenRecv && g.state != gsRAKP1Sent) || len(p) < 28 ||
+		binary.LittleEndian.Uint32(p[4:8]) != g.bmcID || p[24]&0x0f != g.priv ||
+		len(p) < 28+int(p[27]) || string(p[28:28+int(p[27])]) != g.user {
+		return g.failWith(KindInsecure, "refused to send an unexpected RAKP message 1", "")
+	}
+	copy(g.consoleRand[:], p[8:24])
+	g.role = p[24]
+	g.state = gsRAKP1Sent
+	return nil
+}
+
+// outSession lets a command or SOL packet pass only inside the active,
+// authenticated and encrypted session, re-encrypted with a fresh IV.
+func (g *guard) outSession(b []byte, h v2Packet) error {
+	if g.state != gsActive || !h.authenticated || !h.encrypted || h.sessionID != g.bmcID {
+		return g.failWith(KindInsecure, "refused to send a command outside an authenticated, encrypted session", "")
+	}
+	if err := g.freshIV(b, h); err != nil {
+		return g.failWith(KindInsecure, "refused to send a packet it could not re-encrypt", err.Error())
+	}
+	return nil
 }
 
 func (g *guard) outOpen(h v2Packet, setup bool) error {

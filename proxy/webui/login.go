@@ -79,33 +79,9 @@ func (p *Proxy) runStep(ctx context.Context, st Step, creds Credentials, s *Sess
 	s.mu.Lock()
 	vars := maps.Clone(s.vars) // s.vars is never nil
 	s.mu.Unlock()
-	path, query, err := expandPath(st.Path, vars)
+	req, err := p.stepRequest(ctx, st, creds, vars, s)
 	if err != nil {
 		return err
-	}
-	body, err := expand(st.Body, creds, vars, bodyEscaper(st.ContentType))
-	if err != nil {
-		return err
-	}
-	var rd io.Reader
-	if st.Body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, err := p.bmcRequest(ctx, st.Method, path, rd, s)
-	if err != nil {
-		return err
-	}
-	req.URL.RawQuery = query
-	if st.ContentType != "" {
-		req.Header.Set("Content-Type", st.ContentType)
-	}
-	req.Header.Set("Accept", "application/json, text/html;q=0.9, */*;q=0.8")
-	for k, tmpl := range st.Headers {
-		v, err := expand(tmpl, creds, vars, headerEscape)
-		if err != nil {
-			return err
-		}
-		req.Header.Set(k, v)
 	}
 	resp, err := p.transport.RoundTrip(req)
 	if err != nil {
@@ -133,9 +109,49 @@ func (p *Proxy) runStep(ctx context.Context, st Step, creds Credentials, s *Sess
 			return fmt.Errorf("answer field %s is not %s", field, want)
 		}
 	}
+	return s.captureAll(st.Capture, resp, data, decode)
+}
+
+// stepRequest builds a step's request to the BMC: its path, query, body
+// and headers expanded with the credentials and the values captured so far.
+func (p *Proxy) stepRequest(ctx context.Context, st Step, creds Credentials, vars map[string]string, s *Session) (*http.Request, error) {
+	path, query, err := expandPath(st.Path, vars)
+	if err != nil {
+		return nil, err
+	}
+	body, err := expand(st.Body, creds, vars, bodyEscaper(st.ContentType))
+	if err != nil {
+		return nil, err
+	}
+	var rd io.Reader
+	if st.Body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := p.bmcRequest(ctx, st.Method, path, rd, s)
+	if err != nil {
+		return nil, err
+	}
+	req.URL.RawQuery = query
+	if st.ContentType != "" {
+		req.Header.Set("Content-Type", st.ContentType)
+	}
+	req.Header.Set("Accept", "application/json, text/html;q=0.9, */*;q=0.8")
+	for k, tmpl := range st.Headers {
+		v, err := expand(tmpl, creds, vars, headerEscape)
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set(k, v)
+	}
+	return req, nil
+}
+
+// captureAll captures a step's values into the session (a value captured
+// earlier stays) and fails when a required one is missing.
+func (s *Session) captureAll(caps []Capture, resp *http.Response, data []byte, decode func() any) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, c := range st.Capture {
+	for _, c := range caps {
 		if _, done := s.vars[c.Var]; done {
 			continue
 		}
@@ -144,7 +160,7 @@ func (p *Proxy) runStep(ctx context.Context, st Step, creds Credentials, s *Sess
 			s.vars[c.Var] = v
 		}
 	}
-	for _, c := range st.Capture {
+	for _, c := range caps {
 		if _, ok := s.vars[c.Var]; !ok && !c.Optional {
 			return fmt.Errorf("the answer has no %s %s", c.From, c.Name)
 		}
