@@ -16,13 +16,26 @@
 // after the record is durably committed. Callers must treat an error from
 // Append as "not recorded" and refuse the action (fail closed). Appends from
 // many goroutines are group-committed by one writer goroutine: one bbolt
-// transaction and one fsync per batch.
+// transaction per batch (bbolt syncs its data pages, then its meta page).
+// [Store.Enqueue] queues a record for the next commit without waiting for
+// it, for records whose loss with the process is acceptable (reads already
+// decided).
 //
 // Storage layout (one bbolt file):
 //
 //	bucket "records": key = Seq as 8-byte big-endian, value = stored form of the record
 //	bucket "meta":    "format" = "bmcgate-audit/1"
 //	                  "head"   = Seq (8-byte big-endian) || Hash (32 raw bytes)
+//	                  "verified" = the verified checkpoint, same form as "head"
+//	                  "index"  = "bmcgate-audit-index/1" once the indexes cover every record
+//	bucket "index":   one nested bucket per indexed field (actor, target, action,
+//	                  session, code); key = value || 0x00 || Seq, empty value
+//
+// Records and their index entries are written by the same transaction.
+// [Store.Search] intersects the index entries of a query's exact filters
+// and matches candidates on their stored bytes before decoding them (see
+// index.go and scan.go); [Store.Verify] hashes the stored canonical bytes
+// and compares the indexes with the records.
 //
 // Records are immutable once written, so [Store.Search], [Store.Get] and
 // [Store.Verify] read in short read-only transactions and never block the
