@@ -61,7 +61,8 @@ func TestE2EConsoleIPMISimMatchesIpmitool(t *testing.T) {
 	bob.waitFor("read-write")
 	carol := startPTY(t, h, "carol", "console", "host01")
 	carol.waitFor("read-only")
-	time.Sleep(200 * time.Millisecond) // let the line activate
+	// The line is active once the hub has recorded it so.
+	h.waitRecord(t, audit.Query{Code: audit.CodeConsoleStatus, Target: "host01"}, func(r audit.Record) bool { return r.Fields["state"] == "active" })
 	if err := host.Print("\r\nhost01 login: "); err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package ipmisim
 import (
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 )
 
@@ -11,9 +12,15 @@ import (
 const RequirePeersEnv = "BMCGATE_REQUIRE_PEERS"
 
 // RequireBinaries skips t when one of the named programs is not on PATH,
-// unless BMCGATE_REQUIRE_PEERS is set, in which case t fails.
+// unless BMCGATE_REQUIRE_PEERS is set, in which case t fails. In -short
+// mode (go test -short) it always skips: every test against a real peer,
+// and every end-to-end test of the gateway (they drive OpenSSH), comes
+// through here, so -short runs the unit tests alone.
 func RequireBinaries(t testing.TB, names ...string) {
 	t.Helper()
+	if testing.Short() {
+		t.Skipf("-short: needs real peers (%s)", strings.Join(names, ", "))
+	}
 	for _, n := range names {
 		if _, err := exec.LookPath(n); err != nil {
 			if os.Getenv(RequirePeersEnv) != "" {
