@@ -15,7 +15,6 @@ import (
 	"github.com/bmcgate/bmcgate/audit"
 	"github.com/bmcgate/bmcgate/configs"
 	"github.com/bmcgate/bmcgate/gateway/refusals"
-	"github.com/bmcgate/bmcgate/gateway/service"
 	"github.com/gliderlabs/ssh"
 	gossh "golang.org/x/crypto/ssh"
 )
@@ -88,7 +87,7 @@ func (c Config) withDefaults() Config {
 // Server is bmcgate's SSH front door.
 type Server struct {
 	cfg      Config
-	svc      *service.Service
+	svc      Service
 	dir      atomic.Pointer[Directory]
 	srv      *ssh.Server
 	log      *slog.Logger
@@ -111,7 +110,7 @@ type Server struct {
 
 // New builds the SSH server. It refuses a configuration with no host key,
 // or with a host key that no configured host key algorithm can sign with.
-func New(cfg Config, svc *service.Service, dir *Directory) (*Server, error) {
+func New(cfg Config, svc Service, dir *Directory) (*Server, error) {
 	cfg = cfg.withDefaults()
 	if len(cfg.HostSigners) == 0 {
 		return nil, errors.New("sshd: no host key")
