@@ -17,9 +17,9 @@ import (
 // of accounts still in force are untouched.
 func TestRevokeSessionsLeavesTombstones(t *testing.T) {
 	s := newClockServer(t)
-	st := *s.svc.State()
+	st := *s.svc.(*service.Service).State()
 	st.Accounts = service.NewAccounts(nil, []service.Account{{Name: "u", Roles: []string{"admin"}}, {Name: "v", Roles: []string{"admin"}}}, nil)
-	s.svc.Swap(&st)
+	s.svc.(*service.Service).Swap(&st)
 	start := func(user string) *http.Cookie {
 		rec := httptest.NewRecorder()
 		req := httptest.NewRequest(http.MethodGet, "https://127.0.0.1:8443/", nil)
@@ -36,9 +36,9 @@ func TestRevokeSessionsLeavesTombstones(t *testing.T) {
 		return ss, err
 	}
 
-	st2 := *s.svc.State()
+	st2 := *s.svc.(*service.Service).State()
 	st2.Accounts = service.NewAccounts(nil, []service.Account{{Name: "u", Roles: []string{"admin"}, Disabled: true}, {Name: "v", Roles: []string{"viewer"}}}, nil)
-	s.svc.Swap(&st2)
+	s.svc.(*service.Service).Swap(&st2)
 	s.revokeSessions(context.Background())
 
 	var tomb Session

@@ -32,7 +32,7 @@ const maxHashing = 2
 // Options configure a Server.
 type Options struct {
 	Config  *configs.Config // listen.https, web section, data_dir
-	Service *service.Service
+	Service Service
 	Logger  *slog.Logger
 	// Now is the clock (tests); default time.Now.
 	Now func() time.Time
@@ -43,7 +43,7 @@ type Options struct {
 
 // Server is the HTTPS front door.
 type Server struct {
-	svc   *service.Service
+	svc   Service
 	log   *slog.Logger
 	now   func() time.Time
 	store *store
