@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"slices"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -195,7 +196,6 @@ func (s *Store) reindex(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("audit: reindex: %w", err)
 	}
-	var key []byte
 	for lo := uint64(1); lo <= last; lo += reindexChunk {
 		if err := checkCtx(ctx); err != nil {
 			return err
@@ -207,6 +207,10 @@ func (s *Store) reindex(ctx context.Context) error {
 				if ib == nil || recs == nil {
 					return fmt.Errorf("%w: buckets missing", ErrCorrupt)
 				}
+				// Each index's keys of the chunk are put in key order, so
+				// that they fill leaves in sequence instead of touching one
+				// leaf per key.
+				var keys [numIdx][][]byte
 				c := recs.Cursor()
 				for k, v := c.Seek(seqKey(lo)); k != nil; k, v = c.Next() {
 					seq, ok := keySeq(k)
@@ -216,8 +220,23 @@ func (s *Store) reindex(ctx context.Context) error {
 					if v == nil {
 						continue
 					}
-					if err := ib.add(seq, v, key); err != nil {
-						return err
+					vals, ok := indexValues(v)
+					if !ok {
+						continue // an undecodable record has no entries; Verify reports it
+					}
+					for i, val := range vals {
+						if val != nil {
+							keys[i] = append(keys[i], idxKey(nil, val, seq))
+						}
+					}
+				}
+				for i := range keys {
+					slices.SortFunc(keys[i], bytes.Compare)
+					ib[i].FillPercent = 0.9 // later entries of a value go to the end of its range
+					for _, k := range keys[i] {
+						if err := ib[i].Put(k, nil); err != nil {
+							return fmt.Errorf("index %s: %w", idxKinds[i].name, err)
+						}
 					}
 				}
 				return nil
