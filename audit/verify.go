@@ -80,7 +80,7 @@ func (s *Store) verifyFrom(ctx context.Context, v *verifier) (VerifyReport, erro
 		err := s.view(func(tx *bolt.Tx) error {
 			v.idx.ib = nil
 			if v.idx.mode == idxProbe {
-				v.idx.ib = openIdx(tx, true)
+				v.idx.ib = openIdx(tx, false)
 			}
 			resume = v.walk(tx, resume)
 			return nil
