@@ -25,6 +25,12 @@ func fixableSim(t *testing.T, name string) *bmcsim.BMC {
 		V15AuthTypes: []string{"none", "password"}, NullUser: true})
 }
 
+// fixScanConfig paces the fix tests' probes quickly and leaves the probe
+// timeout at its default (2s): every probe here is answered (the tests
+// take as long with a 5s timeout), so a shorter timeout only turned a
+// late answer from a loaded machine into a missing finding.
+const fixScanConfig = "scan:\n  probe_interval: 1ms\n"
+
 var fixedIDs = []string{scan.IDCipherSuite0, scan.IDIPMI15None, scan.IDIPMI15Password, scan.IDAnonymousLogin, scan.IDNullUser}
 
 // TestE2EScanFixSSH: --fix plans and changes nothing, --fix --yes applies
@@ -34,7 +40,7 @@ func TestE2EScanFixSSH(t *testing.T) {
 	b := fixableSim(t, "fix01")
 	h := startHarness(t, []testBMC{{name: "fix01", addr: b.Addr(), user: "gw", pass: "gw-Fix-Pass-1", suite: 3}},
 		[]testUser{{name: "alice", roles: "[admin]"}, {name: "vic", roles: "[viewer]"}},
-		"scan:\n  probe_interval: 1ms\n  timeout: 500ms\n")
+		fixScanConfig)
 
 	out, errOut, code := h.ssh("alice", nil, "scan", "--fix", "fix01")
 	if code != 4 || !strings.Contains(out, "--fix --yes") || !strings.Contains(out, "planned fixes: ") {
@@ -87,7 +93,7 @@ func TestE2EScanFixSSH(t *testing.T) {
 func TestFixOffline(t *testing.T) {
 	b := fixableSim(t, "fix02")
 	h := startHarness(t, []testBMC{{name: "fix02", addr: b.Addr(), user: "gw", pass: "gw-Fix-Pass-1", suite: 3}},
-		[]testUser{{name: "alice", roles: "[admin]"}}, "scan:\n  probe_interval: 1ms\n  timeout: 500ms\n")
+		[]testUser{{name: "alice", roles: "[admin]"}}, fixScanConfig)
 	cfg := h.g.cfg
 	yes := func([]*service.ScanFixOutcome) bool { return true }
 	if _, err := offline.FixOffline(context.Background(), cfg, []string{"fix02"}, yes, nil); err == nil || !strings.Contains(err.Error(), "running gateway") {
@@ -140,7 +146,7 @@ func TestE2EScanFixIPMISim(t *testing.T) {
 		{ID: 3, Name: "USERID", Password: "PASSW0RD", Priv: "operator"},
 	}})
 	h := startHarness(t, []testBMC{{name: "sim01", addr: sim.Addr, user: "gw", pass: "gw-Sim-Pass-9", suite: 3}},
-		[]testUser{{name: "alice", roles: "[admin]"}}, "scan:\n  probe_interval: 1ms\n  timeout: 500ms\n")
+		[]testUser{{name: "alice", roles: "[admin]"}}, fixScanConfig)
 	out, errOut, code := h.ssh("alice", nil, "scan", "--fix", "--yes", "sim01")
 	// ipmi_sim keeps suite 0 whatever parameter 24 says: that fix fails,
 	// so the exit status is 1, and the finding stays.
