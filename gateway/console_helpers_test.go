@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/creack/pty"
+	"golang.org/x/sys/unix"
 
 	"github.com/bmcgate/bmcgate/internal/sim/bmcsim"
 )
@@ -112,6 +113,25 @@ func (c *ptyClient) waitAfter(from int, s string) int {
 	}
 	c.t.Fatalf("terminal never showed %q; it shows:\n%q", s, c.output())
 	return 0
+}
+
+// waitRaw waits until the program has put its terminal in raw mode (no
+// line editing), as ipmitool does just after it says the session is up:
+// what is typed before then is cooked by the terminal.
+func (c *ptyClient) waitRaw() {
+	c.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		tio, err := unix.IoctlGetTermios(int(c.tty.Fd()), unix.TCGETS)
+		if err != nil {
+			c.t.Fatalf("terminal attributes: %v", err)
+		}
+		if tio.Lflag&unix.ICANON == 0 {
+			return
+		}
+		time.Sleep(5 * time.Millisecond) // polling the terminal, as waitAfter does
+	}
+	c.t.Fatalf("the terminal never went raw; it shows:\n%q", c.output())
 }
 
 // wait waits for the client to exit and returns its status.

@@ -85,7 +85,7 @@ func TestE2EConsoleIPMISimMatchesIpmitool(t *testing.T) {
 	ipmitoolPTY := startPTYCmd(t, "ipmitool", "-I", "lanplus", "-C", "3", "-H", "127.0.0.1", "-p", strings.Split(sim.Addr, ":")[1],
 		"-U", "admin", "-P", "password", "sol", "activate")
 	ipmitoolPTY.waitFor("SOL Session operational")
-	time.Sleep(300 * time.Millisecond) // ipmitool puts its terminal in raw mode just after
+	ipmitoolPTY.waitRaw() // ipmitool puts its terminal in raw mode just after
 	host.Reset()
 	ipmitoolPTY.send(typed)
 	waitReceived(t, host, len(text))
