@@ -81,14 +81,27 @@ func (s *Server) connCallback(ctx ssh.Context, conn net.Conn) net.Conn {
 	remote := conn.RemoteAddr().String()
 	st := &connState{id: newID(), remote: remote, source: refusals.SourceKey(remote), started: s.now(), raw: conn,
 		failed: make(chan struct{})}
-	if ok, why := s.preauth.admit(st.source); !ok {
-		s.note(why.class, audit.Record{Code: audit.CodeSSHLimit, Source: remote, Outcome: audit.OutcomeDeny, Reason: why.reason})
+	// A connection accepted just before Shutdown may get here after it:
+	// it is refused. Otherwise it is registered, and counted as work,
+	// under the lock Shutdown takes before it closes the registered ones
+	// and waits: no Add can then race with that Wait, and no connection
+	// is left open behind it.
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
 		return nil
 	}
-	s.mu.Lock()
 	s.raw[conn] = struct{}{}
-	s.mu.Unlock()
 	s.work.Add(1)
+	s.mu.Unlock()
+	if ok, why := s.preauth.admit(st.source); !ok {
+		s.note(why.class, audit.Record{Code: audit.CodeSSHLimit, Source: remote, Outcome: audit.OutcomeDeny, Reason: why.reason})
+		s.mu.Lock()
+		delete(s.raw, conn)
+		s.mu.Unlock()
+		s.work.Done()
+		return nil
+	}
 	ctx.SetValue(ctxKeyConn, st)
 	s.pending.Store(remote, st)
 	st.timer = time.AfterFunc(s.cfg.HandshakeTimeout, func() {

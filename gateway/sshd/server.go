@@ -105,6 +105,7 @@ type Server struct {
 	authed  int                   // authenticated connections
 	perUser map[string]int        // authenticated connections per user
 	raw     map[net.Conn]struct{} // every open socket, closed at Shutdown
+	closing bool                  // Shutdown has begun: new connections are refused
 	revoked *revocations          // revoked-keys file watcher (revoked.go)
 }
 
@@ -225,6 +226,7 @@ func (s *Server) Serve(ln net.Listener) error {
 func (s *Server) Shutdown(ctx context.Context) error {
 	_ = s.srv.Close()
 	s.mu.Lock()
+	s.closing = true
 	for c := range s.raw {
 		_ = c.Close()
 	}
