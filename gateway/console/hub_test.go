@@ -117,10 +117,7 @@ func TestHubOverAnyLine(t *testing.T) {
 	opened := make(chan *fakeLine, 1)
 	h := New(svc, Config{Scrollback: 4096, Open: func(b *service.BMC, ev LineEvents) (Line, int) {
 		line = &fakeLine{ev: ev, gotIn: make(chan struct{}, 1)}
-		go func() {
-			ev.OnStatus(LineStatus{State: LineActive, Msg: "console active"})
-			ev.OnOutput([]byte("BIOS v1.0\r\n"))
-		}()
+		go ev.OnStatus(LineStatus{State: LineActive, Msg: "console active"})
 		opened <- line
 		return line, 1024
 	}})
@@ -135,6 +132,18 @@ func TestHubOverAnyLine(t *testing.T) {
 
 	l := <-opened
 	deadline := time.After(10 * time.Second)
+	// The config keeps no scrollback, so output reaches only viewers who
+	// are live. The banner is queued in the same critical section that
+	// makes the viewer live, and the line's output callback takes that
+	// lock too: output sent once the banner shows reaches the viewer.
+	for !strings.Contains(out.String(), "to detach]") {
+		select {
+		case <-out.got:
+		case <-deadline:
+			t.Fatalf("no banner; viewer saw %q", out.String())
+		}
+	}
+	l.ev.OnOutput([]byte("BIOS v1.0\r\n"))
 	for !strings.Contains(out.String(), "BIOS v1.0") {
 		select {
 		case <-out.got:
