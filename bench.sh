@@ -31,7 +31,7 @@ for s in "${sections[@]}"; do
     echo "== spine: fan-out power status over 200 simulated BMCs"
     run ./proxy/ipmi 'Fanout200' 20x
     echo "== spine: audit appends, 32 concurrent durable writers"
-    run ./audit 'AppendDurable32|AppendSingle|Verify' 3s
+    run ./audit '^Benchmark(AppendDurable32|AppendSingle|Verify)$' 3s
     ;;
   console)
     echo "== console: keystroke echo round trip, gateway vs go-ipmi SOL client"
