@@ -2,6 +2,9 @@ package service
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -76,5 +79,25 @@ func TestPerBMCTransport(t *testing.T) {
 	}
 	if outcomes < 4 { // decision and outcome of each call
 		t.Errorf("node02: %d audit records, want a decision and an outcome per call", outcomes)
+	}
+}
+
+// redfishLike stands for another transport's error type: a user message
+// of its own and a cause that must not be shown.
+type redfishLike struct{ msg, cause string }
+
+func (e *redfishLike) Error() string       { return "other: " + e.msg + ": " + e.cause }
+func (e *redfishLike) UserMessage() string { return e.msg }
+
+// TestMessageOfAnyTransport: users see the user message of whichever
+// transport failed (made terminal-safe), never its cause.
+func TestMessageOfAnyTransport(t *testing.T) {
+	err := fmt.Errorf("power status: %w", &redfishLike{msg: "the BMC refused the login\x1b[2J", cause: "401 from https://10.0.0.5 token=abc"})
+	got := Message(err)
+	if strings.Contains(got, "token") || strings.Contains(got, "\x1b") || !strings.HasPrefix(got, "the BMC refused the login") {
+		t.Errorf("Message = %q", got)
+	}
+	if Message(errors.New("raw")) != "internal error" {
+		t.Error("an error without a user message is shown")
 	}
 }
