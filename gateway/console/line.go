@@ -58,20 +58,14 @@ const (
 	LineRefused                         // the BMC refused (host key, login); tried again later
 )
 
+var lineStateNames = map[LineState]string{
+	LineConnecting: "connecting", LineActive: "active", LineBusy: "busy",
+	LineDropped: "dropped", LineClosed: "closed", LineRefused: "refused",
+}
+
 func (s LineState) String() string {
-	switch s {
-	case LineConnecting:
-		return "connecting"
-	case LineActive:
-		return "active"
-	case LineBusy:
-		return "busy"
-	case LineDropped:
-		return "dropped"
-	case LineClosed:
-		return "closed"
-	case LineRefused:
-		return "refused"
+	if n, ok := lineStateNames[s]; ok {
+		return n
 	}
 	return fmt.Sprintf("state(%d)", int(s))
 }
