@@ -13,17 +13,24 @@ import (
 
 // memLog is an in-memory audit log that can be told to fail or stall.
 type memLog struct {
-	mu    sync.Mutex
-	recs  []audit.Record
-	fail  error
-	stall chan struct{}
+	mu      sync.Mutex
+	recs    []audit.Record
+	fail    error
+	stall   chan struct{}
+	stalled chan struct{} // when set, receives once an append waits on stall
 }
 
 func (m *memLog) append(ctx context.Context, r audit.Record) error {
 	m.mu.Lock()
-	stall, fail := m.stall, m.fail
+	stall, fail, stalled := m.stall, m.fail, m.stalled
 	m.mu.Unlock()
 	if stall != nil {
+		if stalled != nil {
+			select {
+			case stalled <- struct{}{}:
+			default:
+			}
+		}
 		<-stall
 	}
 	if fail != nil {
@@ -107,11 +114,11 @@ func TestRecorderFailureIsReported(t *testing.T) {
 // once; when the backlog passes the chunk limit the recording fails
 // instead of holding more memory.
 func TestRecorderNeverBlocks(t *testing.T) {
-	log := &memLog{stall: make(chan struct{})}
+	log := &memLog{stall: make(chan struct{}), stalled: make(chan struct{}, 1)}
 	failed := make(chan error, 1)
 	r := newRecorder(log.append, audit.Record{Code: audit.CodeConsoleOutput}, func(err error) { failed <- err })
 	r.Write([]byte("first"))
-	time.Sleep(2 * chunkFlushEvery) // the flusher is now stuck in append
+	<-log.stalled // the flusher is now stuck in append
 	start := time.Now()
 	for range 200 {
 		r.Write(bytes.Repeat([]byte("y"), 1024))

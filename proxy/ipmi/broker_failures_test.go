@@ -45,7 +45,7 @@ func TestBrokerReconnectsAfterBMCRestart(t *testing.T) {
 	// A write: the idle warm session is probed first, so the write goes out
 	// once, on a fresh session.
 	sim = restart()
-	time.Sleep(probeAfter + 50*time.Millisecond)
+	ageIdle(b.poolFor("restarting"), probeAfter+time.Millisecond) // idle past probeAfter, without waiting for it
 	if err := b.Power(ctx, ep, PowerOn); err != nil || !sim.Power() {
 		t.Fatalf("power on after restart: %v, power %v", err, sim.Power())
 	}
@@ -142,4 +142,14 @@ func TestDialDefaultsAndCancel(t *testing.T) {
 	wantKind(t, err, ErrCanceled)
 	_, err = s.PowerStatus(t.Context())
 	wantKind(t, err, ErrClosed)
+}
+
+// ageIdle makes the idle sessions of p look d older since their last
+// exchange, as if that time had passed.
+func ageIdle(p *pool, d time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, it := range p.idle {
+		it.lastActive = it.lastActive.Add(-d)
+	}
 }
