@@ -229,6 +229,9 @@ func (s *Store) write(reqs []*appendReq) ([]Record, error) {
 			}
 			b.FillPercent = 0.95 // keys only ever grow: pack pages
 			ib := openIdx(tx, true)
+			if err := dropBeyond(b, ib, s.headSeq); err != nil {
+				return err
+			}
 			var key []byte
 			seq, prev := s.headSeq, s.headHash
 			for i, req := range reqs {
@@ -248,9 +251,6 @@ func (s *Store) write(reqs []*appendReq) ([]Record, error) {
 				}
 				prev, recs[i] = sum, r
 			}
-			if err := dropBeyond(b, seq); err != nil {
-				return err
-			}
 			if err := meta.Put(keyHead, encodeHead(seq, prev)); err != nil {
 				return fmt.Errorf("put chain head: %w", err)
 			}
@@ -266,10 +266,11 @@ func (s *Store) write(reqs []*appendReq) ([]Record, error) {
 	return recs, nil
 }
 
-// dropBeyond deletes records after seq. There are none unless an earlier
-// commit reported failure after its data reached the file; the in-memory
-// head is authoritative and those records were refused to their callers.
-func dropBeyond(b *bolt.Bucket, seq uint64) error {
+// dropBeyond deletes records after seq, with their index entries. There
+// are none unless an earlier commit reported failure after its data reached
+// the file; the in-memory head is authoritative and those records were
+// refused to their callers.
+func dropBeyond(b *bolt.Bucket, ib *idxBuckets, seq uint64) error {
 	c := b.Cursor()
 	k, _ := c.Last()
 	if last, ok := keySeq(k); k == nil || (ok && last <= seq) {
@@ -282,6 +283,19 @@ func dropBeyond(b *bolt.Bucket, seq uint64) error {
 		}
 	}
 	for _, k := range stale {
+		if ib != nil {
+			if vals, ok := indexValues(b.Get(k)); ok {
+				s, _ := keySeq(k)
+				for i, v := range vals {
+					if v == nil {
+						continue
+					}
+					if err := ib[i].Delete(idxKey(nil, v, s)); err != nil {
+						return fmt.Errorf("drop stale index entry of #%d: %w", s, err)
+					}
+				}
+			}
+		}
 		if err := b.Delete(k); err != nil {
 			return fmt.Errorf("drop stale record key %x: %w", k, err)
 		}

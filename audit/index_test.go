@@ -261,3 +261,31 @@ func TestVerifyChecksIndexes(t *testing.T) {
 		t.Fatalf("VerifyIncremental = %+v, %v", rep, err)
 	}
 }
+
+// Stale records past the head (a commit that reported failure after its
+// data reached the file) leave no index entries behind when the next
+// commit replaces them.
+func TestStaleRecordsLeaveNoIndexEntries(t *testing.T) {
+	s, _ := newStore(t, Options{NoSync: true})
+	fill(t, s, 3)
+	seq, hash := s.Head()
+	prev, _ := parseHash(hash)
+	must(t, s.db.Update(func(tx *bolt.Tx) error {
+		b, ib := tx.Bucket(bucketRecords), openIdx(tx, false)
+		for i, actor := range []string{"mallory", "trudy"} {
+			v := storedOf(Record{Seq: seq + 1 + uint64(i), Code: CodeCmdRun, Actor: actor, Target: "node99", Session: "s-stale"}, prev)
+			must(t, b.Put(seqKey(seq+1+uint64(i)), v))
+			must(t, ib.add(seq+1+uint64(i), v, nil))
+		}
+		return nil
+	}))
+	mustAppend(t, s, rec("alice", "power.on", "node01", OutcomeAllow))
+	if rep := mustVerify(t, s); !rep.OK || rep.Records != 4 {
+		t.Fatalf("Verify = %+v", rep)
+	}
+	for _, q := range []Query{{Actor: "mallory"}, {Actor: "trudy"}, {Session: "s-stale"}, {Target: "node99"}} {
+		if got := searchSeqs(t, s, q); len(got) != 0 {
+			t.Fatalf("Search(%+v) = %v after the stale records were replaced", q, got)
+		}
+	}
+}
