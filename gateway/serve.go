@@ -18,6 +18,7 @@ import (
 	"github.com/bmcgate/bmcgate/internal/datadir"
 	"github.com/bmcgate/bmcgate/internal/oserr"
 	"github.com/bmcgate/bmcgate/proxy/ipmi"
+	"github.com/bmcgate/bmcgate/proxy/redfish"
 	gossh "golang.org/x/crypto/ssh"
 )
 
@@ -26,6 +27,7 @@ type Gateway struct {
 	log    *slog.Logger
 	store  *audit.Store
 	broker *ipmi.Broker
+	rf     *redfish.Broker
 	svc    *service.Service
 	ssh    *sshd.Server
 	sshLn  net.Listener
@@ -110,6 +112,8 @@ func (g *Gateway) open(ctx context.Context, cfg *configs.Config) error {
 
 	g.broker = ipmi.NewBroker(assemble.IPMIOptions(cfg, log))
 	g.svc = service.New(st, service.IPMITransport{Broker: g.broker}, g.store, log)
+	g.rf = redfish.NewBroker(assemble.RedfishOptions(cfg, log))
+	g.svc.SetRedfish(g.rf)
 	g.consoles.svc = g.svc
 	sc := assemble.SSHConfig(cfg)
 	sc.HostSigners = []gossh.Signer{signer}
@@ -256,6 +260,10 @@ func (g *Gateway) Close() {
 	if g.broker != nil {
 		_ = g.broker.Close()
 	}
+	if g.rf != nil {
+		// Logs out of every warm Redfish session.
+		_ = g.rf.Close()
+	}
 	if g.store != nil {
 		_ = g.store.Close()
 	}
@@ -314,8 +322,13 @@ func (g *Gateway) Reload(ctx context.Context) error {
 		g.ssh.Recheck()
 	}
 	for _, b := range old.Inventory.All() {
-		if nb, ok := st.Inventory.Lookup(b.Name); !ok || nb.Endpoint != b.Endpoint {
+		nb, ok := st.Inventory.Lookup(b.Name)
+		if !ok || nb.Endpoint != b.Endpoint {
 			g.broker.Forget(b.Name)
+		}
+		if !ok || nb.Redfish != b.Redfish || nb.Protocol != b.Protocol {
+			// Logs out of the BMC's Redfish session, if any.
+			g.rf.Forget(b.Name)
 		}
 	}
 	g.cfg = cfg

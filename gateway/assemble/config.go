@@ -16,7 +16,9 @@ import (
 	"github.com/bmcgate/bmcgate/configs"
 	"github.com/bmcgate/bmcgate/gateway/service"
 	"github.com/bmcgate/bmcgate/gateway/sshd"
+	"github.com/bmcgate/bmcgate/proxy/bmctls"
 	"github.com/bmcgate/bmcgate/proxy/ipmi"
+	"github.com/bmcgate/bmcgate/proxy/redfish"
 	gossh "golang.org/x/crypto/ssh"
 )
 
@@ -114,16 +116,26 @@ func State(c *configs.Config) (*service.State, error) {
 		if err != nil {
 			return nil, fmt.Errorf("bmc %s: port: %w", b.Name, err)
 		}
-		bmcs = append(bmcs, &service.BMC{
+		cb := &service.BMC{
 			Name: b.Name, Address: b.Address, Labels: b.Labels, WebURL: b.WebUI.URL,
-			Endpoint: ipmi.Endpoint{
+			Protocol: b.Protocol,
+		}
+		if b.HasIPMI() {
+			cb.Endpoint = ipmi.Endpoint{
 				Name: b.Name, Host: host, Port: port,
 				Username:    b.IPMI.Username,
 				Password:    b.Password().Reveal(),
 				CipherSuite: b.IPMI.CipherSuite,
 				Privilege:   privilege(b.IPMI.Privilege),
-			},
-		})
+			}
+		} else {
+			// Never reached over IPMI: an endpoint the broker refuses.
+			cb.Endpoint = ipmi.Endpoint{Name: b.Name, Host: host, Port: port}
+		}
+		if b.Redfish.Enabled() {
+			cb.Redfish = redfishEndpoint(b)
+		}
+		bmcs = append(bmcs, cb)
 	}
 	inv, err := service.NewInventory(bmcs)
 	if err != nil {
@@ -188,6 +200,34 @@ func Directory(c *configs.Config) (*sshd.Directory, error) {
 		d = d.WithRevokedKeys(c.SSH.RevokedKeys)
 	}
 	return d, nil
+}
+
+// redfishEndpoint is a BMC's Redfish service as the Redfish broker takes it.
+func redfishEndpoint(b configs.BMC) redfish.Endpoint {
+	r := b.Redfish
+	return redfish.Endpoint{
+		Name: b.Name, URL: r.URL,
+		TLS: bmctls.Verify{
+			PinSHA256:                   r.TLS.PinSHA256,
+			Roots:                       r.CAPool(),
+			ServerName:                  r.TLS.ServerName,
+			InsecureSkipVerifyDangerous: r.TLS.InsecureSkipVerifyDangerous,
+		},
+		Username: r.Username, Password: b.RedfishPassword().Reveal(),
+		SystemID: r.SystemID, ManagerID: r.ManagerID, ChassisID: r.ChassisID,
+	}
+}
+
+// RedfishOptions are the Redfish broker's limits (the IPMI ones where
+// they mean the same), logging to log.
+func RedfishOptions(c *configs.Config, log *slog.Logger) redfish.Options {
+	l := c.Limits
+	return redfish.Options{
+		MaxConcurrent:  l.IPMISessionsPerBMC,
+		ConnectTimeout: l.IPMIConnectTimeout.Duration,
+		OpTimeout:      l.CommandTimeout.Duration,
+		Logger:         log,
+	}
 }
 
 // IPMIOptions are the IPMI broker's options (also the scanner's and the

@@ -74,6 +74,12 @@ func (f *fakeBroker) SEL(_ context.Context, ep ipmi.Endpoint, _ int) ([]ipmi.SEL
 	return nil, f.err(ep)
 }
 func (f *fakeBroker) ClearSEL(_ context.Context, ep ipmi.Endpoint) error { return f.err(ep) }
+func (f *fakeBroker) Boot(_ context.Context, ep ipmi.Endpoint) (ipmi.BootOverride, error) {
+	return ipmi.BootOverride{Target: "pxe", Enabled: ipmi.BootOnce, Mode: ipmi.BootUEFI}, f.err(ep)
+}
+func (f *fakeBroker) SetBoot(_ context.Context, ep ipmi.Endpoint, _ ipmi.BootSet) error {
+	return f.err(ep)
+}
 
 // fakeAudit keeps records in memory; failAfter makes appends fail.
 type fakeAudit struct {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/bmcgate/bmcgate/authz"
 	"github.com/bmcgate/bmcgate/proxy/ipmi"
+	"github.com/bmcgate/bmcgate/proxy/redfish"
 )
 
 // BMC is one entry of the inventory: what policy sees (name, labels) and
@@ -19,8 +20,21 @@ type BMC struct {
 	Endpoint ipmi.Endpoint // how IPMI reaches the BMC (IPMITransport, the console's SOL line, the scanner)
 	WebURL   string        // the BMC's own web interface, "" when none is configured
 	// Transport reaches this BMC for brokered operations; nil means the
-	// service's own (the one given to New).
+	// service's own (the one given to New), or the Redfish transport for
+	// a BMC whose Protocol is ProtocolRedfish.
 	Transport Transport
+	// Protocol is how commands reach the BMC: ProtocolIPMI ("" too) or
+	// ProtocolRedfish; Redfish is its Redfish service.
+	Protocol string
+	Redfish  redfish.Endpoint
+}
+
+// protocol names the BMC's protocol for output.
+func (b *BMC) protocol() string {
+	if b.Protocol == ProtocolRedfish {
+		return ProtocolRedfish
+	}
+	return ProtocolIPMI
 }
 
 // Target is the policy view of the BMC.

@@ -8,6 +8,7 @@ import (
 	"github.com/bmcgate/bmcgate/audit"
 	"github.com/bmcgate/bmcgate/authz"
 	"github.com/bmcgate/bmcgate/proxy/ipmi"
+	"github.com/bmcgate/bmcgate/proxy/redfish"
 )
 
 // PowerActions maps the power sub-commands to their policy actions.
@@ -37,14 +38,25 @@ func (s *Service) Power(ctx context.Context, c Caller, sub string, selectors []s
 	}
 	op := ipmi.PowerOp(sub)
 	return s.run(ctx, req, func(ctx context.Context, b *BMC) (any, error) {
-		if err := s.transport(b).Power(ctx, b, op); err != nil {
+		t, note := s.transport(b), ""
+		if pn, ok := t.(powerNoter); ok {
+			n, err := pn.PowerNote(ctx, b, op)
+			if err != nil {
+				return nil, err
+			}
+			note = n
+		} else if err := t.Power(ctx, b, op); err != nil {
 			return nil, err
+		}
+		if note != "" {
+			return PowerDone(sub + " (" + note + ")"), nil
 		}
 		return PowerDone(sub), nil
 	}, emit)
 }
 
-// PowerDone is the value of a successful power control result.
+// PowerDone is the value of a successful power control result: the
+// operation, and how it was done when that is not obvious.
 type PowerDone string
 
 func (p PowerDone) String() string { return "power " + string(p) + " sent" }
@@ -63,17 +75,33 @@ type InfoView struct {
 	Name    string            `json:"name"`
 	Address string            `json:"address"`
 	Labels  map[string]string `json:"labels,omitempty"`
-	Device  ipmi.DeviceInfo   `json:"device"`
+	// Protocol is ipmi or redfish. Device is what an IPMI BMC reports
+	// (Get Device ID), System what a Redfish BMC does (its system and
+	// manager); the other is absent.
+	Protocol string           `json:"protocol"`
+	Device   *ipmi.DeviceInfo `json:"device,omitempty"`
+	System   *redfish.Info    `json:"system,omitempty"`
 }
 
 // Info reads a BMC's device information.
 func (s *Service) Info(ctx context.Context, c Caller, name string) (Result, error) {
 	return s.single(ctx, c, authz.BMCInfo, name, func(ctx context.Context, b *BMC) (any, error) {
-		d, err := s.transport(b).DeviceInfo(ctx, b)
+		v := InfoView{Name: b.Name, Address: b.Address, Labels: b.Labels, Protocol: b.protocol()}
+		t := s.transport(b)
+		if si, ok := t.(systemInfoer); ok {
+			y, err := si.SystemInfo(ctx, b)
+			if err != nil {
+				return nil, err
+			}
+			v.System = &y
+			return v, nil
+		}
+		d, err := t.DeviceInfo(ctx, b)
 		if err != nil {
 			return nil, err
 		}
-		return InfoView{Name: b.Name, Address: b.Address, Labels: b.Labels, Device: d}, nil
+		v.Device = &d
+		return v, nil
 	})
 }
 

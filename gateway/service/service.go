@@ -81,6 +81,8 @@ type Service struct {
 	log    *slog.Logger
 	now    func() time.Time
 	scans  atomic.Pointer[Scans] // posture scan (scan.go); nil until installed
+	// redfish is the Redfish broker (transport.go); nil until installed.
+	redfish atomic.Pointer[RedfishBroker]
 	// diskLow is whether the last Headroom found the audit log's disk low
 	// (headroom.go), so that the log says so once per change.
 	diskLow atomic.Bool

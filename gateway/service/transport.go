@@ -93,5 +93,8 @@ func (s *Service) transport(b *BMC) Transport {
 	if b.Transport != nil {
 		return b.Transport
 	}
+	if b.Protocol == ProtocolRedfish {
+		return RedfishTransport{Broker: s.redfishBroker()}
+	}
 	return s.broker
 }

@@ -50,6 +50,7 @@ func commandTable() map[string]*command {
 	cmds := baseCommands()
 	cmds = append(cmds, consoleCommands()...)
 	cmds = append(cmds, scanCommands()...)
+	cmds = append(cmds, bootCommands()...)
 	m := make(map[string]*command, len(cmds))
 	for _, c := range cmds {
 		m[c.name] = c

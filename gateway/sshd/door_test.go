@@ -71,6 +71,13 @@ func (f *fakeService) SEL(context.Context, service.Caller, string, int) (service
 func (f *fakeService) ClearSEL(context.Context, service.Caller, string) (service.Result, error) {
 	return service.Result{}, nil
 }
+func (f *fakeService) Boot(context.Context, service.Caller, string) (service.Result, error) {
+	return service.Result{}, nil
+}
+func (f *fakeService) SetBoot(context.Context, service.Caller, service.BootRequest, []string, func(service.Result)) error {
+	return nil
+}
+
 func (f *fakeService) AuditSearch(context.Context, service.Caller, audit.Query, func(audit.Record) error) error {
 	return nil
 }

@@ -171,6 +171,14 @@ func (b *fuzzBroker) ClearSEL(context.Context, ipmi.Endpoint) error {
 	b.calls.Add(1)
 	return nil
 }
+func (b *fuzzBroker) Boot(context.Context, ipmi.Endpoint) (ipmi.BootOverride, error) {
+	b.calls.Add(1)
+	return ipmi.BootOverride{Target: "disk\x1b[2J", Enabled: ipmi.BootOnce}, nil
+}
+func (b *fuzzBroker) SetBoot(context.Context, ipmi.Endpoint, ipmi.BootSet) error {
+	b.calls.Add(1)
+	return nil
+}
 
 // fuzzAudit keeps the codes of the records appended.
 type fuzzAudit struct {

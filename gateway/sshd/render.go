@@ -152,11 +152,17 @@ func jsonTerminalSafe(b []byte) []byte {
 }
 
 func printInfo(w io.Writer, v service.InfoView) {
-	d := v.Device
 	fmt.Fprintf(w, "name:          %s\naddress:       %s\nlabels:        %s\n", clean(v.Name), clean(v.Address), labelString(v.Labels))
-	fmt.Fprintf(w, "manufacturer:  %s (%d)\nproduct id:    %d\ndevice id:     %d rev %d\n", clean(d.Manufacturer), d.ManufacturerID, d.ProductID, d.DeviceID, d.DeviceRevision)
-	fmt.Fprintf(w, "firmware:      %s\nipmi version:  %s\nguid:          %s\n", clean(d.FirmwareVersion), clean(d.IPMIVersion), clean(d.GUID))
-	fmt.Fprintf(w, "session:       cipher suite %d, privilege %s\n", d.CipherSuite, clean(d.Privilege))
+	if d := v.Device; d != nil {
+		fmt.Fprintf(w, "manufacturer:  %s (%d)\nproduct id:    %d\ndevice id:     %d rev %d\n", clean(d.Manufacturer), d.ManufacturerID, d.ProductID, d.DeviceID, d.DeviceRevision)
+		fmt.Fprintf(w, "firmware:      %s\nipmi version:  %s\nguid:          %s\n", clean(d.FirmwareVersion), clean(d.IPMIVersion), clean(d.GUID))
+		fmt.Fprintf(w, "session:       cipher suite %d, privilege %s\n", d.CipherSuite, clean(d.Privilege))
+	}
+	if y := v.System; y != nil {
+		fmt.Fprintf(w, "manufacturer:  %s\nmodel:         %s\nserial:        %s\n", clean(y.Manufacturer), clean(y.Model), clean(y.SerialNumber))
+		fmt.Fprintf(w, "bios:          %s\nfirmware:      %s\nhealth:        %s\n", clean(y.BIOSVersion), clean(y.FirmwareVersion), clean(y.Health))
+		fmt.Fprintf(w, "guid:          %s\nredfish:       %s (system %s)\n", clean(y.GUID), clean(y.RedfishVersion), clean(y.SystemID))
+	}
 }
 
 func printSensors(w io.Writer, v any) {
