@@ -75,6 +75,8 @@ const (
 	CodeConsoleHandoff  = "console.handoff"  // write access moved between viewers
 	CodeConsoleTakeover = "console.takeover" // a payload held outside bmcgate was taken over
 	CodeConsoleStatus   = "console.status"   // the BMC console connected, dropped or was busy
+
+	CodeMediaFetch = "media.fetch" // one request to the image listener (served or refused), with bytes and client
 )
 
 // CodeAuthzDecision is another name for CodeDecision.

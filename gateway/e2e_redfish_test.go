@@ -1,12 +1,22 @@
 package gateway
 
 import (
+	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/bmcgate/bmcgate/audit"
 
 	"github.com/bmcgate/bmcgate/internal/sim/bmcsim"
 	"github.com/bmcgate/bmcgate/proxy/bmctls"
@@ -174,4 +184,130 @@ func TestE2ERedfishFleet(t *testing.T) {
 			t.Errorf("unknown target: %d %s", code, errOut)
 		}
 	})
+}
+
+// TestE2ERedfishMedia inserts an image of the gateway's library into a
+// simulated Redfish BMC through OpenSSH: the BMC fetches it (in ranges)
+// from the gateway's image listener, byte count and SHA-256 match, every
+// fetch is audited, and the one-time URL is refused from another address
+// and after the eject.
+func TestE2ERedfishMedia(t *testing.T) {
+	sim := startSim(t, "rf02", bmcsim.Options{Username: "unused", Password: "unused-Pass-1"})
+	const rfPass = "rf-Media-Pass-3"
+	rf, err := sim.StartRedfish(t.Context(), bmcsim.RedfishOptions{Username: "gw", Password: rfPass})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = rf.Close() })
+	dir := t.TempDir()
+	imgDir := filepath.Join(dir, "images")
+	if err := os.Mkdir(imgDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	data := make([]byte, 3<<20+123)
+	for i := range data {
+		data[i] = byte(i * 31 / 7)
+	}
+	if err := os.WriteFile(filepath.Join(imgDir, "debian-12.iso"), data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(data)
+	listen := freeTCPAddr(t)
+	extra := redfishBMCEntry(t, dir, "rf02", rf, "gw", rfPass, "{}") + fmt.Sprintf(`images:
+  dir: %q
+  listen: %q
+  files:
+    - name: debian-12
+      file: debian-12.iso
+      sha256: %s
+    - name: broken
+      file: debian-12.iso
+      sha256: %s
+`, imgDir, listen, hex.EncodeToString(sum[:]), strings.Repeat("ab", 32))
+	h := startHarness(t, nil, []testUser{{name: "alice", roles: "[admin]"}, {name: "vic", roles: "[viewer]"}}, extra)
+
+	out, errOut, code := h.ssh("alice", nil, "media", "rf02")
+	if code != 0 || !strings.Contains(out, "CD1") {
+		t.Fatalf("media list: %d\n%s\n%s", code, out, errOut)
+	}
+	if _, _, code := h.ssh("vic", nil, "media", "insert", "rf02", "debian-12"); code == 0 {
+		t.Fatal("viewer inserted media")
+	}
+	for _, bad := range []string{"../images/debian-12", "https://evil.example/x.iso", "broken"} {
+		_, errOut, code := h.ssh("alice", nil, "media", "insert", "rf02", bad)
+		if code == 0 {
+			t.Fatalf("insert of %q accepted", bad)
+		}
+		if bad == "broken" && !strings.Contains(errOut, "does not match its SHA-256") {
+			t.Errorf("checksum mismatch: %s", errOut)
+		}
+	}
+	out, errOut, code = h.ssh("alice", nil, "media", "insert", "rf02", "debian-12")
+	if code != 0 || !strings.Contains(out, "debian-12 inserted in CD1") {
+		t.Fatalf("insert: %d\n%s\n%s", code, out, errOut)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	got, err := rf.WaitMedia(ctx, "CD1")
+	if err != nil || got.Err != "" || got.Bytes != int64(len(data)) || got.SHA256 != hex.EncodeToString(sum[:]) {
+		t.Fatalf("the BMC fetched %+v (%v)", got, err)
+	}
+	if got.Ranges < 2 {
+		t.Errorf("the BMC read %d ranges", got.Ranges)
+	}
+	url := got.Image
+	if !strings.HasPrefix(url, "https://"+listen+"/media/") {
+		t.Fatalf("the BMC was given %q", url)
+	}
+	out, _, _ = h.ssh("alice", nil, "media", "rf02", "--json")
+	if strings.Contains(out, url) || !strings.Contains(out, `"gateway": true`) {
+		t.Errorf("media list shows the one-time URL or not its origin:\n%s", out)
+	}
+	// The same URL from another address is refused.
+	other := &http.Client{Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{InsecureSkipVerify: true},
+		DialContext:     (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.0.2")}}).DialContext,
+	}}
+	resp, err := other.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("fetch from 127.0.0.2: %d", resp.StatusCode)
+	}
+	// Every fetch is audited with its bytes and client.
+	var served int64
+	refused := 0
+	for _, r := range h.records(t, audit.Query{Code: audit.CodeMediaFetch}) {
+		if r.Outcome == audit.OutcomeOK && r.Source == "127.0.0.1" && r.Target == "rf02" {
+			n, _ := strconv.ParseInt(r.Fields["bytes"], 10, 64)
+			served += n
+		}
+		if r.Outcome == audit.OutcomeDeny && r.Source == "127.0.0.2" {
+			refused++
+		}
+	}
+	if served < int64(len(data)) || refused != 1 {
+		t.Errorf("audited: %d bytes served, %d refusals", served, refused)
+	}
+	out, errOut, code = h.ssh("alice", nil, "media", "eject", "rf02")
+	if code != 0 || !strings.Contains(out, "ejected from CD1") {
+		t.Fatalf("eject: %d\n%s\n%s", code, out, errOut)
+	}
+	local := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	resp, err = local.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("fetch after eject: %d", resp.StatusCode)
+	}
+	for _, r := range h.records(t, audit.Query{}) {
+		b, _ := json.Marshal(r)
+		if strings.Contains(string(b), rfPass) || strings.Contains(string(b), strings.TrimPrefix(url, "https://"+listen+"/media/")[:20]) {
+			t.Errorf("a secret in the audit record %s", b)
+		}
+	}
 }

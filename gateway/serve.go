@@ -58,6 +58,7 @@ type part interface {
 var partOpeners = []func(ctx context.Context, g *Gateway, cfg *configs.Config) (part, error){
 	openConsole, openWeb, openScan,
 	openWebUI, // after openWeb: it mounts on the web door
+	openImages,
 }
 
 // Open builds a gateway from a checked config and binds its listeners. It

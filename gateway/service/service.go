@@ -83,6 +83,8 @@ type Service struct {
 	scans  atomic.Pointer[Scans] // posture scan (scan.go); nil until installed
 	// redfish is the Redfish broker (transport.go); nil until installed.
 	redfish atomic.Pointer[RedfishBroker]
+	// images is the image listener (media.go); nil without an image library.
+	images atomic.Pointer[ImageServer]
 	// diskLow is whether the last Headroom found the audit log's disk low
 	// (headroom.go), so that the log says so once per change.
 	diskLow atomic.Bool

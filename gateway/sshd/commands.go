@@ -51,6 +51,7 @@ func commandTable() map[string]*command {
 	cmds = append(cmds, consoleCommands()...)
 	cmds = append(cmds, scanCommands()...)
 	cmds = append(cmds, bootCommands()...)
+	cmds = append(cmds, mediaCommands()...)
 	m := make(map[string]*command, len(cmds))
 	for _, c := range cmds {
 		m[c.name] = c

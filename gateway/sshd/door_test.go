@@ -77,7 +77,15 @@ func (f *fakeService) Boot(context.Context, service.Caller, string) (service.Res
 func (f *fakeService) SetBoot(context.Context, service.Caller, service.BootRequest, []string, func(service.Result)) error {
 	return nil
 }
-
+func (f *fakeService) Media(context.Context, service.Caller, string) (service.Result, error) {
+	return service.Result{}, nil
+}
+func (f *fakeService) InsertMedia(context.Context, service.Caller, string, string, string) (service.Result, error) {
+	return service.Result{}, nil
+}
+func (f *fakeService) EjectMedia(context.Context, service.Caller, string, string) (service.Result, error) {
+	return service.Result{}, nil
+}
 func (f *fakeService) AuditSearch(context.Context, service.Caller, audit.Query, func(audit.Record) error) error {
 	return nil
 }

@@ -25,6 +25,9 @@ type Service interface {
 	SEL(ctx context.Context, c service.Caller, name string, limit int) (service.Result, error)
 	Boot(ctx context.Context, c service.Caller, name string) (service.Result, error)
 	SetBoot(ctx context.Context, c service.Caller, set service.BootRequest, selectors []string, emit func(service.Result)) error
+	Media(ctx context.Context, c service.Caller, name string) (service.Result, error)
+	InsertMedia(ctx context.Context, c service.Caller, name, image, slot string) (service.Result, error)
+	EjectMedia(ctx context.Context, c service.Caller, name, slot string) (service.Result, error)
 	ClearSEL(ctx context.Context, c service.Caller, name string) (service.Result, error)
 
 	AuditSearch(ctx context.Context, c service.Caller, q audit.Query, fn func(audit.Record) error) error
