@@ -21,6 +21,7 @@ import (
 	"github.com/bmcgate/bmcgate/audit"
 	"github.com/bmcgate/bmcgate/configs"
 	"github.com/bmcgate/bmcgate/gateway/service"
+	"github.com/bmcgate/bmcgate/internal/oserr"
 	"github.com/bmcgate/bmcgate/proxy/media"
 )
 
@@ -72,7 +73,7 @@ func openImages(ctx context.Context, g *Gateway, cfg *configs.Config) (part, err
 		g.log.Warn("images: serving over plain HTTP (images.plain_http_dangerous): anyone on the management network can read the images and their URLs")
 	}
 	if p.ln, err = net.Listen("tcp", im.Listen); err != nil {
-		return nil, fmt.Errorf("images.listen %s: %w", im.Listen, listenCause(err))
+		return nil, fmt.Errorf("images.listen %s: %w", im.Listen, oserr.ListenCause(err))
 	}
 	g.svc.SetImages(srv)
 	return p, nil

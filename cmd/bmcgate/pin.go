@@ -15,14 +15,15 @@ import (
 var stdin io.Reader = os.Stdin
 
 func runPin(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("pin", "pin BMC --config FILE", stdout)
+	fs := newFlags("pin", "pin [--ssh] BMC --config FILE", stdout)
 	cfgPath := fs.String("config", "", "config file (YAML)")
+	sshKey := fs.Bool("ssh", false, "pin the host key of the BMC's SSH console service instead of its certificate")
 	pos, code, ok := parseArgs(fs, args, stderr)
 	if !ok {
 		return code
 	}
 	if len(pos) != 1 || *cfgPath == "" {
-		fmt.Fprintln(stderr, "bmcgate pin: usage: bmcgate pin BMC --config FILE")
+		fmt.Fprintln(stderr, "bmcgate pin: usage: bmcgate pin [--ssh] BMC --config FILE")
 		return exitUsage
 	}
 	cfg, err := assemble.LoadConfig(*cfgPath, true)
@@ -30,7 +31,7 @@ func runPin(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "bmcgate pin: %v\n", err)
 		return exitFailed
 	}
-	if err := offline.Pin(ctx, offline.PinOptions{Config: cfg, BMC: pos[0], In: stdin, Out: stdout}); err != nil {
+	if err := offline.Pin(ctx, offline.PinOptions{Config: cfg, BMC: pos[0], In: stdin, Out: stdout, SSH: *sshKey}); err != nil {
 		fmt.Fprintf(stderr, "bmcgate pin: %v\n", err)
 		return exitFailed
 	}

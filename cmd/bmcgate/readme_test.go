@@ -45,6 +45,7 @@ var readmeSkipped = map[string]string{
 	"bmcgate audit replay|export --data-dir DIR [--speed N] [--format asciicast] SESSION": "",
 	"bmcgate scan --config FILE [--json] [--fix [--yes]] [TARGET...]":                     "",
 	"bmcgate pin BMC --config FILE":                                                       "",
+	"bmcgate pin --ssh BMC --config FILE":                                                 "needs a BMC SSH console service: TestPinSSH (gateway)",
 	"bmcgate passwd [--totp-file FILE]":                                                   "",
 	"bmcgate audit replay SESSION --data-dir DIR":                                         "",
 	"bmcgate version": "",

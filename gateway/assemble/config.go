@@ -16,6 +16,7 @@ import (
 	"github.com/bmcgate/bmcgate/configs"
 	"github.com/bmcgate/bmcgate/gateway/service"
 	"github.com/bmcgate/bmcgate/gateway/sshd"
+	"github.com/bmcgate/bmcgate/proxy/bmcssh"
 	"github.com/bmcgate/bmcgate/proxy/bmctls"
 	"github.com/bmcgate/bmcgate/proxy/ipmi"
 	"github.com/bmcgate/bmcgate/proxy/redfish"
@@ -135,6 +136,16 @@ func State(c *configs.Config) (*service.State, error) {
 		if b.Redfish.Enabled() {
 			cb.Redfish = redfishEndpoint(b)
 		}
+		switch b.Console.Via {
+		case configs.ConsoleViaSSH:
+			t, err := SSHConsoleTarget(c, b, host)
+			if err != nil {
+				return nil, fmt.Errorf("bmc %s: console: %w", b.Name, err)
+			}
+			cb.SSHConsole = &t
+		case configs.ConsoleViaNone:
+			cb.NoConsole = true
+		}
 		bmcs = append(bmcs, cb)
 	}
 	inv, err := service.NewInventory(bmcs)
@@ -200,6 +211,55 @@ func Directory(c *configs.Config) (*sshd.Directory, error) {
 		d = d.WithRevokedKeys(c.SSH.RevokedKeys)
 	}
 	return d, nil
+}
+
+// SSHConsoleTarget is the BMC's SSH console service: its profile (built
+// in or from console_profiles), the pinned host key, and the BMC's Redfish
+// account (the IPMI one when it has none).
+func SSHConsoleTarget(c *configs.Config, b configs.BMC, host string) (bmcssh.Target, error) {
+	prof, ok := bmcssh.Builtin(b.Console.Profile)
+	if !ok {
+		for _, p := range c.ConsoleProfiles {
+			if p.Name == b.Console.Profile {
+				prof = consoleProfile(p)
+				ok = true
+			}
+		}
+	}
+	if !ok {
+		return bmcssh.Target{}, fmt.Errorf("unknown profile %q", b.Console.Profile)
+	}
+	if err := prof.Validate(); err != nil {
+		return bmcssh.Target{}, fmt.Errorf("profile %s: %w", prof.Name, err)
+	}
+	t := bmcssh.Target{Name: b.Name, Addr: host, Profile: prof}
+	if b.Console.Port != 0 {
+		t.Addr = net.JoinHostPort(host, strconv.Itoa(b.Console.Port))
+	} else if prof.Port != 0 {
+		t.Addr = net.JoinHostPort(host, strconv.Itoa(prof.Port))
+	}
+	if k := b.Console.PinnedHostKey(); k != nil {
+		hk, err := bmcssh.NewHostKey(k)
+		if err != nil {
+			return bmcssh.Target{}, err
+		}
+		t.HostKey = hk
+	}
+	if b.Redfish.Enabled() {
+		t.User, t.Password = b.Redfish.Username, bmcssh.Secret(b.RedfishPassword().Reveal())
+	} else {
+		t.User, t.Password = b.IPMI.Username, bmcssh.Secret(b.Password().Reveal())
+	}
+	return t, nil
+}
+
+// consoleProfile converts an operator-defined console profile.
+func consoleProfile(p configs.ConsoleProfile) bmcssh.Profile {
+	out := bmcssh.Profile{Name: p.Name, Port: p.Port, Command: p.Command, Busy: p.Busy, Ended: p.Ended, Detach: p.Detach}
+	for _, s := range p.Steps {
+		out.Steps = append(out.Steps, bmcssh.Step{Send: s.Send, Expect: s.Expect, Timeout: s.Timeout.Duration})
+	}
+	return out
 }
 
 // redfishEndpoint is a BMC's Redfish service as the Redfish broker takes it.

@@ -55,6 +55,9 @@ func (c Config) withDefaults() Config {
 	if c.Open == nil {
 		c.Open = OpenSOL(c.Line, c.Logger)
 	}
+	// A BMC whose console goes through its SSH console service gets a
+	// line over it; every other one the configured Opener's.
+	c.Open = withSSH(c.Open, c.Line, c.Logger)
 	return c
 }
 
@@ -135,6 +138,9 @@ func (h *Hub) Attach(ctx context.Context, c service.Caller, name string, t Termi
 			return &service.UserError{Msg: fmt.Sprintf("%s: unknown BMC", audit.Sanitize(name)), Err: service.ErrUnknownBMC}
 		}
 		return &service.UserError{Msg: fmt.Sprintf("%s: %s", b.Name, d.Reason), Err: service.ErrDenied}
+	}
+	if b.NoConsole {
+		return &service.UserError{Msg: fmt.Sprintf("%s: has no console through the gateway (console.via: none)", b.Name)}
 	}
 	wd, err := h.svc.Decide(ctx, c, authz.ConsoleWrite, target)
 	if err != nil {

@@ -25,6 +25,9 @@ type PinOptions struct {
 	// In answers the confirmation question; Out shows the certificate.
 	In  io.Reader
 	Out io.Writer
+	// SSH pins the host key of the BMC's SSH console service instead of
+	// a certificate.
+	SSH bool
 }
 
 // ErrNotConfirmed: the person did not confirm the certificate.
@@ -47,12 +50,20 @@ func Pin(ctx context.Context, o PinOptions) error {
 	if b == nil {
 		return fmt.Errorf("no BMC named %q in %s", o.BMC, o.Config.Path)
 	}
-	if !b.WebUI.Enabled() {
-		return fmt.Errorf("BMC %s has no web section: add bmcs[%d].web.url first", b.Name, idx)
+	if o.SSH {
+		return pinSSH(ctx, o, b, idx)
 	}
-	u, err := url.Parse(b.WebUI.URL)
+	rawURL, section, cur := b.WebUI.URL, "web", b.WebUI.TLS.PinSHA256
+	if !b.WebUI.Enabled() {
+		if !b.Redfish.Enabled() {
+			return fmt.Errorf("BMC %s has no web section: add bmcs[%d].web.url first", b.Name, idx)
+		}
+		// A Redfish BMC without a web section: pin its Redfish service.
+		rawURL, section, cur = b.Redfish.URL, "redfish", b.Redfish.TLS.PinSHA256
+	}
+	u, err := url.Parse(rawURL)
 	if err != nil {
-		return fmt.Errorf("BMC %s: bad web url: %w", b.Name, err)
+		return fmt.Errorf("BMC %s: bad %s url: %w", b.Name, section, err)
 	}
 	port := u.Port()
 	if port == "" {
@@ -66,7 +77,7 @@ func Pin(ctx context.Context, o PinOptions) error {
 		return fmt.Errorf("BMC %s: %w", b.Name, err)
 	}
 	showCertificate(o.Out, b.Name, addr, pc)
-	if cur := b.WebUI.TLS.PinSHA256; cur != "" {
+	if cur != "" {
 		if samePin(cur, pc.Leaf) {
 			fmt.Fprintf(o.Out, "\nThis certificate is already pinned for %s.\n", b.Name)
 			return nil
@@ -82,7 +93,7 @@ func Pin(ctx context.Context, o PinOptions) error {
 		fmt.Fprintln(o.Out)
 		return ErrNotConfirmed
 	}
-	fmt.Fprintf(o.Out, "\nSet bmcs[%d].web.tls in %s to:\n\n      tls:\n        pin_sha256: %q\n\nthen reload bmcgate (SIGHUP).\n", idx, o.Config.Path, pc.Fingerprint)
+	fmt.Fprintf(o.Out, "\nSet bmcs[%d].%s.tls in %s to:\n\n      tls:\n        pin_sha256: %q\n\nthen reload bmcgate (SIGHUP).\n", idx, section, o.Config.Path, pc.Fingerprint)
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/bmcgate/bmcgate/authz"
+	"github.com/bmcgate/bmcgate/proxy/bmcssh"
 	"github.com/bmcgate/bmcgate/proxy/ipmi"
 	"github.com/bmcgate/bmcgate/proxy/redfish"
 )
@@ -27,6 +28,11 @@ type BMC struct {
 	// ProtocolRedfish; Redfish is its Redfish service.
 	Protocol string
 	Redfish  redfish.Endpoint
+	// SSHConsole is the BMC's SSH console service when the console goes
+	// through it (console.via: ssh); nil means Serial-over-LAN, and
+	// NoConsole no console at all.
+	SSHConsole *bmcssh.Target
+	NoConsole  bool
 }
 
 // protocol names the BMC's protocol for output.

@@ -245,4 +245,3 @@ func (noRedfish) InsertMedia(context.Context, redfish.Endpoint, string, string) 
 func (noRedfish) EjectMedia(context.Context, redfish.Endpoint, string) (redfish.MediaSlot, error) {
 	return redfish.MediaSlot{}, errNoRedfish
 }
-
