@@ -15,7 +15,7 @@ import (
 // openScan installs the posture scan in the service (on-demand scans) and,
 // when scan.interval is set, returns the periodic scanner.
 func openScan(ctx context.Context, g *Gateway, cfg *configs.Config) (part, error) {
-	x, err := assemble.Scans(cfg, g.log)
+	x, err := assemble.Scans(cfg, g.log, g.rf)
 	if err != nil {
 		return nil, err
 	}
@@ -103,7 +103,7 @@ func (p *periodicScan) scanAll(ctx context.Context) {
 }
 
 func (p *periodicScan) Reload(_ context.Context, cfg *configs.Config, _ *service.State) {
-	x, err := assemble.Scans(cfg, p.g.log)
+	x, err := assemble.Scans(cfg, p.g.log, p.g.rf)
 	if err != nil {
 		p.g.log.Error("scan settings not reloaded", "err", err)
 		return

@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/pem"
 	"errors"
@@ -43,6 +44,9 @@ type Options struct {
 type demoBMC struct {
 	name, addr, rack string
 	suite            int
+	// A Redfish-only BMC (IPMI over LAN off): its Redfish service, the
+	// certificate pin, and its SSH console service's port and host key.
+	redfish, pin, sshPort, hostKey string
 }
 
 // Run starts a fleet of simulated BMCs on loopback, writes a demo config
@@ -101,8 +105,12 @@ func Run(ctx context.Context, o Options) error {
 	if note != "" {
 		fmt.Fprintln(o.Out, note)
 	}
+	imagesAddr, img, err := demoImage(o.DataDir)
+	if err != nil {
+		return err
+	}
 	cfgPath := filepath.Join(o.DataDir, datadir.DemoConfig)
-	if err := os.WriteFile(cfgPath, []byte(demoConfig(o.DataDir, sshAddr, fleet, ids.keys)), 0o600); err != nil {
+	if err := os.WriteFile(cfgPath, []byte(demoConfig(o.DataDir, sshAddr, fleet, ids.keys, imagesAddr, img)), 0o600); err != nil {
 		return fmt.Errorf("write demo config: %w", err)
 	}
 	cfg, err := assemble.LoadConfig(cfgPath, false)
@@ -122,9 +130,15 @@ func Run(ctx context.Context, o Options) error {
 	return g.Run(ctx)
 }
 
-func startDemoFleet(ctx context.Context, o Options) ([]demoBMC, []*bmcsim.BMC, error) {
+func startDemoFleet(ctx context.Context, o Options) ([]demoBMC, []io.Closer, error) {
 	var fleet []demoBMC
-	var sims []*bmcsim.BMC
+	var sims []io.Closer
+	fail := func(err error) ([]demoBMC, []io.Closer, error) {
+		for i := len(sims) - 1; i >= 0; i-- {
+			_ = sims[i].Close()
+		}
+		return nil, nil, err
+	}
 	for i := 1; i <= o.BMCs; i++ {
 		name := fmt.Sprintf("node%02d", i)
 		pass := randomHex(10) // IPMI 2.0 passwords are at most 20 bytes
@@ -137,10 +151,7 @@ func startDemoFleet(ctx context.Context, o Options) ([]demoBMC, []*bmcsim.BMC, e
 			CipherSuites: []int{3, 17}, Sensors: true, SOL: true, PowerOn: i%3 != 0,
 		})
 		if err != nil {
-			for _, s := range sims {
-				_ = s.Close()
-			}
-			return nil, nil, fmt.Errorf("start simulated BMC %s: %w", name, err)
+			return fail(fmt.Errorf("start simulated BMC %s: %w", name, err))
 		}
 		sims = append(sims, b)
 		rack := "r1"
@@ -148,11 +159,56 @@ func startDemoFleet(ctx context.Context, o Options) ([]demoBMC, []*bmcsim.BMC, e
 			rack = "r2"
 		}
 		if err := os.WriteFile(filepath.Join(o.DataDir, datadir.SecretsDir, name), []byte(pass+"\n"), 0o600); err != nil {
-			return nil, sims, fmt.Errorf("write demo secret: %w", err)
+			return fail(fmt.Errorf("write demo secret: %w", err))
 		}
-		fleet = append(fleet, demoBMC{name: name, addr: b.Addr(), rack: rack, suite: suite})
+		d := demoBMC{name: name, addr: b.Addr(), rack: rack, suite: suite}
+		if i%4 == 2 {
+			// Every fourth BMC, from node02, is Redfish-only: IPMI over
+			// LAN off, the console through its SSH console service.
+			rf, err := b.StartRedfish(ctx, bmcsim.RedfishOptions{Username: "bmcgate", Password: pass, IPMIDisabled: true})
+			if err != nil {
+				return fail(fmt.Errorf("start the Redfish service of %s: %w", name, err))
+			}
+			sims = append(sims, rf)
+			sc, err := b.StartSSH(ctx, bmcsim.SSHOptions{Username: "bmcgate", Password: pass})
+			if err != nil {
+				return fail(fmt.Errorf("start the SSH console of %s: %w", name, err))
+			}
+			sims = append(sims, sc)
+			_, d.sshPort, _ = net.SplitHostPort(sc.Addr())
+			pin := sha256.Sum256(rf.Certificate().Raw)
+			d.redfish, d.pin = rf.URL(), hex.EncodeToString(pin[:])
+			d.hostKey = strings.TrimSpace(string(gossh.MarshalAuthorizedKey(sc.HostKey())))
+		}
+		fleet = append(fleet, d)
 	}
 	return fleet, sims, nil
+}
+
+// demoImage writes a small installation image for virtual media into the
+// data directory and picks a loopback port for the image listener. It
+// returns the port and the image's SHA-256.
+func demoImage(dataDir string) (addr, sum string, err error) {
+	dir := filepath.Join(dataDir, "images")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", "", fmt.Errorf("demo images: %w", err)
+	}
+	data := make([]byte, 2<<20)
+	copy(data, "bmcgate demo installation image\n")
+	for i := 64; i < len(data); i++ {
+		data[i] = byte(i * 7 / 3)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "demo-installer.iso"), data, 0o600); err != nil {
+		return "", "", fmt.Errorf("demo images: %w", err)
+	}
+	h := sha256.Sum256(data)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", "", fmt.Errorf("demo images: %w", err)
+	}
+	addr = ln.Addr().String()
+	_ = ln.Close()
+	return addr, hex.EncodeToString(h[:]), nil
 }
 
 // demoUsers are the demo's accounts and their roles, admin first.
@@ -246,7 +302,7 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-func demoConfig(dataDir, sshAddr string, fleet []demoBMC, keys map[string][]string) string {
+func demoConfig(dataDir, sshAddr string, fleet []demoBMC, keys map[string][]string, imagesAddr, img string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# bmcgate demo config (generated)\nversion: 1\nlisten:\n  ssh: %q\ndata_dir: %q\n", sshAddr, dataDir)
 	b.WriteString(`roles:
@@ -282,8 +338,18 @@ users:
 	}
 	b.WriteString("bmcs:\n")
 	for _, f := range fleet {
-		fmt.Fprintf(&b, "  - name: %s\n    address: %q\n    labels: {rack: %s, env: lab}\n    ipmi:\n      username: bmcgate\n      password_file: %q\n      cipher_suite: %d\n      privilege: operator\n",
-			f.name, f.addr, f.rack, filepath.Join(dataDir, datadir.SecretsDir, f.name), f.suite)
+		secret := filepath.Join(dataDir, datadir.SecretsDir, f.name)
+		if f.redfish != "" {
+			host, _, _ := net.SplitHostPort(f.addr)
+			fmt.Fprintf(&b, "  - name: %s\n    address: %q\n    labels: {rack: %s, env: lab, via: redfish}\n    protocol: redfish\n    redfish:\n      url: %q\n      username: bmcgate\n      password_file: %q\n      tls:\n        pin_sha256: %q\n    console:\n      via: ssh\n      profile: openbmc\n      port: %s\n      host_key: %q\n",
+				f.name, host, f.rack, f.redfish, secret, f.pin, f.sshPort, f.hostKey)
+			continue
+		}
+		fmt.Fprintf(&b, "  - name: %s\n    address: %q\n    labels: {rack: %s, env: lab, via: ipmi}\n    ipmi:\n      username: bmcgate\n      password_file: %q\n      cipher_suite: %d\n      privilege: operator\n",
+			f.name, f.addr, f.rack, secret, f.suite)
+	}
+	if img != "" {
+		fmt.Fprintf(&b, "images:\n  dir: %q\n  listen: %q\n  files:\n    - name: demo-installer\n      file: demo-installer.iso\n      sha256: %s\n", filepath.Join(dataDir, "images"), imagesAddr, img)
 	}
 	return b.String()
 }
@@ -321,6 +387,11 @@ func printDemoHelp(w io.Writer, addr, sshCfg, cfgPath, dataDir string, ids demoI
 		"admin@bmcgate-demo power cycle node01",
 		"admin@bmcgate-demo sensors node02",
 		"admin@bmcgate-demo power status rack=r2 --json",
+		"admin@bmcgate-demo power status 'via=*'     # a mixed fleet: IPMI and Redfish-only BMCs alike",
+		"admin@bmcgate-demo info node02             # node02, node06, ...: Redfish only, IPMI over LAN off",
+		"admin@bmcgate-demo boot node02 node03 pxe --once   # boot override over both transports",
+		"admin@bmcgate-demo media insert node02 demo-installer   # the BMC fetches the image from the gateway",
+		"-t admin@bmcgate-demo console node02      # console through the BMC's own SSH service",
 		"viewer@bmcgate-demo power off node01      # denied: viewers only read",
 		"auditor@bmcgate-demo audit search --newest --limit 20",
 		"-t admin@bmcgate-demo console node03      # serial console; ~. detaches, ~? helps",

@@ -32,7 +32,9 @@ func ScanOffline(ctx context.Context, cfg *configs.Config, selectors []string, l
 	if err != nil {
 		return nil, err
 	}
-	x, err := assemble.Scans(cfg, log)
+	rf := assemble.OfflineRedfish(cfg, log)
+	defer rf.Close()
+	x, err := assemble.Scans(cfg, log, rf)
 	if err != nil {
 		return nil, err
 	}

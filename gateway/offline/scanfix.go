@@ -50,7 +50,9 @@ func FixOffline(ctx context.Context, cfg *configs.Config, selectors []string, co
 		return nil, fmt.Errorf("open the audit log (every fix is recorded there): %w", err)
 	}
 	defer func() { _ = store.Close() }()
-	x, err := assemble.Scans(cfg, log)
+	rf := assemble.OfflineRedfish(cfg, log)
+	defer rf.Close()
+	x, err := assemble.Scans(cfg, log, rf)
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/bmcgate/bmcgate/authz"
 	"github.com/bmcgate/bmcgate/proxy/ipmi"
+	"github.com/bmcgate/bmcgate/proxy/redfish"
 	"github.com/bmcgate/bmcgate/proxy/scan"
 )
 
@@ -114,10 +115,28 @@ type webScanner interface {
 	ScanWeb(ctx context.Context, r *scan.Report, rawURL string)
 }
 
-// ScanBMC scans one BMC: its IPMI side, and its web interface when one is
-// configured and the scanner can check it.
+// redfishScanner is the optional part of a Scanner that reads a BMC's
+// Redfish side (network services, certificate, firmware, accounts,
+// sessions).
+type redfishScanner interface {
+	ScanRedfish(ctx context.Context, r *scan.Report, ep redfish.Endpoint)
+}
+
+// ScanBMC scans one BMC: its IPMI side (not for a Redfish BMC without IPMI
+// settings), its Redfish side when it has one, and its web interface when
+// one is configured and the scanner can check it.
 func ScanBMC(ctx context.Context, sc Scanner, b *BMC) *scan.Report {
-	r := sc.Scan(ctx, b.Endpoint)
+	var r *scan.Report
+	if b.Protocol == ProtocolRedfish && b.Endpoint.Username == "" {
+		r = &scan.Report{BMC: b.Name, Address: b.Address, Time: time.Now(), Findings: []scan.Finding{}}
+	} else {
+		r = sc.Scan(ctx, b.Endpoint)
+	}
+	if rs, ok := sc.(redfishScanner); ok && b.Redfish.URL != "" && r != nil && ctx.Err() == nil {
+		start := time.Now()
+		rs.ScanRedfish(ctx, r, b.Redfish)
+		r.Duration += time.Since(start)
+	}
 	if ws, ok := sc.(webScanner); ok && b.WebURL != "" && r != nil && ctx.Err() == nil {
 		ws.ScanWeb(ctx, r, b.WebURL)
 	}

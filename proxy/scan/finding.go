@@ -117,6 +117,25 @@ var catalog = map[string]Finding{
 	IDTLSOldProtocol: {Severity: High,
 		Title:  "the web interface accepts TLS 1.0 or 1.1",
 		Remedy: "Allow only TLS 1.2 and 1.3 in the BMC's web settings or update its firmware."},
+	// The Redfish side (redfish.go).
+	IDIPMIOverLAN: {Severity: High,
+		Title:  "IPMI over LAN is enabled on a BMC the gateway manages through Redfish",
+		Remedy: "Switch IPMI over LAN off (ManagerNetworkProtocol IPMI.ProtocolEnabled false, or the BMC's network settings): the gateway does not need it, and IPMI 2.0 discloses password hashes."},
+	IDPlainHTTP: {Severity: Medium,
+		Title:  "plain HTTP is enabled on the BMC",
+		Remedy: "Disable HTTP (ManagerNetworkProtocol HTTP.ProtocolEnabled false); keep HTTPS only."},
+	IDSSDP: {Severity: Low,
+		Title:  "SSDP discovery is enabled on the BMC",
+		Remedy: "Disable SSDP (ManagerNetworkProtocol SSDP.ProtocolEnabled false): it advertises the BMC on the network."},
+	IDForeignSessions: {Severity: High,
+		Title:  "sessions are open on the BMC that the gateway did not open",
+		Remedy: "Someone reaches the BMC around the gateway: find the client by its address, end its sessions, and restrict the BMC's network to the gateway."},
+	IDRedfishTLSSelf: {Severity: Medium,
+		Title:  "the Redfish service uses a self-signed TLS certificate",
+		Remedy: "Install a certificate from your CA (the gateway pins it meanwhile)."},
+	IDRedfishTLSExpiry: {Severity: Medium,
+		Title:  "the Redfish service's TLS certificate has expired or expires within 30 days",
+		Remedy: "Renew the certificate, then pin the new one (bmcgate pin BMC)."},
 }
 
 // newFinding builds a finding from the catalog with evidence.

@@ -95,6 +95,10 @@ func WriteSummary(w io.Writer, s Summary) {
 	if len(s.Firmware) > 0 {
 		fmt.Fprintln(w, "firmware:")
 		for _, f := range s.Firmware {
+			if f.Component != "" {
+				fmt.Fprintf(w, "  %-24s %-14s %-12s %d\n", printable(f.Manufacturer), printable(f.Component), printable(f.Firmware), f.Count)
+				continue
+			}
 			fmt.Fprintf(w, "  %-24s product %-6d %-12s %d\n", printable(f.Manufacturer), f.ProductID, printable(f.Firmware), f.Count)
 		}
 	}

@@ -25,8 +25,11 @@ type Options struct {
 	// Credentials are the vendor defaults to test offline.
 	Credentials []Credential
 	// IPMI tunes the authenticated session (timeouts).
-	IPMI   ipmi.Options
-	Logger *slog.Logger
+	IPMI ipmi.Options
+	// Redfish reads the Redfish side of BMCs that have one (ScanRedfish);
+	// nil skips it.
+	Redfish RedfishSource
+	Logger  *slog.Logger
 }
 
 // Scanner scans BMCs. It is safe for concurrent use; each Scan works on
@@ -98,14 +101,16 @@ type Report struct {
 	NullUserLogin string `json:"null_user_login,omitempty"`
 	// Account and Channel are the gateway's user name and the LAN channel
 	// of its session.
-	Account      string    `json:"account,omitempty"`
-	Channel      int       `json:"channel,omitempty"`
-	CipherSuites []Suite   `json:"cipher_suites,omitempty"`
-	Users        []User    `json:"users,omitempty"`
-	SOL          *bool     `json:"sol_enabled,omitempty"`
-	Alerts       []string  `json:"alert_destinations,omitempty"`
-	Web          *WebInfo  `json:"web,omitempty"`
-	Findings     []Finding `json:"findings"`
+	Account      string   `json:"account,omitempty"`
+	Channel      int      `json:"channel,omitempty"`
+	CipherSuites []Suite  `json:"cipher_suites,omitempty"`
+	Users        []User   `json:"users,omitempty"`
+	SOL          *bool    `json:"sol_enabled,omitempty"`
+	Alerts       []string `json:"alert_destinations,omitempty"`
+	Web          *WebInfo `json:"web,omitempty"`
+	// Redfish is what the Redfish side of the scan read (ScanRedfish).
+	Redfish  *RedfishInfo `json:"redfish,omitempty"`
+	Findings []Finding    `json:"findings"`
 	// Problems are probes that could not run, in plain words.
 	Problems []string `json:"problems,omitempty"`
 	// DefaultUsers are the accounts found with a vendor default password

@@ -20,7 +20,10 @@ type FirmwareN struct {
 	Manufacturer string `json:"manufacturer"`
 	ProductID    uint16 `json:"product_id"`
 	Firmware     string `json:"firmware"`
-	Count        int    `json:"count"`
+	// Component names the firmware item of a Redfish BMC's inventory
+	// (UpdateService/FirmwareInventory), where ProductID is 0.
+	Component string `json:"component,omitempty"`
+	Count     int    `json:"count"`
 }
 
 // Summarize builds the fleet summary. Firmware versions are listed by
@@ -42,6 +45,11 @@ func Summarize(reports []*Report) Summary {
 		if r.Device != nil {
 			fw[FirmwareN{Manufacturer: r.Device.Manufacturer, ProductID: r.Device.ProductID, Firmware: r.Device.Firmware}]++
 		}
+		if r.Redfish != nil {
+			for _, it := range r.Redfish.Firmware {
+				fw[FirmwareN{Manufacturer: "Redfish", Component: printableName(it.Name), Firmware: printableName(it.Version)}]++
+			}
+		}
 	}
 	for k, n := range fw {
 		k.Count = n
@@ -54,6 +62,9 @@ func Summarize(reports []*Report) Summary {
 		}
 		if a.ProductID != b.ProductID {
 			return a.ProductID < b.ProductID
+		}
+		if a.Component != b.Component {
+			return a.Component < b.Component
 		}
 		if a.Count != b.Count {
 			return a.Count > b.Count
