@@ -3,7 +3,7 @@
 # by side with their references. Run on demand on a quiet machine; nothing
 # here is a pass/fail timer.
 #   ./bench.sh                      # every section
-#   ./bench.sh spine console        # some sections: spine console web webproxy webui audit scan policy redfish faults sensors bmcssh
+#   ./bench.sh spine console        # some sections: spine console web webproxy webui audit scan policy redfish faults sensors bmcssh media
 # Needs the test peers (ipmi_sim, ipmitool, FreeIPMI, OpenSSH client and sshd,
 # socat, chromium, redfishtool, python3-sushy) and, for
 # the webproxy section, nginx and wrk (apt-get install nginx wrk).
@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 export BMCGATE_REQUIRE_PEERS=1
 sections=("$@")
-[ ${#sections[@]} -gt 0 ] || sections=(spine console web webproxy webui audit scan policy redfish faults sensors bmcssh)
+[ ${#sections[@]} -gt 0 ] || sections=(spine console web webproxy webui audit scan policy redfish faults sensors bmcssh media)
 
 # run PACKAGE REGEXP BENCHTIME [extra go test flags...]: benchmark lines and
 # the figures the benchmarks log.
@@ -79,6 +79,8 @@ for s in "${sections[@]}"; do
     run ./proxy/redfish 'RedfishtoolSystems|SushyPowerState' 20x
     echo "== redfish: fan-out power status over 500 simulated Redfish BMCs (32 at a time)"
     run ./proxy/redfish 'RedfishFanout500' 20x
+    echo "== redfish: ssh power status (ControlMaster, warm Redfish session) vs redfishtool vs python3-sushy (one process per read), same simulated BMC"
+    run ./gateway 'RedfishPowerStatusPaths' 20x
     ;;
   faults)
     echo "== faults: power status over a link losing 10 % each way (namespaced relay, needs root), broker vs ipmitool"
@@ -90,12 +92,16 @@ for s in "${sections[@]}"; do
     echo "== sensors: ssh sensors (OpenSSH ControlMaster) vs ipmi-sensors with its SDR cache, same ipmi_sim"
     run ./gateway 'SensorsPaths' 100x
     ;;
+  media)
+    echo "== media: image listener vs nginx, same 64 MiB file over TLS, 8 BMCs reading it at once in 1 MiB ranges"
+    run ./proxy/media 'ImageServe8' 5x
+    ;;
   bmcssh)
     echo "== bmcssh: keystroke echo round trip through OpenSSH's sshd (socat to a fake host serial port), bmcssh line vs OpenSSH's ssh"
     run ./proxy/bmcssh 'SSHEchoRTT' 2000x
     echo "== bmcssh: heap and goroutines per attached line, 50 lines to one sshd"
     run ./proxy/bmcssh 'SSHLineMemory' 1x
     ;;
-  *) echo "unknown section $s (spine console web webproxy webui audit scan policy redfish faults sensors bmcssh)" >&2; exit 2 ;;
+  *) echo "unknown section $s (spine console web webproxy webui audit scan policy redfish faults sensors bmcssh media)" >&2; exit 2 ;;
   esac
 done

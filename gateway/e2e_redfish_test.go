@@ -26,6 +26,11 @@ import (
 // section) for a simulated BMC's Redfish service; it continues the
 // harness's bmcs list.
 func redfishBMCEntry(t *testing.T, dir, name string, rf *bmcsim.Redfish, user, pass, labels string) string {
+	return redfishBMCEntryTB(t, dir, name, rf, user, pass, labels)
+}
+
+// redfishBMCEntryTB is redfishBMCEntry for benchmarks too.
+func redfishBMCEntryTB(t testing.TB, dir, name string, rf *bmcsim.Redfish, user, pass, labels string) string {
 	t.Helper()
 	pw := filepath.Join(dir, "rfpw_"+name)
 	if err := os.WriteFile(pw, []byte(pass+"\n"), 0o600); err != nil {

@@ -50,10 +50,11 @@ func TestE2ESSHConsoleRedfishBMC(t *testing.T) {
 
 	c := startPTY(t, h, "bob", "console", "rf03")
 	c.waitFor("read-write")
-	c.send("\r")
+	// The simulated host shows its prompt when the console attaches;
+	// input typed before that is refused, not queued.
 	c.waitFor("rf03 login: ")
 	c.send("root\r")
-	c.waitFor("\nroot")
+	c.waitFor("root\r\n")
 	c.send("~.")
 	c.waitFor("detached from rf03")
 	if code := c.wait(); code != 0 {
