@@ -316,3 +316,58 @@ func TestE2ERedfishMedia(t *testing.T) {
 		}
 	}
 }
+
+// TestE2ERedfishReloadLogsOut: a reload that removes a Redfish BMC logs
+// the gateway out of its warm session; one that keeps it leaves the
+// session alone.
+func TestE2ERedfishReloadLogsOut(t *testing.T) {
+	sim := startSim(t, "rf06", bmcsim.Options{Username: "unused", Password: "unused-Pass-1"})
+	const pass = "rf-Reload-Pass-2"
+	rf, err := sim.StartRedfish(t.Context(), bmcsim.RedfishOptions{Username: "gw", Password: pass})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = rf.Close() })
+	ipmiSim := startSim(t, "ipmi02", bmcsim.Options{Username: "gw", Password: "ipmi-Pass-2", CipherSuites: []int{17}})
+	h := startHarness(t, []testBMC{{name: "ipmi02", addr: ipmiSim.Addr(), user: "gw", pass: "ipmi-Pass-2", suite: 17}},
+		[]testUser{{name: "alice", roles: "[admin]"}}, redfishBMCEntry(t, t.TempDir(), "rf06", rf, "gw", pass, "{}"))
+	if out, errOut, code := h.ssh("alice", nil, "power", "status", "rf06"); code != 0 {
+		t.Fatalf("power status: %d\n%s\n%s", code, out, errOut)
+	}
+	if n := rf.Sessions(); n != 1 {
+		t.Fatalf("%d Redfish sessions after a command, want the warm one", n)
+	}
+	path := h.g.cfg.Path
+	orig, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A reload that keeps the BMC keeps its session.
+	if err := h.g.Reload(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if n := rf.Sessions(); n != 1 {
+		t.Errorf("%d sessions after a reload that kept the BMC", n)
+	}
+	i := strings.Index(string(orig), "  - name: rf06\n")
+	if i < 0 {
+		t.Fatal("no rf06 entry")
+	}
+	if err := os.WriteFile(path, []byte(string(orig)[:i]), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.g.Reload(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	// Forget logs out in the background, bounded by its own timeout.
+	deadline := time.Now().Add(10 * time.Second)
+	for rf.Sessions() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("still %d Redfish sessions after the BMC left the config", rf.Sessions())
+		}
+		time.Sleep(20 * time.Millisecond) // polling the simulated BMC with a deadline
+	}
+	if _, errOut, code := h.ssh("alice", nil, "power", "status", "rf06"); code == 0 || !strings.Contains(errOut, "unknown BMC") {
+		t.Errorf("removed BMC: %d %s", code, errOut)
+	}
+}

@@ -25,6 +25,10 @@ func (s *Server) apiRoutes() {
 	h("POST /api/v1/bmcs/{name}/power", "", s.apiPowerAction)
 	h("GET /api/v1/bmcs/{name}/sensors", authz.SensorsRead, s.apiSensors)
 	h("GET /api/v1/bmcs/{name}/sel", authz.SELRead, s.apiSEL)
+	h("GET /api/v1/bmcs/{name}/boot", authz.BootRead, s.apiBoot)
+	h("PUT /api/v1/bmcs/{name}/boot", authz.BootSet, s.apiSetBoot)
+	h("GET /api/v1/bmcs/{name}/media", authz.MediaRead, s.apiMedia)
+	h("POST /api/v1/bmcs/{name}/media", "", s.apiMediaAction)
 	h("GET /api/v1/audit", authz.AuditRead, s.apiAudit)
 	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusNotFound, "not_found", "no such API endpoint")
