@@ -106,8 +106,14 @@ func (p *imagesPart) Run(ctx context.Context) error {
 	return err
 }
 
-// Reload keeps the library: images change on restart.
-func (p *imagesPart) Reload(context.Context, *configs.Config, *service.State) {}
+// Reload keeps the library (images change on restart) and ends the URLs
+// granted to BMCs that left the config.
+func (p *imagesPart) Reload(_ context.Context, _ *configs.Config, st *service.State) {
+	p.srv.RevokeIf(func(bmc string) bool {
+		_, ok := st.Inventory.Lookup(bmc)
+		return !ok
+	})
+}
 
 func (p *imagesPart) Close() { _ = p.hs.Close() }
 

@@ -275,6 +275,18 @@ func TestOneGrantPerBMC(t *testing.T) {
 	if !fx.srv.Owns("node01", g2.URL) || fx.srv.Owns("node01", g1.URL) || fx.srv.Owns("node02", g2.URL) {
 		t.Error("Owns")
 	}
+	if _, err := fx.srv.Grant(t.Context(), "node02", loopback, "debian-12"); err != nil {
+		t.Fatal(err)
+	}
+	if n := fx.srv.RevokeIf(func(bmc string) bool { return bmc == "node02" }); n != 1 {
+		t.Errorf("RevokeIf ended %d grants", n)
+	}
+	if _, ok := fx.srv.Granted("node02"); ok {
+		t.Error("node02's grant survived RevokeIf")
+	}
+	if _, ok := fx.srv.Granted("node01"); !ok {
+		t.Error("node01's grant was revoked too")
+	}
 	if _, err := fx.srv.Grant(t.Context(), "node01", nil, "debian-12"); !errors.Is(err, ErrNoAddress) {
 		t.Errorf("no address: %v", err)
 	}

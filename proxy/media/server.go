@@ -176,6 +176,22 @@ func (s *Server) Revoke(bmc string) bool {
 	return ok
 }
 
+// RevokeIf ends the grants of the BMCs for which gone reports true (they
+// left the config) and returns how many it ended.
+func (s *Server) RevokeIf(gone func(bmc string) bool) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for bmc, key := range s.byBMC {
+		if gone(bmc) {
+			delete(s.grants, key)
+			delete(s.byBMC, bmc)
+			n++
+		}
+	}
+	return n
+}
+
 // Granted returns the BMC's current grant, if any.
 func (s *Server) Granted(bmc string) (Grant, bool) {
 	s.mu.Lock()
