@@ -47,6 +47,15 @@ func (s *Scanner) probeSession(ctx context.Context, ep ipmi.Endpoint, r *Report)
 		r.SOL = &on
 	}
 
+	// Get Session Info: a BMC that refuses it (any completion code) is
+	// skipped; the other checks stand.
+	if sess, err := ss.ipmiSessions(ctx); err == nil {
+		r.Sessions = sess
+		ipmiSessionFindings(r, sess)
+	} else if _, refused := completionCode(err); !refused {
+		r.problem("Get Session Info", err)
+	}
+
 	if dests, err := ss.alertDestinations(ctx); err != nil {
 		r.problem("LAN alert destinations", err)
 	} else if len(dests) > 0 {

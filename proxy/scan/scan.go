@@ -108,6 +108,8 @@ type Report struct {
 	SOL          *bool    `json:"sol_enabled,omitempty"`
 	Alerts       []string `json:"alert_destinations,omitempty"`
 	Web          *WebInfo `json:"web,omitempty"`
+	// Sessions are the active IPMI sessions (Get Session Info).
+	Sessions []IPMISession `json:"ipmi_sessions,omitempty"`
 	// Redfish is what the Redfish side of the scan read (ScanRedfish).
 	Redfish  *RedfishInfo `json:"redfish,omitempty"`
 	Findings []Finding    `json:"findings"`

@@ -90,6 +90,33 @@ func TestScanIPMISim(t *testing.T) {
 	if good.Device == nil || good.Device.ManufacturerID != 0x1291 || good.Device.Firmware != "9.08" {
 		t.Errorf("device = %+v", good.Device)
 	}
+	// Get Session Info over the slots: the scan's own session, from the
+	// gateway's address, is the gateway's, so nothing is foreign.
+	t.Logf("ipmi_sim sessions: %+v", good.Sessions)
+	if good.Has(IDForeignSessions) {
+		t.Errorf("the gateway's own session reported as foreign: %+v", good.Sessions)
+	}
+}
+
+func TestIPMISessionFindings(t *testing.T) {
+	tests := []struct {
+		sess    []IPMISession
+		foreign bool
+	}{
+		{nil, false},
+		{[]IPMISession{{Handle: 1, Remote: "10.0.0.2", Own: true}}, false},
+		{[]IPMISession{{Handle: 1, Remote: "10.0.0.2", Own: true}, {Handle: 2, UserID: 3, Remote: "10.9.9.9"}}, true},
+	}
+	for i, tt := range tests {
+		r := &Report{}
+		ipmiSessionFindings(r, tt.sess)
+		if r.Has(IDForeignSessions) != tt.foreign {
+			t.Errorf("case %d: foreign %v, want %v (%+v)", i, r.Has(IDForeignSessions), tt.foreign, r.Findings)
+		}
+		if tt.foreign && !strings.Contains(r.Findings[0].Evidence, "user 3 from 10.9.9.9") {
+			t.Errorf("evidence %q", r.Findings[0].Evidence)
+		}
+	}
 }
 
 // TestScanIPMISimMatchesIPMITool cross-checks the cipher suites and the
