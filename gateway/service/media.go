@@ -59,13 +59,23 @@ func (m MediaEjected) String() string { return "ejected from " + m.Slot }
 
 var errNoMedia = &UserError{Msg: "virtual media needs a Redfish BMC (protocol: redfish)"}
 
+// mediaTransport is b's transport when it has virtual media.
+func (s *Service) mediaTransport(b *BMC) (MediaTransport, error) {
+	mt, ok := s.transport(b).(MediaTransport)
+	if !ok {
+		return nil, errNoMedia
+	}
+	return mt, nil
+}
+
 // Media lists a BMC's virtual media slots.
 func (s *Service) Media(ctx context.Context, c Caller, name string) (Result, error) {
 	return s.single(ctx, c, authz.MediaRead, name, func(ctx context.Context, b *BMC) (any, error) {
-		if b.Protocol != ProtocolRedfish {
-			return nil, errNoMedia
+		mt, err := s.mediaTransport(b)
+		if err != nil {
+			return nil, err
 		}
-		slots, err := s.redfishBroker().Media(ctx, b.Redfish)
+		slots, err := mt.Media(ctx, b)
 		if err != nil {
 			return nil, err
 		}
@@ -87,8 +97,9 @@ func (s *Service) Media(ctx context.Context, c Caller, name string) (Result, err
 // URL, never one a user typed.
 func (s *Service) InsertMedia(ctx context.Context, c Caller, name, image, slot string) (Result, error) {
 	return s.single(ctx, c, authz.MediaInsert, name, func(ctx context.Context, b *BMC) (any, error) {
-		if b.Protocol != ProtocolRedfish {
-			return nil, errNoMedia
+		mt, err := s.mediaTransport(b)
+		if err != nil {
+			return nil, err
 		}
 		is := s.imageServer()
 		if is == nil {
@@ -102,7 +113,7 @@ func (s *Service) InsertMedia(ctx context.Context, c Caller, name, image, slot s
 		if err != nil {
 			return nil, &UserError{Msg: imageError(image, err), Err: err}
 		}
-		sl, err := s.redfishBroker().InsertMedia(ctx, b.Redfish, slot, g.URL)
+		sl, err := mt.InsertMedia(ctx, b, slot, g.URL)
 		if err != nil {
 			is.Revoke(b.Name)
 			return nil, err
@@ -114,10 +125,11 @@ func (s *Service) InsertMedia(ctx context.Context, c Caller, name, image, slot s
 // EjectMedia ejects a slot's media and ends the gateway's URL for it.
 func (s *Service) EjectMedia(ctx context.Context, c Caller, name, slot string) (Result, error) {
 	return s.single(ctx, c, authz.MediaEject, name, func(ctx context.Context, b *BMC) (any, error) {
-		if b.Protocol != ProtocolRedfish {
-			return nil, errNoMedia
+		mt, err := s.mediaTransport(b)
+		if err != nil {
+			return nil, err
 		}
-		sl, err := s.redfishBroker().EjectMedia(ctx, b.Redfish, slot)
+		sl, err := mt.EjectMedia(ctx, b, slot)
 		if is := s.imageServer(); is != nil {
 			is.Revoke(b.Name)
 		}

@@ -146,6 +146,29 @@ type powerNoter interface {
 	PowerNote(ctx context.Context, b *BMC, op PowerOp) (string, error)
 }
 
+// MediaTransport is a Transport with virtual media slots; RedfishTransport
+// is one. imageURL is always a one-time URL the gateway granted.
+type MediaTransport interface {
+	Media(ctx context.Context, b *BMC) ([]redfish.MediaSlot, error)
+	InsertMedia(ctx context.Context, b *BMC, slot, imageURL string) (redfish.MediaSlot, error)
+	EjectMedia(ctx context.Context, b *BMC, slot string) (redfish.MediaSlot, error)
+}
+
+// Media lists the manager's virtual media slots.
+func (t RedfishTransport) Media(ctx context.Context, b *BMC) ([]redfish.MediaSlot, error) {
+	return t.Broker.Media(ctx, b.Redfish)
+}
+
+// InsertMedia inserts the image at imageURL into slot.
+func (t RedfishTransport) InsertMedia(ctx context.Context, b *BMC, slot, imageURL string) (redfish.MediaSlot, error) {
+	return t.Broker.InsertMedia(ctx, b.Redfish, slot, imageURL)
+}
+
+// EjectMedia ejects slot's media.
+func (t RedfishTransport) EjectMedia(ctx context.Context, b *BMC, slot string) (redfish.MediaSlot, error) {
+	return t.Broker.EjectMedia(ctx, b.Redfish, slot)
+}
+
 // BootTransport is a Transport that reads and sets the boot override;
 // both IPMITransport and RedfishTransport are.
 type BootTransport interface {

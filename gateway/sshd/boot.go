@@ -52,27 +52,9 @@ func cmdBoot(e *env, p parsed) int {
 	case p.has("legacy"):
 		set.Mode = "legacy"
 	}
-	status := exitOK
-	var all []jsonResult
-	err := e.srv.svc.SetBoot(e.ctx, e.caller, set, p.args[:n-1], func(r service.Result) {
-		if !r.OK {
-			status = exitFailed
-		}
-		if e.json {
-			all = append(all, toJSON(r))
-			return
-		}
-		printResult(e, r)
+	return e.fanOut(func(each func(service.Result)) error {
+		return e.srv.svc.SetBoot(e.ctx, e.caller, set, p.args[:n-1], each)
 	})
-	if err != nil {
-		return e.fail(err)
-	}
-	if e.json {
-		if code := e.writeJSON(all); code != exitOK {
-			return code
-		}
-	}
-	return status
 }
 
 func printBoot(e *env, r service.Result) {

@@ -267,9 +267,18 @@ func cmdPower(e *env, p parsed) int {
 		fmt.Fprintf(e.errw, "bmcgate: unknown power operation %s\n", quoted(sub))
 		return usage(e, "power")
 	}
+	return e.fanOut(func(each func(service.Result)) error {
+		return e.srv.svc.Power(e.ctx, e.caller, sub, p.args[1:], each)
+	})
+}
+
+// fanOut runs a fan-out operation and prints its per-BMC results as they
+// come (or all of them as one JSON list); the exit status says whether any
+// BMC failed.
+func (e *env) fanOut(run func(each func(service.Result)) error) int {
 	status := exitOK
 	var all []jsonResult
-	err := e.srv.svc.Power(e.ctx, e.caller, sub, p.args[1:], func(r service.Result) {
+	err := run(func(r service.Result) {
 		if !r.OK {
 			status = exitFailed
 		}
