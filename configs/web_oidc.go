@@ -27,13 +27,27 @@ type OIDC struct {
 	// offline_access where the provider needs it to issue refresh tokens.
 	Scopes []string `yaml:"scopes"`
 	// UsernameClaim names the claim that becomes the bmcgate user name
-	// (preferred_username).
+	// (preferred_username). Like the other claim names it may be a dotted
+	// path into nested objects (realm_access.roles); a claim whose own name
+	// holds the dots (https://example.com/groups) is used first.
 	UsernameClaim string `yaml:"username_claim"`
-	// GroupsClaim names the claim holding the user's groups (groups).
+	// EmailClaim names the claim holding the user's email address (email),
+	// recorded with the login; a user without one may still log in.
+	EmailClaim string `yaml:"email_claim"`
+	// GroupsClaim names the claim holding the user's groups (groups): an
+	// array of strings, or one string of comma-separated groups.
 	GroupsClaim string `yaml:"groups_claim"`
-	// GroupRoles maps a provider group to bmcgate roles. A user whose
-	// groups map to no role cannot log in.
+	// Userinfo says when the claims are read from the provider's userinfo
+	// endpoint as well as the ID token: "auto" (default) when one of them
+	// is missing from the ID token, "always" (its values win over the ID
+	// token's), "never". The userinfo answer's sub must be the ID token's.
+	Userinfo string `yaml:"userinfo"`
+	// GroupRoles maps a provider group to bmcgate roles.
 	GroupRoles map[string][]string `yaml:"group_roles"`
+	// UserRoles maps a provider user name (username_claim) to bmcgate
+	// roles, added to those of the user's groups. A user whose groups and
+	// name map to no role cannot log in.
+	UserRoles map[string][]string `yaml:"user_roles"`
 	// APIAudiences are the audiences accepted in bearer access tokens
 	// (JWT) on the API: a token must name one of them in aud. Default
 	// [client_id]. ID tokens are always checked against client_id.
@@ -70,9 +84,18 @@ const (
 	DefaultAPITokenMaxLifetime = time.Hour
 	DefaultClockSkew           = time.Minute
 	DefaultUsernameClaim       = "preferred_username"
+	DefaultEmailClaim          = "email"
 	DefaultGroupsClaim         = "groups"
 	maxGroupNameLen            = 256
 	maxClaimNameLen            = 128
+	maxOIDCUserLen             = 128
+)
+
+// When the userinfo endpoint is asked (web.oidc.userinfo).
+const (
+	UserinfoAuto   = "auto"
+	UserinfoAlways = "always"
+	UserinfoNever  = "never"
 )
 
 // oidc checks web.oidc and fills in its defaults.
@@ -107,38 +130,23 @@ func (v *validator) oidc(roles map[string]bool) {
 			v.probs.add(fieldPath(f, "scopes"), "must include openid")
 		}
 	}
-	claim := func(name string, val *string, def string) {
-		field := fieldPath(f, name)
-		if *val == "" {
-			if v.present(field) {
-				v.probs.add(field, "must not be empty (leave it out for %s)", def)
-			}
-			*val = def
-			return
+	v.claimName(fieldPath(f, "username_claim"), &o.UsernameClaim, DefaultUsernameClaim)
+	v.claimName(fieldPath(f, "email_claim"), &o.EmailClaim, DefaultEmailClaim)
+	v.claimName(fieldPath(f, "groups_claim"), &o.GroupsClaim, DefaultGroupsClaim)
+	switch o.Userinfo {
+	case "":
+		if v.present(fieldPath(f, "userinfo")) {
+			v.probs.add(fieldPath(f, "userinfo"), "must be auto, always or never (leave it out for auto)")
 		}
-		if !printable(*val, maxClaimNameLen) || strings.ContainsAny(*val, " ") {
-			v.probs.add(field, "not a valid claim name")
-		}
+		o.Userinfo = UserinfoAuto
+	case UserinfoAuto, UserinfoAlways, UserinfoNever:
+	default:
+		v.probs.add(fieldPath(f, "userinfo"), "must be auto, always or never, not %q", truncateText(o.Userinfo, 32))
 	}
-	claim("username_claim", &o.UsernameClaim, DefaultUsernameClaim)
-	claim("groups_claim", &o.GroupsClaim, DefaultGroupsClaim)
-	groups := make([]string, 0, len(o.GroupRoles))
-	for g := range o.GroupRoles {
-		groups = append(groups, g)
-	}
-	sort.Strings(groups)
-	for _, g := range groups {
-		gf := keyPath(fieldPath(f, "group_roles"), g)
-		if g == "" || !printable(g, maxGroupNameLen) {
-			v.probs.add(gf, "group names are 1 to %d printable characters", maxGroupNameLen)
-		}
-		if len(o.GroupRoles[g]) == 0 {
-			v.probs.add(gf, "list at least one role")
-		}
-		v.roleList(gf, o.GroupRoles[g], roles)
-	}
-	if len(o.GroupRoles) == 0 {
-		v.probs.add(fieldPath(f, "group_roles"), "required: map at least one provider group to bmcgate roles")
+	v.roleMap(fieldPath(f, "group_roles"), o.GroupRoles, "group names are 1 to %d printable characters", maxGroupNameLen, roles)
+	v.roleMap(fieldPath(f, "user_roles"), o.UserRoles, "user names are 1 to %d printable characters", maxOIDCUserLen, roles)
+	if len(o.GroupRoles) == 0 && len(o.UserRoles) == 0 {
+		v.probs.add(fieldPath(f, "group_roles"), "required: map at least one provider group (or, under user_roles, one user) to bmcgate roles")
 	}
 	v.oidcList(fieldPath(f, "api_audiences"), &o.APIAudiences, o.ClientID, "audience")
 	v.oidcList(fieldPath(f, "api_clients"), &o.APIClients, o.ClientID, "client id")
@@ -155,6 +163,49 @@ func (v *validator) oidc(roles map[string]bool) {
 		{"api_token_max_lifetime", &o.APITokenMaxLifetime, DefaultAPITokenMaxLifetime, time.Minute, 24 * time.Hour},
 		{"clock_skew", &o.ClockSkew, DefaultClockSkew, 0, 5 * time.Minute},
 	}, nil)
+}
+
+// claimName checks a claim name (or dotted path) at field, defaulting it to
+// def when absent.
+func (v *validator) claimName(field string, val *string, def string) {
+	if *val == "" {
+		if v.present(field) {
+			v.probs.add(field, "must not be empty (leave it out for %s)", def)
+		}
+		*val = def
+		return
+	}
+	if !printable(*val, maxClaimNameLen) || strings.ContainsAny(*val, " ") ||
+		strings.HasPrefix(*val, ".") || strings.HasSuffix(*val, ".") || strings.Contains(*val, "..") {
+		v.probs.add(field, "not a valid claim name: a name, or a dotted path like realm_access.roles")
+	}
+}
+
+// roleMap checks a map of provider names (groups or users) to bmcgate roles.
+func (v *validator) roleMap(field string, m map[string][]string, nameMsg string, maxName int, roles map[string]bool) {
+	names := make([]string, 0, len(m))
+	for n := range m {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		nf := keyPath(field, n)
+		if n == "" || !printable(n, maxName) {
+			v.probs.add(nf, nameMsg, maxName)
+		}
+		if len(m[n]) == 0 {
+			v.probs.add(nf, "list at least one role")
+		}
+		v.roleList(nf, m[n], roles)
+	}
+}
+
+// truncateText shortens s to n bytes for a message.
+func truncateText(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "..."
+	}
+	return s
 }
 
 // DefaultAPITokenType is the JWT typ of OAuth 2.0 access tokens (RFC 9068).

@@ -144,6 +144,15 @@ func TestWebProblems(t *testing.T) {
 			[]string{f + ":24: web.login_limits.per_account_per_minute: 0 is out of range: use 1 to 1000 (default 10)"}},
 		{"unknown role for group", "ops-team: [ops]", "ops-team: [ops, root]",
 			[]string{f + `:29: web.oidc.group_roles.ops-team[1]: unknown role "root"`}},
+		{"claims and userinfo", "    client_id: bmcgate\n", "    client_id: bmcgate\n    groups_claim: realm_access..roles\n    email_claim: \"\"\n    userinfo: sometimes\n",
+			[]string{f + ":27: web.oidc.groups_claim: not a valid claim name: a name, or a dotted path like realm_access.roles",
+				f + ":28: web.oidc.email_claim: must not be empty (leave it out for email)",
+				f + `:29: web.oidc.userinfo: must be auto, always or never, not "sometimes"`}},
+		{"unknown role for user", "    group_roles:\n", "    user_roles:\n      carol: [ops, root]\n      \"\": [ops]\n    group_roles:\n",
+			[]string{f + `:29: web.oidc.user_roles.carol[1]: unknown role "root"`,
+				f + `:30: web.oidc.user_roles[""]: user names are 1 to 128 printable characters`}},
+		{"no group or user roles", "    group_roles:\n      ops-team: [ops]\n", "",
+			[]string{f + ":24: web.oidc.group_roles: required: map at least one provider group (or, under user_roles, one user) to bmcgate roles"}},
 		{"bad hash", "password_hash: \"" + testHash + "\"", "password_hash: \"$2y$10$abc\"",
 			[]string{f + `:32: web.break_glass[0].password_hash: not an argon2id hash: make one with "bmcgate passwd"`}},
 		{"weak hash", "m=65536,t=3,p=2", "m=1024,t=1,p=1",
@@ -278,4 +287,27 @@ func TestWebOnly(t *testing.T) {
 func withoutOIDC(text string) string {
 	a, b := strings.Index(text, "  oidc:\n"), strings.Index(text, "  break_glass:\n")
 	return text[:a] + text[b:]
+}
+
+// TestWebOIDCClaimsConfig reads the claim settings and user_roles, with
+// user_roles alone enough to log in.
+func TestWebOIDCClaimsConfig(t *testing.T) {
+	text := mutate(t, webConfig(t), "    group_roles:\n      ops-team: [ops]\n",
+		"    username_claim: https://example.com/login\n    groups_claim: realm_access.roles\n    userinfo: always\n    user_roles:\n      carol: [ops]\n")
+	c, err := Load(writeWebFixture(t, text), LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := c.Web.OIDC
+	if o.UsernameClaim != "https://example.com/login" || o.GroupsClaim != "realm_access.roles" || o.EmailClaim != "email" ||
+		o.Userinfo != UserinfoAlways || !slices.Equal(o.UserRoles["carol"], []string{"ops"}) {
+		t.Errorf("oidc claims: %+v", o)
+	}
+	c, err = Load(writeWebFixture(t, webConfig(t)), LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Web.OIDC.Userinfo != UserinfoAuto {
+		t.Errorf("userinfo default %q", c.Web.OIDC.Userinfo)
+	}
 }

@@ -50,6 +50,7 @@ type webOptions struct {
 	moreBMCs   []testBMC // besides node01
 	publicHost string    // public_url host instead of 127.0.0.1 (on the same port)
 	noSSHUsers bool      // no SSH users at all (a web-only deployment)
+	op         oidcop.Options
 }
 
 // startWeb starts a provider, a simulated BMC and a gateway with the web door.
@@ -64,7 +65,7 @@ func startWeb(t testing.TB, o webOptions) *webHarness {
 	w := &webHarness{base: base}
 	w.issuer = o.issuer
 	if w.issuer == "" {
-		w.op = oidcop.Start(t, "bmcgate", "client-secret-1", []string{base + "/auth/callback"}, webUsers)
+		w.op = oidcop.StartWith(t, "bmcgate", "client-secret-1", []string{base + "/auth/callback"}, webUsers, o.op)
 		w.issuer = w.op.Issuer
 	}
 	b, err := bmcsim.Start(t.Context(), "node01", bmcsim.Options{Username: "gw", Password: "pw-node01", PowerOn: true, Sensors: true})

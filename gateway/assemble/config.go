@@ -161,7 +161,7 @@ func State(c *configs.Config) (*service.State, error) {
 }
 
 // Accounts builds the directory the service layer resolves every caller with:
-// users[], web.break_glass[] and web.oidc.group_roles.
+// users[], web.break_glass[], web.oidc.group_roles and web.oidc.user_roles.
 func Accounts(c *configs.Config) *service.Accounts {
 	users := make([]service.Account, len(c.Users))
 	for i, u := range c.Users {
@@ -171,7 +171,7 @@ func Accounts(c *configs.Config) *service.Accounts {
 	for i, u := range c.Web.BreakGlass {
 		bg[i] = service.Account{Name: u.Name, Roles: u.Roles, Disabled: u.Disabled}
 	}
-	return service.NewAccounts(users, bg, c.Web.OIDC.GroupRoles)
+	return service.NewAccounts(users, bg, c.Web.OIDC.GroupRoles).WithUserRoles(c.Web.OIDC.UserRoles)
 }
 
 func privilege(s string) ipmi.Privilege {

@@ -17,7 +17,8 @@ const (
 	// SourceUser is an account of users[]: SSH public keys and certificates.
 	SourceUser Source = "user"
 	// SourceSSO is a single sign-on user, whose roles are the provider
-	// groups mapped through web.oidc.group_roles.
+	// groups mapped through web.oidc.group_roles and the user's own
+	// web.oidc.user_roles.
 	SourceSSO Source = "sso"
 	// SourceBreakGlass is an account of web.break_glass[].
 	SourceBreakGlass Source = "break-glass"
@@ -49,12 +50,14 @@ type Account struct {
 
 // Accounts resolves identities to principals under one config: the users
 // (users[]), the break-glass accounts (web.break_glass[]) and the mapping of
-// provider groups to roles (web.oidc.group_roles). It is immutable; a reload
-// builds a new one as part of the State.
+// provider groups and user names to roles (web.oidc.group_roles and
+// user_roles). It is immutable; a reload builds a new one as part of the
+// State.
 type Accounts struct {
 	users      map[string]Account
 	breakGlass map[string]Account
 	groupRoles map[string][]string
+	userRoles  map[string][]string
 }
 
 // NewAccounts builds the account directory of one config.
@@ -71,6 +74,17 @@ func NewAccounts(users, breakGlass []Account, groupRoles map[string][]string) *A
 		a.groupRoles[g] = slices.Clone(r)
 	}
 	return a
+}
+
+// WithUserRoles returns a copy of a whose single sign-on users also get the
+// roles userRoles maps their provider user name to (web.oidc.user_roles).
+func (a *Accounts) WithUserRoles(userRoles map[string][]string) *Accounts {
+	cp := *a
+	cp.userRoles = make(map[string][]string, len(userRoles))
+	for u, r := range userRoles {
+		cp.userRoles[u] = slices.Clone(r)
+	}
+	return &cp
 }
 
 // ErrRevoked marks an identity that the current config no longer lets act:
@@ -110,9 +124,9 @@ func (a *Accounts) Principal(id Identity, door string) (authz.Principal, error) 
 		}
 		pr.Roles = u.Roles
 	case SourceSSO:
-		pr.Roles = a.GroupRoles(id.Groups)
+		pr.Roles = a.SSORoles(id.Name, id.Groups)
 		if len(pr.Roles) == 0 {
-			return authz.Principal{}, revoked("the user's groups map to no bmcgate role in the gateway config")
+			return authz.Principal{}, revoked("the user's groups map to no bmcgate role in the gateway config, and user_roles names none for the user")
 		}
 	default:
 		return authz.Principal{}, revoked("unknown identity source")
@@ -132,6 +146,23 @@ func (a *Accounts) GroupRoles(groups []string) []string {
 			if !slices.Contains(out, r) {
 				out = append(out, r)
 			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// SSORoles are the roles of a single sign-on user: those their groups map
+// to through group_roles and those their name maps to through user_roles,
+// sorted, without duplicates.
+func (a *Accounts) SSORoles(user string, groups []string) []string {
+	out := a.GroupRoles(groups)
+	if a == nil || len(a.userRoles[user]) == 0 {
+		return out
+	}
+	for _, r := range a.userRoles[user] {
+		if !slices.Contains(out, r) {
+			out = append(out, r)
 		}
 	}
 	sort.Strings(out)

@@ -16,7 +16,8 @@ func TestAccountsPrincipal(t *testing.T) {
 		[]Account{{Name: "alice", Roles: []string{"admin"}}, {Name: "bob", Roles: []string{"viewer"}, Disabled: true},
 			{Name: "carol"}},
 		[]Account{{Name: "oncall", Roles: []string{"admin"}}, {Name: "old", Roles: []string{"admin"}, Disabled: true}},
-		map[string][]string{"ops": {"admin", "viewer"}, "noc": {"viewer"}, "empty": nil})
+		map[string][]string{"ops": {"admin", "viewer"}, "noc": {"viewer"}, "empty": nil}).
+		WithUserRoles(map[string][]string{"carol@example.org": {"auditor"}, "dan": {"viewer", "auditor"}})
 	tests := []struct {
 		name    string
 		accts   *Accounts
@@ -38,6 +39,9 @@ func TestAccountsPrincipal(t *testing.T) {
 		{name: "sso no mapped group", id: Identity{Name: "x", Source: SourceSSO, Groups: []string{"unknown", "empty"}}, revoked: "no bmcgate role"},
 		{name: "sso no groups", id: Identity{Name: "x", Source: SourceSSO}, revoked: "no bmcgate role"},
 		{name: "sso name is not a user", id: Identity{Name: "alice", Source: SourceSSO}, revoked: "no bmcgate role"},
+		{name: "sso user_roles alone", id: Identity{Name: "carol@example.org", Source: SourceSSO}, roles: []string{"auditor"}},
+		{name: "sso user_roles and groups", id: Identity{Name: "dan", Source: SourceSSO, Groups: []string{"noc"}}, roles: []string{"auditor", "viewer"}},
+		{name: "sso user_roles is not a users[] account", id: Identity{Name: "dan", Source: SourceUser}, revoked: "removed"},
 		{name: "no source", id: Identity{Name: "alice"}, revoked: "unknown identity source"},
 		{name: "no accounts", accts: nil, id: Identity{Name: "alice", Source: SourceUser}, revoked: "no accounts"},
 	}

@@ -105,17 +105,22 @@ func (s *Server) authCallback(w http.ResponseWriter, r *http.Request) {
 			"Issuer": cfg.OIDC.Issuer, "BreakGlass": len(cfg.BreakGlass) > 0})
 		return
 	}
-	id, tok, status, reason := s.exchangeCode(r, pl, p, cfg)
-	if reason != "" {
-		fail(status, reason, "")
+	id, tok, lf := s.exchangeCode(r, pl, p, cfg)
+	if lf != nil {
+		s.auditLoginFail(r, "", methodOIDC, lf.reason)
+		msg := lf.page
+		if msg == "" {
+			msg = "Login failed. Start again from the login page."
+		}
+		s.render(w, r, lf.status, "error", map[string]any{"Message": msg, "Retry": true})
 		return
 	}
 	if _, err := s.ssoRoles(id); err != nil {
-		s.auditLoginFail(r, id.User, methodOIDC, "no bmcgate role for groups "+strings.Join(id.Groups, ","))
-		s.errorPage(w, r, http.StatusForbidden, "You are signed in at the identity provider, but none of your groups gives you access to bmcgate.")
+		s.refuseNoRoles(w, r, id)
 		return
 	}
-	ss, err := s.startSession(w, r, Session{User: id.User, Groups: id.Groups, Method: methodOIDC, RefreshToken: tok.RefreshToken})
+	ss, err := s.startSession(w, r, Session{User: id.User, Subject: id.Subject, Email: id.Email, Groups: id.Groups,
+		Method: methodOIDC, RefreshToken: tok.RefreshToken})
 	if err != nil {
 		s.loginNotStarted(w, r, id.User, methodOIDC, err)
 		return
@@ -127,44 +132,74 @@ func (s *Server) authCallback(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, safeReturn(pl.Return), http.StatusSeeOther)
 }
 
-// exchangeCode trades the callback's code for tokens and verifies the ID
-// token (signature, audience, expiry, this login's nonce) and its claims.
-// On failure it returns the status and the reason for the audit record.
-func (s *Server) exchangeCode(r *http.Request, pl preLogin, p *oidc.Provider, cfg configs.Web) (identity, *oauth2.Token, int, string) {
+// loginFailure is why a callback did not log in: the status, the reason
+// for the audit record and, when there is more to say than "start again",
+// the page's text. Neither text ever holds a token.
+type loginFailure struct {
+	status       int
+	reason, page string
+}
+
+// refuseNoRoles answers and audits a provider user whose groups and name
+// give no bmcgate role, naming the groups claim when the provider sent none.
+func (s *Server) refuseNoRoles(w http.ResponseWriter, r *http.Request, id identity) {
+	if id.NoGroups != nil {
+		s.auditLoginFail(r, id.User, methodOIDC, "no bmcgate role: "+id.NoGroups.Error())
+		s.errorPage(w, r, http.StatusForbidden, "You are signed in at the identity provider, but no bmcgate role is yours: "+
+			strings.TrimPrefix(id.NoGroups.page(), "Login failed: "))
+		return
+	}
+	s.auditLoginFail(r, id.User, methodOIDC, "no bmcgate role for groups "+strings.Join(id.Groups, ","))
+	s.errorPage(w, r, http.StatusForbidden, "You are signed in at the identity provider, but none of your groups gives you access to bmcgate.")
+}
+
+// exchangeCode trades the callback's code for tokens, verifies the ID
+// token (signature, audience, expiry, this login's nonce) and reads the
+// user's claims (ID token, and userinfo when needed).
+func (s *Server) exchangeCode(r *http.Request, pl preLogin, p *oidc.Provider, cfg configs.Web) (identity, *oauth2.Token, *loginFailure) {
 	ctx := oidc.ClientContext(r.Context(), s.hc)
 	tok, err := oauth2Config(p, cfg).Exchange(ctx, r.URL.Query().Get("code"), oauth2.VerifierOption(pl.Verifier))
 	if err != nil {
 		s.log.Warn("OIDC code exchange failed", "err", err)
-		return identity{}, nil, http.StatusBadGateway, "code exchange failed"
+		return identity{}, nil, &loginFailure{status: http.StatusBadGateway, reason: "code exchange failed"}
 	}
 	raw, _ := tok.Extra("id_token").(string)
 	if raw == "" {
-		return identity{}, nil, http.StatusBadGateway, "no id_token in the token response"
+		return identity{}, nil, &loginFailure{status: http.StatusBadGateway, reason: "no id_token in the token response"}
 	}
 	idt, err := idVerifier(p, cfg, s.now).Verify(ctx, raw)
 	if err != nil {
 		s.log.Warn("OIDC id_token rejected", "err", err)
-		return identity{}, nil, http.StatusForbidden, "id_token rejected: " + verifyReason(err)
+		return identity{}, nil, &loginFailure{status: http.StatusForbidden, reason: "id_token rejected: " + verifyReason(err)}
 	}
 	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(pl.Nonce)) != 1 {
-		return identity{}, nil, http.StatusForbidden, "id_token nonce does not match this login"
+		return identity{}, nil, &loginFailure{status: http.StatusForbidden, reason: "id_token nonce does not match this login"}
 	}
-	var claims map[string]any
-	if err := idt.Claims(&claims); err != nil {
-		return identity{}, nil, http.StatusForbidden, "id_token claims unreadable"
+	id, err := s.providerIdentity(r.Context(), p, cfg.OIDC, tok, idt)
+	var mc *missingClaimError
+	switch {
+	case errors.As(err, &mc):
+		return identity{}, nil, &loginFailure{status: http.StatusForbidden, reason: mc.Error(), page: mc.page()}
+	case err != nil:
+		return identity{}, nil, &loginFailure{status: http.StatusBadGateway, reason: err.Error(),
+			page: "Login failed: the identity provider's answer about you could not be used (" + err.Error() + "). Try again, or ask an administrator."}
 	}
-	id, err := identityFromClaims(claims, cfg)
-	if err != nil {
-		return identity{}, nil, http.StatusForbidden, err.Error()
-	}
-	return id, tok, 0, ""
+	return id, tok, nil
 }
 
 // verifyReason is a short, stable reason for the audit log.
 func verifyReason(err error) string {
 	var exp *oidc.TokenExpiredError
+	var mc *missingClaimError
+	var et errText
 	msg := err.Error()
 	switch {
+	case errors.As(err, &mc):
+		return mc.Error()
+	case errors.As(err, &et):
+		return string(et)
+	case errors.Is(err, errNoRoles):
+		return errNoRoles.Error()
 	case errors.As(err, &exp):
 		return "expired"
 	case strings.Contains(msg, "issuer") || strings.Contains(msg, "different provider"):
@@ -196,7 +231,23 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 
 // auditLogin records a successful login and the session start.
 func (s *Server) auditLogin(r *http.Request, ss *Session) {
-	s.auditSession(r.Context(), ss, audit.CodeAuthLogin, "roles "+strings.Join(s.sessionRoles(r, ss), ","), r)
+	s.auditSessionWith(r.Context(), ss, audit.CodeAuthLogin, "roles "+strings.Join(s.sessionRoles(r, ss), ","), r, loginFields(ss))
+}
+
+// loginFields are what a login record adds: the provider's subject, the
+// email address and the groups, as the provider sent them.
+func loginFields(ss *Session) map[string]string {
+	f := map[string]string{}
+	if ss.Subject != "" {
+		f["subject"] = ss.Subject
+	}
+	if ss.Email != "" {
+		f["email"] = ss.Email
+	}
+	if ss.Method == methodOIDC {
+		f["groups"] = truncate(strings.Join(ss.Groups, ","), 1024)
+	}
+	return f
 }
 
 // auditLoginFail records a failed login, aggregated (see note): reasons

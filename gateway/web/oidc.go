@@ -93,10 +93,16 @@ func idVerifier(p *oidc.Provider, w configs.Web, now func() time.Time) *oidc.IDT
 	return p.Verifier(&oidc.Config{ClientID: w.OIDC.ClientID, SupportedSigningAlgs: supportedAlgs, Now: now})
 }
 
-// identity is who a verified token says the user is.
+// identity is who a verified token (and the userinfo answer) says the
+// user is.
 type identity struct {
-	User   string
-	Groups []string
+	Subject string // the provider's sub
+	User    string
+	Email   string
+	Groups  []string
+	// NoGroups is set when the provider sent no groups claim at all, to
+	// name it when the user ends up without a role.
+	NoGroups *missingClaimError
 }
 
 // serviceIdentity is the identity as the service layer resolves it: a single sign-on user whose
@@ -108,25 +114,10 @@ func (id identity) serviceIdentity() service.Identity {
 // errNoRoles means the user's groups map to no bmcgate role.
 var errNoRoles = errors.New("no bmcgate role for the user's groups")
 
-// identityFromClaims reads the user name and groups from verified claims.
+// identityFromClaims reads the user name, email and groups from the
+// verified claims of a bearer access token.
 func identityFromClaims(claims map[string]any, w configs.Web) (identity, error) {
-	var id identity
-	name, _ := claims[w.OIDC.UsernameClaim].(string)
-	if name == "" || len(name) > 128 {
-		return id, fmt.Errorf("claim %q missing or not a string", w.OIDC.UsernameClaim)
-	}
-	id.User = name
-	switch g := claims[w.OIDC.GroupsClaim].(type) {
-	case []any:
-		for _, x := range g {
-			if s, ok := x.(string); ok {
-				id.Groups = append(id.Groups, s)
-			}
-		}
-	case string:
-		id.Groups = []string{g}
-	}
-	return id, nil
+	return identityFrom(w.OIDC, claimSource{whereAccess, claims})
 }
 
 // ssoRoles returns the roles id's groups give under the current config, or

@@ -54,21 +54,17 @@ func (s *Server) refresh(ctx context.Context, ss *Session) error {
 	if err != nil {
 		return fmt.Errorf("refreshed id_token: %w", err)
 	}
-	var claims map[string]any
-	if err := idt.Claims(&claims); err != nil {
-		return fmt.Errorf("refreshed id_token claims: %w", err)
-	}
-	id, err := identityFromClaims(claims, cfg)
+	id, err := s.providerIdentity(ctx, p, cfg.OIDC, tok, idt)
 	if err != nil {
 		return err
 	}
-	if id.User != ss.User {
+	if id.User != ss.User || ss.Subject != "" && id.Subject != ss.Subject {
 		return errText("refreshed id_token names another user")
 	}
 	if _, err := s.ssoRoles(id); err != nil {
 		return err
 	}
-	ss.Groups = id.Groups
+	ss.Groups, ss.Email = id.Groups, id.Email
 	if tok.RefreshToken != "" {
 		ss.RefreshToken = tok.RefreshToken
 	}

@@ -115,7 +115,7 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web sessions: %w", err)
 	}
-	s := &Server{svc: o.Service, log: o.Logger, now: o.Now, store: st, hc: o.HTTPClient}
+	s := &Server{svc: o.Service, log: o.Logger, now: o.Now, store: st, hc: limitBodies(o.HTTPClient, maxProviderBody)}
 	w := cfg.Web
 	s.cfg.Store(&w)
 	s.cache = o.Service.NewPowerCache(w.PowerCacheTTL.Duration)
@@ -129,7 +129,7 @@ func New(o Options) (*Server, error) {
 		return nil, err
 	}
 	if w.OIDC.Issuer != "" {
-		s.oidc = newOIDCClient(w, o.HTTPClient, o.Logger)
+		s.oidc = newOIDCClient(w, s.hc, o.Logger)
 	}
 	hosts := []string{"localhost", "127.0.0.1", "::1"}
 	if u, err := url.Parse(w.PublicURL); err == nil && u.Hostname() != "" && !slices.Contains(hosts, u.Hostname()) {

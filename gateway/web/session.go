@@ -285,9 +285,17 @@ func (s *Server) refuseCSRF(w http.ResponseWriter, r *http.Request, ss *Session,
 
 // auditSession writes a session lifecycle record.
 func (s *Server) auditSession(ctx context.Context, ss *Session, code, reason string, r *http.Request) {
+	s.auditSessionWith(ctx, ss, code, reason, r, nil)
+}
+
+// auditSessionWith is auditSession with more fields.
+func (s *Server) auditSessionWith(ctx context.Context, ss *Session, code, reason string, r *http.Request, more map[string]string) {
 	rec := audit.Record{Code: code, Actor: ss.User, Door: audit.DoorWeb, Source: remoteIP(r),
 		Session: ss.Handle, Outcome: audit.OutcomeOK, Reason: reason,
 		Fields: map[string]string{"method": ss.Method}}
+	for k, v := range more {
+		rec.Fields[k] = v
+	}
 	if ss.BreakGlass() {
 		rec.Fields["breakglass"] = "true"
 	}

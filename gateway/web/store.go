@@ -42,7 +42,11 @@ type Session struct {
 	Handle string   `json:"handle"` // public name for audit and logs (hash prefix), never the id
 	User   string   `json:"user"`
 	Groups []string `json:"groups,omitempty"` // single sign-on: provider groups at login or last refresh
-	Method string   `json:"method"`           // "oidc" or "breakglass"
+	// Subject and Email are what the provider said at login (sub, and
+	// the email claim): a refresh must name the same subject.
+	Subject string `json:"sub,omitempty"`
+	Email   string `json:"email,omitempty"`
+	Method  string `json:"method"` // "oidc" or "breakglass"
 	// Ended is why the gateway ended the session (a reload revoked its
 	// identity); the next request shows it, then the record is gone.
 	Ended    string    `json:"ended,omitempty"`

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -35,24 +36,66 @@ func (u users) GetUserByID(id string) *storage.User         { return u.byID[id] 
 func (u users) GetUserByUsername(name string) *storage.User { return u.byName[name] }
 func (u users) ExampleClientID() string                     { return "service" }
 
+// Placement is where a provider puts the user's name, email and groups.
+type Placement int
+
+const (
+	// Everywhere: in the ID token and in the userinfo answer.
+	Everywhere Placement = iota
+	// InUserinfo: only in the userinfo answer; the ID token carries the
+	// subject and the protocol's claims alone (as many providers do when
+	// an access token is issued).
+	InUserinfo
+	// InIDToken: only in the ID token; the userinfo answer carries the
+	// subject alone.
+	InIDToken
+)
+
+// Options shape what a provider started with StartWith says about users.
+type Options struct {
+	Claims Placement
+	// Extra returns claims of the test's own for a user (nested objects,
+	// comma-separated strings, namespaced names), put where Claims says.
+	Extra func(userID string) map[string]any
+	// UserinfoSubject, when set, is the sub of every userinfo answer: a
+	// provider that answers about someone else.
+	UserinfoSubject string
+}
+
 // groupStorage adds the groups and preferred_username claims to every ID
-// token and userinfo answer.
+// token and userinfo answer (or where Options.Claims says).
 type groupStorage struct {
 	*storage.Storage
+	opts   Options
+	mu     sync.Mutex
 	groups map[string][]string
 	names  map[string]string
 }
 
 func (g *groupStorage) add(info *oidc.UserInfo, subject string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
 	info.PreferredUsername = g.names[subject]
 	if gs, ok := g.groups[subject]; ok {
 		info.AppendClaims("groups", gs)
 	}
+	if g.opts.Extra != nil {
+		for k, v := range g.opts.Extra(subject) {
+			info.AppendClaims(k, v)
+		}
+	}
 }
+
+// only keeps the subject of info.
+func only(info *oidc.UserInfo) { *info = oidc.UserInfo{Subject: info.Subject} }
 
 func (g *groupStorage) SetUserinfoFromRequest(ctx context.Context, info *oidc.UserInfo, token op.IDTokenRequest, scopes []string) error {
 	if err := g.Storage.SetUserinfoFromRequest(ctx, info, token, scopes); err != nil {
 		return err
+	}
+	if g.opts.Claims == InUserinfo {
+		only(info)
+		return nil
 	}
 	g.add(info, token.GetSubject())
 	return nil
@@ -62,7 +105,14 @@ func (g *groupStorage) SetUserinfoFromToken(ctx context.Context, info *oidc.User
 	if err := g.Storage.SetUserinfoFromToken(ctx, info, tokenID, subject, origin); err != nil {
 		return err
 	}
-	g.add(info, subject)
+	if g.opts.Claims == InIDToken {
+		only(info)
+	} else {
+		g.add(info, subject)
+	}
+	if g.opts.UserinfoSubject != "" {
+		info.Subject = g.opts.UserinfoSubject
+	}
 	return nil
 }
 
@@ -87,6 +137,8 @@ func (g *groupStorage) GetPrivateClaimsFromScopes(ctx context.Context, userID, c
 	if claims == nil {
 		claims = map[string]any{}
 	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
 	claims["preferred_username"] = g.names[userID]
 	if gs, ok := g.groups[userID]; ok {
 		claims["groups"] = gs
@@ -101,7 +153,11 @@ func (jwtClient) AccessTokenType() op.AccessTokenType { return op.AccessTokenTyp
 
 // SetGroups changes a user's groups (to test that shrinking groups takes
 // effect at the next login).
-func (p *Provider) SetGroups(userID string, groups []string) { p.groups.groups[userID] = groups }
+func (p *Provider) SetGroups(userID string, groups []string) {
+	p.groups.mu.Lock()
+	defer p.groups.mu.Unlock()
+	p.groups.groups[userID] = groups
+}
 
 // Start runs a provider on 127.0.0.1 with one confidential web client and
 // the users; it stops when the test ends. Its access tokens are JWTs
@@ -109,13 +165,19 @@ func (p *Provider) SetGroups(userID string, groups []string) { p.groups.groups[u
 // preferred_username and groups.
 func Start(t testing.TB, clientID, secret string, redirectURIs []string, us []User) *Provider {
 	t.Helper()
+	return StartWith(t, clientID, secret, redirectURIs, us, Options{})
+}
+
+// StartWith is Start with the claims placed and shaped as o says.
+func StartWith(t testing.TB, clientID, secret string, redirectURIs []string, us []User, o Options) *Provider {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	issuer := "http://" + ln.Addr().String()
 	u := users{byID: map[string]*storage.User{}, byName: map[string]*storage.User{}}
-	gs := &groupStorage{groups: map[string][]string{}, names: map[string]string{}}
+	gs := &groupStorage{opts: o, groups: map[string][]string{}, names: map[string]string{}}
 	for _, x := range us {
 		su := &storage.User{ID: x.ID, Username: x.Username, Password: x.Password, FirstName: x.Username,
 			LastName: "Test", Email: x.Username + "@example.test", EmailVerified: true, PreferredLanguage: language.English}
