@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -55,7 +56,7 @@ func redfishBMCEntryTB(t testing.TB, dir, name string, rf *bmcsim.Redfish, user,
 // with the same commands, the same output shapes and fan-out over both.
 func TestE2ERedfishFleet(t *testing.T) {
 	ipmiSim := startSim(t, "ipmi01", bmcsim.Options{Username: "gw", Password: "ipmi-Pass-1", CipherSuites: []int{17}, Sensors: true})
-	rfSim := startSim(t, "rf01", bmcsim.Options{Username: "unused", Password: "unused-Pass-1", CipherSuites: []int{17}})
+	rfSim := startSim(t, "rf01", bmcsim.Options{Username: "unused", Password: "unused-Pass-1", CipherSuites: []int{17}, Sensors: true})
 	const rfPass = "rf-Secret-Pass-9"
 	rf, err := rfSim.StartRedfish(t.Context(), bmcsim.RedfishOptions{Username: "gw", Password: rfPass})
 	if err != nil {
@@ -115,6 +116,7 @@ func TestE2ERedfishFleet(t *testing.T) {
 		var r struct {
 			OK     bool `json:"ok"`
 			Result struct {
+				Address  string          `json:"address"`
 				Protocol string          `json:"protocol"`
 				Device   json.RawMessage `json:"device"`
 				System   struct {
@@ -128,6 +130,17 @@ func TestE2ERedfishFleet(t *testing.T) {
 		}
 		if r.Result.Protocol != "redfish" || r.Result.System.Model == "" || r.Result.System.BIOSVersion == "" || r.Result.Device != nil {
 			t.Errorf("info %+v", r.Result)
+		}
+		// A Redfish-only BMC is shown where commands reach it: its Redfish
+		// service, not the IPMI port it never uses.
+		if r.Result.Address != rf.URL() {
+			t.Errorf("info --json address %q, want %q", r.Result.Address, rf.URL())
+		}
+		if out, _, _ := ssh("vic", "info", "rf01"); !strings.Contains(out, "address:       "+rf.URL()+"\n") || strings.Contains(out, ":623") {
+			t.Errorf("info rf01:\n%s", out)
+		}
+		if out, _, _ := ssh("vic", "list"); !strings.Contains(out, rf.URL()) || !strings.Contains(out, ipmiSim.Addr()) {
+			t.Errorf("list:\n%s", out)
 		}
 		out, _, code = ssh("vic", "info", "ipmi01", "--json")
 		if code != 0 || !strings.Contains(out, `"protocol": "ipmi"`) || !strings.Contains(out, `"device"`) {
@@ -150,9 +163,75 @@ func TestE2ERedfishFleet(t *testing.T) {
 				t.Errorf("sel %s: %d\n%s\n%s", bmc, code, out, errOut)
 			}
 		}
-		out, _, code := ssh("vic", "sensors", "rf01", "--json")
-		if code != 0 || !strings.Contains(out, `"name"`) || !strings.Contains(out, `"status"`) {
-			t.Errorf("sensors --json:\n%s", out)
+		// --json: the same fields for both transports, thresholds and
+		// all, and what each BMC reports kept.
+		type sensorsJSON struct {
+			OK     bool             `json:"ok"`
+			Result []map[string]any `json:"result"`
+		}
+		shapes := map[string]string{}
+		cpu := map[string]map[string]any{}
+		for _, bmc := range []string{"ipmi01", "rf01"} {
+			out, _, code := ssh("vic", "sensors", bmc, "--json")
+			var r sensorsJSON
+			if err := json.Unmarshal([]byte(out), &r); err != nil || code != 0 || !r.OK || len(r.Result) == 0 {
+				t.Fatalf("sensors %s --json: %v %d\n%s", bmc, err, code, out)
+			}
+			shapes[bmc] = jsonShape(r.Result[0])
+			for _, x := range r.Result {
+				if x["name"] == "CPU Temp" {
+					cpu[bmc] = x
+				}
+			}
+		}
+		if shapes["ipmi01"] != shapes["rf01"] {
+			t.Errorf("sensor JSON differs:\nipmi    %s\nredfish %s", shapes["ipmi01"], shapes["rf01"])
+		}
+		for bmc, x := range cpu {
+			th, _ := x["thresholds"].(map[string]any)
+			if x["reading"] != 45.0 || th["upper_critical"] != 90.0 || th["upper_non_critical"] != 80.0 || x["state"] != "enabled" {
+				t.Errorf("%s CPU Temp: %v", bmc, x)
+			}
+		}
+		if cpu["rf01"]["health"] != "ok" || cpu["ipmi01"]["health"] != "" {
+			t.Errorf("health: Redfish %v, IPMI %v", cpu["rf01"]["health"], cpu["ipmi01"]["health"])
+		}
+		out, _, _ := ssh("vic", "sensors", "ipmi01")
+		if !strings.Contains(out, "THRESHOLDS") || !strings.Contains(out, "lower -/-/- upper 80/90/-") {
+			t.Errorf("sensors table without thresholds:\n%s", out)
+		}
+
+		// sel list: newest first, --limit, a string id and the log service
+		// it came from, the same fields on both.
+		ipmiSim.AddSEL(bmcsim.SELEvent{SensorType: 0x01, SensorNumber: 0x01, EventType: 0x01, Data: [3]byte{0x09, 0x5a, 0x5a}})
+		rfSim.AddSEL(bmcsim.SELEvent{SensorType: 0x01, SensorNumber: 0x01, EventType: 0x01, Data: [3]byte{0x09, 0x5a, 0x5a}})
+		for _, bmc := range []string{"ipmi01", "rf01"} {
+			out, _, code := ssh("vic", "sel", "list", bmc, "--limit", "3", "--json")
+			var r sensorsJSON
+			if err := json.Unmarshal([]byte(out), &r); err != nil || code != 0 || !r.OK || len(r.Result) != 3 {
+				t.Fatalf("sel %s --json: %v %d\n%s", bmc, err, code, out)
+			}
+			shapes["sel "+bmc] = jsonShape(r.Result[0])
+			newest := r.Result[0]
+			if newest["severity"] != "critical" || newest["direction"] != "asserted" || !strings.Contains(newest["message"].(string), "Upper Critical") {
+				t.Errorf("%s newest entry: %v", bmc, newest)
+			}
+			for i := 1; i < len(r.Result); i++ {
+				a, b := r.Result[i-1]["time"].(string), r.Result[i]["time"].(string)
+				if a != "" && b != "" && a < b {
+					t.Errorf("%s entries not newest first: %v", bmc, r.Result)
+				}
+			}
+			if log := newest["log"].(string); (bmc == "ipmi01") != (log == "sel") || bmc == "rf01" && !strings.HasPrefix(log, "system/") {
+				t.Errorf("%s log %q", bmc, log)
+			}
+			text, _, _ := ssh("vic", "sel", "list", bmc, "--limit", "1")
+			if lines := strings.Split(strings.TrimSpace(text), "\n"); len(lines) != 2 || !strings.Contains(lines[0], "SEVERITY") || !strings.Contains(lines[1], "critical") {
+				t.Errorf("sel list %s --limit 1:\n%s", bmc, text)
+			}
+		}
+		if shapes["sel ipmi01"] != shapes["sel rf01"] {
+			t.Errorf("log entry JSON differs:\nipmi    %s\nredfish %s", shapes["sel ipmi01"], shapes["sel rf01"])
 		}
 	})
 
@@ -370,4 +449,23 @@ func TestE2ERedfishReloadLogsOut(t *testing.T) {
 	if _, errOut, code := h.ssh("alice", nil, "power", "status", "rf06"); code == 0 || !strings.Contains(errOut, "unknown BMC") {
 		t.Errorf("removed BMC: %d %s", code, errOut)
 	}
+}
+
+// jsonShape lists the keys of a decoded JSON object, nested objects'
+// keys as "a.b", sorted: two values with the same shape have the same
+// fields.
+func jsonShape(m map[string]any) string {
+	var keys []string
+	var walk func(prefix string, m map[string]any)
+	walk = func(prefix string, m map[string]any) {
+		for k, v := range m {
+			keys = append(keys, prefix+k)
+			if sub, ok := v.(map[string]any); ok {
+				walk(prefix+k+".", sub)
+			}
+		}
+	}
+	walk("", m)
+	sort.Strings(keys)
+	return strings.Join(keys, " ")
 }

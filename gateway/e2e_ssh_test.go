@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -80,6 +81,33 @@ func TestE2ECommandsAgainstRealBMCs(t *testing.T) {
 		}
 		if len(res) != 2 || res[0].BMC != "emb01" || res[1].BMC != "sim01" || !res[0].OK || res[0].Power != "on" {
 			t.Fatalf("results %+v", res)
+		}
+	})
+	t.Run("ipmi_sim thresholds and event log newest first", func(t *testing.T) {
+		out, errOut, code := h.ssh("alice", nil, "sensors", "sim01")
+		if code != 0 || !regexp.MustCompile(`CPU Temp\s.*\sok\s+lower -/-/- upper 80/90/-`).MatchString(out) {
+			t.Fatalf("sensors sim01: %d\n%s\n%s", code, out, errOut)
+		}
+		out, errOut, code = h.ssh("alice", nil, "sel", "list", "sim01", "--json")
+		var r struct {
+			Result []struct{ ID, Log, Severity, Direction, Message string } `json:"result"`
+		}
+		if err := json.Unmarshal([]byte(out), &r); err != nil || code != 0 || len(r.Result) != 2 {
+			t.Fatalf("sel list sim01 --json: %v %d\n%s\n%s", err, code, out, errOut)
+		}
+		if e := r.Result; e[0].ID != "2" || e[0].Direction != "deasserted" || e[0].Severity != "ok" || e[0].Log != "sel" ||
+			e[1].ID != "1" || e[1].Severity != "warning" || !strings.Contains(e[1].Message, "Upper Non-critical") {
+			t.Errorf("ipmi_sim event log, newest first: %+v", e)
+		}
+		// ipmitool lists the same two records, oldest first.
+		ref, _, rc := runCmd(t, nil, "ipmitool", "-I", "lanplus", "-C", "3", "-H", "127.0.0.1", "-p", fmt.Sprint(sim.Port),
+			"-U", "gw", "-P", "s3cret-ipmi", "sel", "list")
+		if lines := strings.Split(strings.TrimSpace(ref), "\n"); rc != 0 || len(lines) != 2 || !strings.Contains(lines[1], "Deasserted") {
+			t.Errorf("ipmitool sel list: %d\n%s", rc, ref)
+		}
+		out, _, _ = h.ssh("alice", nil, "sel", "list", "sim01", "--limit", "1")
+		if !strings.Contains(out, "deasserted") || strings.Contains(out, "warning") {
+			t.Errorf("--limit 1 is not the newest entry:\n%s", out)
 		}
 	})
 	t.Run("info sensors sel", func(t *testing.T) {

@@ -43,6 +43,16 @@ func (b *BMC) protocol() string {
 	return ProtocolIPMI
 }
 
+// ShownAddress is where commands reach the BMC, as users see it: the
+// Redfish service's base URL for a Redfish BMC, the configured host:port
+// otherwise (a Redfish-only BMC's IPMI address is never used).
+func (b *BMC) ShownAddress() string {
+	if b.Protocol == ProtocolRedfish && b.Redfish.URL != "" {
+		return b.Redfish.URL
+	}
+	return b.Address
+}
+
 // Target is the policy view of the BMC.
 func (b *BMC) Target() authz.Target {
 	return authz.Target{Name: b.Name, Labels: b.Labels}

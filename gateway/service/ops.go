@@ -72,7 +72,9 @@ func (s *Service) single(ctx context.Context, c Caller, a authz.Action, name str
 // InfoView is the answer of Info: what bmcgate knows of a BMC plus what the
 // BMC reports of itself.
 type InfoView struct {
-	Name    string            `json:"name"`
+	Name string `json:"name"`
+	// Address is where commands reach the BMC: host:port for IPMI, the
+	// Redfish service's base URL for a Redfish BMC (BMC.ShownAddress).
 	Address string            `json:"address"`
 	Labels  map[string]string `json:"labels,omitempty"`
 	// Protocol is ipmi or redfish. Device is what an IPMI BMC reports
@@ -86,7 +88,7 @@ type InfoView struct {
 // Info reads a BMC's device information.
 func (s *Service) Info(ctx context.Context, c Caller, name string) (Result, error) {
 	return s.single(ctx, c, authz.BMCInfo, name, func(ctx context.Context, b *BMC) (any, error) {
-		v := InfoView{Name: b.Name, Address: b.Address, Labels: b.Labels, Protocol: b.protocol()}
+		v := InfoView{Name: b.Name, Address: b.ShownAddress(), Labels: b.Labels, Protocol: b.protocol()}
 		t := s.transport(b)
 		if si, ok := t.(systemInfoer); ok {
 			y, err := si.SystemInfo(ctx, b)
@@ -158,7 +160,7 @@ func (s *Service) List(ctx context.Context, c Caller, selectors []string) ([]Lis
 		if len(set.sels) > 0 && !matchesAny(set, t) {
 			continue
 		}
-		out = append(out, ListEntry{Name: b.Name, Address: b.Address, Labels: b.Labels,
+		out = append(out, ListEntry{Name: b.Name, Address: b.ShownAddress(), Labels: b.Labels,
 			Actions: allowedActions(st, p, t)})
 	}
 	r := c.record(audit.CodeDecision)

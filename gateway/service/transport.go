@@ -6,16 +6,15 @@ import (
 	"github.com/bmcgate/bmcgate/proxy/ipmi"
 )
 
-// The values brokered operations return. They are proxy/ipmi's types,
-// which the doors render: a transport that speaks another protocol converts
-// what its BMC answers into them, so the doors never learn which protocol
-// reached a BMC.
+// The values brokered operations return. Power states and operations are
+// proxy/ipmi's words, which every transport shares; sensors and event log
+// entries are the service's own, transport-neutral types (Sensor,
+// LogEntry), into which each transport converts what its BMC answers, so
+// the doors never learn which protocol reached a BMC.
 type (
 	PowerState = ipmi.PowerState // "on", "off"
 	PowerOp    = ipmi.PowerOp    // "on", "off", "cycle", "reset", "soft"
 	DeviceInfo = ipmi.DeviceInfo
-	Sensor     = ipmi.Sensor
-	SELEntry   = ipmi.SELEntry
 )
 
 // Transport is how the service layer reaches a BMC for the operations it
@@ -39,7 +38,9 @@ type Transport interface {
 	Power(ctx context.Context, b *BMC, op PowerOp) error
 	DeviceInfo(ctx context.Context, b *BMC) (DeviceInfo, error)
 	Sensors(ctx context.Context, b *BMC) ([]Sensor, error)
-	SEL(ctx context.Context, b *BMC, limit int) ([]SELEntry, error)
+	// SEL returns the newest limit entries (all when limit <= 0),
+	// newest first.
+	SEL(ctx context.Context, b *BMC, limit int) ([]LogEntry, error)
 	ClearSEL(ctx context.Context, b *BMC) error
 }
 
@@ -75,12 +76,25 @@ func (t IPMITransport) DeviceInfo(ctx context.Context, b *BMC) (DeviceInfo, erro
 
 // Sensors reads the sensors of the SDR repository.
 func (t IPMITransport) Sensors(ctx context.Context, b *BMC) ([]Sensor, error) {
-	return t.Broker.Sensors(ctx, b.Endpoint)
+	ss, err := t.Broker.Sensors(ctx, b.Endpoint)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Sensor, len(ss))
+	for i, s := range ss {
+		out[i] = sensorFromIPMI(s)
+	}
+	return out, nil
 }
 
-// SEL reads up to limit entries of the system event log.
-func (t IPMITransport) SEL(ctx context.Context, b *BMC, limit int) ([]SELEntry, error) {
-	return t.Broker.SEL(ctx, b.Endpoint, limit)
+// SEL reads the newest limit entries of the system event log, newest
+// first.
+func (t IPMITransport) SEL(ctx context.Context, b *BMC, limit int) ([]LogEntry, error) {
+	es, err := t.Broker.SEL(ctx, b.Endpoint, limit)
+	if err != nil {
+		return nil, err
+	}
+	return selFromIPMI(es), nil
 }
 
 // ClearSEL clears the system event log.

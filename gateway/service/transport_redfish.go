@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"strconv"
 
 	"github.com/bmcgate/bmcgate/proxy/ipmi"
 	"github.com/bmcgate/bmcgate/proxy/redfish"
@@ -44,10 +43,11 @@ func (s *Service) redfishBroker() RedfishBroker {
 }
 
 // RedfishTransport is the Transport over Redfish: it reaches each BMC at
-// its inventory entry's Redfish endpoint. Answers are converted into the
-// IPMI broker's types (the doors render one shape); what Redfish says
-// beyond them is kept where the doors show it: the system's model, serial
-// and firmware (SystemInfo), and how a power operation was done.
+// its inventory entry's Redfish endpoint. Sensors and log entries are
+// converted into the service's types (the doors render one shape); what
+// Redfish says beyond IPMI's device information is kept where the doors
+// show it: the system's model, serial and firmware (SystemInfo), and how a
+// power operation was done.
 type RedfishTransport struct{ Broker RedfishBroker }
 
 // PowerStatus reads the system's PowerState.
@@ -84,7 +84,8 @@ func (t RedfishTransport) SystemInfo(ctx context.Context, b *BMC) (redfish.Info,
 	return t.Broker.Info(ctx, b.Redfish)
 }
 
-// Sensors reads the Sensors collection (or Thermal and Power).
+// Sensors reads the Sensors collection (or Thermal and Power), with
+// thresholds, health and state.
 func (t RedfishTransport) Sensors(ctx context.Context, b *BMC) ([]Sensor, error) {
 	ss, err := t.Broker.Sensors(ctx, b.Redfish)
 	if err != nil {
@@ -92,27 +93,19 @@ func (t RedfishTransport) Sensors(ctx context.Context, b *BMC) ([]Sensor, error)
 	}
 	out := make([]Sensor, len(ss))
 	for i, s := range ss {
-		out[i] = s.IPMI()
+		out[i] = sensorFromRedfish(s)
 	}
 	return out, nil
 }
 
-// SEL reads the system's and manager's log entries, newest last as the
-// IPMI SEL reads; Raw keeps the Redfish log and entry id.
-func (t RedfishTransport) SEL(ctx context.Context, b *BMC, limit int) ([]SELEntry, error) {
+// SEL reads the newest limit entries of the system's and manager's log
+// services, newest first, each with its log service and string id.
+func (t RedfishTransport) SEL(ctx context.Context, b *BMC, limit int) ([]LogEntry, error) {
 	es, err := t.Broker.SEL(ctx, b.Redfish, limit)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]SELEntry, len(es))
-	for i, e := range es {
-		id, err := strconv.ParseUint(e.ID, 10, 16)
-		if err != nil {
-			id = uint64(i + 1)
-		}
-		out[len(es)-1-i] = SELEntry{ID: uint16(id), Time: e.Time, Sensor: e.Sensor, Event: e.Event, Direction: e.Direction, Raw: e.Log + "/" + e.ID}
-	}
-	return out, nil
+	return selFromRedfish(es), nil
 }
 
 // ClearSEL clears the log services that can be cleared.

@@ -22,7 +22,7 @@ func (o *otherTransport) DeviceInfo(context.Context, *BMC) (DeviceInfo, error) {
 	return DeviceInfo{}, nil
 }
 func (o *otherTransport) Sensors(context.Context, *BMC) ([]Sensor, error) { o.calls++; return nil, nil }
-func (o *otherTransport) SEL(context.Context, *BMC, int) ([]SELEntry, error) {
+func (o *otherTransport) SEL(context.Context, *BMC, int) ([]LogEntry, error) {
 	o.calls++
 	return nil, nil
 }

@@ -166,29 +166,35 @@ func printInfo(w io.Writer, v service.InfoView) {
 }
 
 func printSensors(w io.Writer, v any) {
-	sensors, _ := v.([]ipmi.Sensor)
+	sensors, _ := v.([]service.Sensor)
 	t := newTable(w)
-	t.row("SENSOR", "TYPE", "VALUE", "UNIT", "STATUS")
+	t.row("SENSOR", "TYPE", "VALUE", "UNIT", "STATUS", "THRESHOLDS (NC/CR/FATAL)")
 	for _, s := range sensors {
-		t.row(s.Name, s.Type, s.Value, s.Unit, s.Status)
+		t.row(s.Name, s.Type, s.Value, s.Unit, s.Status, s.Thresholds.String())
 	}
 	t.flush()
 }
 
 func printSEL(w io.Writer, v any) {
-	entries, _ := v.([]ipmi.SELEntry)
+	entries, _ := v.([]service.LogEntry)
 	if len(entries) == 0 {
 		fmt.Fprintln(w, "event log is empty")
 		return
 	}
 	t := newTable(w)
-	t.row("ID", "TIME", "SENSOR", "EVENT", "DIRECTION")
+	t.row("ID", "TIME", "LOG", "SEVERITY", "SENSOR", "MESSAGE", "DIRECTION")
+	dash := func(s string) string {
+		if s == "" {
+			return "-"
+		}
+		return s
+	}
 	for _, s := range entries {
 		ts := "-"
 		if !s.Time.IsZero() {
 			ts = s.Time.UTC().Format(time.RFC3339)
 		}
-		t.row(fmt.Sprintf("%d", s.ID), ts, s.Sensor, s.Event, s.Direction)
+		t.row(s.ID, ts, s.Log, dash(s.Severity), dash(s.Sensor), s.Message, dash(s.Direction))
 	}
 	t.flush()
 }

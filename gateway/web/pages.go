@@ -74,8 +74,8 @@ type bmcView struct {
 	Power        ipmi.PowerState
 	Allowed      map[string]bool
 	Info         *service.InfoView
-	Sensors      []ipmi.Sensor
-	SEL          []ipmi.SELEntry
+	Sensors      []service.Sensor
+	SEL          []service.LogEntry
 	Done, Failed string
 	InfoErr      string
 	SensorsErr   string
@@ -114,12 +114,12 @@ func (s *Server) bmcPage(w http.ResponseWriter, r *http.Request) {
 		v.InfoErr = resultMessage(res, err)
 	}
 	if res, err := s.svc.Sensors(ctx, c, b.Name); err == nil && res.OK {
-		v.Sensors, _ = res.Value.([]ipmi.Sensor)
+		v.Sensors, _ = res.Value.([]service.Sensor)
 	} else {
 		v.SensorsErr = resultMessage(res, err)
 	}
 	if res, err := s.svc.SEL(ctx, c, b.Name, 50); err == nil && res.OK {
-		v.SEL, _ = res.Value.([]ipmi.SELEntry)
+		v.SEL, _ = res.Value.([]service.LogEntry)
 	} else {
 		v.SELErr = resultMessage(res, err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"os/exec"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -93,17 +94,23 @@ func TestBrokerIpmiSim(t *testing.T) {
 	})
 	t.Run("sensors", func(t *testing.T) {
 		got, err := b.Sensors(ctx, ep)
+		// The thresholds are ipmi_sim's SDRs (config.go) in each
+		// sensor's unit; TestSensorsSDRCacheIpmiSim checks them against
+		// FreeIPMI's reading of the same records.
 		want := []Sensor{
-			{Name: "CPU Temp", Type: "Temperature", Value: "45", Unit: "degrees C", Status: "ok"},
-			{Name: "FAN1", Type: "Fan", Value: "5400", Unit: "RPM", Status: "ok"},
-			{Name: "12V", Type: "Voltage", Value: "12.06", Unit: "Volts", Status: "ok"},
+			{Name: "CPU Temp", Type: "Temperature", Value: "45", Unit: "degrees C", Status: "ok", Reading: f64(45), State: "enabled",
+				Thresholds: Thresholds{UNC: f64(80), UCR: f64(90)}},
+			{Name: "FAN1", Type: "Fan", Value: "5400", Unit: "RPM", Status: "ok", Reading: f64(5400), State: "enabled",
+				Thresholds: Thresholds{LNC: f64(1000), LCR: f64(500)}},
+			{Name: "12V", Type: "Voltage", Value: "12.06", Unit: "Volts", Status: "ok", Reading: f64(12.06), State: "enabled",
+				Thresholds: Thresholds{UNC: f64(12.9), UCR: f64(13.2), LNC: f64(11.1), LCR: f64(10.8)}},
 		}
 		if err != nil || len(got) != len(want) {
 			t.Fatalf("Sensors = %+v, %v", got, err)
 		}
 		for i := range want {
-			if got[i] != want[i] {
-				t.Errorf("sensor %d = %+v, want %+v", i, got[i], want[i])
+			if !reflect.DeepEqual(got[i], want[i]) {
+				t.Errorf("sensor %d = %s, want %s", i, sensorText(got[i]), sensorText(want[i]))
 			}
 		}
 	})
@@ -113,6 +120,7 @@ func TestBrokerIpmiSim(t *testing.T) {
 			t.Fatalf("SEL = %+v, %v", sel, err)
 		}
 		if sel[0].ID != 1 || sel[0].Direction != "asserted" || sel[1].Direction != "deasserted" ||
+			sel[0].Severity != "warning" || sel[1].Severity != "ok" ||
 			!strings.Contains(sel[0].Event, "Upper Non-critical") || sel[0].Sensor != "Temperature #0x01" {
 			t.Fatalf("SEL entries %+v", sel)
 		}

@@ -14,13 +14,32 @@ import (
 )
 
 // Sensor is one sensor reading. Status is "ok", "warning", "critical" or
-// "na" (no valid reading).
+// "na" (no valid reading). Reading is the numeric value of an analog
+// threshold sensor (nil otherwise or without a valid reading); Thresholds
+// are those the sensor's record makes readable; State is "enabled",
+// "disabled" (scanning off), "absent" (not present) or "unavailable" (no
+// reading).
 type Sensor struct {
-	Name   string `json:"name"`
-	Type   string `json:"type"`
-	Value  string `json:"value"`
-	Unit   string `json:"unit"`
-	Status string `json:"status"`
+	Name       string     `json:"name"`
+	Type       string     `json:"type"`
+	Value      string     `json:"value"`
+	Unit       string     `json:"unit"`
+	Status     string     `json:"status"`
+	Reading    *float64   `json:"reading,omitempty"`
+	Thresholds Thresholds `json:"thresholds"`
+	State      string     `json:"state"`
+}
+
+// Thresholds of a threshold sensor in its unit, as IPMI names them: lower
+// and upper non-critical, critical and non-recoverable; nil when the BMC
+// does not say.
+type Thresholds struct {
+	LNC *float64 `json:"lnc,omitempty"`
+	LCR *float64 `json:"lcr,omitempty"`
+	LNR *float64 `json:"lnr,omitempty"`
+	UNC *float64 `json:"unc,omitempty"`
+	UCR *float64 `json:"ucr,omitempty"`
+	UNR *float64 `json:"unr,omitempty"`
 }
 
 // Sensors reads every full and compact sensor record and its reading. A
@@ -45,7 +64,7 @@ func (s *Session) sensors(ctx context.Context, cache *sdrCache) ([]Sensor, error
 			if err != nil {
 				return err
 			}
-			out = append(out, convertSensor(x))
+			out = append(out, convertSensor(x, defs[i].thresholds))
 		}
 		return nil
 	})
@@ -103,19 +122,31 @@ func (s *Session) readSensor(ctx context.Context, d *sensorDef) (*types.Sensor, 
 	return x, nil
 }
 
-func convertSensor(x *types.Sensor) Sensor {
+func convertSensor(x *types.Sensor, th Thresholds) Sensor {
 	s := Sensor{
-		Name:   printable(x.Name),
-		Type:   printable(x.SensorType.String()),
-		Value:  "na",
-		Unit:   printable(x.SensorUnit.String()),
-		Status: "na",
+		Name:       printable(x.Name),
+		Type:       printable(x.SensorType.String()),
+		Value:      "na",
+		Unit:       printable(x.SensorUnit.String()),
+		Status:     "na",
+		Thresholds: th,
+		State:      "enabled",
 	}
-	if x.NotPresent || x.ScanningDisabled || !x.IsReadingValid() {
+	switch {
+	case x.NotPresent:
+		s.State = "absent"
+		return s
+	case x.ScanningDisabled:
+		s.State = "disabled"
+		return s
+	case !x.IsReadingValid():
+		s.State = "unavailable"
 		return s
 	}
 	if x.IsThreshold() && x.SensorUnit.IsAnalog() {
-		s.Value = strconv.FormatFloat(roundTo(x.Value, 3), 'f', -1, 64)
+		v := roundTo(x.Value, 3)
+		s.Reading = &v
+		s.Value = strconv.FormatFloat(v, 'f', -1, 64)
 		switch x.Threshold.ThresholdStatus {
 		case types.SensorThresholdStatus_OK:
 			s.Status = "ok"
@@ -156,7 +187,11 @@ type SELEntry struct {
 	Sensor    string    `json:"sensor"`
 	Event     string    `json:"event"`
 	Direction string    `json:"direction"`
-	Raw       string    `json:"raw"`
+	// Severity is what a threshold event says: "warning" for a
+	// non-critical threshold crossed, "critical" for a critical or
+	// non-recoverable one, "ok" when it is deasserted; "" for other events.
+	Severity string `json:"severity"`
+	Raw      string `json:"raw"`
 }
 
 // maxSELRecords bounds how many records one SEL read walks.
@@ -226,6 +261,7 @@ func convertSEL(data []byte) SELEntry {
 		if st.EventDir {
 			e.Direction = "deasserted"
 		}
+		e.Severity = thresholdSeverity(st)
 	case sel.OEMTimestamped != nil:
 		e.Time = ts(sel.OEMTimestamped.Timestamp)
 		e.Event = fmt.Sprintf("OEM record type 0x%02x", uint8(sel.RecordType))
@@ -233,6 +269,27 @@ func convertSEL(data []byte) SELEntry {
 		e.Event = fmt.Sprintf("OEM record type 0x%02x", uint8(sel.RecordType))
 	}
 	return e
+}
+
+// thresholdSeverity is the severity of a threshold event (event reading
+// type 01h): event data 1's offset names the threshold crossed (IPMI 2.0
+// table 42-2: 0-1 lower non-critical, 2-3 lower critical, 4-5 lower
+// non-recoverable, 6-7 upper non-critical, 8-9 upper critical, 10-11
+// upper non-recoverable).
+func thresholdSeverity(st *types.SELStandard) string {
+	if st.EventReadingType != types.EventReadingTypeThreshold {
+		return ""
+	}
+	if st.EventDir {
+		return "ok"
+	}
+	switch off := st.EventData.EventData1 & 0x0f; {
+	case off <= 1, off == 6, off == 7:
+		return "warning"
+	case off <= 11:
+		return "critical"
+	}
+	return ""
 }
 
 // ClearSEL erases the System Event Log (Reserve SEL, then Clear SEL).

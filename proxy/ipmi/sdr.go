@@ -53,6 +53,7 @@ type sensorDef struct {
 	analog     bool
 	factors    types.ReadingFactors
 	linear     types.LinearizationFunc
+	thresholds Thresholds // the readable thresholds of a linear full record
 }
 
 // sdrCache holds the sensor definitions of one BMC. It is safe for
@@ -272,7 +273,8 @@ func parseSensorDef(data []byte, next uint16) (sensorDef, bool) {
 		f := sdr.Full
 		gen = f.GeneratorID
 		d = sensorDef{number: uint8(f.SensorNumber), name: string(f.IDStringBytes), sensorType: f.SensorType,
-			reading: f.SensorEventReadingType, unit: f.SensorUnit, factors: f.ReadingFactors, linear: f.LinearizationFunc}
+			reading: f.SensorEventReadingType, unit: f.SensorUnit, factors: f.ReadingFactors, linear: f.LinearizationFunc,
+			thresholds: fullThresholds(f, data)}
 	case types.SDRRecordTypeCompactSensor:
 		c := sdr.Compact
 		gen = c.GeneratorID
@@ -286,4 +288,34 @@ func parseSensorDef(data []byte, next uint16) (sensorDef, bool) {
 	d.analog = sdr.HasAnalogReading()
 	d.owner, d.lun = gen.OwnerID(), gen.LUN()
 	return d, true
+}
+
+// sdrReadableMask is the offset of a full record's Readable Threshold
+// Mask (IPMI 2.0 table 43-1, byte 19: bit 0 LNC .. bit 5 UNR; the settable
+// mask follows it). go-ipmi's parser swaps the two bytes, so the mask is
+// read from the record itself; ipmi_sim, ipmitool and FreeIPMI agree on
+// this order.
+const sdrReadableMask = 18
+
+// fullThresholds converts the thresholds a full sensor record (data)
+// marks readable into the sensor's unit. A non-linear sensor's factors
+// depend on the reading (Get Sensor Reading Factors), so its thresholds,
+// like those of a non-threshold or non-analog sensor, are left unknown.
+func fullThresholds(f *types.SDRFull, data []byte) Thresholds {
+	if f == nil || len(data) <= sdrReadableMask || !f.SensorEventReadingType.IsThreshold() ||
+		!f.SensorUnit.IsAnalog() || f.LinearizationFunc.IsNonLinear() {
+		return Thresholds{}
+	}
+	readable := data[sdrReadableMask]
+	conv := func(bit uint, raw uint8) *float64 {
+		if readable&(1<<bit) == 0 {
+			return nil
+		}
+		v := roundTo(f.ConvertReading(raw), 3)
+		return &v
+	}
+	return Thresholds{
+		LNC: conv(0, f.LNC_Raw), LCR: conv(1, f.LCR_Raw), LNR: conv(2, f.LNR_Raw),
+		UNC: conv(3, f.UNC_Raw), UCR: conv(4, f.UCR_Raw), UNR: conv(5, f.UNR_Raw),
+	}
 }

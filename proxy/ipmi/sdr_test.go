@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os/exec"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -49,7 +50,7 @@ func TestSensorsSDRCacheIpmiSim(t *testing.T) {
 		t.Fatalf("sensors %+v then %+v", first, second)
 	}
 	for i := range first {
-		if first[i] != second[i] {
+		if !reflect.DeepEqual(first[i], second[i]) {
 			t.Fatalf("sensor %d: %+v from the repository, %+v from cache", i, first[i], second[i])
 		}
 	}
@@ -64,6 +65,23 @@ func TestSensorsSDRCacheIpmiSim(t *testing.T) {
 		v, _ := strconv.ParseFloat(x.Value, 64)
 		if line := fmt.Sprintf(",%s,%s,%.2f,", x.Name, x.Type, v); !strings.Contains(ref, line) {
 			t.Errorf("ipmi-sensors has no %q:\n%s", line, ref)
+		}
+	}
+	// So are the thresholds (lower NR, C, NC, upper NC, C, NR; N/A where
+	// the record makes none readable).
+	thr := mustFreeIPMISensors(t, fm.addr(), fdir, "--output-sensor-thresholds")
+	for _, x := range first {
+		th := x.Thresholds
+		cells := []string{x.Name}
+		for _, p := range []*float64{th.LNR, th.LCR, th.LNC, th.UNC, th.UCR, th.UNR} {
+			if p == nil {
+				cells = append(cells, "N/A")
+			} else {
+				cells = append(cells, fmt.Sprintf("%.2f", *p))
+			}
+		}
+		if !thresholdLine(thr, cells) {
+			t.Errorf("ipmi-sensors thresholds differ for %s (ours %v):\n%s", x.Name, cells[1:], thr)
 		}
 	}
 	// Get SDR Repository Info and three Get Sensor Reading.
@@ -94,8 +112,8 @@ func TestSensorsSDRCacheIpmiSim(t *testing.T) {
 	if out := mustFreeIPMISensors(t, fm.addr(), fdir, "--sdr-cache-recreate"); !strings.Contains(out, ",Intrusion,Physical Security,N/A,N/A,'General Chassis Intrusion'") {
 		t.Fatalf("ipmi-sensors after the change:\n%s", out)
 	}
-	want := Sensor{Name: "Intrusion", Type: "Physical Security", Value: "General Chassis Intrusion", Unit: "unspecified", Status: "ok"}
-	if len(third) != 4 || third[3] != want {
+	want := Sensor{Name: "Intrusion", Type: "Physical Security", Value: "General Chassis Intrusion", Unit: "unspecified", Status: "ok", State: "enabled"}
+	if len(third) != 4 || !reflect.DeepEqual(third[3], want) {
 		t.Fatalf("after adding an SDR: %+v, want %+v last", third, want)
 	}
 	if _, n := call(); n != 5 {
@@ -104,6 +122,39 @@ func TestSensorsSDRCacheIpmiSim(t *testing.T) {
 	if walks := b.poolFor("sdrcache").sdr.walks; walks != 2 {
 		t.Fatalf("%d repository walks, want 2", walks)
 	}
+}
+
+// thresholdLine reports whether a line of ipmi-sensors' comma-separated
+// output names cells[0] and carries the thresholds cells[1:] in its last
+// six fields before the event column.
+func thresholdLine(out string, cells []string) bool {
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Split(line, ",")
+		if len(f) < 10 || f[1] != cells[0] {
+			continue
+		}
+		// ID,Name,Type,Reading,Units,Lower NR,Lower C,Lower NC,Upper NC,Upper C,Upper NR,Event
+		if strings.Join(f[5:11], ",") == strings.Join(cells[1:], ",") {
+			return true
+		}
+	}
+	return false
+}
+
+// f64 is a pointer to v.
+func f64(v float64) *float64 { return &v }
+
+// sensorText prints a sensor with its pointers followed.
+func sensorText(s Sensor) string {
+	p := func(v *float64) string {
+		if v == nil {
+			return "nil"
+		}
+		return strconv.FormatFloat(*v, 'f', -1, 64)
+	}
+	th := s.Thresholds
+	return fmt.Sprintf("{%s %s %s %s %s reading %s state %s lnc %s lcr %s lnr %s unc %s ucr %s unr %s}", s.Name, s.Type, s.Value, s.Unit, s.Status,
+		p(s.Reading), s.State, p(th.LNC), p(th.LCR), p(th.LNR), p(th.UNC), p(th.UCR), p(th.UNR))
 }
 
 // compactSDR is a compact sensor record (IPMI 2.0 section 43.2) for a

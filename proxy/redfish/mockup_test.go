@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -36,13 +37,19 @@ const (
 // returns an endpoint pinned to its certificate.
 func startMockup(t *testing.T) Endpoint {
 	t.Helper()
-	ipmisim.RequireBinaries(t, "python3", "bash")
-	dir := t.TempDir()
-	certFile, keyFile, cert := writeCert(t, dir)
 	abs, err := filepath.Abs(mockupDir)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return startMockupOf(t, abs)
+}
+
+// startMockupOf is startMockup serving the mockup in directory abs.
+func startMockupOf(t *testing.T, abs string) Endpoint {
+	t.Helper()
+	ipmisim.RequireBinaries(t, "python3", "bash")
+	dir := t.TempDir()
+	certFile, keyFile, cert := writeCert(t, dir)
 	for attempt := 0; ; attempt++ {
 		port := freePort(t)
 		ctx, cancel := context.WithCancel(context.WithoutCancel(t.Context()))
@@ -167,7 +174,9 @@ func TestAgainstDMTFMockupServer(t *testing.T) {
 	found := false
 	for _, s := range sens {
 		if s.Name == "CPU #1 Temperature" {
-			found = s.Value == "37" && s.Unit == "degrees C" && s.Status == "ok" && s.Thresholds != nil && *s.Thresholds.UpperCritical == 45
+			th := s.Thresholds
+			found = s.Value == "37" && s.Unit == "degrees C" && s.Status == "ok" && s.Health == "ok" && s.State == "enabled" && th != nil &&
+				*th.UpperCaution == 42 && *th.UpperCritical == 45 && *th.UpperFatal == 50 && th.LowerCritical == nil
 		}
 	}
 	if len(sens) < 40 || !found {
@@ -260,4 +269,65 @@ func TestAgainstDMTFMockupServer(t *testing.T) {
 		t.Errorf("after Close: %+v", st)
 	}
 	noSecrets(t, []string{logs.String(), fmt.Sprintf("%+v %+v", slot, media)}, "mockup-Pw-7", "Secret-Token-99", "1234567890ABCDEF")
+}
+
+// TestDMTFMockupThermalPowerFallback serves the DMTF mockup with its
+// chassis' Sensors link taken out (a copy: the vendored mockup stays
+// unmodified), so the broker reads the older Thermal and Power resources
+// instead: readings, all three threshold levels and health as the mockup
+// gives them.
+func TestDMTFMockupThermalPowerFallback(t *testing.T) {
+	src, err := filepath.Abs(mockupDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := filepath.Join(t.TempDir(), "rackmount1-no-sensors")
+	if err := os.CopyFS(dst, os.DirFS(src)); err != nil {
+		t.Fatal(err)
+	}
+	chassis := filepath.Join(dst, "Chassis", "1U", "index.json")
+	raw, err := os.ReadFile(chassis)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	delete(doc, "Sensors")
+	if raw, err = json.Marshal(doc); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(chassis, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ep := startMockupOf(t, dst)
+	b, _ := newBroker(t, Options{})
+	sens, err := b.Sensors(t.Context(), ep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]Sensor{}
+	for _, s := range sens {
+		byName[s.Name] = s
+	}
+	if len(sens) < 7 {
+		t.Fatalf("%d sensors from Thermal and Power: %+v", len(sens), sens)
+	}
+	cpu := byName["CPU1 Temp"]
+	if th := cpu.Thresholds; cpu.Value != "41" || cpu.Unit != "degrees C" || cpu.Type != "Temperature" || cpu.Status != "ok" || th == nil ||
+		*th.UpperCaution != 42 || *th.UpperCritical != 45 || *th.UpperFatal != 48 {
+		t.Errorf("CPU1 Temp %+v %+v", cpu, cpu.Thresholds)
+	}
+	fan := byName["BaseBoard System Fan"]
+	if th := fan.Thresholds; fan.Value != "2100" || fan.Type != "Fan" || th == nil || th.LowerFatal == nil || *th.LowerFatal != 0 {
+		t.Errorf("fan %+v %+v", fan, fan.Thresholds)
+	}
+	vrm := byName["VRM1 Voltage"]
+	if th := vrm.Thresholds; vrm.Value != "12" || vrm.Unit != "Volts" || th == nil || *th.UpperFatal != 15 {
+		t.Errorf("VRM1 %+v %+v", vrm, vrm.Thresholds)
+	}
+	if cpu2 := byName["CPU2 Temp"]; cpu2.Value != "na" || cpu2.Status != "na" {
+		t.Errorf("CPU2 Temp without a reading: %+v", cpu2)
+	}
 }

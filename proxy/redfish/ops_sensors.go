@@ -5,14 +5,14 @@ import (
 	"encoding/json"
 	"math"
 	"strconv"
-
-	"github.com/bmcgate/bmcgate/proxy/ipmi"
+	"strings"
 )
 
 // Sensor is one sensor reading. Name, Type, Value, Unit and Status are as
 // in the IPMI broker's Sensor (Status "ok", "warning", "critical" or "na");
-// Redfish also gives the numeric reading, thresholds and the BMC's own
-// health verdict.
+// Redfish also gives the numeric reading, thresholds, the BMC's own
+// health verdict and the sensor's state ("enabled", "disabled", "absent",
+// ... : Status.State in lower case).
 type Sensor struct {
 	Name       string      `json:"name"`
 	Type       string      `json:"type"`
@@ -21,20 +21,19 @@ type Sensor struct {
 	Status     string      `json:"status"`
 	Reading    *float64    `json:"reading,omitempty"`
 	Health     string      `json:"health,omitempty"`
+	State      string      `json:"state,omitempty"`
 	Thresholds *Thresholds `json:"thresholds,omitempty"`
 }
 
-// Thresholds of a sensor; nil fields are not set on the BMC.
+// Thresholds of a sensor; nil fields are not set on the BMC. Caution is
+// Redfish's non-critical level, Fatal its non-recoverable one.
 type Thresholds struct {
 	LowerCritical *float64 `json:"lower_critical,omitempty"`
 	LowerCaution  *float64 `json:"lower_caution,omitempty"`
 	UpperCaution  *float64 `json:"upper_caution,omitempty"`
 	UpperCritical *float64 `json:"upper_critical,omitempty"`
-}
-
-// IPMI returns s in the IPMI broker's shape.
-func (s Sensor) IPMI() ipmi.Sensor {
-	return ipmi.Sensor{Name: s.Name, Type: s.Type, Value: s.Value, Unit: s.Unit, Status: s.Status}
+	LowerFatal    *float64 `json:"lower_fatal,omitempty"`
+	UpperFatal    *float64 `json:"upper_fatal,omitempty"`
 }
 
 // units maps Redfish ReadingUnits (UCUM) to the words the IPMI broker
@@ -64,7 +63,7 @@ type sensorDoc struct {
 	PhysicalContext string
 	Status          status
 	Thresholds      struct {
-		LowerCritical, LowerCaution, UpperCaution, UpperCritical threshold
+		LowerCritical, LowerCaution, UpperCaution, UpperCritical, LowerFatal, UpperFatal threshold
 	}
 }
 
@@ -148,6 +147,7 @@ func (m *bmc) sensorCollection(ctx context.Context, ref string) ([]Sensor, error
 		th := &Thresholds{
 			LowerCritical: d.Thresholds.LowerCritical.Reading, LowerCaution: d.Thresholds.LowerCaution.Reading,
 			UpperCaution: d.Thresholds.UpperCaution.Reading, UpperCritical: d.Thresholds.UpperCritical.Reading,
+			LowerFatal: d.Thresholds.LowerFatal.Reading, UpperFatal: d.Thresholds.UpperFatal.Reading,
 		}
 		typ := sensorTypes[d.ReadingType]
 		if typ == "" {
@@ -161,11 +161,12 @@ func (m *bmc) sensorCollection(ctx context.Context, ref string) ([]Sensor, error
 // makeSensor builds a Sensor; its Status is the worse of the BMC's health
 // verdict and the reading against the thresholds.
 func makeSensor(name, typ string, reading *float64, unit string, st status, th *Thresholds) Sensor {
-	s := Sensor{Name: text(name), Type: typ, Value: "na", Unit: units[unit], Status: "na", Health: health(st.Health)}
+	s := Sensor{Name: text(name), Type: typ, Value: "na", Unit: units[unit], Status: "na", Health: health(st.Health),
+		State: strings.ToLower(text(st.State))}
 	if s.Unit == "" {
 		s.Unit = text(unit)
 	}
-	if th != nil && (th.LowerCritical != nil || th.LowerCaution != nil || th.UpperCaution != nil || th.UpperCritical != nil) {
+	if th != nil && *th != (Thresholds{}) {
 		s.Thresholds = th
 	}
 	if reading == nil || math.IsNaN(*reading) || math.IsInf(*reading, 0) || (st.State != "" && st.State != "Enabled") {
@@ -186,12 +187,19 @@ func makeSensor(name, typ string, reading *float64, unit string, st status, th *
 		cmp(th.LowerCaution, false, "warning")
 		cmp(th.UpperCritical, true, "critical")
 		cmp(th.LowerCritical, false, "critical")
+		cmp(th.UpperFatal, true, "critical")
+		cmp(th.LowerFatal, false, "critical")
 	}
 	if worst == "" {
 		worst = "ok"
 	}
 	s.Status = worst
 	return s
+}
+
+// legacyThresholds are the thresholds of a Thermal or Power member.
+func legacyThresholds(lc, lnc, unc, uc, lf, uf *float64) *Thresholds {
+	return &Thresholds{LowerCritical: lc, LowerCaution: lnc, UpperCaution: unc, UpperCritical: uc, LowerFatal: lf, UpperFatal: uf}
 }
 
 type legacyTemp struct {
@@ -201,6 +209,8 @@ type legacyTemp struct {
 	UpperThresholdCritical    *float64
 	LowerThresholdNonCritical *float64
 	LowerThresholdCritical    *float64
+	UpperThresholdFatal       *float64
+	LowerThresholdFatal       *float64
 	Status                    status
 }
 
@@ -213,6 +223,8 @@ type legacyFan struct {
 	UpperThresholdCritical    *float64
 	LowerThresholdNonCritical *float64
 	LowerThresholdCritical    *float64
+	UpperThresholdFatal       *float64
+	LowerThresholdFatal       *float64
 	Status                    status
 }
 
@@ -223,6 +235,8 @@ type legacyVolt struct {
 	UpperThresholdCritical    *float64
 	LowerThresholdNonCritical *float64
 	LowerThresholdCritical    *float64
+	UpperThresholdFatal       *float64
+	LowerThresholdFatal       *float64
 	Status                    status
 }
 
@@ -245,7 +259,7 @@ func (m *bmc) legacySensors(ctx context.Context, thermal, power string) ([]Senso
 		}
 		for _, x := range t.Temperatures[:min(len(t.Temperatures), maxMembers)] {
 			out = append(out, makeSensor(x.Name, "Temperature", x.ReadingCelsius, "Cel", x.Status,
-				&Thresholds{x.LowerThresholdCritical, x.LowerThresholdNonCritical, x.UpperThresholdNonCritical, x.UpperThresholdCritical}))
+				legacyThresholds(x.LowerThresholdCritical, x.LowerThresholdNonCritical, x.UpperThresholdNonCritical, x.UpperThresholdCritical, x.LowerThresholdFatal, x.UpperThresholdFatal)))
 		}
 		for _, x := range t.Fans[:min(len(t.Fans), maxMembers)] {
 			name := x.Name
@@ -257,7 +271,7 @@ func (m *bmc) legacySensors(ctx context.Context, thermal, power string) ([]Senso
 				u = "%"
 			}
 			out = append(out, makeSensor(name, "Fan", x.Reading, u, x.Status,
-				&Thresholds{x.LowerThresholdCritical, x.LowerThresholdNonCritical, x.UpperThresholdNonCritical, x.UpperThresholdCritical}))
+				legacyThresholds(x.LowerThresholdCritical, x.LowerThresholdNonCritical, x.UpperThresholdNonCritical, x.UpperThresholdCritical, x.LowerThresholdFatal, x.UpperThresholdFatal)))
 		}
 	}
 	if power != "" {
@@ -278,7 +292,7 @@ func (m *bmc) legacySensors(ctx context.Context, thermal, power string) ([]Senso
 		}
 		for _, x := range pw.Voltages[:min(len(pw.Voltages), maxMembers)] {
 			out = append(out, makeSensor(x.Name, "Voltage", x.ReadingVolts, "V", x.Status,
-				&Thresholds{x.LowerThresholdCritical, x.LowerThresholdNonCritical, x.UpperThresholdNonCritical, x.UpperThresholdCritical}))
+				legacyThresholds(x.LowerThresholdCritical, x.LowerThresholdNonCritical, x.UpperThresholdNonCritical, x.UpperThresholdCritical, x.LowerThresholdFatal, x.UpperThresholdFatal)))
 		}
 		for _, x := range pw.PowerControl[:min(len(pw.PowerControl), maxMembers)] {
 			out = append(out, makeSensor(x.Name, "Power Supply", x.PowerConsumedWatts, "W", x.Status, nil))
