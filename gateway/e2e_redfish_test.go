@@ -276,38 +276,10 @@ func TestE2ERedfishFleet(t *testing.T) {
 // fetch is audited, and the one-time URL is refused from another address
 // and after the eject.
 func TestE2ERedfishMedia(t *testing.T) {
-	sim := startSim(t, "rf02", bmcsim.Options{Username: "unused", Password: "unused-Pass-1"})
 	const rfPass = "rf-Media-Pass-3"
-	rf, err := sim.StartRedfish(t.Context(), bmcsim.RedfishOptions{Username: "gw", Password: rfPass})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = rf.Close() })
-	dir := t.TempDir()
-	imgDir := filepath.Join(dir, "images")
-	if err := os.Mkdir(imgDir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	data := make([]byte, 3<<20+123)
-	for i := range data {
-		data[i] = byte(i * 31 / 7)
-	}
-	if err := os.WriteFile(filepath.Join(imgDir, "debian-12.iso"), data, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	lib := startRedfishLibrary(t, "rf02", rfPass, 3<<20+123)
+	rf, data, listen, extra := lib.rf, lib.data, lib.listen, lib.config
 	sum := sha256.Sum256(data)
-	listen := freeTCPAddr(t)
-	extra := redfishBMCEntry(t, dir, "rf02", rf, "gw", rfPass, "{}") + fmt.Sprintf(`images:
-  dir: %q
-  listen: %q
-  files:
-    - name: debian-12
-      file: debian-12.iso
-      sha256: %s
-    - name: broken
-      file: debian-12.iso
-      sha256: %s
-`, imgDir, listen, hex.EncodeToString(sum[:]), strings.Repeat("ab", 32))
 	h := startHarness(t, nil, []testUser{{name: "alice", roles: "[admin]"}, {name: "vic", roles: "[viewer]"}}, extra)
 
 	out, errOut, code := h.ssh("alice", nil, "media", "rf02")
@@ -468,4 +440,54 @@ func jsonShape(m map[string]any) string {
 	walk("", m)
 	sort.Strings(keys)
 	return strings.Join(keys, " ")
+}
+
+// redfishLibrary is a simulated Redfish-only BMC with an image library
+// for it.
+type redfishLibrary struct {
+	sim    *bmcsim.BMC
+	rf     *bmcsim.Redfish
+	data   []byte // the image debian-12
+	listen string // the image listener's address
+	config string // the BMC's entry (continuing the bmcs list) and the images section
+}
+
+// startRedfishLibrary starts a simulated BMC name whose Redfish service
+// takes gw/pass (its IPMI side unused: user "unused", "unused-Pass-1")
+// and writes a library of two images: debian-12 (size bytes) and broken
+// (the same file under a wrong SHA-256).
+func startRedfishLibrary(t *testing.T, name, pass string, size int) redfishLibrary {
+	t.Helper()
+	sim := startSim(t, name, bmcsim.Options{Username: "unused", Password: "unused-Pass-1", CipherSuites: []int{17}})
+	rf, err := sim.StartRedfish(t.Context(), bmcsim.RedfishOptions{Username: "gw", Password: pass})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = rf.Close() })
+	dir := t.TempDir()
+	imgDir := filepath.Join(dir, "images")
+	if err := os.Mkdir(imgDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	data := make([]byte, size)
+	for i := range data {
+		data[i] = byte(i * 31 / 7)
+	}
+	if err := os.WriteFile(filepath.Join(imgDir, "debian-12.iso"), data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(data)
+	listen := freeTCPAddr(t)
+	cfg := redfishBMCEntry(t, dir, name, rf, "gw", pass, "{rack: r1}") + fmt.Sprintf(`images:
+  dir: %q
+  listen: %q
+  files:
+    - name: debian-12
+      file: debian-12.iso
+      sha256: %s
+    - name: broken
+      file: debian-12.iso
+      sha256: %s
+`, imgDir, listen, hex.EncodeToString(sum[:]), strings.Repeat("ab", 32))
+	return redfishLibrary{sim: sim, rf: rf, data: data, listen: listen, config: cfg}
 }

@@ -48,6 +48,7 @@ type webOptions struct {
 	extraWeb   string // more YAML under web: (right after web.oidc.group_roles)
 	mutate     func(*configs.Config)
 	moreBMCs   []testBMC // besides node01
+	moreConfig string    // YAML continuing the bmcs list (Redfish BMCs) and top-level sections before web:
 	publicHost string    // public_url host instead of 127.0.0.1 (on the same port)
 	noSSHUsers bool      // no SSH users at all (a web-only deployment)
 	op         oidcop.Options
@@ -79,7 +80,7 @@ func startWeb(t testing.TB, o webOptions) *webHarness {
 	if err := os.WriteFile(secret, []byte("client-secret-1\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	extra := fmt.Sprintf(`web:
+	extra := o.moreConfig + fmt.Sprintf(`web:
   public_url: %q
   oidc:
     issuer: %q

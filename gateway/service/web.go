@@ -78,6 +78,38 @@ func (s *Service) PowerAllowed(c Caller, t authz.Target) map[string]bool {
 	return out
 }
 
+// ActionsAllowed reports which of acts the policy allows the caller on t.
+// Like PowerAllowed it is a query for showing controls, not a decision to
+// act.
+func (s *Service) ActionsAllowed(c Caller, t authz.Target, acts ...authz.Action) map[authz.Action]bool {
+	st := s.State()
+	out := make(map[authz.Action]bool, len(acts))
+	p, err := st.resolve(c)
+	if err != nil {
+		return out
+	}
+	for _, a := range acts {
+		out[a] = p.allowed(st.Policy, a, t)
+	}
+	return out
+}
+
+// HasMedia reports whether b's transport has virtual media slots (a
+// Redfish BMC's does), so a door offers media controls only there.
+func (s *Service) HasMedia(b *BMC) bool {
+	_, err := s.mediaTransport(b)
+	return err == nil
+}
+
+// ImageNames lists the names of the image library's images, the only
+// things a user may insert; none without a library.
+func (s *Service) ImageNames() []string {
+	if n, ok := s.imageServer().(interface{ Images() []string }); ok {
+		return n.Images()
+	}
+	return nil
+}
+
 // Lookup finds a BMC the caller may see (bmc.list or bmc.info) by name.
 func (s *Service) Lookup(c Caller, name string) (*BMC, bool) {
 	st := s.State()

@@ -25,6 +25,8 @@ func (s *Server) routes() {
 	m.Handle("GET /bmc/{name}/power/{op}", s.RequireSession(http.HandlerFunc(s.powerConfirm)))
 	m.Handle("POST /bmc/{name}/power/{op}", s.RequireSession(http.HandlerFunc(s.powerDo)))
 	m.Handle("POST /bmc/{name}/webui", s.RequireSession(http.HandlerFunc(s.webUIOpen)))
+	m.Handle("POST /bmc/{name}/boot", s.RequireSession(http.HandlerFunc(s.bootDo)))
+	m.Handle("POST /bmc/{name}/media", s.RequireSession(http.HandlerFunc(s.mediaDo)))
 	m.Handle("GET /audit", s.RequireSession(http.HandlerFunc(s.auditPage)))
 	m.Handle("GET /tokens", s.RequireSession(http.HandlerFunc(s.tokensPage)))
 	m.Handle("POST /tokens", s.RequireSession(http.HandlerFunc(s.tokenCreate)))
@@ -81,6 +83,7 @@ type bmcView struct {
 	SensorsErr   string
 	SELErr       string
 	WebUI        string // the caller may open the BMC's web UI: "verified" or "insecure"; "" when not
+	bootMediaView
 }
 
 // doneMessages are the fixed texts shown after an action (no user text is
@@ -88,6 +91,7 @@ type bmcView struct {
 var doneMessages = map[string]string{
 	"on": "power on sent", "off": "power off sent", "cycle": "power cycle sent",
 	"reset": "power reset sent", "soft": "soft shutdown sent",
+	"boot": "boot override set", "insert": "image inserted", "eject": "media ejected",
 }
 
 func (s *Server) bmcPage(w http.ResponseWriter, r *http.Request) {
@@ -123,6 +127,7 @@ func (s *Server) bmcPage(w http.ResponseWriter, r *http.Request) {
 	} else {
 		v.SELErr = resultMessage(res, err)
 	}
+	v.bootMediaView = s.bootMedia(ctx, c, b)
 	s.render(w, r, http.StatusOK, "bmc", v)
 }
 
@@ -139,7 +144,7 @@ func (s *Server) powerConfirm(w http.ResponseWriter, r *http.Request) {
 	c, _ := CallerFrom(r.Context())
 	op := r.PathValue("op")
 	b, ok := s.svc.Lookup(c, r.PathValue("name"))
-	if !ok || op == "status" || doneMessages[op] == "" {
+	if _, isOp := service.PowerActions[op]; !ok || op == "status" || !isOp {
 		s.errorPage(w, r, http.StatusNotFound, "Unknown BMC or power operation.")
 		return
 	}
@@ -156,7 +161,7 @@ func (s *Server) powerDo(w http.ResponseWriter, r *http.Request) {
 	c, _ := CallerFrom(r.Context())
 	op := r.PathValue("op")
 	b, ok := s.svc.Lookup(c, r.PathValue("name"))
-	if !ok || op == "status" || doneMessages[op] == "" {
+	if _, isOp := service.PowerActions[op]; !ok || op == "status" || !isOp {
 		s.errorPage(w, r, http.StatusNotFound, "Unknown BMC or power operation.")
 		return
 	}

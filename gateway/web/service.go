@@ -22,6 +22,9 @@ type Service interface {
 	Permits(c service.Caller, a authz.Action, name string) (authz.Decision, *service.BMC)
 	Allowed(c service.Caller, a authz.Action) bool
 	PowerAllowed(c service.Caller, t authz.Target) map[string]bool
+	ActionsAllowed(c service.Caller, t authz.Target, acts ...authz.Action) map[authz.Action]bool
+	HasMedia(b *service.BMC) bool
+	ImageNames() []string
 	Lookup(c service.Caller, name string) (*service.BMC, bool)
 
 	Whoami(ctx context.Context, c service.Caller) (service.WhoamiView, error)

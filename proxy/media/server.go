@@ -116,6 +116,9 @@ func NewServer(lib *Library, o ServerOptions) (*Server, error) {
 	}, nil
 }
 
+// Images lists the library's image names, sorted.
+func (s *Server) Images() []string { return s.lib.Names() }
+
 // Errors of Grant.
 var (
 	ErrNoAddress = errors.New("media: the BMC has no address to bind the URL to")
