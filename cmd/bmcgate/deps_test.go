@@ -33,9 +33,10 @@ var importRules = []struct {
 	{"gateway/sshd/krl", nil},
 	{"gateway/sshd", []string{"gateway/service", "gateway/console", "gateway/refusals", "gateway/sshd/krl", "audit", "authz", "configs", "proxy/...", "internal/leaves"}},
 	{"gateway/web/breakglass", []string{"configs", "internal/leaves"}},
-	{"gateway/web", []string{"gateway/service", "gateway/refusals", "gateway/web/breakglass", "audit", "authz", "configs", "proxy/...", "internal/leaves"}},
+	{"gateway/web", []string{"gateway/service", "gateway/refusals", "gateway/httpfront", "gateway/web/breakglass", "audit", "authz", "configs", "proxy/...", "internal/leaves"}},
 	{"gateway/console", []string{"gateway/service", "audit", "authz", "proxy/sol", "proxy/bmcssh", "internal/leaves"}},
 	{"gateway/refusals", []string{"audit", "internal/leaves"}},
+	{"gateway/httpfront", []string{"audit", "internal/leaves"}},
 	{"gateway/service", []string{"audit", "authz", "proxy/...", "internal/leaves"}},
 	{"gateway", []string{"gateway/assemble", "gateway/service", "gateway/sshd", "gateway/web", "gateway/console", "gateway/scans", "audit", "authz", "configs", "proxy/...", "internal/leaves"}},
 	// proxy/sol, the console broker, knows BMCs only: of bmcgate's

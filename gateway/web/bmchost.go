@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/bmcgate/bmcgate/gateway/httpfront"
 	"github.com/bmcgate/bmcgate/proxy/webui"
 )
 
@@ -111,17 +112,12 @@ func (s *Server) setupBMCHosts(dataDir string) error {
 	bmcConf.NextProtos = []string{"http/1.1"}
 	s.setupBMCPorts(w, bmcConf)
 	base.GetConfigForClient = func(hi *tls.ClientHelloInfo) (*tls.Config, error) {
-		if underDomain(hi.ServerName, w.ProxyDomain) {
+		if httpfront.UnderDomain(hi.ServerName, w.ProxyDomain) {
 			return bmcConf, nil
 		}
 		return nil, nil
 	}
 	return nil
-}
-
-// underDomain reports whether host is a name below domain.
-func underDomain(host, domain string) bool {
-	return domain != "" && strings.HasSuffix(strings.ToLower(host), "."+domain)
 }
 
 // bmcFormAction is the CSP form-action source of the BMC hosts: the main

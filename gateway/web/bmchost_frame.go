@@ -48,29 +48,6 @@ func setBMCHostHeaders(w http.ResponseWriter) {
 	h.Add("Content-Security-Policy", bmcHostFrameCSP)
 }
 
-// crossSiteRefusal returns why a request to a BMC host from another origin
-// is refused, or "" when it may proceed (see above). own reports whether an
-// origin ("https://host[:port]") is one of this BMC's public origins.
-func crossSiteRefusal(r *http.Request, own func(origin string) bool) string {
-	site := r.Header.Get("Sec-Fetch-Site")
-	switch site {
-	case "", "same-origin", "none":
-		return ""
-	}
-	mode, dest := r.Header.Get("Sec-Fetch-Mode"), r.Header.Get("Sec-Fetch-Dest")
-	if mode == "navigate" && (dest == "document" || dest == "") && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
-		return ""
-	}
-	if o := r.Header.Get("Origin"); o != "" && own(o) {
-		return ""
-	}
-	what := dest
-	if what == "" || what == "empty" {
-		what = mode
-	}
-	return site + " " + strings.ToLower(truncate(what, 32)) + " request"
-}
-
 // bmcOrigins returns a function reporting whether an origin is one of the
 // public origins of the BMC called name: its host on the main port, or on a
 // mapped extra port.

@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/bmcgate/bmcgate/configs"
+	"github.com/bmcgate/bmcgate/gateway/httpfront"
 )
 
 // Some BMC UIs open their KVM websocket on a port of their own (iDRAC's
@@ -54,15 +55,15 @@ func (s *Server) setupBMCPorts(w *configs.Web, bmcConf *tls.Config) {
 // portHandler serves one port listener: BMC hosts on its public port only.
 func (s *Server) portHandler(pl *portListener, domain string) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		if s.uriTooLong(rw, r) {
+		if s.front.URITooLong(rw, r) {
 			return
 		}
-		host, port, ok := hostPort(r.Host)
-		if !ok || !underDomain(host, domain) {
-			s.misdirected(rw, r, "only BMC hosts are served on this port")
+		host, port, ok := httpfront.HostPort(r.Host)
+		if !ok || !httpfront.UnderDomain(host, domain) {
+			s.front.Misdirected(rw, r, "only BMC hosts are served on this port")
 			return
 		}
-		if !s.bmcHostRequest(rw, r, host, port, pl.publicPort) {
+		if !s.front.BMCHostRequest(rw, r, host, port, pl.publicPort) {
 			return
 		}
 		s.serveBMCHost(rw, r, s.cfg.Load().BMCFromHost(host), pl.bmcPort)

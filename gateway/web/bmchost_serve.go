@@ -10,6 +10,7 @@ import (
 
 	"github.com/bmcgate/bmcgate/audit"
 	"github.com/bmcgate/bmcgate/authz"
+	"github.com/bmcgate/bmcgate/gateway/httpfront"
 	"github.com/bmcgate/bmcgate/gateway/service"
 	"github.com/bmcgate/bmcgate/proxy/webui"
 )
@@ -56,8 +57,8 @@ func (s *Server) admitBMCHost(w http.ResponseWriter, r *http.Request, name strin
 		s.bmcHostPage(w, http.StatusNotFound, "This BMC has no web UI on this port.")
 		return hostRequest{}, false
 	}
-	if why := crossSiteRefusal(r, s.bmcOrigins(name)); why != "" {
-		s.refusal(r, "BMC host "+name+": "+why)
+	if why := httpfront.CrossSiteRefusal(r, s.bmcOrigins(name)); why != "" {
+		s.front.Refusal(r, "BMC host "+name+": "+why)
 		s.bmcHostPage(w, http.StatusForbidden, "This BMC's web UI cannot be embedded in or used from another page. Open it from the bmcgate dashboard.")
 		return hostRequest{}, false
 	}

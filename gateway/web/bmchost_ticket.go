@@ -7,6 +7,7 @@ import (
 
 	"github.com/bmcgate/bmcgate/audit"
 	"github.com/bmcgate/bmcgate/authz"
+	"github.com/bmcgate/bmcgate/gateway/httpfront"
 	"github.com/bmcgate/bmcgate/gateway/service"
 )
 
@@ -92,7 +93,7 @@ func (s *Server) enterBMCHost(w http.ResponseWriter, r *http.Request, name strin
 		if ok {
 			reason = "BMC web UI ticket refused: issued for another BMC"
 		}
-		s.note(r, reason, audit.Record{Code: audit.CodeDecision, Door: audit.DoorWeb, Source: remoteIP(r),
+		s.front.Note(r, reason, audit.Record{Code: audit.CodeDecision, Door: audit.DoorWeb, Source: httpfront.RemoteIP(r),
 			Target: name, Action: string(authz.WebAccess), Outcome: audit.OutcomeDeny, Reason: reason})
 		s.bmcHostPage(w, http.StatusForbidden, "This link has expired or was already used. Open the web UI again from the bmcgate dashboard.")
 		return
@@ -113,14 +114,14 @@ func (s *Server) enterBMCHost(w http.ResponseWriter, r *http.Request, name strin
 		s.bmcHostPage(w, http.StatusForbidden, "You may not open this BMC's web UI: "+d.Reason)
 		return
 	}
-	v, err := s.newHostSession(t.userID, ss, name, remoteIP(r))
+	v, err := s.newHostSession(t.userID, ss, name, httpfront.RemoteIP(r))
 	if err != nil {
 		s.log.Warn("BMC web UI session refused", "bmc", name, "err", err)
 		s.bmcHostPage(w, http.StatusServiceUnavailable, "Too many web UI sessions right now. Try again later.")
 		return
 	}
 	_ = s.svc.Audit(r.Context(), audit.Record{Code: audit.CodeSessionStart, Actor: ss.User, Door: audit.DoorWeb,
-		Source: remoteIP(r), Session: ss.Handle, Target: name, Outcome: audit.OutcomeOK, Reason: "BMC web UI session opened"})
+		Source: httpfront.RemoteIP(r), Session: ss.Handle, Target: name, Outcome: audit.OutcomeOK, Reason: "BMC web UI session opened"})
 	maxAge := int(ss.Expires.Sub(s.now()) / time.Second)
 	setStrictCookie(w, BMCHostCookie, v, max(maxAge, 1))
 	// Not a redirect: the browser arrived from the gateway's own host,

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/bmcgate/bmcgate/audit"
+	"github.com/bmcgate/bmcgate/gateway/httpfront"
 	"github.com/bmcgate/bmcgate/gateway/refusals"
 )
 
@@ -118,7 +119,7 @@ func TestFrontBoundsReflection(t *testing.T) {
 	}
 	// Just under the limit: the login redirect drops a return path it
 	// would not follow, rather than reflecting it.
-	under := "/audit?q=" + strings.Repeat("a", maxRequestURI-20)
+	under := "/audit?q=" + strings.Repeat("a", httpfront.MaxRequestURI-20)
 	rec := frontRequest(s.Server, http.MethodGet, under, "gw.example.test:8443", "gw.example.test", false)
 	if loc := rec.Header().Get("Location"); rec.Code != http.StatusSeeOther || loc != "/login" {
 		t.Errorf("long return path: %d, Location %.80q (%d bytes)", rec.Code, loc, len(loc))
@@ -173,7 +174,7 @@ func TestRefusalsAggregated(t *testing.T) {
 			t.Fatalf("status %d", rec.Code)
 		}
 	}
-	long := "/?" + strings.Repeat("a", maxRequestURI)
+	long := "/?" + strings.Repeat("a", httpfront.MaxRequestURI)
 	for range n {
 		frontRequest(s.Server, http.MethodGet, long, "gw.example.test:8443", "gw.example.test", false)
 	}

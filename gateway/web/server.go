@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/bmcgate/bmcgate/configs"
+	"github.com/bmcgate/bmcgate/gateway/httpfront"
 	"github.com/bmcgate/bmcgate/gateway/refusals"
 	"github.com/bmcgate/bmcgate/gateway/service"
 	"github.com/bmcgate/bmcgate/gateway/web/breakglass"
@@ -58,6 +59,7 @@ type Server struct {
 	limiter *loginLimiter
 	starts  *sourceLimiter       // bounds OIDC login starts (pre-login records) per address
 	refused *refusals.Aggregator // refusals and failed logins: one record per kind and interval
+	front   httpfront.Front      // records and answers what the listeners refuse, through refused
 
 	// Break-glass password checks (breakglass.go): argon2id runs at once,
 	// one more slot for browsers the account knows, and the check itself
@@ -120,6 +122,7 @@ func New(o Options) (*Server, error) {
 	s.cfg.Store(&w)
 	s.cache = o.Service.NewPowerCache(w.PowerCacheTTL.Duration)
 	s.refused = refusals.New(o.Service, refusals.Options{Logger: o.Logger})
+	s.front = httpfront.Front{Notes: s.refused, Log: o.Logger}
 	s.limiter = newLoginLimiter(w.LoginLimits)
 	s.starts = newSourceLimiter(maxLoginStarts)
 	s.hashing, s.hashingKnown = make(chan struct{}, maxHashing), make(chan struct{}, 1)
@@ -156,7 +159,7 @@ func New(o Options) (*Server, error) {
 		_ = st.close()
 		return nil, err
 	}
-	s.http.Handler = s.front(s.http.Handler)
+	s.http.Handler = s.route(s.http.Handler)
 	return s, nil
 }
 
