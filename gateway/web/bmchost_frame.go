@@ -48,17 +48,17 @@ func setBMCHostHeaders(w http.ResponseWriter) {
 	h.Add("Content-Security-Policy", bmcHostFrameCSP)
 }
 
-// bmcOrigins returns a function reporting whether an origin is one of the
+// origins returns a function reporting whether an origin is one of the
 // public origins of the BMC called name: its host on the main port, or on a
 // mapped extra port.
-func (s *Server) bmcOrigins(name string) func(string) bool {
+func (h *bmcHosts) origins(name string) func(string) bool {
 	return func(origin string) bool {
 		o := strings.ToLower(origin)
-		if o == "https://"+s.cfg.Load().BMCHost(name) {
+		if o == "https://"+h.cfg().BMCHost(name) {
 			return true
 		}
-		for _, pl := range s.bmc.ports {
-			if o == "https://"+s.cfg.Load().BMCPortHost(name, pl.publicPort) {
+		for _, pl := range h.ports {
+			if o == "https://"+h.cfg().BMCPortHost(name, pl.publicPort) {
 				return true
 			}
 		}

@@ -19,88 +19,87 @@ import (
 // uploads and large downloads need longer than the door's own pages).
 const bmcHostDeadline = 30 * time.Minute
 
-// serveBMCHost serves one request on the host of the BMC called name ("" for
-// a name that cannot be one): on its main port when port is 0, else on the
-// web.proxy_ports listener of that BMC port.
-func (s *Server) serveBMCHost(w http.ResponseWriter, r *http.Request, name string, port int) {
+// ServeHost serves one request on the host of the BMC called name ("" for
+// a name that cannot be one) once the listener's front has checked its
+// connection and Host (httpfront.Front.BMCHostRequest): on its main port
+// when port is 0, else on the web.proxy_ports listener of that BMC port.
+func (h *bmcHosts) ServeHost(w http.ResponseWriter, r *http.Request, name string, port int) {
 	setBMCHostHeaders(w)
-	hr, ok := s.admitBMCHost(w, r, name, port)
+	hr, ok := h.admit(w, r, name, port)
 	if !ok {
 		return
 	}
-	s.proxyBMCHost(w, r, name, port, hr)
+	h.proxy(w, r, name, port, hr)
 }
 
-// hostRequest is a BMC-host request admitted by admitBMCHost: the BMC's
-// UI, the BMC-host session, the user's session behind it, the caller and
-// the BMC.
+// hostRequest is a BMC-host request admitted by admit: the BMC's UI, the
+// BMC-host session, the caller (its user session's) and the BMC.
 type hostRequest struct {
 	ui BMCUI
 	hs *hostSession
-	ss *Session
 	c  service.Caller
 	b  *service.BMC
 }
 
-// admitBMCHost checks a request to a BMC host before anything reaches the
+// admit checks a request to a BMC host before anything reaches the
 // BMC: the host and port exist, the request is not cross-site, it carries
 // a live BMC-host session of a live user session, and the user still has
 // web.access. It answers the request itself (and returns false) otherwise;
 // the entry path is answered here too.
-func (s *Server) admitBMCHost(w http.ResponseWriter, r *http.Request, name string, port int) (hostRequest, bool) {
-	ui, ok := s.bmcUI(name)
+func (h *bmcHosts) admit(w http.ResponseWriter, r *http.Request, name string, port int) (hostRequest, bool) {
+	ui, ok := h.ui(name)
 	if name == "" || !ok {
-		s.bmcHostPage(w, http.StatusNotFound, "There is no BMC web UI at this address.")
+		h.page(w, http.StatusNotFound, "There is no BMC web UI at this address.")
 		return hostRequest{}, false
 	}
 	if port != 0 && !ui.Proxy.ServesPort(port) {
-		s.bmcHostPage(w, http.StatusNotFound, "This BMC has no web UI on this port.")
+		h.page(w, http.StatusNotFound, "This BMC has no web UI on this port.")
 		return hostRequest{}, false
 	}
-	if why := httpfront.CrossSiteRefusal(r, s.bmcOrigins(name)); why != "" {
-		s.front.Refusal(r, "BMC host "+name+": "+why)
-		s.bmcHostPage(w, http.StatusForbidden, "This BMC's web UI cannot be embedded in or used from another page. Open it from the bmcgate dashboard.")
+	if why := httpfront.CrossSiteRefusal(r, h.origins(name)); why != "" {
+		h.front.Refusal(r, "BMC host "+name+": "+why)
+		h.page(w, http.StatusForbidden, "This BMC's web UI cannot be embedded in or used from another page. Open it from the bmcgate dashboard.")
 		return hostRequest{}, false
 	}
 	if port == 0 && r.URL.Path == enterPath {
-		s.enterBMCHost(w, r, name)
+		h.enter(w, r, name)
 		return hostRequest{}, false
 	}
 	if strings.HasPrefix(r.URL.Path, reservedPrefix) {
-		s.bmcHostPage(w, http.StatusNotFound, "Not found.")
+		h.page(w, http.StatusNotFound, "Not found.")
 		return hostRequest{}, false
 	}
 	ck, _ := r.Cookie(BMCHostCookie)
 	var hs *hostSession
 	if ck != nil {
-		hs = s.hostSession(ck.Value, name)
+		hs = h.hostSession(ck.Value, name)
 	}
 	if hs == nil {
-		s.bmcHostPage(w, http.StatusUnauthorized, "Open this BMC's web UI from the bmcgate dashboard.")
+		h.page(w, http.StatusUnauthorized, "Open this BMC's web UI from the bmcgate dashboard.")
 		return hostRequest{}, false
 	}
-	ss, err := s.hostUser(r, hs)
+	u, err := h.userOf(r, hs)
 	if err != nil {
-		s.endUserBMCHosts(r.Context(), hs.userID, "the bmcgate session ended")
-		s.bmcHostPage(w, http.StatusUnauthorized, "Your bmcgate session has ended. Log in again and open the web UI from the dashboard.")
+		h.EndUser(r.Context(), hs.userID, "the bmcgate session ended")
+		h.page(w, http.StatusUnauthorized, "Your bmcgate session has ended. Log in again and open the web UI from the dashboard.")
 		return hostRequest{}, false
 	}
-	c := sessionCaller(ss, audit.DoorWeb, r)
-	d, b := s.svc.Permits(c, authz.WebAccess, name)
+	c := u.Caller
+	d, b := h.svc.Permits(c, authz.WebAccess, name)
 	if b == nil || !d.Allowed {
 		if b != nil {
-			d, _ = s.svc.Decide(r.Context(), c, authz.WebAccess, b.Target()) // records the refusal
+			d, _ = h.svc.Decide(r.Context(), c, authz.WebAccess, b.Target()) // records the refusal
 		}
-		s.endHostSessions(r.Context(), "web.access withdrawn", func(x *hostSession) bool { return x == hs })
-		s.bmcHostPage(w, http.StatusForbidden, "You may no longer use this BMC's web UI: "+d.Reason)
+		h.endHostSessions(r.Context(), "web.access withdrawn", func(x *hostSession) bool { return x == hs })
+		h.page(w, http.StatusForbidden, "You may no longer use this BMC's web UI: "+d.Reason)
 		return hostRequest{}, false
 	}
-	return hostRequest{ui: ui, hs: hs, ss: ss, c: c, b: b}, true
+	return hostRequest{ui: ui, hs: hs, c: c, b: b}, true
 }
 
-// proxyBMCHost forwards an admitted request through the BMC's proxy, with
+// proxy forwards an admitted request through the BMC's proxy, with
 // the user's BMC-side session, under the BMC-host session's lifetime.
-func (s *Server) proxyBMCHost(w http.ResponseWriter, r *http.Request, name string, port int, hr hostRequest) {
+func (h *bmcHosts) proxy(w http.ResponseWriter, r *http.Request, name string, port int, hr hostRequest) {
 	ui, c, b := hr.ui, hr.c, hr.b
 	// Requests and websockets end with the BMC-host session.
 	ctx, cancel := context.WithCancel(r.Context())
@@ -112,9 +111,9 @@ func (s *Server) proxyBMCHost(w http.ResponseWriter, r *http.Request, name strin
 	var bs *webui.Session
 	if ui.Pool != nil {
 		var err error
-		if bs, err = ui.Pool.Acquire(ctx, hr.ss.Handle); err != nil {
-			s.log.Warn("BMC web login failed", "bmc", name, "err", err)
-			s.bmcHostPage(w, http.StatusBadGateway, "bmcgate could not log in to this BMC's web UI: "+webui.UserMessage(err, "the BMC did not answer as expected"))
+		if bs, err = ui.Pool.Acquire(ctx, hr.c.Session); err != nil {
+			h.log.Warn("BMC web login failed", "bmc", name, "err", err)
+			h.page(w, http.StatusBadGateway, "bmcgate could not log in to this BMC's web UI: "+webui.UserMessage(err, "the BMC did not answer as expected"))
 			return
 		}
 	}
@@ -127,8 +126,8 @@ func (s *Server) proxyBMCHost(w http.ResponseWriter, r *http.Request, name strin
 		_ = rc.SetReadDeadline(time.Now().Add(bmcHostDeadline))
 		_ = rc.SetWriteDeadline(time.Now().Add(bmcHostDeadline))
 	}
-	host := s.cfg.Load().BMCHost(name)
-	portHost := s.portHostFunc(name)
+	host := h.cfg().BMCHost(name)
+	portHost := h.portHostFunc(name)
 	shown := host // the host the browser used, for the audit record
 	if port != 0 {
 		shown = portHost(port)
@@ -145,20 +144,20 @@ func (s *Server) proxyBMCHost(w http.ResponseWriter, r *http.Request, name strin
 			if op.Action == webui.ActionWebAccess && !op.Websocket {
 				return nil
 			}
-			d, err := s.svc.Decide(ctx, c, authz.Action(op.Action), b.Target())
+			d, err := h.svc.Decide(ctx, c, authz.Action(op.Action), b.Target())
 			if err != nil || !d.Allowed {
 				// The proxy shows the user the error's Msg.
 				return &webui.Error{Msg: "bmcgate refused this " + op.Action + ": " + d.Reason}
 			}
 			return nil
 		},
-		Audit:  func(sum webui.Summary) { s.auditProxied(context.WithoutCancel(ctx), c, shown, sum, false) },
-		Opened: func(sum webui.Summary) { s.auditProxied(context.WithoutCancel(ctx), c, shown, sum, true) },
+		Audit:  func(sum webui.Summary) { h.auditProxied(context.WithoutCancel(ctx), c, shown, sum, false) },
+		Opened: func(sum webui.Summary) { h.auditProxied(context.WithoutCancel(ctx), c, shown, sum, true) },
 	})
 }
 
 // auditProxied records one proxied request, or a websocket's open or close.
-func (s *Server) auditProxied(ctx context.Context, c service.Caller, host string, sum webui.Summary, opened bool) {
+func (h *bmcHosts) auditProxied(ctx context.Context, c service.Caller, host string, sum webui.Summary, opened bool) {
 	code := audit.CodeWebUIRequest
 	switch {
 	case opened:
@@ -186,19 +185,19 @@ func (s *Server) auditProxied(ctx context.Context, c service.Caller, host string
 	rec := audit.Record{Code: code, Actor: c.Name(), Door: audit.DoorWeb, Source: c.Source,
 		Session: c.Session, Target: sum.BMC, Action: sum.Operation.Action, Outcome: outcome,
 		Reason: sum.Refused, Duration: sum.Duration, Fields: f}
-	record := s.svc.Audit
+	record := h.svc.Audit
 	if code == audit.CodeWebUIRequest && sum.Operation.Action == webui.ActionWebAccess && outcome == audit.OutcomeOK {
 		// A read the session was allowed (web.access, decided at entry and
 		// re-checked on this request) that the BMC answered: recorded by
 		// the next group commit, off the response path. Writes, refusals,
 		// failures and websockets are durable before the response ends.
-		record = s.svc.AuditQueued
+		record = h.svc.AuditQueued
 	}
 	if err := record(ctx, rec); err != nil {
-		s.log.Error("could not record a proxied BMC web request", "bmc", sum.BMC, "err", err)
+		h.log.Error("could not record a proxied BMC web request", "bmc", sum.BMC, "err", err)
 	}
 	if sum.Err != nil {
-		s.log.Info("BMC web request", "bmc", sum.BMC, "path", sum.Path, "status", sum.Status, "err", sum.Err)
+		h.log.Info("BMC web request", "bmc", sum.BMC, "path", sum.Path, "status", sum.Status, "err", sum.Err)
 	}
 }
 
@@ -209,7 +208,7 @@ func stripGatewayCookies(r *http.Request) {
 	r.Header.Del("Cookie")
 	kept := make([]string, 0, len(cs))
 	for _, c := range cs {
-		if !strings.HasPrefix(c.Name, gatewayCookiePrefix) {
+		if !strings.HasPrefix(c.Name, GatewayCookiePrefix) {
 			kept = append(kept, c.Name+"="+c.Value)
 		}
 	}
@@ -218,16 +217,16 @@ func stripGatewayCookies(r *http.Request) {
 	}
 }
 
-// bmcHostPage is the gateway's own minimal page on a BMC host (no gateway
+// page is the gateway's own minimal page on a BMC host (no gateway
 // template, script or style is served there).
-func (s *Server) bmcHostPage(w http.ResponseWriter, status int, msg string) {
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
+func (h *bmcHosts) page(w http.ResponseWriter, status int, msg string) {
+	hd := w.Header()
+	hd.Set("Content-Type", "text/html; charset=utf-8")
+	hd.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+	hd.Set("Cache-Control", "no-store")
+	hd.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
-	origin := s.cfg.Load().Origin()
+	origin := h.cfg().Origin()
 	_, _ = w.Write([]byte("<!doctype html><title>bmcgate</title><p id=\"bmcgate-msg\">" + html.EscapeString(msg) +
 		"</p><p><a href=\"" + html.EscapeString(origin) + "/\">bmcgate dashboard</a></p>\n"))
 }

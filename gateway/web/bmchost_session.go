@@ -2,14 +2,18 @@ package web
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
+	"encoding/base64"
 	"errors"
+	"fmt"
 	"net/http"
 	"sync/atomic"
 	"time"
 
 	"github.com/bmcgate/bmcgate/audit"
 	"github.com/bmcgate/bmcgate/authz"
+	"github.com/bmcgate/bmcgate/gateway/httpfront"
 	"github.com/bmcgate/bmcgate/gateway/service"
 )
 
@@ -41,41 +45,28 @@ type hostSession struct {
 	expires time.Time
 	ctx     context.Context
 	cancel  context.CancelCauseFunc
-	cached  atomic.Pointer[cachedUser] // the user session, as last read from the store
+	cached  atomic.Pointer[BMCHostUser] // the user session, as last read
 }
 
-// cachedUser is a BMC-host session's copy of its user session, so that a
-// request on the BMC host reads and decodes nothing from the session store:
-// it is used for at most hostUserTTL, while the session store has not
-// deleted or ended any session since (store.epoch), the copy has not
-// expired and is not due for an OpenID refresh, and the current config
-// still lets its identity act. Otherwise the store is read as before,
-// which also touches LastSeen, refreshes and writes tombstones.
-type cachedUser struct {
-	ss    *Session
-	at    time.Time
-	epoch uint64
-}
-
-// hostUser returns the user session of BMC-host session hs.
-func (s *Server) hostUser(r *http.Request, hs *hostSession) (*Session, error) {
-	now := s.now()
-	lim := s.cfg.Load().Session
-	ttl := min(touchEvery, lim.IdleTimeout.Duration/10)
-	if c := hs.cached.Load(); c != nil && c.epoch == s.store.epoch.Load() && now.Sub(c.at) < ttl && !now.Before(c.at) &&
-		!c.ss.expired(now, lim.IdleTimeout.Duration) && !(c.ss.Method == methodOIDC && now.After(c.ss.RefreshAt)) {
-		if _, err := s.svc.Resolve(sessionCaller(c.ss, audit.DoorWeb, r)); !errors.Is(err, service.ErrRevoked) {
-			return c.ss, nil
+// userOf returns the user session of BMC-host session hs: the copy read
+// by the last request while the main door says it is fresh (so a request
+// reads and decodes nothing from the session store) and the current
+// config still lets its identity act, else a new read.
+func (h *bmcHosts) userOf(r *http.Request, hs *hostSession) (BMCHostUser, error) {
+	if c := hs.cached.Load(); c != nil && c.Fresh != nil && c.Fresh() {
+		u := *c
+		u.Caller.Source = httpfront.RemoteIP(r)
+		if _, err := h.svc.Resolve(u.Caller); !errors.Is(err, service.ErrRevoked) {
+			return u, nil
 		}
 	}
-	epoch := s.store.epoch.Load() // before the read: an end meanwhile invalidates the copy
-	ss, _, err := s.sessionByID(r, hs.userID)
+	u, err := h.users.User(r, hs.userID)
 	if err != nil {
 		hs.cached.Store(nil)
-		return nil, err
+		return BMCHostUser{}, err
 	}
-	hs.cached.Store(&cachedUser{ss: ss, at: now, epoch: epoch})
-	return ss, nil
+	hs.cached.Store(&u)
+	return u, nil
 }
 
 // errSessionEnded is the cause of a BMC-host session's end.
@@ -85,154 +76,126 @@ var errSessionEnded = errors.New("the bmcgate session ended")
 // secrets themselves are not kept.
 func secretKey(v string) [32]byte { return sha256.Sum256([]byte(v)) }
 
-// issueTicket stores a ticket for userID on bmc and returns it.
-func (s *Server) issueTicket(userID, bmc string) (string, error) {
-	now := s.now()
-	s.bmc.mu.Lock()
-	defer s.bmc.mu.Unlock()
-	for k, t := range s.bmc.tickets {
-		if now.After(t.expires) {
-			delete(s.bmc.tickets, k)
-		}
+// newSecret returns 32 random bytes, base64url: a ticket or a BMC-host
+// cookie.
+func newSecret() string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic(fmt.Sprintf("crypto/rand: %v", err)) // never fails on supported platforms
 	}
-	if len(s.bmc.tickets) >= maxTickets {
-		return "", errors.New("too many web UI tickets in flight")
-	}
-	v := newID()
-	s.bmc.tickets[secretKey(v)] = ticket{userID: userID, bmc: bmc, expires: now.Add(ticketTTL)}
-	return v, nil
-}
-
-// takeTicket removes a ticket and returns it when it has not expired; a
-// ticket is gone after its first use, whatever the outcome.
-func (s *Server) takeTicket(v string) (ticket, bool) {
-	if v == "" {
-		return ticket{}, false
-	}
-	k := secretKey(v)
-	s.bmc.mu.Lock()
-	defer s.bmc.mu.Unlock()
-	t, ok := s.bmc.tickets[k]
-	delete(s.bmc.tickets, k)
-	return t, ok && !s.now().After(t.expires)
+	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 // newHostSession opens a BMC-host session and returns its cookie value.
-func (s *Server) newHostSession(userID string, ss *Session, bmc, source string) (string, error) {
-	s.bmc.mu.Lock()
-	defer s.bmc.mu.Unlock()
-	now := s.now()
-	for k, h := range s.bmc.hosts {
-		if now.After(h.expires) || h.ctx.Err() != nil {
-			h.cancel(errSessionEnded)
-			delete(s.bmc.hosts, k)
+func (h *bmcHosts) newHostSession(userID string, u BMCHostUser, bmc, source string) (string, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	now := h.now()
+	for k, x := range h.hosts {
+		if now.After(x.expires) || x.ctx.Err() != nil {
+			x.cancel(errSessionEnded)
+			delete(h.hosts, k)
 		}
 	}
-	if len(s.bmc.hosts) >= maxHostSessions {
+	if len(h.hosts) >= maxHostSessions {
 		return "", errors.New("too many BMC web UI sessions")
 	}
 	ctx, cancel := context.WithCancelCause(context.Background())
-	v := newID()
-	s.bmc.hosts[secretKey(v)] = &hostSession{userID: userID, handle: ss.Handle, user: ss.User, bmc: bmc,
-		source: source, expires: ss.Expires, ctx: ctx, cancel: cancel}
+	v := newSecret()
+	h.hosts[secretKey(v)] = &hostSession{userID: userID, handle: u.Caller.Session, user: u.Name, bmc: bmc,
+		source: source, expires: u.Expires, ctx: ctx, cancel: cancel}
 	return v, nil
 }
 
 // hostSession returns the live BMC-host session of cookie value v on bmc.
 // A cookie of another BMC host is no session here.
-func (s *Server) hostSession(v, bmc string) *hostSession {
+func (h *bmcHosts) hostSession(v, bmc string) *hostSession {
 	if v == "" {
 		return nil
 	}
-	s.bmc.mu.Lock()
-	defer s.bmc.mu.Unlock()
-	h := s.bmc.hosts[secretKey(v)]
-	if h == nil || h.bmc != bmc || h.ctx.Err() != nil || s.now().After(h.expires) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	hs := h.hosts[secretKey(v)]
+	if hs == nil || hs.bmc != bmc || hs.ctx.Err() != nil || h.now().After(hs.expires) {
 		return nil
 	}
-	return h
+	return hs
 }
 
 // endHostSessions ends the BMC-host sessions match selects, cancels their
 // requests and websockets, and logs out the BMC-side sessions they used.
-func (s *Server) endHostSessions(ctx context.Context, reason string, match func(*hostSession) bool) {
-	s.bmc.mu.Lock()
+func (h *bmcHosts) endHostSessions(ctx context.Context, reason string, match func(*hostSession) bool) {
+	h.mu.Lock()
 	var ended []*hostSession
-	for k, h := range s.bmc.hosts {
-		if match(h) {
-			h.cancel(errSessionEnded)
-			delete(s.bmc.hosts, k)
-			ended = append(ended, h)
+	for k, x := range h.hosts {
+		if match(x) {
+			x.cancel(errSessionEnded)
+			delete(h.hosts, k)
+			ended = append(ended, x)
 		}
 	}
-	uis := s.bmc.uis
-	s.bmc.mu.Unlock()
+	uis := h.uis
+	h.mu.Unlock()
 	released := map[string]bool{}
-	for _, h := range ended {
-		rec := audit.Record{Code: audit.CodeSessionEnd, Actor: h.user, Door: audit.DoorWeb, Source: h.source,
-			Session: h.handle, Target: h.bmc, Outcome: audit.OutcomeOK, Reason: "BMC web UI session ended: " + reason}
-		_ = s.svc.Audit(ctx, rec)
-		if uis != nil && !released[h.handle] {
-			released[h.handle] = true
-			uis.Release(ctx, h.handle)
+	for _, x := range ended {
+		rec := audit.Record{Code: audit.CodeSessionEnd, Actor: x.user, Door: audit.DoorWeb, Source: x.source,
+			Session: x.handle, Target: x.bmc, Outcome: audit.OutcomeOK, Reason: "BMC web UI session ended: " + reason}
+		_ = h.svc.Audit(ctx, rec)
+		if uis != nil && !released[x.handle] {
+			released[x.handle] = true
+			uis.Release(ctx, x.handle)
 		}
 	}
 }
 
-// endUserBMCHosts ends every BMC-host session of the user session userID
-// (logout).
-func (s *Server) endUserBMCHosts(ctx context.Context, userID, reason string) {
-	s.endHostSessions(ctx, reason, func(h *hostSession) bool { return h.userID == userID })
+// EndUser ends every BMC-host session of the user session userID (the
+// main door's logout, revocation or end of that session).
+func (h *bmcHosts) EndUser(ctx context.Context, userID, reason string) {
+	h.endHostSessions(ctx, reason, func(x *hostSession) bool { return x.userID == userID })
 }
 
-// recheckBMCHosts ends BMC-host sessions whose user session has ended or
-// whose user has lost web.access on the BMC (after a reload, a role change
-// at refresh, an expiry). The refusal is recorded as a decision.
-func (s *Server) recheckBMCHosts(ctx context.Context) {
-	s.bmc.mu.Lock()
-	live := make([]*hostSession, 0, len(s.bmc.hosts))
-	for _, h := range s.bmc.hosts {
-		live = append(live, h)
+// Recheck ends BMC-host sessions whose user session has ended or whose
+// user has lost web.access on the BMC (after a reload, a role change at
+// refresh, an expiry). The refusal is recorded as a decision.
+func (h *bmcHosts) Recheck(ctx context.Context) {
+	h.mu.Lock()
+	live := make([]*hostSession, 0, len(h.hosts))
+	for _, x := range h.hosts {
+		live = append(live, x)
 	}
-	s.bmc.mu.Unlock()
-	now := s.now()
-	idle := s.cfg.Load().Session.IdleTimeout.Duration
+	h.mu.Unlock()
 	dead := map[*hostSession]string{}
-	for _, h := range live {
-		var ss Session
-		if err := s.store.get(bucketSessions, h.userID, &ss); err != nil || ss.expired(now, idle) {
-			dead[h] = "the bmcgate session ended"
+	for _, x := range live {
+		c, ended := h.users.Check(x.userID)
+		if ended != "" {
+			dead[x] = ended
 			continue
 		}
-		if ss.Ended != "" {
-			dead[h] = "the bmcgate session ended: " + ss.Ended
-			continue
-		}
-		c := service.Caller{Identity: ss.identity(), Door: audit.DoorWeb, Source: h.source, Session: ss.Handle}
-		if d, b := s.svc.Permits(c, authz.WebAccess, h.bmc); !d.Allowed {
+		c.Source = x.source
+		if d, b := h.svc.Permits(c, authz.WebAccess, x.bmc); !d.Allowed {
 			if b != nil {
-				_, _ = s.svc.Decide(ctx, c, authz.WebAccess, b.Target()) // records the refusal
+				_, _ = h.svc.Decide(ctx, c, authz.WebAccess, b.Target()) // records the refusal
 			}
-			dead[h] = "web.access withdrawn"
+			dead[x] = "web.access withdrawn"
 		}
 	}
-	for h, why := range dead {
-		s.endHostSessions(ctx, why, func(x *hostSession) bool { return x == h })
+	for x, why := range dead {
+		h.endHostSessions(ctx, why, func(y *hostSession) bool { return y == x })
 	}
 }
 
-// RunBMCHosts re-checks the BMC-host sessions periodically until ctx ends,
-// then ends them all.
-func (s *Server) RunBMCHosts(ctx context.Context) {
+// Run re-checks the BMC-host sessions periodically until ctx ends, then
+// ends them all.
+func (h *bmcHosts) Run(ctx context.Context) {
 	t := time.NewTicker(recheckEvery)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			s.endHostSessions(context.WithoutCancel(ctx), "gateway stopping", func(*hostSession) bool { return true })
+			h.endHostSessions(context.WithoutCancel(ctx), "gateway stopping", func(*hostSession) bool { return true })
 			return
 		case <-t.C:
-			s.recheckBMCHosts(ctx)
+			h.Recheck(ctx)
 		}
 	}
 }

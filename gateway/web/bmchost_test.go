@@ -5,19 +5,18 @@ import (
 	"net/http/httptest"
 	"testing"
 	"time"
+
+	"github.com/bmcgate/bmcgate/gateway/service"
 )
 
-// bmcTestServer is a Server with only what the BMC-host state needs.
-func bmcTestServer(now *time.Time) *Server {
-	s := &Server{now: func() time.Time { return *now }}
-	s.bmc.tickets = map[[32]byte]ticket{}
-	s.bmc.hosts = map[[32]byte]*hostSession{}
-	return s
+// bmcTestHosts is BMC hosts with only what the BMC-host state needs.
+func bmcTestHosts(now *time.Time) *bmcHosts {
+	return newBMCHosts(bmcHostOptions{Now: func() time.Time { return *now }})
 }
 
 func TestTicketsOnceAndShortLived(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
-	s := bmcTestServer(&now)
+	s := bmcTestHosts(&now)
 	a, err := s.issueTicket("user-session-id", "node01")
 	if err != nil {
 		t.Fatal(err)
@@ -43,7 +42,7 @@ func TestTicketsOnceAndShortLived(t *testing.T) {
 
 func TestTicketCap(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
-	s := bmcTestServer(&now)
+	s := bmcTestHosts(&now)
 	for range maxTickets {
 		if _, err := s.issueTicket("u", "node01"); err != nil {
 			t.Fatal(err)
@@ -60,9 +59,9 @@ func TestTicketCap(t *testing.T) {
 
 func TestHostSessionBoundToBMC(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
-	s := bmcTestServer(&now)
-	ss := &Session{Handle: "h1", User: "alice", Expires: now.Add(time.Hour)}
-	v, err := s.newHostSession("uid", ss, "node01", "127.0.0.1")
+	s := bmcTestHosts(&now)
+	u := BMCHostUser{Caller: service.Caller{Session: "h1"}, Name: "alice", Expires: now.Add(time.Hour)}
+	v, err := s.newHostSession("uid", u, "node01", "127.0.0.1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,42 +91,55 @@ func TestStripGatewayCookies(t *testing.T) {
 
 // A request on a BMC host reads the user session from the store once per
 // hostUserTTL, not per request; a session deleted or ended meanwhile is
-// seen at once, and an expired one too.
+// seen at once, and an expired one too. hostUser asks as the BMC hosts do:
+// the last copy while it is fresh, else a read.
 func TestHostUserCachesTheSession(t *testing.T) {
 	s := newClockServer(t)
+	users := bmcUsers{s.Server}
 	req := httptest.NewRequest(http.MethodGet, "https://127.0.0.1:8443/", nil)
+	type hostSession struct {
+		id     string
+		cached *BMCHostUser
+	}
 	open := func() (string, *hostSession) {
 		rec := httptest.NewRecorder()
-		ss, err := s.startSession(rec, req, Session{User: "u", Method: methodBreakGlass})
-		if err != nil {
+		if _, err := s.startSession(rec, req, Session{User: "u", Method: methodBreakGlass}); err != nil {
 			t.Fatal(err)
 		}
 		id := rec.Result().Cookies()[0].Value
-		v, err := s.newHostSession(id, ss, "node01", "127.0.0.1")
-		if err != nil {
-			t.Fatal(err)
+		return id, &hostSession{id: id}
+	}
+	hostUser := func(hs *hostSession) (BMCHostUser, error) {
+		if hs.cached != nil && hs.cached.Fresh() {
+			return *hs.cached, nil
 		}
-		return id, s.hostSession(v, "node01")
+		u, err := users.User(req, hs.id)
+		if err != nil {
+			hs.cached = nil
+			return u, err
+		}
+		hs.cached = &u
+		return u, nil
 	}
 	id, hs := open()
 	reads := func() uint64 { return s.store.sessionReads.Load() }
 	before := reads()
 	for range 50 {
-		if ss, err := s.hostUser(req, hs); err != nil || ss.User != "u" {
-			t.Fatalf("hostUser = %+v, %v", ss, err)
+		if u, err := hostUser(hs); err != nil || u.Name != "u" {
+			t.Fatalf("hostUser = %+v, %v", u, err)
 		}
 	}
 	if n := reads() - before; n != 1 {
 		t.Fatalf("50 requests read the session store %d times, want 1", n)
 	}
 	s.now = s.now.Add(touchEvery + time.Second)
-	if _, err := s.hostUser(req, hs); err != nil || reads()-before != 2 {
+	if _, err := hostUser(hs); err != nil || reads()-before != 2 {
 		t.Fatalf("after the copy's lifetime: %v, %d reads", err, reads()-before)
 	}
 	// Another session's end invalidates every copy: read again, still good.
 	other, _ := open()
 	must(t, s.store.delete(bucketSessions, other))
-	if _, err := s.hostUser(req, hs); err != nil || reads()-before != 3 {
+	if _, err := hostUser(hs); err != nil || reads()-before != 3 {
 		t.Fatalf("after another session ended: %v, %d reads", err, reads()-before)
 	}
 	// This session's end is seen on the next request.
@@ -137,16 +149,16 @@ func TestHostUserCachesTheSession(t *testing.T) {
 	}
 	tomb := ss.tombstone("revoked by a test")
 	must(t, s.store.put(bucketSessions, id, &tomb))
-	if _, err := s.hostUser(req, hs); err == nil {
+	if _, err := hostUser(hs); err == nil {
 		t.Fatal("an ended session still served from its copy")
 	}
 	// Expiry is checked on the copy.
 	_, hs = open()
-	if _, err := s.hostUser(req, hs); err != nil {
+	if _, err := hostUser(hs); err != nil {
 		t.Fatal(err)
 	}
 	s.now = s.now.Add(31 * time.Minute)
-	if _, err := s.hostUser(req, hs); err == nil {
+	if _, err := hostUser(hs); err == nil {
 		t.Fatal("an idle session still served from its copy")
 	}
 }

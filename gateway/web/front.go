@@ -36,7 +36,7 @@ func (s *Server) route(main http.Handler) http.Handler {
 			if !s.front.BMCHostRequest(rw, r, host, port, w.PublicPort()) {
 				return
 			}
-			s.serveBMCHost(rw, r, w.BMCFromHost(host), 0)
+			s.bmc.ServeHost(rw, r, w.BMCFromHost(host), 0)
 			return
 		}
 		if host != w.PublicHost() || port != w.PublicPort() {
@@ -51,7 +51,7 @@ func (s *Server) route(main http.Handler) http.Handler {
 		}
 		// The gateway's pages make same-origin requests only; from other
 		// sites (BMC hosts included, which are often the same site) only
-		// top-level navigations are answered (bmchost_frame.go).
+		// top-level navigations are answered (httpfront.CrossSiteRefusal).
 		if why := httpfront.CrossSiteRefusal(r, func(o string) bool { return strings.EqualFold(o, w.Origin()) }); why != "" {
 			s.front.Refusal(r, "gateway page: "+why)
 			httpfront.PlainError(rw, http.StatusForbidden, "This page cannot be embedded in or used from another site.")

@@ -60,7 +60,7 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 	for i, b := range bmcs {
 		names[i] = b.Name
 	}
-	data := map[string]any{"BMCs": bmcs, "Events": events, "WebUI": s.webUIAllowed(c, names...)}
+	data := map[string]any{"BMCs": bmcs, "Events": events, "WebUI": s.bmc.Allowed(c, names...)}
 	s.mu.Lock()
 	scan := s.scan
 	s.mu.Unlock()
@@ -102,7 +102,7 @@ func (s *Server) bmcPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := bmcView{Name: b.Name, Allowed: s.svc.PowerAllowed(c, b.Target()), Done: doneMessages[r.URL.Query().Get("done")]}
-	v.WebUI = s.webUIAllowed(c, b.Name)[b.Name]
+	v.WebUI = s.bmc.Allowed(c, b.Name)[b.Name]
 	ctx := r.Context()
 	if v.Allowed["status"] {
 		_ = s.svc.Power(ctx, c, "status", []string{b.Name}, func(res service.Result) {

@@ -59,7 +59,7 @@ func (s *Server) checkIdentity(r *http.Request, id string, ss *Session) error {
 		_ = s.store.delete(bucketSessions, id)
 	}
 	s.auditEnded(r.Context(), ss, why, remoteIP(r))
-	s.endUserBMCHosts(r.Context(), id, "the bmcgate session ended: "+why)
+	s.bmc.EndUser(r.Context(), id, "the bmcgate session ended: "+why)
 	return &sessionEnded{why: why}
 }
 

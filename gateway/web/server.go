@@ -68,7 +68,7 @@ type Server struct {
 	verify                func(breakglass.Hash, []byte) bool
 
 	refreshMu sync.Mutex // serializes OIDC session refreshes (session.go)
-	bmc       bmcHosts   // BMC web UI hosts (bmchost.go)
+	bmc       *bmcHosts  // BMC web UI hosts (bmchost.go), on this door's listener
 
 	mu   sync.Mutex
 	scan ScanPanel
@@ -175,7 +175,7 @@ func (s *Server) Listen(addr string) error {
 	if err != nil {
 		return fmt.Errorf("https listen %s: %w", addr, err)
 	}
-	if err := s.listenBMCPorts(); err != nil {
+	if err := s.bmc.ListenPorts(); err != nil {
 		_ = ln.Close()
 		return err
 	}
@@ -205,7 +205,7 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	go s.sweeper(ctx)
 	go s.refused.Run(ctx)
-	s.runBMCPorts()
+	s.bmc.ServePorts()
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.ServeTLS(ln, "", "") }()
 	select {
@@ -218,7 +218,7 @@ func (s *Server) Run(ctx context.Context) error {
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
 		_ = s.http.Shutdown(sctx)
-		s.shutdownBMCPorts(sctx)
+		s.bmc.ShutdownPorts(sctx)
 		s.waitHandlers(sctx)      // hijacked connections (websockets) too
 		_ = s.refused.Close(sctx) // the pending summaries, now that no request runs
 		return nil
@@ -252,15 +252,15 @@ func (s *Server) Reload(cfg *configs.Config) {
 		s.oidc.reload(w)
 	}
 	s.limiter.reload(w.LoginLimits)
-	s.warnBMCPortsChanged(w)
+	s.bmc.WarnPortsChanged(w)
 	s.revokeSessions(context.Background())
-	s.recheckBMCHosts(context.Background())
+	s.bmc.Recheck(context.Background())
 }
 
 // Close stops serving and closes the session database.
 func (s *Server) Close() {
 	_ = s.http.Close()
-	s.closeBMCPorts()
+	s.bmc.ClosePorts()
 	_ = s.refused.Close(context.Background())
 	if err := s.store.close(); err != nil {
 		s.log.Warn("closing the web session database", "err", err)

@@ -186,7 +186,7 @@ func (s *Server) loginNotStarted(w http.ResponseWriter, r *http.Request, user, m
 func (s *Server) endSession(w http.ResponseWriter, r *http.Request) {
 	if c, err := r.Cookie(SessionCookie); err == nil && c.Value != "" {
 		_ = s.store.delete(bucketSessions, c.Value)
-		s.endUserBMCHosts(r.Context(), c.Value, "logged out")
+		s.bmc.EndUser(r.Context(), c.Value, "logged out")
 	}
 	setCookie(w, SessionCookie, "", -1)
 }
