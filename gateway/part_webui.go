@@ -6,13 +6,15 @@ import (
 
 	"github.com/bmcgate/bmcgate/configs"
 	"github.com/bmcgate/bmcgate/gateway/assemble"
+	"github.com/bmcgate/bmcgate/gateway/bmchost"
 	"github.com/bmcgate/bmcgate/gateway/service"
 	"github.com/bmcgate/bmcgate/gateway/web"
 )
 
 // openWebUI builds the BMC web UI brokers when the web door is on and
-// web.proxy_domain is set, and hands them to the web door, which serves
-// each BMC's UI on <bmc>.<proxy_domain>.
+// web.proxy_domain is set, and hands them to the BMC web UI hosts
+// (gateway/bmchost), which serve each BMC's UI on <bmc>.<proxy_domain> on
+// the web door's listener.
 func openWebUI(_ context.Context, g *Gateway, cfg *configs.Config) (part, error) {
 	if g.web == nil || cfg.Web.ProxyDomain == "" {
 		return nil, nil
@@ -23,7 +25,7 @@ func openWebUI(_ context.Context, g *Gateway, cfg *configs.Config) (part, error)
 		return nil, err
 	}
 	p.cur = set
-	g.web.SetBMCUIs(set)
+	g.web.BMCHosts().SetUIs(set)
 	return p, nil
 }
 
@@ -35,12 +37,12 @@ type webUIs struct {
 }
 
 // UI returns the broker of the BMC called name.
-func (u *webUIs) UI(name string) (web.BMCUI, bool) {
+func (u *webUIs) UI(name string) (bmchost.UI, bool) {
 	b, ok := u.m[name]
 	if !ok {
-		return web.BMCUI{}, false
+		return bmchost.UI{}, false
 	}
-	return web.BMCUI{Proxy: b.Proxy, Pool: b.Pool}, true
+	return bmchost.UI{Proxy: b.Proxy, Pool: b.Pool}, true
 }
 
 // Release logs out the BMC-side sessions of a user session on every BMC.
@@ -111,7 +113,7 @@ func (p *webUIPart) Run(ctx context.Context) error {
 	p.runCtx = ctx
 	p.cur.start(ctx)
 	p.mu.Unlock()
-	p.g.web.RunBMCHosts(ctx)
+	p.g.web.BMCHosts().Run(ctx)
 	return nil
 }
 
@@ -131,7 +133,7 @@ func (p *webUIPart) Reload(ctx context.Context, cfg *configs.Config, _ *service.
 		set.start(p.runCtx)
 	}
 	p.mu.Unlock()
-	p.g.web.SetBMCUIs(set)
+	p.g.web.BMCHosts().SetUIs(set)
 	old.close(ctx)
 }
 

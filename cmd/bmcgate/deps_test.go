@@ -11,7 +11,7 @@ import (
 //
 //	cmd → gateway (the running gateway), gateway/demo, gateway/offline
 //	    → gateway/assemble (config to runtime)
-//	    → the doors (gateway/sshd, gateway/web) and gateway/console, gateway/scans
+//	    → the doors (gateway/sshd, gateway/web, gateway/bmchost) and gateway/console, gateway/scans
 //	    → gateway/service (the service layer)
 //	    → {authz, audit, proxy/..., configs}
 //	    → internal/... (shared leaves anyone may import)
@@ -33,12 +33,13 @@ var importRules = []struct {
 	{"gateway/sshd/krl", nil},
 	{"gateway/sshd", []string{"gateway/service", "gateway/console", "gateway/refusals", "gateway/sshd/krl", "audit", "authz", "configs", "proxy/...", "internal/leaves"}},
 	{"gateway/web/breakglass", []string{"configs", "internal/leaves"}},
-	{"gateway/web", []string{"gateway/service", "gateway/refusals", "gateway/httpfront", "gateway/web/breakglass", "audit", "authz", "configs", "proxy/...", "internal/leaves"}},
+	{"gateway/bmchost", []string{"gateway/service", "gateway/httpfront", "audit", "authz", "configs", "proxy/webui", "internal/leaves"}},
+	{"gateway/web", []string{"gateway/service", "gateway/refusals", "gateway/httpfront", "gateway/bmchost", "gateway/web/breakglass", "audit", "authz", "configs", "proxy/...", "internal/leaves"}},
 	{"gateway/console", []string{"gateway/service", "audit", "authz", "proxy/sol", "proxy/bmcssh", "internal/leaves"}},
 	{"gateway/refusals", []string{"audit", "internal/leaves"}},
 	{"gateway/httpfront", []string{"audit", "internal/leaves"}},
 	{"gateway/service", []string{"audit", "authz", "proxy/...", "internal/leaves"}},
-	{"gateway", []string{"gateway/assemble", "gateway/service", "gateway/sshd", "gateway/web", "gateway/console", "gateway/scans", "audit", "authz", "configs", "proxy/...", "internal/leaves"}},
+	{"gateway", []string{"gateway/assemble", "gateway/service", "gateway/sshd", "gateway/web", "gateway/bmchost", "gateway/console", "gateway/scans", "audit", "authz", "configs", "proxy/...", "internal/leaves"}},
 	// proxy/sol, the console broker, knows BMCs only: of bmcgate's
 	// packages it imports proxy/ipmi alone. No broker knows users.
 	{"proxy/sol", []string{"proxy/ipmi", "internal/leaves"}},

@@ -1,18 +1,18 @@
 package web
 
 import (
-	"context"
 	"crypto/tls"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/bmcgate/bmcgate/audit"
+	"github.com/bmcgate/bmcgate/gateway/bmchost"
 	"github.com/bmcgate/bmcgate/gateway/httpfront"
 	"github.com/bmcgate/bmcgate/gateway/service"
 )
 
-// The main door's side of the BMC web UI hosts (bmchost*.go): it owns the
+// The main door's side of the BMC web UI hosts (gateway/bmchost): it owns the
 // listener (and its TLS), routes requests for <bmc>.<proxy_domain> there,
 // asks for a ticket when a user opens a BMC's web UI (webui_open.go), ends
 // a user's BMC-host sessions with the user session, and answers the BMC
@@ -21,7 +21,7 @@ import (
 // GatewayCookies are the names of the cookies the web doors set, for the
 // BMC proxy to keep out of BMC responses and requests.
 func GatewayCookies() []string {
-	return []string{SessionCookie, PreLoginCookie, BMCHostCookie, DeviceCookie}
+	return []string{SessionCookie, PreLoginCookie, bmchost.Cookie, DeviceCookie}
 }
 
 // setupBMCHosts builds the BMC hosts and, when web.proxy_domain is set,
@@ -29,7 +29,7 @@ func GatewayCookies() []string {
 // (front.go routes the requests). Called once from New.
 func (s *Server) setupBMCHosts(dataDir string) error {
 	w := s.cfg.Load()
-	o := bmcHostOptions{Config: s.cfg.Load, Service: s.svc, Users: bmcUsers{s}, Front: s.front,
+	o := bmchost.Options{Config: s.cfg.Load, Service: s.svc, Users: bmcUsers{s}, Front: s.front,
 		Server: s.http, Track: s.track, Logger: s.log, Now: s.now}
 	if w.ProxyDomain != "" {
 		cert, err := loadProxyCertificate(w.ProxyTLS.CertFile, w.ProxyTLS.KeyFile, dataDir, w.ProxyDomain, s.log)
@@ -50,16 +50,13 @@ func (s *Server) setupBMCHosts(dataDir string) error {
 			return nil, nil
 		}
 	}
-	s.bmc = newBMCHosts(o)
+	s.bmc = bmchost.New(o)
 	return nil
 }
 
-// SetBMCUIs installs (or, on reload, replaces) the BMC web UI brokers.
-func (s *Server) SetBMCUIs(u BMCUIs) { s.bmc.SetUIs(u) }
-
-// RunBMCHosts re-checks the BMC-host sessions periodically until ctx ends,
-// then ends them all.
-func (s *Server) RunBMCHosts(ctx context.Context) { s.bmc.Run(ctx) }
+// BMCHosts are the BMC web UI hosts served on this door's listener: the
+// gateway hands them their brokers (SetUIs) and runs their re-check (Run).
+func (s *Server) BMCHosts() *bmchost.Hosts { return s.bmc }
 
 // bmcFormAction is the CSP form-action source of the BMC hosts: the main
 // host's "Open web UI" form redirects there.
@@ -83,15 +80,15 @@ type bmcUsers struct{ s *Server }
 // the copy has not expired and is not due for an OpenID refresh. After
 // that the store is read again, which also touches LastSeen, refreshes and
 // writes tombstones.
-func (u bmcUsers) User(r *http.Request, id string) (BMCHostUser, error) {
+func (u bmcUsers) User(r *http.Request, id string) (bmchost.User, error) {
 	s := u.s
 	at := s.now()
 	epoch := s.store.epoch.Load() // before the read: an end meanwhile invalidates the copy
 	ss, _, err := s.sessionByID(r, id)
 	if err != nil {
-		return BMCHostUser{}, err
+		return bmchost.User{}, err
 	}
-	return BMCHostUser{Caller: sessionCaller(ss, audit.DoorWeb, r), Name: ss.User, Expires: ss.Expires,
+	return bmchost.User{Caller: sessionCaller(ss, audit.DoorWeb, r), Name: ss.User, Expires: ss.Expires,
 		Fresh: func() bool { return s.freshCopy(ss, at, epoch) }}, nil
 }
 

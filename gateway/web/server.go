@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/bmcgate/bmcgate/configs"
+	"github.com/bmcgate/bmcgate/gateway/bmchost"
 	"github.com/bmcgate/bmcgate/gateway/httpfront"
 	"github.com/bmcgate/bmcgate/gateway/refusals"
 	"github.com/bmcgate/bmcgate/gateway/service"
@@ -67,8 +68,8 @@ type Server struct {
 	hashing, hashingKnown chan struct{}
 	verify                func(breakglass.Hash, []byte) bool
 
-	refreshMu sync.Mutex // serializes OIDC session refreshes (session.go)
-	bmc       *bmcHosts  // BMC web UI hosts (bmchost.go), on this door's listener
+	refreshMu sync.Mutex     // serializes OIDC session refreshes (session.go)
+	bmc       *bmchost.Hosts // BMC web UI hosts (gateway/bmchost), on this door's listener
 
 	mu   sync.Mutex
 	scan ScanPanel

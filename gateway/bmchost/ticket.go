@@ -1,4 +1,4 @@
-package web
+package bmchost
 
 import (
 	"errors"
@@ -16,7 +16,7 @@ import (
 // ticket bound to the user session userID (a server-side secret, never
 // shown) and that BMC, and sends the browser to the returned address on the
 // BMC host, which redeems it.
-func (h *bmcHosts) Issue(userID, bmc string) (string, error) {
+func (h *Hosts) Issue(userID, bmc string) (string, error) {
 	host := h.cfg().BMCHost(bmc)
 	if host == "" {
 		return "", errors.New("no BMC host for " + bmc)
@@ -29,7 +29,7 @@ func (h *bmcHosts) Issue(userID, bmc string) (string, error) {
 }
 
 // issueTicket stores a ticket for userID on bmc and returns it.
-func (h *bmcHosts) issueTicket(userID, bmc string) (string, error) {
+func (h *Hosts) issueTicket(userID, bmc string) (string, error) {
 	now := h.now()
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -41,14 +41,14 @@ func (h *bmcHosts) issueTicket(userID, bmc string) (string, error) {
 	if len(h.tickets) >= maxTickets {
 		return "", errors.New("too many web UI tickets in flight")
 	}
-	v := newID()
+	v := newSecret()
 	h.tickets[secretKey(v)] = ticket{userID: userID, bmc: bmc, expires: now.Add(ticketTTL)}
 	return v, nil
 }
 
 // takeTicket removes a ticket and returns it when it has not expired; a
 // ticket is gone after its first use, whatever the outcome.
-func (h *bmcHosts) takeTicket(v string) (ticket, bool) {
+func (h *Hosts) takeTicket(v string) (ticket, bool) {
 	if v == "" {
 		return ticket{}, false
 	}
@@ -66,7 +66,7 @@ func (h *bmcHosts) takeTicket(v string) (ticket, bool) {
 // reads of the whole BMC-host session). It sets the host-only BMC-host
 // cookie and sends the browser on to the BMC UI's root from a page of the
 // BMC host itself.
-func (h *bmcHosts) enter(w http.ResponseWriter, r *http.Request, name string) {
+func (h *Hosts) enter(w http.ResponseWriter, r *http.Request, name string) {
 	if r.Method != http.MethodGet {
 		h.page(w, http.StatusMethodNotAllowed, "Method not allowed.")
 		return
@@ -107,7 +107,7 @@ func (h *bmcHosts) enter(w http.ResponseWriter, r *http.Request, name string) {
 	_ = h.svc.Audit(r.Context(), audit.Record{Code: audit.CodeSessionStart, Actor: u.Name, Door: audit.DoorWeb,
 		Source: httpfront.RemoteIP(r), Session: c.Session, Target: name, Outcome: audit.OutcomeOK, Reason: "BMC web UI session opened"})
 	maxAge := int(u.Expires.Sub(h.now()) / time.Second)
-	http.SetCookie(w, &http.Cookie{Name: BMCHostCookie, Value: v, Path: "/", MaxAge: max(maxAge, 1),
+	http.SetCookie(w, &http.Cookie{Name: Cookie, Value: v, Path: "/", MaxAge: max(maxAge, 1),
 		Secure: true, HttpOnly: true, SameSite: http.SameSiteStrictMode})
 	// Not a redirect: the browser arrived from the gateway's own host,
 	// which may be another site, and a SameSite=Strict cookie is not sent

@@ -1,4 +1,4 @@
-package web
+package bmchost
 
 import (
 	"context"
@@ -16,24 +16,9 @@ import (
 	"github.com/bmcgate/bmcgate/proxy/webui"
 )
 
-// BMC web UIs are served on a host of their own per BMC,
-// <bmc>.<web.proxy_domain>, on the web door's listener. The main host hands
-// a logged-in user over to a BMC host with a one-time ticket
-// (bmchost_ticket.go); the BMC host then knows the browser by a cookie of its
-// own, mapped server-side to the user's session and that BMC
-// (bmchost_session.go), and forwards each request through the BMC's proxy
-// (bmchost_serve.go). Nothing of the gateway's own pages, API or static files
-// is reachable on a BMC host, and the main session cookie is never read
-// there.
-//
-// The BMC hosts know the main door through two narrow contracts: the main
-// door asks Issue for a ticket when its logged-in user opens a BMC's web
-// UI, and the BMC host, redeeming it, asks the main door's BMCHostUsers for
-// the user session the ticket names (and, later, whether it is still live).
-
-// BMCHostCookie is the host-only cookie of a BMC web UI host. Its __Host-
+// Cookie is the host-only cookie of a BMC web UI host. Its __Host-
 // prefix makes browsers keep it to the one BMC host that set it.
-const BMCHostCookie = "__Host-bmcgate-bmc"
+const Cookie = "__Host-bmcgate-bmc"
 
 // GatewayCookiePrefix starts every cookie the gateway sets; all are removed
 // from requests before they are forwarded to a BMC.
@@ -49,31 +34,31 @@ const (
 // Values of Allowed: the BMC's certificate is verified (pinned or by a CA),
 // or verification is off and the page flags it.
 const (
-	WebUIVerified = "verified"
-	WebUIInsecure = "insecure"
+	Verified = "verified"
+	Insecure = "insecure"
 )
 
-// BMCUI is one BMC's web UI broker: its proxy and, when the gateway logs in
+// UI is one BMC's web UI broker: its proxy and, when the gateway logs in
 // to the BMC's UI, the pool of BMC-side sessions (nil otherwise).
-type BMCUI struct {
+type UI struct {
 	Proxy *webui.Proxy
 	Pool  *webui.Pool
 }
 
-// BMCUIs are the BMC web UI brokers the BMC hosts route to; the gateway
+// UIs are the BMC web UI brokers the BMC hosts route to; the gateway
 // builds them from config and swaps them on reload.
-type BMCUIs interface {
+type UIs interface {
 	// UI returns the broker of the BMC called name.
-	UI(name string) (BMCUI, bool)
+	UI(name string) (UI, bool)
 	// Release logs out the BMC-side sessions held for a user session key
 	// on every BMC.
 	Release(ctx context.Context, key string)
 }
 
-// bmcHostService is the subset of the service layer (*service.Service) the
+// Service is the subset of the service layer (*service.Service) the
 // BMC hosts use: deciding web.access and the other web-UI actions for a
 // caller, and their audit records.
-type bmcHostService interface {
+type Service interface {
 	Audit(ctx context.Context, r audit.Record) error
 	AuditQueued(ctx context.Context, r audit.Record) error
 	Resolve(c service.Caller) (authz.Principal, error)
@@ -81,8 +66,8 @@ type bmcHostService interface {
 	Permits(c service.Caller, a authz.Action, name string) (authz.Decision, *service.BMC)
 }
 
-// BMCHostUser is a user session of the main door as a BMC host sees it.
-type BMCHostUser struct {
+// User is a user session of the main door as a BMC host sees it.
+type User struct {
 	// Caller is the session's caller (door web) for the request it was
 	// read for.
 	Caller service.Caller
@@ -97,24 +82,24 @@ type BMCHostUser struct {
 	Fresh func() bool
 }
 
-// BMCHostUsers is the main door's side of the hand-off: the user session a
+// Users is the main door's side of the hand-off: the user session a
 // ticket names.
-type BMCHostUsers interface {
+type Users interface {
 	// User reads the live user session id for request r as the main
 	// door's own requests do (idle and absolute lifetime, OpenID refresh,
 	// revocation); an ended session is an error.
-	User(r *http.Request, id string) (BMCHostUser, error)
+	User(r *http.Request, id string) (User, error)
 	// Check reads the user session id without touching it, for the
 	// periodic re-check: its caller (no source) while it is live, else
 	// why it ended.
 	Check(id string) (c service.Caller, ended string)
 }
 
-// bmcHostOptions configure the BMC hosts.
-type bmcHostOptions struct {
+// Options configure the BMC hosts.
+type Options struct {
 	Config  func() *configs.Web // the current web section
-	Service bmcHostService
-	Users   BMCHostUsers
+	Service Service
+	Users   Users
 	Front   httpfront.Front // shared with the main door: one refusal aggregator
 	// TLS is the BMC hosts' TLS configuration (wildcard certificate,
 	// HTTP/1.1 only); nil when web.proxy_domain is off.
@@ -129,28 +114,28 @@ type bmcHostOptions struct {
 	Now    func() time.Time
 }
 
-// bmcHosts is the state of the BMC web UI hosts: the brokers, the tickets
+// Hosts is the state of the BMC web UI hosts: the brokers, the tickets
 // in flight and the BMC-host sessions.
-type bmcHosts struct {
+type Hosts struct {
 	cfg   func() *configs.Web
-	svc   bmcHostService
-	users BMCHostUsers
+	svc   Service
+	users Users
 	front httpfront.Front
 	track func(http.Handler) http.Handler
 	log   *slog.Logger
 	now   func() time.Time
 
 	mu      sync.Mutex
-	uis     BMCUIs
+	uis     UIs
 	tickets map[[32]byte]ticket
 	hosts   map[[32]byte]*hostSession
-	ports   []*portListener // web.proxy_ports, fixed at start (bmchost_ports.go)
+	ports   []*portListener // web.proxy_ports, fixed at start (ports.go)
 }
 
-// newBMCHosts prepares the BMC-host state and, with o.TLS, the
+// New prepares the BMC-host state and, with o.TLS, the
 // web.proxy_ports listeners (not yet listening).
-func newBMCHosts(o bmcHostOptions) *bmcHosts {
-	h := &bmcHosts{cfg: o.Config, svc: o.Service, users: o.Users, front: o.Front, track: o.Track,
+func New(o Options) *Hosts {
+	h := &Hosts{cfg: o.Config, svc: o.Service, users: o.Users, front: o.Front, track: o.Track,
 		log: o.Logger, now: o.Now, tickets: map[[32]byte]ticket{}, hosts: map[[32]byte]*hostSession{}}
 	if o.TLS != nil {
 		h.setupPorts(h.cfg(), o.TLS, o.Server)
@@ -159,29 +144,29 @@ func newBMCHosts(o bmcHostOptions) *bmcHosts {
 }
 
 // SetUIs installs (or, on reload, replaces) the BMC web UI brokers.
-func (h *bmcHosts) SetUIs(u BMCUIs) {
+func (h *Hosts) SetUIs(u UIs) {
 	h.mu.Lock()
 	h.uis = u
 	h.mu.Unlock()
 	h.Recheck(context.Background())
 }
 
-func (h *bmcHosts) ui(name string) (BMCUI, bool) {
+func (h *Hosts) ui(name string) (UI, bool) {
 	h.mu.Lock()
 	u := h.uis
 	h.mu.Unlock()
 	if u == nil {
-		return BMCUI{}, false
+		return UI{}, false
 	}
 	return u.UI(name)
 }
 
 // Allowed reports, for showing "Open web UI" buttons, which of the named
 // BMCs have a web UI through bmcgate that the caller may open, and whether
-// the BMC's certificate is verified (WebUIVerified, WebUIInsecure). It is
+// the BMC's certificate is verified (Verified, Insecure). It is
 // a query, not a decision: opening is decided and recorded at the BMC
 // host.
-func (h *bmcHosts) Allowed(c service.Caller, names ...string) map[string]string {
+func (h *Hosts) Allowed(c service.Caller, names ...string) map[string]string {
 	out := map[string]string{}
 	w := h.cfg()
 	for _, n := range names {
@@ -193,9 +178,9 @@ func (h *bmcHosts) Allowed(c service.Caller, names ...string) map[string]string 
 			continue
 		}
 		if d, _ := h.svc.Permits(c, authz.WebAccess, n); d.Allowed {
-			out[n] = WebUIVerified
+			out[n] = Verified
 			if ui.Proxy.Insecure() {
-				out[n] = WebUIInsecure
+				out[n] = Insecure
 			}
 		}
 	}
@@ -203,7 +188,7 @@ func (h *bmcHosts) Allowed(c service.Caller, names ...string) map[string]string 
 }
 
 // Has reports whether the BMC called name has a web UI through bmcgate.
-func (h *bmcHosts) Has(name string) bool {
+func (h *Hosts) Has(name string) bool {
 	_, ok := h.ui(name)
 	return ok && h.cfg().BMCHost(name) != ""
 }

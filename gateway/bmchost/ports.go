@@ -1,4 +1,4 @@
-package web
+package bmchost
 
 import (
 	"context"
@@ -20,7 +20,7 @@ import (
 // that BMC, when the BMC lists it in its extra_ports. Cookies are scoped to
 // a host, not a port, so the BMC host's cookie set on the main port
 // authenticates here too, and every request is checked exactly as on the
-// main port (bmchost_serve.go). The listeners are opened once, at Listen; a
+// main port (serve.go). The listeners are opened once, at Listen; a
 // reload re-reads the BMCs but not the listeners.
 
 // portListener is one web.proxy_ports listener.
@@ -34,8 +34,8 @@ type portListener struct {
 
 // setupPorts builds the port listeners' servers (not yet listening) from
 // the BMC hosts' TLS configuration and the main listener's limits. Called
-// from newBMCHosts.
-func (h *bmcHosts) setupPorts(w *configs.Web, bmcConf *tls.Config, main *http.Server) {
+// from New.
+func (h *Hosts) setupPorts(w *configs.Web, bmcConf *tls.Config, main *http.Server) {
 	for _, pp := range w.ProxyPorts {
 		pl := &portListener{bmcPort: pp.BMCPort, publicPort: pp.PublicPort, listen: pp.Listen}
 		pl.srv = &http.Server{
@@ -54,7 +54,7 @@ func (h *bmcHosts) setupPorts(w *configs.Web, bmcConf *tls.Config, main *http.Se
 }
 
 // portHandler serves one port listener: BMC hosts on its public port only.
-func (h *bmcHosts) portHandler(pl *portListener, domain string) http.Handler {
+func (h *Hosts) portHandler(pl *portListener, domain string) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		if h.front.URITooLong(rw, r) {
 			return
@@ -72,7 +72,7 @@ func (h *bmcHosts) portHandler(pl *portListener, domain string) http.Handler {
 }
 
 // ListenPorts binds every port listener; on error none stays bound.
-func (h *bmcHosts) ListenPorts() error {
+func (h *Hosts) ListenPorts() error {
 	for i, pl := range h.ports {
 		ln, err := net.Listen("tcp", pl.listen)
 		if err != nil {
@@ -89,7 +89,7 @@ func (h *bmcHosts) ListenPorts() error {
 }
 
 // ServePorts serves every bound port listener until ShutdownPorts.
-func (h *bmcHosts) ServePorts() {
+func (h *Hosts) ServePorts() {
 	for _, pl := range h.ports {
 		if pl.ln == nil {
 			continue
@@ -104,7 +104,7 @@ func (h *bmcHosts) ServePorts() {
 
 // ShutdownPorts stops the port listeners gracefully (the main door calls
 // it at shutdown, before it waits for the requests still running).
-func (h *bmcHosts) ShutdownPorts(ctx context.Context) {
+func (h *Hosts) ShutdownPorts(ctx context.Context) {
 	var wg sync.WaitGroup
 	for _, pl := range h.ports {
 		wg.Go(func() { _ = pl.srv.Shutdown(ctx) })
@@ -113,7 +113,7 @@ func (h *bmcHosts) ShutdownPorts(ctx context.Context) {
 }
 
 // ClosePorts stops the port listeners.
-func (h *bmcHosts) ClosePorts() {
+func (h *Hosts) ClosePorts() {
 	for _, pl := range h.ports {
 		_ = pl.srv.Close()
 		if pl.ln != nil {
@@ -124,7 +124,7 @@ func (h *bmcHosts) ClosePorts() {
 
 // PortAddrs returns the bound address of each port listener by BMC port
 // (for logs and tests).
-func (h *bmcHosts) PortAddrs() map[int]string {
+func (h *Hosts) PortAddrs() map[int]string {
 	out := map[int]string{}
 	for _, pl := range h.ports {
 		if pl.ln != nil {
@@ -136,7 +136,7 @@ func (h *bmcHosts) PortAddrs() map[int]string {
 
 // portHostFunc returns the proxy's PortHost for the BMC called name: the
 // public host:port of each mapped BMC port, "" for others.
-func (h *bmcHosts) portHostFunc(name string) func(int) string {
+func (h *Hosts) portHostFunc(name string) func(int) string {
 	return func(port int) string {
 		for _, pl := range h.ports {
 			if pl.bmcPort == port {
@@ -150,7 +150,7 @@ func (h *bmcHosts) portHostFunc(name string) func(int) string {
 // WarnPortsChanged logs when a reloaded config maps BMC ports
 // differently from the listeners opened at start: those change only on
 // restart.
-func (h *bmcHosts) WarnPortsChanged(w configs.Web) {
+func (h *Hosts) WarnPortsChanged(w configs.Web) {
 	same := len(w.ProxyPorts) == len(h.ports)
 	for i := 0; same && i < len(w.ProxyPorts); i++ {
 		pp, pl := w.ProxyPorts[i], h.ports[i]

@@ -1,4 +1,4 @@
-package web
+package bmchost
 
 import (
 	"context"
@@ -45,14 +45,14 @@ type hostSession struct {
 	expires time.Time
 	ctx     context.Context
 	cancel  context.CancelCauseFunc
-	cached  atomic.Pointer[BMCHostUser] // the user session, as last read
+	cached  atomic.Pointer[User] // the user session, as last read
 }
 
 // userOf returns the user session of BMC-host session hs: the copy read
 // by the last request while the main door says it is fresh (so a request
 // reads and decodes nothing from the session store) and the current
 // config still lets its identity act, else a new read.
-func (h *bmcHosts) userOf(r *http.Request, hs *hostSession) (BMCHostUser, error) {
+func (h *Hosts) userOf(r *http.Request, hs *hostSession) (User, error) {
 	if c := hs.cached.Load(); c != nil && c.Fresh != nil && c.Fresh() {
 		u := *c
 		u.Caller.Source = httpfront.RemoteIP(r)
@@ -63,7 +63,7 @@ func (h *bmcHosts) userOf(r *http.Request, hs *hostSession) (BMCHostUser, error)
 	u, err := h.users.User(r, hs.userID)
 	if err != nil {
 		hs.cached.Store(nil)
-		return BMCHostUser{}, err
+		return User{}, err
 	}
 	hs.cached.Store(&u)
 	return u, nil
@@ -87,7 +87,7 @@ func newSecret() string {
 }
 
 // newHostSession opens a BMC-host session and returns its cookie value.
-func (h *bmcHosts) newHostSession(userID string, u BMCHostUser, bmc, source string) (string, error) {
+func (h *Hosts) newHostSession(userID string, u User, bmc, source string) (string, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	now := h.now()
@@ -109,7 +109,7 @@ func (h *bmcHosts) newHostSession(userID string, u BMCHostUser, bmc, source stri
 
 // hostSession returns the live BMC-host session of cookie value v on bmc.
 // A cookie of another BMC host is no session here.
-func (h *bmcHosts) hostSession(v, bmc string) *hostSession {
+func (h *Hosts) hostSession(v, bmc string) *hostSession {
 	if v == "" {
 		return nil
 	}
@@ -124,7 +124,7 @@ func (h *bmcHosts) hostSession(v, bmc string) *hostSession {
 
 // endHostSessions ends the BMC-host sessions match selects, cancels their
 // requests and websockets, and logs out the BMC-side sessions they used.
-func (h *bmcHosts) endHostSessions(ctx context.Context, reason string, match func(*hostSession) bool) {
+func (h *Hosts) endHostSessions(ctx context.Context, reason string, match func(*hostSession) bool) {
 	h.mu.Lock()
 	var ended []*hostSession
 	for k, x := range h.hosts {
@@ -150,14 +150,14 @@ func (h *bmcHosts) endHostSessions(ctx context.Context, reason string, match fun
 
 // EndUser ends every BMC-host session of the user session userID (the
 // main door's logout, revocation or end of that session).
-func (h *bmcHosts) EndUser(ctx context.Context, userID, reason string) {
+func (h *Hosts) EndUser(ctx context.Context, userID, reason string) {
 	h.endHostSessions(ctx, reason, func(x *hostSession) bool { return x.userID == userID })
 }
 
 // Recheck ends BMC-host sessions whose user session has ended or whose
 // user has lost web.access on the BMC (after a reload, a role change at
 // refresh, an expiry). The refusal is recorded as a decision.
-func (h *bmcHosts) Recheck(ctx context.Context) {
+func (h *Hosts) Recheck(ctx context.Context) {
 	h.mu.Lock()
 	live := make([]*hostSession, 0, len(h.hosts))
 	for _, x := range h.hosts {
@@ -186,7 +186,7 @@ func (h *bmcHosts) Recheck(ctx context.Context) {
 
 // Run re-checks the BMC-host sessions periodically until ctx ends, then
 // ends them all.
-func (h *bmcHosts) Run(ctx context.Context) {
+func (h *Hosts) Run(ctx context.Context) {
 	t := time.NewTicker(recheckEvery)
 	defer t.Stop()
 	for {

@@ -1,4 +1,4 @@
-package web
+package bmchost
 
 import (
 	"net/http"
@@ -51,7 +51,7 @@ func setBMCHostHeaders(w http.ResponseWriter) {
 // origins returns a function reporting whether an origin is one of the
 // public origins of the BMC called name: its host on the main port, or on a
 // mapped extra port.
-func (h *bmcHosts) origins(name string) func(string) bool {
+func (h *Hosts) origins(name string) func(string) bool {
 	return func(origin string) bool {
 		o := strings.ToLower(origin)
 		if o == "https://"+h.cfg().BMCHost(name) {

@@ -1,4 +1,4 @@
-package web
+package bmchost
 
 import (
 	"context"
@@ -23,7 +23,7 @@ const bmcHostDeadline = 30 * time.Minute
 // a name that cannot be one) once the listener's front has checked its
 // connection and Host (httpfront.Front.BMCHostRequest): on its main port
 // when port is 0, else on the web.proxy_ports listener of that BMC port.
-func (h *bmcHosts) ServeHost(w http.ResponseWriter, r *http.Request, name string, port int) {
+func (h *Hosts) ServeHost(w http.ResponseWriter, r *http.Request, name string, port int) {
 	setBMCHostHeaders(w)
 	hr, ok := h.admit(w, r, name, port)
 	if !ok {
@@ -35,7 +35,7 @@ func (h *bmcHosts) ServeHost(w http.ResponseWriter, r *http.Request, name string
 // hostRequest is a BMC-host request admitted by admit: the BMC's UI, the
 // BMC-host session, the caller (its user session's) and the BMC.
 type hostRequest struct {
-	ui BMCUI
+	ui UI
 	hs *hostSession
 	c  service.Caller
 	b  *service.BMC
@@ -46,7 +46,7 @@ type hostRequest struct {
 // a live BMC-host session of a live user session, and the user still has
 // web.access. It answers the request itself (and returns false) otherwise;
 // the entry path is answered here too.
-func (h *bmcHosts) admit(w http.ResponseWriter, r *http.Request, name string, port int) (hostRequest, bool) {
+func (h *Hosts) admit(w http.ResponseWriter, r *http.Request, name string, port int) (hostRequest, bool) {
 	ui, ok := h.ui(name)
 	if name == "" || !ok {
 		h.page(w, http.StatusNotFound, "There is no BMC web UI at this address.")
@@ -69,7 +69,7 @@ func (h *bmcHosts) admit(w http.ResponseWriter, r *http.Request, name string, po
 		h.page(w, http.StatusNotFound, "Not found.")
 		return hostRequest{}, false
 	}
-	ck, _ := r.Cookie(BMCHostCookie)
+	ck, _ := r.Cookie(Cookie)
 	var hs *hostSession
 	if ck != nil {
 		hs = h.hostSession(ck.Value, name)
@@ -99,7 +99,7 @@ func (h *bmcHosts) admit(w http.ResponseWriter, r *http.Request, name string, po
 
 // proxy forwards an admitted request through the BMC's proxy, with
 // the user's BMC-side session, under the BMC-host session's lifetime.
-func (h *bmcHosts) proxy(w http.ResponseWriter, r *http.Request, name string, port int, hr hostRequest) {
+func (h *Hosts) proxy(w http.ResponseWriter, r *http.Request, name string, port int, hr hostRequest) {
 	ui, c, b := hr.ui, hr.c, hr.b
 	// Requests and websockets end with the BMC-host session.
 	ctx, cancel := context.WithCancel(r.Context())
@@ -157,7 +157,7 @@ func (h *bmcHosts) proxy(w http.ResponseWriter, r *http.Request, name string, po
 }
 
 // auditProxied records one proxied request, or a websocket's open or close.
-func (h *bmcHosts) auditProxied(ctx context.Context, c service.Caller, host string, sum webui.Summary, opened bool) {
+func (h *Hosts) auditProxied(ctx context.Context, c service.Caller, host string, sum webui.Summary, opened bool) {
 	code := audit.CodeWebUIRequest
 	switch {
 	case opened:
@@ -219,7 +219,7 @@ func stripGatewayCookies(r *http.Request) {
 
 // page is the gateway's own minimal page on a BMC host (no gateway
 // template, script or style is served there).
-func (h *bmcHosts) page(w http.ResponseWriter, status int, msg string) {
+func (h *Hosts) page(w http.ResponseWriter, status int, msg string) {
 	hd := w.Header()
 	hd.Set("Content-Type", "text/html; charset=utf-8")
 	hd.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
