@@ -2,8 +2,8 @@
 // opens and verifies the audit log, loads or creates the SSH host key,
 // builds the service layer (gateway/service) from the config (with
 // gateway/assemble) and opens the front doors — the SSH door
-// (gateway/sshd), the HTTPS door (gateway/web) with its BMC web-UI hosts —
-// and the optional parts: the console hub (gateway/console) and the
+// (gateway/sshd), the HTTPS door (gateway/web) and, on its listener, the
+// BMC web-UI hosts (gateway/bmchost) — and the optional parts: the console hub (gateway/console) and the
 // periodic posture scan (gateway/scans). Run serves until the context ends
 // and shuts every door down in order before the final audit record; Reload
 // (SIGHUP) applies a new config or refuses it, audited either way.

@@ -8,7 +8,10 @@
 // service.Service, so decisions and outcomes are audited exactly as for SSH,
 // with the front door "web" (browser pages) or "api" (JSON API).
 //
-// Other handlers (the BMC web UI proxy, the posture scan page) reuse the
-// sessions: wrap them with Server.RequireSession and read the caller with
-// CallerFrom.
+// Other handlers (the posture scan page) reuse the sessions: wrap them with
+// Server.RequireSession and read the caller with CallerFrom. The BMC web UI
+// hosts (gateway/bmchost) are served on this door's listener: the door
+// routes <bmc>.<web.proxy_domain> to them, asks them for a ticket when a
+// user opens a BMC's web UI, and answers their questions about user
+// sessions through bmchost.Users (handoff.go).
 package web
