@@ -29,9 +29,9 @@ func newClockServer(t *testing.T) *clockServer {
 	return newClockServerWith(t, "")
 }
 
-// newClockServerWith is newClockServer with more YAML under web: (indented
-// by two spaces).
-func newClockServerWith(t *testing.T, moreWeb string) *clockServer {
+// testConfig is the web door's test config, with more YAML under web:
+// (indented by two spaces) and its data directory made.
+func testConfig(t *testing.T, moreWeb string) *configs.Config {
 	t.Helper()
 	dir := t.TempDir()
 	text := fmt.Sprintf(`version: 1
@@ -59,6 +59,18 @@ web:
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := mkdir(cfg.DataDir); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// newClockServerWith is newClockServer with more YAML under web: (indented
+// by two spaces).
+func newClockServerWith(t *testing.T, moreWeb string) *clockServer {
+	t.Helper()
+	cfg := testConfig(t, moreWeb)
+	dir := t.TempDir()
 	store, err := audit.Open(filepath.Join(dir, "audit.db"), audit.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -74,9 +86,6 @@ web:
 	}
 	accts := service.NewAccounts(nil, []service.Account{{Name: "u", Roles: []string{"admin"}}}, nil)
 	svc := service.New(&service.State{Policy: pol, Inventory: inv, Accounts: accts}, nil, store, slog.New(slog.DiscardHandler))
-	if err := mkdir(cfg.DataDir); err != nil {
-		t.Fatal(err)
-	}
 	cs := &clockServer{now: time.Now(), audit: store}
 	cs.Server, err = New(Options{Config: cfg, Service: svc, Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return cs.now }})
 	if err != nil {
