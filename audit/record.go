@@ -63,6 +63,9 @@ const (
 	CodeScanFix      = "scan.fix"       // one posture remediation applied to one BMC, with outcome
 	CodeTokenCreate  = "token.create"   // a personal API token was created
 	CodeTokenRevoke  = "token.revoke"   // a personal API token was revoked
+	CodeCertIssue    = "cert.issue"     // the gateway's SSH user CA issued a certificate (serial, key fingerprint, validity)
+	CodeCertRevoke   = "cert.revoke"    // a gateway SSH certificate was revoked by serial (bmcgate cert revoke)
+	CodeCertEnd      = "cert.end"       // a gateway SSH certificate stopped being usable: the web login it came from ended
 	// BMC web UIs through the gateway (gateway/web/bmchost*.go).
 	CodeWebUIRequest = "webui.request"  // one request proxied to a BMC's web UI (or refused), with status and bytes
 	CodeWebUIWSOpen  = "webui.ws.open"  // a websocket to a BMC's web UI was opened

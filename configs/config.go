@@ -74,6 +74,12 @@ type SSH struct {
 	Ciphers           []string `yaml:"ciphers"`
 	MACs              []string `yaml:"macs"`
 	HostKeyAlgorithms []string `yaml:"host_key_algorithms"`
+	// IssueCertificates turns on the gateway's own user CA: single sign-on
+	// users get short-lived SSH certificates from the web door's "SSH
+	// access" page (needs listen.https and web.oidc). Off by default.
+	IssueCertificates bool `yaml:"issue_certificates"`
+	// CertMaxLifetime is the longest validity of such a certificate (8h).
+	CertMaxLifetime Duration `yaml:"cert_max_lifetime"`
 
 	caKeys []ssh.PublicKey
 }

@@ -54,6 +54,12 @@ func (v *validator) anyEnabledUser() bool {
 // the web door (single sign-on or an enabled break-glass account). A
 // web-only deployment is valid; its SSH door stays closed (SSHLogin).
 func (v *validator) loginWays() {
+	if v.c.SSH.IssueCertificates {
+		v.c.sshLogin = true // single sign-on users log in with the gateway's certificates
+		if v.c.Listen.HTTPS == "" || v.c.Web.OIDC.Issuer == "" {
+			v.probs.add("ssh.issue_certificates", "needs the web door with single sign-on (listen.https and web.oidc): certificates are issued to its users")
+		}
+	}
 	if v.c.sshLogin || v.c.Listen.HTTPS != "" && (v.c.Web.OIDC.Issuer != "" || v.webBreakGlass) {
 		return
 	}
@@ -64,6 +70,7 @@ func (v *validator) loginWays() {
 }
 
 // SSHLogin reports whether anyone can log in over SSH: an enabled user
-// with a key, or user CA keys and an enabled user their certificates can
-// name. The gateway opens its SSH door only then.
+// with a key, user CA keys and an enabled user their certificates can
+// name, or the gateway's own certificates (ssh.issue_certificates). The
+// gateway opens its SSH door only then.
 func (c *Config) SSHLogin() bool { return c.sshLogin }

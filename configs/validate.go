@@ -3,6 +3,7 @@ package configs
 import (
 	"fmt"
 	"path/filepath"
+	"time"
 
 	"github.com/bmcgate/bmcgate/internal/datadir"
 )
@@ -100,6 +101,10 @@ func (v *validator) dataDir() {
 	v.c.DataDir = v.resolve(v.c.DataDir)
 }
 
+// DefaultCertMaxLifetime is the longest validity of a certificate from the
+// gateway's own user CA (ssh.cert_max_lifetime).
+const DefaultCertMaxLifetime = 8 * time.Hour
+
 func (v *validator) ssh() {
 	s := &v.c.SSH
 	switch {
@@ -114,6 +119,9 @@ func (v *validator) ssh() {
 		v.probs.add("ssh.revoked_keys", "must not be empty: leave it out when no key is revoked")
 	}
 	v.sshAlgorithms()
+	v.checkDurations("ssh", []durationLimit{
+		{"cert_max_lifetime", &s.CertMaxLifetime, DefaultCertMaxLifetime, time.Minute, 7 * 24 * time.Hour},
+	}, nil)
 	if len(s.Banner) > maxBannerLen {
 		v.probs.add("ssh.banner", "longer than %d bytes", maxBannerLen)
 	}

@@ -311,3 +311,26 @@ func TestWebOIDCClaimsConfig(t *testing.T) {
 		t.Errorf("userinfo default %q", c.Web.OIDC.Userinfo)
 	}
 }
+
+// TestIssueCertificates: the gateway's own certificates need the web door
+// with single sign-on, open the SSH door in a web-only deployment, and
+// their lifetime is bounded.
+func TestIssueCertificates(t *testing.T) {
+	noWeb := mutate(t, baseConfig(t), "listen:\n", "ssh:\n  issue_certificates: true\n  cert_max_lifetime: 200h\nlisten:\n")
+	got := problemLines(t, writeFixture(t, noWeb), LoadOptions{SkipSecrets: true})
+	want := []string{
+		"DIR/bmcgate.yaml:4: ssh.issue_certificates: needs the web door with single sign-on (listen.https and web.oidc): certificates are issued to its users",
+		"DIR/bmcgate.yaml:5: ssh.cert_max_lifetime: 200h0m0s is out of range: use 1m0s to 168h0m0s (default 8h0m0s)",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("problems:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+	}
+	noUsers := mutate(t, webConfig(t), "users:\n  - name: alice\n    ssh_keys:\n      - \""+testKey(t, "alice")+"\"\n    roles: [ops]\n", "")
+	c, err := Load(writeWebFixture(t, mutate(t, noUsers, "listen:\n", "ssh:\n  issue_certificates: true\nlisten:\n")), LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.SSHLogin() || c.SSH.CertMaxLifetime.Duration != 8*time.Hour {
+		t.Errorf("SSHLogin %v, cert_max_lifetime %s", c.SSHLogin(), c.SSH.CertMaxLifetime)
+	}
+}

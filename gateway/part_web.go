@@ -19,7 +19,11 @@ func openWeb(ctx context.Context, g *Gateway, cfg *configs.Config) (part, error)
 	if cfg.Listen.HTTPS == "" {
 		return nil, nil
 	}
-	s, err := web.New(web.Options{Config: cfg, Service: g.svc, Logger: g.log, Now: webClock})
+	o := web.Options{Config: cfg, Service: g.svc, Logger: g.log, Now: webClock}
+	if g.certs != nil {
+		o.Certs = g.certs
+	}
+	s, err := web.New(o)
 	if err != nil {
 		return nil, fmt.Errorf("web door: %w", err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/bmcgate/bmcgate/configs"
 	"github.com/bmcgate/bmcgate/gateway/assemble"
 	"github.com/bmcgate/bmcgate/gateway/service"
+	"github.com/bmcgate/bmcgate/gateway/sshca"
 	"github.com/bmcgate/bmcgate/gateway/sshd"
 	"github.com/bmcgate/bmcgate/gateway/web"
 	"github.com/bmcgate/bmcgate/internal/datadir"
@@ -33,9 +34,10 @@ type Gateway struct {
 	sshLn  net.Listener
 	hostPK gossh.PublicKey
 
-	parts    []part      // optional subsystems: console broker, web door, scanner
-	web      *web.Server // the HTTPS door, nil when off (web.go)
-	consoles consoleDoor // the SSH door's way to the console hub (console.go)
+	parts    []part          // optional subsystems: console broker, web door, scanner
+	certs    *sshca.Registry // the gateway's SSH user CA, nil when off (part_certs.go)
+	web      *web.Server     // the HTTPS door, nil when off (web.go)
+	consoles consoleDoor     // the SSH door's way to the console hub (console.go)
 
 	mu  sync.Mutex // serializes reloads
 	cfg *configs.Config
@@ -59,6 +61,7 @@ var partOpeners = []func(ctx context.Context, g *Gateway, cfg *configs.Config) (
 	openConsole, openWeb, openScan,
 	openWebUI, // after openWeb: it mounts on the web door
 	openImages,
+	openCertsPart,
 }
 
 // Open builds a gateway from a checked config and binds its listeners. It
@@ -116,6 +119,9 @@ func (g *Gateway) open(ctx context.Context, cfg *configs.Config) error {
 	g.rf = redfish.NewBroker(assemble.RedfishOptions(cfg, log))
 	g.svc.SetRedfish(g.rf)
 	g.consoles.svc = g.svc
+	if dir, err = g.openCerts(cfg, dir); err != nil {
+		return err
+	}
 	sc := assemble.SSHConfig(cfg)
 	sc.HostSigners = []gossh.Signer{signer}
 	sc.Logger = log
@@ -293,6 +299,9 @@ func (g *Gateway) Reload(ctx context.Context) error {
 	if err == nil {
 		dir, err = assemble.Directory(cfg)
 	}
+	if err == nil {
+		dir = g.withCerts(dir)
+	}
 	if err != nil {
 		rec.Outcome, rec.Reason = audit.OutcomeError, "reload refused; keeping the running config"
 		rec.Fields = reloadProblems(err)
@@ -302,6 +311,9 @@ func (g *Gateway) Reload(ctx context.Context) error {
 	}
 	if cfg.Listen != g.cfg.Listen || cfg.DataDir != g.cfg.DataDir {
 		g.log.Warn("listen addresses and data_dir change only on restart")
+	}
+	if cfg.SSH.IssueCertificates && g.certs == nil {
+		g.log.Warn("ssh.issue_certificates takes effect on restart")
 	}
 	rec.Reason = fmt.Sprintf("reloaded: %d BMCs, %d users", st.Inventory.Len(), len(cfg.Users))
 	if err := g.svc.Audit(ctx, rec); err != nil {

@@ -52,6 +52,7 @@ type webOptions struct {
 	publicHost string    // public_url host instead of 127.0.0.1 (on the same port)
 	noSSHUsers bool      // no SSH users at all (a web-only deployment)
 	op         oidcop.Options
+	extraTop   string // more top-level YAML (after web:)
 }
 
 // startWeb starts a provider, a simulated BMC and a gateway with the web door.
@@ -94,6 +95,7 @@ func startWeb(t testing.TB, o webOptions) *webHarness {
 	if o.breakGlass != "" {
 		extra += "  break_glass:\n" + o.breakGlass
 	}
+	extra += o.extraTop
 	bmcs := append([]testBMC{{name: "node01", addr: b.Addr(), user: "gw", pass: "pw-node01", suite: 17, labels: "{rack: r1}"}}, o.moreBMCs...)
 	users := []testUser{{name: "alice", roles: "[admin]"}}
 	if o.noSSHUsers {

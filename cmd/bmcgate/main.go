@@ -36,6 +36,7 @@ func subcommands() []subcommand {
 		{"scan", "check the config's BMCs for insecure settings (scan --config FILE [--json] [TARGET...])", runScan},
 		{"pin", "show a BMC's web certificate and print the line that pins it (pin BMC --config FILE)", runPin},
 		{"passwd", "hash a break-glass web password (and make a TOTP secret)", runPasswd},
+		{"cert", "revoke or list the SSH certificates the gateway issued (cert revoke SERIAL --data-dir DIR)", runCert},
 		{"version", "print the version", runVersion},
 	}
 }

@@ -49,6 +49,8 @@ var readmeSkipped = map[string]string{
 	"bmcgate passwd [--totp-file FILE]":                                                   "",
 	"bmcgate audit replay SESSION --data-dir DIR":                                         "",
 	"bmcgate version": "",
+	"bmcgate cert revoke SERIAL --data-dir DIR [--reason TEXT]": "",
+	"bmcgate cert list --data-dir DIR":                          "",
 }
 
 var (
@@ -224,6 +226,10 @@ func (f readmeFixture) fill(t *testing.T, args []string) []string {
 			a = filepath.Join("..", "..", "configs", "example.yaml")
 		case a == "SESSION":
 			a = f.session
+		case a == "SERIAL":
+			a = "4242"
+		case a == "TEXT":
+			a = "a README revocation"
 		case a == "SEQ:HASH":
 			a = f.head
 		case a == "BMC", a == "TARGET...", a == "TARGET":

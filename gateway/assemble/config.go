@@ -153,7 +153,7 @@ func State(c *configs.Config) (*service.State, error) {
 		return nil, err
 	}
 	l := c.Limits
-	return &service.State{Policy: policy, Inventory: inv, Accounts: Accounts(c), Limits: service.Limits{
+	return &service.State{Policy: policy, Inventory: inv, Accounts: Accounts(c), CertsOn: c.SSH.IssueCertificates, Limits: service.Limits{
 		FanoutConcurrency: l.FanoutConcurrency,
 		MaxTargets:        l.MaxTargets,
 		CommandTimeout:    l.CommandTimeout.Duration,

@@ -22,6 +22,11 @@ const (
 	SourceSSO Source = "sso"
 	// SourceBreakGlass is an account of web.break_glass[].
 	SourceBreakGlass Source = "break-glass"
+	// SourceCert is a single sign-on user logged in over SSH with a
+	// certificate of the gateway's own CA: their roles are those of the
+	// certificate that the current config still grants them (their
+	// groups, from the web login it came from, and user_roles).
+	SourceCert Source = "sso-cert"
 )
 
 // Identity is who a caller is, fixed when they authenticate: the account
@@ -39,6 +44,17 @@ type Identity struct {
 	// Scope narrows what the identity may do to these actions (a personal
 	// API token); nil means no narrowing.
 	Scope []authz.Action
+	// CertSerial and CertRoles are a gateway certificate's serial and the
+	// roles it carries (SourceCert).
+	CertSerial uint64
+	CertRoles  []string
+}
+
+// CertStanding is what the service layer asks about a gateway-issued SSH
+// certificate at every decision: the provider groups of the web login it
+// came from, or why it may no longer act (revoked, login ended).
+type CertStanding interface {
+	Standing(serial uint64) (groups []string, why string)
 }
 
 // Account is an account the config defines, with its roles now.

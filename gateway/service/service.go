@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -71,6 +72,11 @@ type State struct {
 	Inventory *Inventory
 	Accounts  *Accounts // who may act, with which roles
 	Limits    Limits
+	// CertsOn is whether certificates of the gateway's own CA may act
+	// (ssh.issue_certificates).
+	CertsOn bool
+
+	certs CertStanding // set by Swap from SetCerts
 }
 
 // Service is the front doors' shared entry point. It is safe for concurrent use.
@@ -88,6 +94,17 @@ type Service struct {
 	// diskLow is whether the last Headroom found the audit log's disk low
 	// (headroom.go), so that the log says so once per change.
 	diskLow atomic.Bool
+	// certs answers for gateway-issued SSH certificates (SetCerts).
+	certs atomic.Pointer[certsHolder]
+}
+
+type certsHolder struct{ c CertStanding }
+
+// SetCerts installs what answers for the gateway's own SSH certificates;
+// states swapped in from now on (and the current one) use it.
+func (s *Service) SetCerts(c CertStanding) {
+	s.certs.Store(&certsHolder{c})
+	s.Swap(s.State())
 }
 
 // New builds a service that reaches BMCs through t (unless a BMC names its
@@ -106,6 +123,9 @@ func New(st *State, t Transport, log AuditLog, logger *slog.Logger) *Service {
 func (s *Service) Swap(st *State) {
 	cp := *st
 	cp.Limits = cp.Limits.withDefaults()
+	if h := s.certs.Load(); h != nil {
+		cp.certs = h.c
+	}
 	s.state.Store(&cp)
 }
 
@@ -159,11 +179,43 @@ func (s *Service) Resolve(c Caller) (authz.Principal, error) {
 
 // resolve resolves the caller under st.
 func (st *State) resolve(c Caller) (principal, error) {
+	if c.Identity.Source == SourceCert {
+		pr, err := st.certPrincipal(c.Identity, c.Door)
+		if err != nil {
+			return principal{}, err
+		}
+		return principal{Principal: pr, scope: c.Identity.Scope}, nil
+	}
 	pr, err := st.Accounts.Principal(c.Identity, c.Door)
 	if err != nil {
 		return principal{}, err
 	}
 	return principal{Principal: pr, scope: c.Identity.Scope}, nil
+}
+
+// certPrincipal resolves a user logged in with a gateway certificate: the
+// certificate must still stand (not revoked, its web login alive), and of
+// its roles only those the current config grants the user through their
+// groups (as the web login last saw them) or user_roles are used.
+func (st *State) certPrincipal(id Identity, door string) (authz.Principal, error) {
+	if !st.CertsOn || st.certs == nil {
+		return authz.Principal{}, revoked("the gateway no longer accepts its own SSH certificates (ssh.issue_certificates is off)")
+	}
+	groups, why := st.certs.Standing(id.CertSerial)
+	if why != "" {
+		return authz.Principal{}, revoked(why)
+	}
+	granted := st.Accounts.SSORoles(id.Name, groups)
+	var roles []string
+	for _, r := range id.CertRoles {
+		if slices.Contains(granted, r) {
+			roles = append(roles, r)
+		}
+	}
+	if len(roles) == 0 {
+		return authz.Principal{}, revoked("the gateway config no longer grants the user any role of the certificate")
+	}
+	return authz.Principal{Name: id.Name, Door: door, Roles: roles}, nil
 }
 
 // principal resolves the caller under st for a request for a on target. A

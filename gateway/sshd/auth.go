@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"fmt"
 	"net"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/bmcgate/bmcgate/configs"
+	"github.com/bmcgate/bmcgate/gateway/service"
 	"github.com/gliderlabs/ssh"
 	gossh "golang.org/x/crypto/ssh"
 )
@@ -28,6 +30,26 @@ type Directory struct {
 	keys        map[string]map[string]bool // user -> marshalled key -> true
 	cas         []gossh.PublicKey
 	revokedKeys string // revoked-keys file, "" for none
+	// gatewayCA is the gateway's own user CA (ssh.issue_certificates),
+	// whose certificates name single sign-on users; certs says whether
+	// one still stands. nil when off.
+	gatewayCA gossh.PublicKey
+	certs     GatewayCerts
+}
+
+// GatewayCerts answers whether a certificate of the gateway's own CA still
+// stands (not revoked, its web login alive).
+type GatewayCerts interface {
+	Standing(serial uint64) (groups []string, why string)
+}
+
+// WithGatewayCA returns a copy of d that accepts certificates of the
+// gateway's own user CA ca for single sign-on users, while certs says they
+// stand.
+func (d *Directory) WithGatewayCA(ca gossh.PublicKey, certs GatewayCerts) *Directory {
+	c := *d
+	c.gatewayCA, c.certs = ca, certs
+	return &c
 }
 
 // WithRevokedKeys returns a copy of d that refuses the keys and
@@ -79,7 +101,9 @@ const (
 	extUser         = "bmcgate-user"
 	extAuth         = "bmcgate-auth"
 	extForceCommand = "bmcgate-force-command"
-	extNoPTY        = "bmcgate-no-pty" // a certificate without permit-pty
+	extNoPTY        = "bmcgate-no-pty"      // a certificate without permit-pty
+	extSerial       = "bmcgate-cert-serial" // a gateway certificate's serial (its identity is single sign-on)
+	extRoles        = "bmcgate-cert-roles"  // the roles a gateway certificate carries
 )
 
 // refusal is why a key was refused: a stable class, for the audit
@@ -96,6 +120,10 @@ var supportedCriticalOptions = []string{"force-command", "source-address"}
 // permissions to attach to this key (its identity) or why it is refused,
 // which is recorded in the audit log (never shown to the client).
 func (d *Directory) checkKey(user string, key gossh.PublicKey, remote net.Addr, now time.Time) (*gossh.Permissions, refusal) {
+	if cert, isCert := key.(*gossh.Certificate); isCert && d.gatewayCA != nil &&
+		bytes.Equal(cert.SignatureKey.Marshal(), d.gatewayCA.Marshal()) {
+		return d.checkGatewayCert(user, cert, now)
+	}
 	u, ok := d.User(user)
 	if !ok {
 		return nil, refusal{"unknown or disabled user", "unknown or disabled user"}
@@ -170,6 +198,49 @@ func (d *Directory) checkCert(u *User, cert *gossh.Certificate, remote net.Addr,
 	}
 	return &gossh.Permissions{Extensions: ext}, refusal{}
 }
+
+// checkGatewayCert checks a certificate of the gateway's own CA: a user
+// certificate for this user as its one principal, within its validity,
+// without critical options, and still standing in the registry (not
+// revoked, the web login it came from alive). The user need not be listed
+// under users: the identity is the single sign-on user, with the
+// certificate's roles as far as the current config still grants them.
+func (d *Directory) checkGatewayCert(user string, cert *gossh.Certificate, now time.Time) (*gossh.Permissions, refusal) {
+	refuse := func(class, reason string) (*gossh.Permissions, refusal) {
+		return nil, refusal{"gateway certificate " + class, "gateway certificate refused: " + reason}
+	}
+	if cert.CertType != gossh.UserCert {
+		return refuse("not a user certificate", "not a user certificate")
+	}
+	checker := gossh.CertChecker{Clock: func() time.Time { return now }}
+	if err := checker.CheckCert(user, cert); err != nil {
+		return refuse(certClass(err.Error()), fmt.Sprintf("serial=%d: %s", cert.Serial, err.Error()))
+	}
+	if len(cert.ValidPrincipals) != 1 {
+		return refuse("with other principals", fmt.Sprintf("serial=%d: it names %d principals", cert.Serial, len(cert.ValidPrincipals)))
+	}
+	if _, why := d.certs.Standing(cert.Serial); why != "" {
+		class := "no longer standing"
+		if strings.Contains(why, "revoked") {
+			class = "revoked"
+		}
+		return refuse(class, fmt.Sprintf("serial=%d: %s", cert.Serial, why))
+	}
+	ext := map[string]string{
+		extUser:   user,
+		extAuth:   fmt.Sprintf("gateway certificate id=%q serial=%d", cert.KeyId, cert.Serial),
+		extSerial: strconv.FormatUint(cert.Serial, 10),
+		extRoles:  cert.Extensions[sshcaExtRoles],
+	}
+	if _, ok := cert.Extensions["permit-pty"]; !ok {
+		ext[extNoPTY] = "1"
+	}
+	return &gossh.Permissions{Extensions: ext}, refusal{}
+}
+
+// sshcaExtRoles is the extension the gateway's CA writes the roles in
+// (sshca.ExtRoles; sshd does not import the CA).
+const sshcaExtRoles = "roles@bmcgate"
 
 // certClass turns a CertChecker error into a stable class.
 func certClass(msg string) string {
@@ -247,6 +318,24 @@ func identity(conn *gossh.ServerConn) (user, auth, force string, ok bool) {
 	e := conn.Permissions.Extensions
 	user, ok = e[extUser]
 	return user, e[extAuth], e[extForceCommand], ok && user != "" && user == conn.User()
+}
+
+// callerIdentity is the service identity of an established connection's
+// verified key: a users[] account, or a single sign-on user with a
+// gateway certificate.
+func callerIdentity(conn *gossh.ServerConn, user string) service.Identity {
+	e := conn.Permissions.Extensions
+	serial, err := strconv.ParseUint(e[extSerial], 10, 64)
+	if e[extSerial] == "" || err != nil {
+		return service.Identity{Name: user, Source: service.SourceUser}
+	}
+	var roles []string
+	for r := range strings.SplitSeq(e[extRoles], ",") {
+		if r != "" {
+			roles = append(roles, r)
+		}
+	}
+	return service.Identity{Name: user, Source: service.SourceCert, CertSerial: serial, CertRoles: roles}
 }
 
 // ptyAllowed reports whether the verified key of conn may have a terminal.

@@ -65,7 +65,7 @@ func (s *Server) sessionChannel(_ *ssh.Server, conn *gossh.ServerConn, nc gossh.
 		return
 	}
 	caller := service.Caller{
-		Identity: service.Identity{Name: user, Source: service.SourceUser},
+		Identity: callerIdentity(conn, user),
 		Door:     "ssh", Source: st.remote, Session: st.id, Auth: auth,
 	}
 	if _, err := s.svc.Resolve(caller); err != nil {

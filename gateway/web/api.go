@@ -30,6 +30,7 @@ func (s *Server) apiRoutes() {
 	h("GET /api/v1/bmcs/{name}/media", authz.MediaRead, s.apiMedia)
 	h("POST /api/v1/bmcs/{name}/media", "", s.apiMediaAction)
 	h("GET /api/v1/audit", authz.AuditRead, s.apiAudit)
+	h("POST /api/v1/ssh/certificates", "", s.apiSSHCert)
 	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusNotFound, "not_found", "no such API endpoint")
 	})

@@ -31,6 +31,8 @@ func (s *Server) routes() {
 	m.Handle("GET /tokens", s.RequireSession(http.HandlerFunc(s.tokensPage)))
 	m.Handle("POST /tokens", s.RequireSession(http.HandlerFunc(s.tokenCreate)))
 	m.Handle("POST /tokens/{id}/revoke", s.RequireSession(http.HandlerFunc(s.tokenRevoke)))
+	m.Handle("GET /ssh", s.RequireSession(http.HandlerFunc(s.sshPage)))
+	m.Handle("POST /ssh", s.RequireSession(http.HandlerFunc(s.sshSign)))
 	s.apiRoutes()
 }
 

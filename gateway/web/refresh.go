@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"strings"
 
-	"github.com/bmcgate/bmcgate/audit"
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 )
@@ -21,17 +19,7 @@ func (s *Server) refreshDue(r *http.Request, ss *Session) bool {
 	if ss.Method != methodOIDC || s.oidc == nil || !s.now().After(ss.RefreshAt) {
 		return true
 	}
-	if ss.RefreshToken == "" {
-		s.auditSession(r.Context(), ss, audit.CodeSessionEnd, "groups must be re-checked: log in again (no refresh token)", r)
-		return false
-	}
-	if err := s.refresh(r.Context(), ss); err != nil {
-		s.log.Info("web session refresh failed; ending it", "user", ss.User, "session", ss.Handle, "err", err)
-		s.auditSession(r.Context(), ss, audit.CodeSessionEnd, "refresh at the identity provider failed: "+verifyReason(err), r)
-		return false
-	}
-	s.auditSession(r.Context(), ss, audit.CodeSessionStart, "session refreshed; roles "+strings.Join(s.sessionRoles(r, ss), ","), r)
-	return true
+	return s.refreshLogin(r.Context(), ss, r)
 }
 
 // refresh runs the refresh token grant and re-derives the roles.

@@ -63,7 +63,9 @@ type page struct {
 	Session *Session
 	CSRF    string
 	Audit   bool // the user may search the audit log
-	Data    any
+	// SSHCerts: the gateway issues SSH certificates to this login.
+	SSHCerts bool
+	Data     any
 }
 
 // render writes a page. Pages render to a buffer first so an error never
@@ -72,6 +74,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	p := page{Data: data}
 	if ss := SessionFrom(r.Context()); ss != nil {
 		p.Session, p.CSRF = ss, ss.CSRF
+		p.SSHCerts = s.certs != nil && ss.Method == methodOIDC
 		if c, ok := CallerFrom(r.Context()); ok {
 			p.Audit = s.svc.Allowed(c, "audit.read")
 		}

@@ -41,6 +41,9 @@ type Options struct {
 	// HTTPClient is used to talk to the identity provider; default a
 	// client with a 10 s timeout.
 	HTTPClient *http.Client
+	// Certs is the gateway's SSH user CA (ssh.issue_certificates); nil
+	// when the gateway issues no certificates.
+	Certs SSHCerts
 }
 
 // Server is the HTTPS front door.
@@ -56,7 +59,11 @@ type Server struct {
 	hc    *http.Client
 
 	cfg     atomic.Pointer[configs.Web]
-	oidc    *oidcClient // nil without web.oidc
+	certs   SSHCerts     // nil: no SSH certificates (sshcert.go)
+	certMax atomic.Value // time.Duration: ssh.cert_max_lifetime
+	certsOn atomic.Bool  // ssh.issue_certificates, as reloaded
+	sshAddr string       // listen.ssh, for the ssh line of a certificate
+	oidc    *oidcClient  // nil without web.oidc
 	limiter *loginLimiter
 	starts  *sourceLimiter       // bounds OIDC login starts (pre-login records) per address
 	refused *refusals.Aggregator // refusals and failed logins: one record per kind and interval
@@ -121,6 +128,9 @@ func New(o Options) (*Server, error) {
 	s := &Server{svc: o.Service, log: o.Logger, now: o.Now, store: st, hc: limitBodies(o.HTTPClient, maxProviderBody)}
 	w := cfg.Web
 	s.cfg.Store(&w)
+	s.certs, s.sshAddr = o.Certs, cfg.Listen.SSH
+	s.certMax.Store(cfg.SSH.CertMaxLifetime.Duration)
+	s.certsOn.Store(cfg.SSH.IssueCertificates)
 	s.cache = o.Service.NewPowerCache(w.PowerCacheTTL.Duration)
 	s.refused = refusals.New(o.Service, refusals.Options{Logger: o.Logger})
 	s.front = httpfront.Front{Notes: s.refused, Log: o.Logger}
@@ -205,6 +215,9 @@ func (s *Server) Run(ctx context.Context) error {
 		return errors.New("web: Run before Listen")
 	}
 	go s.sweeper(ctx)
+	if s.certs != nil {
+		go s.certRefresher(ctx)
+	}
 	go s.refused.Run(ctx)
 	s.bmc.ServePorts()
 	errc := make(chan error, 1)
@@ -235,7 +248,7 @@ func (s *Server) sweeper(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := s.store.sweep(s.now(), s.cfg.Load().Session.IdleTimeout.Duration); err != nil {
+			if err := s.store.sweep(s.now(), s.cfg.Load().Session.IdleTimeout.Duration, s.keptForCerts); err != nil {
 				s.log.Warn("web session sweep failed", "err", err)
 			}
 		}
@@ -249,6 +262,8 @@ func (s *Server) sweeper(ctx context.Context) {
 func (s *Server) Reload(cfg *configs.Config) {
 	w := cfg.Web
 	s.cfg.Store(&w)
+	s.certMax.Store(cfg.SSH.CertMaxLifetime.Duration)
+	s.certsOn.Store(cfg.SSH.IssueCertificates)
 	if s.oidc != nil {
 		s.oidc.reload(w)
 	}

@@ -102,7 +102,11 @@ func (s *Server) sessionByID(r *http.Request, id string) (*Session, string, erro
 	now := s.now()
 	lim := s.cfg.Load().Session
 	if ss.expired(now, lim.IdleTimeout.Duration) {
-		_ = s.store.delete(bucketSessions, id)
+		if s.keepForCerts(&ss, "session expired") {
+			_ = s.store.put(bucketSessions, id, &ss)
+		} else {
+			_ = s.store.delete(bucketSessions, id)
+		}
 		s.auditSession(r.Context(), &ss, audit.CodeSessionEnd, "session expired", r)
 		return nil, "", errNotFound
 	}
@@ -145,7 +149,12 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, ss Session
 		return nil, err
 	}
 	if old, err := r.Cookie(SessionCookie); err == nil && old.Value != "" {
-		_ = s.store.delete(bucketSessions, old.Value)
+		var prev Session
+		if s.store.get(bucketSessions, old.Value, &prev) == nil && s.keepForCerts(&prev, "logged in again") {
+			_ = s.store.put(bucketSessions, old.Value, &prev)
+		} else {
+			_ = s.store.delete(bucketSessions, old.Value)
+		}
 	}
 	id := newID()
 	now := s.now()
@@ -185,7 +194,12 @@ func (s *Server) loginNotStarted(w http.ResponseWriter, r *http.Request, user, m
 // endSession revokes the request's session server-side and clears the cookie.
 func (s *Server) endSession(w http.ResponseWriter, r *http.Request) {
 	if c, err := r.Cookie(SessionCookie); err == nil && c.Value != "" {
-		_ = s.store.delete(bucketSessions, c.Value)
+		var ss Session
+		if s.store.get(bucketSessions, c.Value, &ss) == nil && s.keepForCerts(&ss, "logged out") {
+			_ = s.store.put(bucketSessions, c.Value, &ss)
+		} else {
+			_ = s.store.delete(bucketSessions, c.Value)
+		}
 		s.bmc.EndUser(r.Context(), c.Value, "logged out")
 	}
 	setCookie(w, SessionCookie, "", -1)

@@ -46,7 +46,12 @@ type Session struct {
 	// the email claim): a refresh must name the same subject.
 	Subject string `json:"sub,omitempty"`
 	Email   string `json:"email,omitempty"`
-	Method  string `json:"method"` // "oidc" or "breakglass"
+	// ForCerts marks a session the browser no longer uses (logged out,
+	// idle) that stays only so that the SSH certificates issued from it
+	// keep following the provider: it is refreshed in the background and
+	// deleted when they expire.
+	ForCerts bool   `json:"for_certs,omitempty"`
+	Method   string `json:"method"` // "oidc" or "breakglass"
 	// Ended is why the gateway ended the session (a reload revoked its
 	// identity); the next request shows it, then the record is gone.
 	Ended    string    `json:"ended,omitempty"`
@@ -223,14 +228,15 @@ func (s *store) useTOTPStep(user string, step uint64) (bool, error) {
 	return ok, err
 }
 
-// sweep deletes expired sessions and pre-login records.
-func (s *store) sweep(now time.Time, idle time.Duration) error {
+// sweep deletes expired sessions and pre-login records; a session keep
+// says SSH certificates still follow is left to the certificate refresher.
+func (s *store) sweep(now time.Time, idle time.Duration, keep func(*Session) bool) error {
 	defer s.epoch.Add(1)
 	return s.db.Update(func(tx *bolt.Tx) error {
 		var dead [][]byte
 		_ = tx.Bucket(bucketSessions).ForEach(func(k, v []byte) error {
 			var ss Session
-			if json.Unmarshal(v, &ss) != nil || ss.expired(now, idle) {
+			if json.Unmarshal(v, &ss) != nil || ss.expired(now, idle) && (keep == nil || !keep(&ss)) {
 				dead = append(dead, k)
 			}
 			return nil
@@ -251,4 +257,49 @@ func (s *store) sweep(now time.Time, idle time.Duration) error {
 		}
 		return nil
 	})
+}
+
+// sessionKeys returns the storage keys of the sessions keep selects (for
+// work on sessions no browser is asking about: the refresh of logins that
+// SSH certificates were issued from).
+func (s *store) sessionKeys(keep func(*Session) bool) [][]byte {
+	var out [][]byte
+	_ = s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketSessions).ForEach(func(k, v []byte) error {
+			var ss Session
+			if json.Unmarshal(v, &ss) == nil && keep(&ss) {
+				out = append(out, bytes.Clone(k))
+			}
+			return nil
+		})
+	})
+	return out
+}
+
+// getKey, putKey and deleteKey are get, put and delete of a session by its
+// storage key.
+func (s *store) getKey(k []byte, ss *Session) error {
+	return s.db.View(func(tx *bolt.Tx) error {
+		data := tx.Bucket(bucketSessions).Get(k)
+		if data == nil {
+			return errNotFound
+		}
+		return json.Unmarshal(data, ss)
+	})
+}
+
+func (s *store) putKey(k []byte, ss *Session) error {
+	data, err := json.Marshal(ss)
+	if err != nil {
+		return fmt.Errorf("encode: %w", err)
+	}
+	if ss.Ended != "" {
+		defer s.epoch.Add(1)
+	}
+	return s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketSessions).Put(k, data) })
+}
+
+func (s *store) deleteKey(k []byte) error {
+	defer s.epoch.Add(1)
+	return s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketSessions).Delete(k) })
 }

@@ -77,7 +77,7 @@ func TestSessionsStoredByHash(t *testing.T) {
 	}
 	dead := newID()
 	_ = s.put(bucketSessions, dead, &Session{User: "old", Expires: now.Add(time.Hour), LastSeen: now.Add(-2 * time.Hour)})
-	if err := s.sweep(now, time.Hour); err != nil {
+	if err := s.sweep(now, time.Hour, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.get(bucketSessions, dead, &got); err != errNotFound {

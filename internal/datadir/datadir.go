@@ -6,6 +6,9 @@
 //	<data_dir>/                        mode 0700, owned by bmcgate's user
 //	  audit.db                         the audit log: hash-chained records and console recordings (package audit)
 //	  ssh_host_ed25519_key             the SSH door's host key, unless ssh.host_key_file names another
+//	  ssh_user_ca_ed25519_key          the gateway's SSH user CA (ssh.issue_certificates), mode 0600
+//	  ssh_user_certs.json              the certificates that CA issued, mode 0600 (package gateway/sshca)
+//	  ssh_user_certs_revoked           serials revoked by "bmcgate cert revoke", one line each
 //	  web.db                           the web door's sessions, pre-login records, TOTP state and API tokens
 //	  web_tls_cert.pem, web_tls_key.pem             the web door's self-signed certificate (when web.tls is absent)
 //	  web_proxy_tls_cert.pem, web_proxy_tls_key.pem the BMC web-UI hosts' self-signed certificate (when web.proxy_tls is absent)
@@ -27,6 +30,9 @@ import (
 const (
 	AuditDB      = "audit.db"
 	HostKey      = "ssh_host_ed25519_key"
+	UserCA       = "ssh_user_ca_ed25519_key"
+	UserCerts    = "ssh_user_certs.json"
+	UserRevoked  = "ssh_user_certs_revoked"
 	WebDB        = "web.db"
 	WebCert      = "web_tls_cert.pem"
 	WebKey       = "web_tls_key.pem"
