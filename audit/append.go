@@ -139,18 +139,23 @@ func (s *Store) enqueue(ctx context.Context, req *appendReq) error {
 	}
 }
 
-// writer is the single goroutine that commits appends. It takes everything
-// queued (up to MaxBatch), commits it in one transaction, answers every
-// waiter, and repeats; it returns once Close has closed the queue and the
-// queue is drained.
+// writer is the single goroutine that makes appends durable. It takes
+// everything queued (up to MaxBatch), chains it onto the head, writes it to
+// the WAL with one fdatasync, answers every waiter and hands the records to
+// the applier; it returns once Close has closed the queue and the queue is
+// drained.
 func (s *Store) writer() {
 	defer close(s.writerDone)
 	batch := make([]*appendReq, 0, s.maxBatch)
+	var fw frameWriter
 	for {
 		req, ok := <-s.reqs
 		if !ok {
 			return
 		}
+		// Wait for the applier before taking anything, so that a caller
+		// whose context ends meanwhile can still abandon its record.
+		lagErr := s.waitLag()
 		batch = append(batch[:0], req)
 	fill:
 		for len(batch) < s.maxBatch {
@@ -164,13 +169,14 @@ func (s *Store) writer() {
 				break fill
 			}
 		}
-		s.commit(batch)
+		s.commit(batch, lagErr, &fw)
 		clear(batch) // drop references for the garbage collector
 	}
 }
 
-// commit writes the batch's live requests and answers them.
-func (s *Store) commit(batch []*appendReq) {
+// commit makes the batch's live requests durable in the WAL and answers
+// them. Any failure refuses them all and fails the store (fail closed).
+func (s *Store) commit(batch []*appendReq, err error, fw *frameWriter) {
 	live := make([]*appendReq, 0, len(batch))
 	for _, req := range batch {
 		if req.state.CompareAndSwap(reqPending, reqTaken) {
@@ -180,12 +186,21 @@ func (s *Store) commit(batch []*appendReq) {
 	if len(live) == 0 {
 		return
 	}
-	recs, err := s.write(live)
+	if err == nil {
+		err = s.failure()
+	}
+	var recs []Record
+	var items []walRec
+	var size int
+	if err == nil {
+		recs, items, size = s.chain(live, fw)
+		if err = s.walAppend(fw.bytes()); err != nil {
+			s.fail(err)
+		}
+	}
 	if err != nil {
 		s.stats.failedCommits.Add(1)
-		s.disk.markStale() // a full disk is the likeliest cause
 		s.stats.failedRecords.Add(uint64(len(live)))
-		s.log.Error("audit commit failed; records refused", "records", len(live), "next_seq", s.headSeq+1, "err", err)
 		err = fmt.Errorf("audit: record not stored: %w", err)
 		for _, req := range live {
 			req.done <- appendResult{err: err}
@@ -198,6 +213,7 @@ func (s *Store) commit(batch []*appendReq) {
 	s.headSeq, s.headHash = last.Seq, hash
 	s.headMu.Unlock()
 	s.headTime = last.Time
+	s.queueApply(items, size)
 	s.stats.commits.Add(1)
 	s.stats.appended.Add(uint64(len(live)))
 	if n := int64(len(live)); n > s.stats.largestBatch.Load() {
@@ -206,64 +222,41 @@ func (s *Store) commit(batch []*appendReq) {
 	for i, req := range live {
 		req.done <- appendResult{rec: recs[i]}
 	}
+	if err := s.rotateWAL(); err != nil {
+		s.fail(err) // the records above are durable; the next ones are refused
+	}
 	// Let the callers just answered run before the next batch is taken:
 	// busy callers append again at once, and their records then join the
 	// next commit instead of waiting for the one after it.
 	runtime.Gosched()
 }
 
-// write commits reqs in one transaction, chained onto the in-memory head,
-// and returns the stored records. On error nothing was stored and the head
-// is unchanged.
-func (s *Store) write(reqs []*appendReq) ([]Record, error) {
+// chain assigns the requests' sequence numbers, time and hashes after the
+// in-memory head and builds their WAL frames in fw. It returns the records
+// for the callers, their stored forms for the applier and those forms'
+// total size. The head itself moves only once the frames are durable.
+func (s *Store) chain(reqs []*appendReq, fw *frameWriter) ([]Record, []walRec, int) {
 	t := s.now().UTC()
 	if t.Before(s.headTime) {
 		t = s.headTime
 	}
+	fw.reset()
 	recs := make([]Record, len(reqs))
-	err := protect(func() error {
-		return s.db.Update(func(tx *bolt.Tx) error {
-			b, meta := tx.Bucket(bucketRecords), tx.Bucket(bucketMeta)
-			if b == nil || meta == nil {
-				return fmt.Errorf("%w: buckets missing", ErrCorrupt)
-			}
-			b.FillPercent = 0.95 // keys only ever grow: pack pages
-			ib := openIdx(tx, true)
-			if err := dropBeyond(b, ib, s.headSeq); err != nil {
-				return err
-			}
-			var key []byte
-			seq, prev := s.headSeq, s.headHash
-			for i, req := range reqs {
-				r := req.rec
-				seq++
-				r.Seq, r.Time, r.Prev = seq, t, hex.EncodeToString(prev[:])
-				canonical, sum := hashRecord(&r, prev)
-				r.Hash = hex.EncodeToString(sum[:])
-				stored := storedForm(canonical, r.Hash)
-				if err := b.Put(seqKey(seq), stored); err != nil {
-					return fmt.Errorf("put record #%d: %w", seq, err)
-				}
-				if ib != nil {
-					if err := ib.add(seq, stored, key); err != nil {
-						return err
-					}
-				}
-				prev, recs[i] = sum, r
-			}
-			if err := meta.Put(keyHead, encodeHead(seq, prev)); err != nil {
-				return fmt.Errorf("put chain head: %w", err)
-			}
-			if s.beforeCommit != nil {
-				return s.beforeCommit(tx)
-			}
-			return nil
-		})
-	})
-	if err != nil {
-		return nil, err
+	items := make([]walRec, len(reqs))
+	size := 0
+	seq, prev := s.headSeq, s.headHash
+	for i, req := range reqs {
+		r := req.rec
+		seq++
+		r.Seq, r.Time, r.Prev = seq, t, hex.EncodeToString(prev[:])
+		canonical, sum := hashRecord(&r, prev)
+		r.Hash = hex.EncodeToString(sum[:])
+		stored := storedForm(canonical, r.Hash)
+		fw.add(seq, stored)
+		prev, recs[i], items[i] = sum, r, walRec{seq: seq, stored: stored, hash: sum}
+		size += len(stored)
 	}
-	return recs, nil
+	return recs, items, size
 }
 
 // dropBeyond deletes records after seq, with their index entries. There

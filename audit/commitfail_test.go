@@ -12,13 +12,14 @@ import (
 
 var errInjected = errors.New("injected disk failure")
 
-// A failed commit refuses every record of the batch, leaves the head where
-// it was, and later appends continue the chain without a gap.
-func TestCommitFailureKeepsChain(t *testing.T) {
+// A failed WAL write refuses every record of its group, leaves the head
+// where it was and fails the store: later appends are refused too (fail
+// closed) until it is reopened, and the chain then continues without a gap.
+func TestWALFailureFailsClosed(t *testing.T) {
 	s, path := newStore(t, Options{})
 	before := fill(t, s, 3)
 	var fail atomic.Bool
-	s.beforeCommit = func(*bolt.Tx) error {
+	s.beforeWAL = func() error {
 		if fail.Load() {
 			return errInjected
 		}
@@ -42,21 +43,26 @@ func TestCommitFailureKeepsChain(t *testing.T) {
 	if st := s.Stats(); st.FailedCommits == 0 || st.FailedRecords != 8 || st.Appended != 3 {
 		t.Fatalf("Stats = %+v", st)
 	}
-
 	fail.Store(false)
-	after := fill(t, s, 3)
-	for i, r := range after {
-		if r.Seq != uint64(4+i) {
-			t.Fatalf("after failure: Seq = %d, want %d", r.Seq, 4+i)
-		}
-	}
-	if after[0].Prev != before[2].Hash {
-		t.Fatalf("#4 does not chain to #3")
+	if _, err := s.Append(context.Background(), Record{Code: CodeCmdRun, Actor: "mallory"}); !errors.Is(err, ErrFailed) || !errors.Is(err, errInjected) {
+		t.Fatalf("Append after the failure = %v, want ErrFailed wrapping the cause", err)
 	}
 	n := 0
 	must(t, s.Search(context.Background(), Query{Actor: "mallory"}, func(Record) error { n++; return nil }))
 	if n != 0 {
 		t.Fatalf("%d refused records were stored", n)
+	}
+	must(t, s.Close())
+
+	s = openStore(t, path, Options{})
+	after := fill(t, s, 3)
+	for i, r := range after {
+		if r.Seq != uint64(4+i) {
+			t.Fatalf("after reopening: Seq = %d, want %d", r.Seq, 4+i)
+		}
+	}
+	if after[0].Prev != before[2].Hash {
+		t.Fatalf("#4 does not chain to #3")
 	}
 	if rep := mustVerify(t, s); !rep.OK || rep.Records != 6 {
 		t.Fatalf("Verify = %+v", rep)
@@ -67,18 +73,33 @@ func TestCommitFailureKeepsChain(t *testing.T) {
 	}
 }
 
-// When the database itself fails (here: closed underneath the store),
-// Append reports the error and nothing is stored.
-func TestCommitFailureClosedDB(t *testing.T) {
-	s, _ := newStore(t, Options{})
+// When the database commit fails, the records already acknowledged stay
+// in the WAL, the store fails (appends and reads that need the database
+// are refused), and reopening replays them.
+func TestApplierFailureFailsClosed(t *testing.T) {
+	s, path := newStore(t, Options{})
 	fill(t, s, 2)
-	must(t, s.db.Close())
-	_, err := s.Append(context.Background(), Record{Code: CodeCmdRun})
-	if err == nil {
-		t.Fatal("Append on a failed database succeeded")
+	must(t, s.settle(context.Background())) // the applier is idle: the hook can change
+	s.beforeCommit = func(*bolt.Tx) error { return errInjected }
+	acked := mustAppend(t, s, Record{Code: CodeCmdRun, Actor: "carol"})
+	if err := s.Search(context.Background(), Query{}, func(Record) error { return nil }); !errors.Is(err, ErrFailed) || !errors.Is(err, errInjected) {
+		t.Fatalf("Search after the applier failed = %v, want ErrFailed", err)
 	}
-	if seq, _ := s.Head(); seq != 2 {
-		t.Fatalf("Head = %d, want 2", seq)
+	if _, err := s.Append(context.Background(), Record{Code: CodeCmdRun}); !errors.Is(err, ErrFailed) {
+		t.Fatalf("Append after the applier failed = %v, want ErrFailed", err)
+	}
+	must(t, s.Close())
+	if segs, err := listWAL(path); err != nil || len(segs) != 1 {
+		t.Fatalf("WAL files after a failed close = %v, %v; want the one holding #3", segs, err)
+	}
+
+	s = openStore(t, path, Options{})
+	got, err := s.Get(context.Background(), acked.Seq)
+	if err != nil || got.Hash != acked.Hash {
+		t.Fatalf("Get(#%d) after reopening = %+v, %v", acked.Seq, got, err)
+	}
+	if rep := mustVerify(t, s); !rep.OK || rep.Records != 3 {
+		t.Fatalf("Verify = %+v", rep)
 	}
 }
 
@@ -87,6 +108,7 @@ func TestCommitFailureClosedDB(t *testing.T) {
 func TestStaleRecordsPastHeadAreDropped(t *testing.T) {
 	s, _ := newStore(t, Options{})
 	fill(t, s, 3)
+	must(t, s.settle(context.Background())) // the applier has committed what was appended
 	must(t, s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketRecords)
 		must(t, b.Put(seqKey(4), []byte("stale 4")))

@@ -8,8 +8,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // concurrentFill appends n records from 64 goroutines and returns them in
@@ -133,7 +131,7 @@ type commitGate struct{ started, release chan struct{} }
 func holdFirstCommit(s *Store) commitGate {
 	g := commitGate{started: make(chan struct{}), release: make(chan struct{})}
 	var once sync.Once
-	s.beforeCommit = func(*bolt.Tx) error {
+	s.beforeWAL = func() error {
 		once.Do(func() {
 			close(g.started)
 			<-g.release

@@ -153,6 +153,7 @@ func dropIndexes(t *testing.T, path string) {
 func indexEntries(t *testing.T, s *Store) map[string]int {
 	t.Helper()
 	n := map[string]int{}
+	must(t, s.settle(context.Background())) // the applier has committed what was appended
 	must(t, s.view(func(tx *bolt.Tx) error {
 		ib := openIdx(tx, false)
 		if ib == nil {
@@ -270,6 +271,7 @@ func TestStaleRecordsLeaveNoIndexEntries(t *testing.T) {
 	fill(t, s, 3)
 	seq, hash := s.Head()
 	prev, _ := parseHash(hash)
+	must(t, s.settle(context.Background())) // the applier has committed what was appended
 	must(t, s.db.Update(func(tx *bolt.Tx) error {
 		b, ib := tx.Bucket(bucketRecords), openIdx(tx, false)
 		for i, actor := range []string{"mallory", "trudy"} {

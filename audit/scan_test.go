@@ -2,6 +2,7 @@ package audit
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"testing"
@@ -33,6 +34,7 @@ func TestScanStoredAcceptsWhatAppendWrites(t *testing.T) {
 	} {
 		mustAppend(t, s, r)
 	}
+	must(t, s.settle(context.Background())) // the applier has committed what was appended
 	err := s.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketRecords).ForEach(func(k, v []byte) error {
 			seq, _ := keySeq(k)
@@ -107,6 +109,7 @@ func TestVerifyFastAndSlowAgree(t *testing.T) {
 	fill(t, s, 300)
 	fast := mustVerify(t, s)
 	v := &verifier{expect: 1}
+	must(t, s.settle(context.Background())) // the applier has committed what was appended
 	err := s.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketRecords).ForEach(func(k, val []byte) error {
 			v.checkSlow(k, val)

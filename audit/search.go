@@ -67,10 +67,21 @@ func (s *Store) Search(ctx context.Context, q Query, fn func(Record) error) erro
 // SearchPage is Search, and says whether more records match beyond the
 // limit, so that a caller can offer the next page.
 func (s *Store) SearchPage(ctx context.Context, q Query, fn func(Record) error) (Page, error) {
+	if len(s.tail) > 0 {
+		return s.searchWithTail(ctx, q, fn)
+	}
+	return s.searchDB(ctx, q, fn)
+}
+
+// searchDB is SearchPage over the database's records.
+func (s *Store) searchDB(ctx context.Context, q Query, fn func(Record) error) (Page, error) {
 	var page Page
 	m, err := newMatcher(q)
 	if err != nil {
 		return page, err
+	}
+	if err := s.settle(ctx); err != nil {
+		return page, fmt.Errorf("audit: search: %w", err)
 	}
 	lo, hi, err := s.seqRange(q)
 	if err != nil {
@@ -462,6 +473,12 @@ func matchField(want string, glob bool, got string) bool {
 func (s *Store) Get(ctx context.Context, seq uint64) (Record, error) {
 	if err := checkCtx(ctx); err != nil {
 		return Record{}, err
+	}
+	if err := s.settle(ctx); err != nil {
+		return Record{}, fmt.Errorf("audit: get #%d: %w", seq, err)
+	}
+	if r, ok, err := s.tailGet(seq); ok || err != nil {
+		return r, err
 	}
 	var r Record
 	err := s.view(func(tx *bolt.Tx) error {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -55,9 +56,18 @@ type Options struct {
 	QueueWait time.Duration
 	// MaxBatch is the maximum number of records per commit (default 1024).
 	MaxBatch int
-	// NoSync skips fsync on commit. UNSAFE: a crash can lose records that
-	// Append reported as stored. For tests and benchmarks only.
+	// NoSync skips fsync on the WAL and on commit. UNSAFE: a crash can
+	// lose records that Append reported as stored. For tests and
+	// benchmarks only.
 	NoSync bool
+	// WALSize is the size a write-ahead log file grows to before the
+	// writer starts a new one (default 64 MiB); a full file is deleted
+	// once the database holds all of it.
+	WALSize int64
+	// MaxLag is the most records acknowledged (durable in the WAL) and not
+	// yet committed to the database; past it, or past 64 MiB of them,
+	// appends wait for the database (default 16384).
+	MaxLag int
 	// MinFree is the free space the log's filesystem must keep for
 	// Headroom to report room for new sessions; zero checks nothing.
 	MinFree DiskFloor
@@ -69,16 +79,23 @@ type Options struct {
 	// Logger receives commit failures and other operational messages
 	// (never record contents). Default: slog.Default().
 	Logger *slog.Logger
+
+	// createWAL creates a WAL file (a test hook; default createWALFile).
+	createWAL func(path string) (walFile, error)
 }
 
 // Store is an open audit log. All methods are safe for concurrent use.
 type Store struct {
 	db        *bolt.DB
 	path      string
+	dir       string // the directory of path, which holds the WAL files
 	log       *slog.Logger
 	readOnly  bool
+	noSync    bool
 	maxBatch  int
 	queueWait time.Duration
+	walSize   int64
+	maxLag    int
 
 	sendMu     sync.RWMutex // held (read) while enqueueing; (write) by Close
 	closed     bool         // guarded by sendMu
@@ -97,23 +114,39 @@ type Store struct {
 	stats storeStats
 	disk  *diskWatch // nil for a read-only store
 
+	wal       walWriter // the writer goroutine's (see walwrite.go)
+	createWAL func(path string) (walFile, error)
+	syncDir   func(dir string) error
+	segMu     sync.Mutex
+	doneSegs  []doneSeg // full WAL files, oldest first; guarded by segMu
+
+	apMu sync.Mutex
+	ap   applyState // guarded by apMu (its channels are set at Open)
+
+	// tail holds, for a read-only store, the records only the WAL holds
+	// (a gateway stopped without applying them); Search, Get and Verify
+	// include them.
+	tail []walRec
+
 	// Test hooks, set before the first Append.
 	now          func() time.Time
-	beforeCommit func(tx *bolt.Tx) error
+	beforeCommit func(tx *bolt.Tx) error // in the applier's transaction
+	beforeWAL    func() error            // in the writer, before a group's WAL write
 }
 
 // Stats are counters of a store since Open.
 type Stats struct {
-	Appended      uint64 // records committed
-	Commits       uint64 // successful commits (transactions)
-	FailedCommits uint64 // commits that failed
+	Appended      uint64 // records made durable (acknowledged)
+	Commits       uint64 // successful group commits (one WAL write and fdatasync each)
+	FailedCommits uint64 // group commits that failed
 	FailedRecords uint64 // records refused because their commit failed
-	LargestBatch  int    // most records in one commit
+	LargestBatch  int    // most records in one group commit
+	Applies       uint64 // transactions committing acknowledged records to the database
 }
 
 type storeStats struct {
-	appended, commits, failedCommits, failedRecords atomic.Uint64
-	largestBatch                                    atomic.Int64
+	appended, commits, failedCommits, failedRecords, applies atomic.Uint64
+	largestBatch                                             atomic.Int64
 }
 
 // Open opens (creating it if needed, unless ReadOnly) the audit log at path.
@@ -144,6 +177,15 @@ func OpenContext(ctx context.Context, path string, opts Options) (*Store, error)
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	if opts.WALSize <= 0 {
+		opts.WALSize = DefaultWALSize
+	}
+	if opts.MaxLag <= 0 {
+		opts.MaxLag = DefaultMaxLag
+	}
+	if opts.createWAL == nil {
+		opts.createWAL = createWALFile
+	}
 	db, err := openBolt(path, opts)
 	if err != nil {
 		return nil, err
@@ -151,28 +193,67 @@ func OpenContext(ctx context.Context, path string, opts Options) (*Store, error)
 	s := &Store{
 		db:        db,
 		path:      path,
+		dir:       filepath.Dir(path),
 		log:       opts.Logger.With("component", "audit"),
 		readOnly:  opts.ReadOnly,
+		noSync:    opts.NoSync,
 		maxBatch:  opts.MaxBatch,
 		queueWait: opts.QueueWait,
+		walSize:   opts.WALSize,
+		maxLag:    opts.MaxLag,
+		createWAL: opts.createWAL,
+		syncDir:   syncDir,
 		closing:   make(chan struct{}),
 		now:       time.Now,
 	}
-	if err := s.loadHead(); err != nil {
+	if opts.NoSync {
+		s.syncDir = func(string) error { return nil }
+	}
+	if err := s.open(ctx, opts); err != nil {
 		db.Close()
 		return nil, &OpenError{Path: path, Err: err}
 	}
-	if !s.readOnly {
-		if err := s.ensureIndexed(ctx, opts.Reindex); err != nil {
-			db.Close()
-			return nil, &OpenError{Path: path, Err: err}
-		}
-		s.disk = newDiskWatch(path, opts.MinFree)
-		s.reqs = make(chan *appendReq, opts.QueueSize)
-		s.writerDone = make(chan struct{})
-		go s.writer()
-	}
 	return s, nil
+}
+
+// open loads the head, reads the WAL (a writable store replays it and
+// builds missing indexes) and starts the writer and the applier.
+func (s *Store) open(ctx context.Context, opts Options) error {
+	if err := s.loadHead(); err != nil {
+		return err
+	}
+	wal, err := s.loadWAL()
+	if err != nil {
+		return err
+	}
+	if s.readOnly {
+		s.tail = wal.recs
+		if n := len(wal.recs); n > 0 {
+			s.headSeq, s.headHash = wal.recs[n-1].seq, wal.hash
+		}
+		return nil
+	}
+	if err := s.replayWAL(wal); err != nil {
+		return err
+	}
+	if err := s.ensureIndexed(ctx, opts.Reindex); err != nil {
+		return err
+	}
+	if err := s.startWAL(); err != nil {
+		return err
+	}
+	s.disk = newDiskWatch(s.path, opts.MinFree)
+	s.reqs = make(chan *appendReq, opts.QueueSize)
+	s.writerDone = make(chan struct{})
+	s.ap = applyState{
+		applied: s.headSeq,
+		changed: make(chan struct{}),
+		kick:    make(chan struct{}, 1),
+		done:    make(chan struct{}),
+	}
+	go s.writer()
+	go s.applier()
+	return nil
 }
 
 // openBolt opens the bbolt file and maps its errors to ours.
@@ -305,6 +386,8 @@ func (s *Store) Close() error {
 		if !s.readOnly {
 			close(s.reqs) // no sender can be in flight: closed is set under sendMu
 			<-s.writerDone
+			<-s.ap.done
+			s.closeWAL()
 		}
 		if err := s.db.Close(); err != nil {
 			s.closeErr = fmt.Errorf("audit: close %s: %w", s.path, err)
@@ -330,6 +413,7 @@ func (s *Store) Stats() Stats {
 		FailedCommits: s.stats.failedCommits.Load(),
 		FailedRecords: s.stats.failedRecords.Load(),
 		LargestBatch:  int(s.stats.largestBatch.Load()),
+		Applies:       s.stats.applies.Load(),
 	}
 }
 

@@ -70,6 +70,9 @@ func (s *Store) verifyFrom(ctx context.Context, v *verifier) (VerifyReport, erro
 		resume = seqKey(v.expect - 1)
 	}
 	v.from = v.expect
+	if err := s.settle(ctx); err != nil {
+		return VerifyReport{}, fmt.Errorf("audit: verify: %w", err)
+	}
 	if err := s.view(func(tx *bolt.Tx) error { v.startIndexCheck(tx); return nil }); err != nil {
 		return VerifyReport{}, fmt.Errorf("audit: verify: %w", err)
 	}
@@ -93,6 +96,9 @@ func (s *Store) verifyFrom(ctx context.Context, v *verifier) (VerifyReport, erro
 		if err := s.checkIndexSums(ctx, v); err != nil {
 			return VerifyReport{}, err
 		}
+	}
+	if v.firstBad == 0 {
+		s.verifyTail(v)
 	}
 	if v.idx.mode == idxNone && v.expect > 1 {
 		v.skipNote = joinNote(v.skipNote, "the log has no search indexes (search scans it); a gateway start or bmcgate audit reindex builds them")

@@ -5,6 +5,8 @@
 //
 //	<data_dir>/                        mode 0700, owned by bmcgate's user
 //	  audit.db                         the audit log: hash-chained records and console recordings (package audit)
+//	  audit.db-wal-<16 hex digits>     the audit log's write-ahead log: records acknowledged and not yet in audit.db,
+//	                                   named by their first sequence number; removed once audit.db holds them (none after a clean stop)
 //	  ssh_host_ed25519_key             the SSH door's host key, unless ssh.host_key_file names another
 //	  ssh_user_ca_ed25519_key          the gateway's SSH user CA (ssh.issue_certificates), mode 0600
 //	  ssh_user_certs.json              the certificates that CA issued, mode 0600 (package gateway/sshca)
@@ -28,18 +30,21 @@ import (
 
 // File and directory names inside the data directory.
 const (
-	AuditDB      = "audit.db"
-	HostKey      = "ssh_host_ed25519_key"
-	UserCA       = "ssh_user_ca_ed25519_key"
-	UserCerts    = "ssh_user_certs.json"
-	UserRevoked  = "ssh_user_certs_revoked"
-	WebDB        = "web.db"
-	WebCert      = "web_tls_cert.pem"
-	WebKey       = "web_tls_key.pem"
-	WebProxyCert = "web_proxy_tls_cert.pem"
-	WebProxyKey  = "web_proxy_tls_key.pem"
-	ScanDir      = "scan"
-	SecretsDir   = "secrets"
+	AuditDB = "audit.db"
+	// AuditWALPrefix begins the names of the audit log's write-ahead log
+	// files (package audit derives them from the database's path).
+	AuditWALPrefix = AuditDB + "-wal-"
+	HostKey        = "ssh_host_ed25519_key"
+	UserCA         = "ssh_user_ca_ed25519_key"
+	UserCerts      = "ssh_user_certs.json"
+	UserRevoked    = "ssh_user_certs_revoked"
+	WebDB          = "web.db"
+	WebCert        = "web_tls_cert.pem"
+	WebKey         = "web_tls_key.pem"
+	WebProxyCert   = "web_proxy_tls_cert.pem"
+	WebProxyKey    = "web_proxy_tls_key.pem"
+	ScanDir        = "scan"
+	SecretsDir     = "secrets"
 
 	DemoConfig     = "bmcgate.yaml"
 	DemoKnownHosts = "known_hosts"
