@@ -174,8 +174,10 @@ func (s *Store) writer() {
 	}
 }
 
-// commit makes the batch's live requests durable in the WAL and answers
-// them. Any failure refuses them all and fails the store (fail closed).
+// commit makes the batch's live requests durable in the WAL, in groups of
+// at most walFramePayload bytes (one frame, one write and one fdatasync
+// each), and answers them. Any failure refuses the rest and fails the
+// store (fail closed).
 func (s *Store) commit(batch []*appendReq, err error, fw *frameWriter) {
 	live := make([]*appendReq, 0, len(batch))
 	for _, req := range batch {
@@ -183,47 +185,23 @@ func (s *Store) commit(batch []*appendReq, err error, fw *frameWriter) {
 			live = append(live, req)
 		}
 	}
-	if len(live) == 0 {
-		return
-	}
-	if err == nil {
-		err = s.failure()
-	}
-	var recs []Record
-	var items []walRec
-	var size int
-	if err == nil {
-		recs, items, size = s.chain(live, fw)
+	for len(live) > 0 {
+		if err == nil {
+			err = s.failure()
+		}
+		if err != nil {
+			s.refuse(live, err)
+			return
+		}
+		recs, items, size := s.chain(live, fw)
+		group := live[:len(recs)]
+		live = live[len(recs):]
 		if err = s.walAppend(fw.bytes()); err != nil {
 			s.fail(err)
+			s.refuse(group, err)
+			continue // the rest is refused too
 		}
-	}
-	if err != nil {
-		s.stats.failedCommits.Add(1)
-		s.stats.failedRecords.Add(uint64(len(live)))
-		err = fmt.Errorf("audit: record not stored: %w", err)
-		for _, req := range live {
-			req.done <- appendResult{err: err}
-		}
-		return
-	}
-	last := recs[len(recs)-1]
-	hash, _ := parseHash(last.Hash)
-	s.headMu.Lock()
-	s.headSeq, s.headHash = last.Seq, hash
-	s.headMu.Unlock()
-	s.headTime = last.Time
-	s.queueApply(items, size)
-	s.stats.commits.Add(1)
-	s.stats.appended.Add(uint64(len(live)))
-	if n := int64(len(live)); n > s.stats.largestBatch.Load() {
-		s.stats.largestBatch.Store(n) // only the writer stores
-	}
-	for i, req := range live {
-		req.done <- appendResult{rec: recs[i]}
-	}
-	if err := s.rotateWAL(); err != nil {
-		s.fail(err) // the records above are durable; the next ones are refused
+		s.acknowledge(group, recs, items, size)
 	}
 	// Let the callers just answered run before the next batch is taken:
 	// busy callers append again at once, and their records then join the
@@ -231,21 +209,57 @@ func (s *Store) commit(batch []*appendReq, err error, fw *frameWriter) {
 	runtime.Gosched()
 }
 
-// chain assigns the requests' sequence numbers, time and hashes after the
-// in-memory head and builds their WAL frames in fw. It returns the records
-// for the callers, their stored forms for the applier and those forms'
-// total size. The head itself moves only once the frames are durable.
+// refuse answers reqs with err: not stored.
+func (s *Store) refuse(reqs []*appendReq, err error) {
+	s.stats.failedCommits.Add(1)
+	s.stats.failedRecords.Add(uint64(len(reqs)))
+	err = fmt.Errorf("audit: record not stored: %w", err)
+	for _, req := range reqs {
+		req.done <- appendResult{err: err}
+	}
+}
+
+// acknowledge moves the head past a group made durable, hands it to the
+// applier and answers its callers.
+func (s *Store) acknowledge(group []*appendReq, recs []Record, items []walRec, size int) {
+	last := recs[len(recs)-1]
+	s.headMu.Lock()
+	s.headSeq, s.headHash = last.Seq, items[len(items)-1].hash
+	s.headMu.Unlock()
+	s.headTime = last.Time
+	s.queueApply(items, size)
+	s.stats.commits.Add(1)
+	s.stats.appended.Add(uint64(len(group)))
+	if n := int64(len(group)); n > s.stats.largestBatch.Load() {
+		s.stats.largestBatch.Store(n) // only the writer stores
+	}
+	for i, req := range group {
+		req.done <- appendResult{rec: recs[i]}
+	}
+	if err := s.rotateWAL(); err != nil {
+		s.fail(err) // the records above are durable; the next ones are refused
+	}
+}
+
+// chain assigns sequence numbers, time and hashes after the in-memory head
+// to a prefix of reqs of about walFramePayload bytes (at least one) and
+// builds their WAL frame in fw. It returns the records for the callers,
+// their stored forms for the applier and those forms' total size. The head
+// itself moves only once the frame is durable.
 func (s *Store) chain(reqs []*appendReq, fw *frameWriter) ([]Record, []walRec, int) {
 	t := s.now().UTC()
 	if t.Before(s.headTime) {
 		t = s.headTime
 	}
 	fw.reset()
-	recs := make([]Record, len(reqs))
-	items := make([]walRec, len(reqs))
+	recs := make([]Record, 0, len(reqs))
+	items := make([]walRec, 0, len(reqs))
 	size := 0
 	seq, prev := s.headSeq, s.headHash
-	for i, req := range reqs {
+	for _, req := range reqs {
+		if size >= walFramePayload {
+			break
+		}
 		r := req.rec
 		seq++
 		r.Seq, r.Time, r.Prev = seq, t, hex.EncodeToString(prev[:])
@@ -253,7 +267,8 @@ func (s *Store) chain(reqs []*appendReq, fw *frameWriter) ([]Record, []walRec, i
 		r.Hash = hex.EncodeToString(sum[:])
 		stored := storedForm(canonical, r.Hash)
 		fw.add(seq, stored)
-		prev, recs[i], items[i] = sum, r, walRec{seq: seq, stored: stored, hash: sum}
+		prev = sum
+		recs, items = append(recs, r), append(items, walRec{seq: seq, stored: stored, hash: sum})
 		size += len(stored)
 	}
 	return recs, items, size

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -17,6 +18,13 @@ import (
 
 // applyMax is the most records per bbolt transaction of the applier.
 const applyMax = 8192
+
+// applyMin and applyDelay: the applier waits up to applyDelay for
+// applyMin records before a commit (see gather).
+const (
+	applyMin   = 2048
+	applyDelay = 20 * time.Millisecond
+)
 
 // maxLagBytes bounds the stored bytes acknowledged and not yet in bbolt
 // (the memory the applier's queue may hold).
@@ -40,6 +48,7 @@ type applyState struct {
 	changed  chan struct{} // closed and replaced when applied moves or the store fails
 	failed   error
 	kick     chan struct{} // cap 1: pending has records
+	hurry    chan struct{} // cap 1: a reader waits for the database
 	done     chan struct{} // closed when the applier returns
 }
 
@@ -122,6 +131,10 @@ func (s *Store) settle(ctx context.Context) error {
 			return nil
 		}
 		select {
+		case s.ap.hurry <- struct{}{}:
+		default:
+		}
+		select {
 		case <-ch:
 		case <-s.ap.done:
 			if s.appliedSeq() >= target {
@@ -150,6 +163,7 @@ func (s *Store) applier() {
 	defer close(s.ap.done)
 	var batch []walRec
 	for {
+		s.gather()
 		s.apMu.Lock()
 		n := min(len(s.ap.pending), applyMax)
 		batch = append(batch[:0], s.ap.pending[:n]...)
@@ -190,6 +204,26 @@ func (s *Store) applier() {
 		close(s.ap.changed)
 		s.ap.changed = make(chan struct{})
 		s.apMu.Unlock()
+	}
+}
+
+// gather lets records accumulate for up to applyDelay while fewer than
+// applyMin are pending, so that the database's two fsyncs come seldom
+// and take many records, leaving the disk to the WAL's. A reader waiting
+// for the database (settle), Close, or the lag bound cut it short.
+func (s *Store) gather() {
+	s.apMu.Lock()
+	n, lag := len(s.ap.pending), s.ap.lagRecs
+	s.apMu.Unlock()
+	if n == 0 || n >= applyMin || lag >= s.maxLag/2 {
+		return
+	}
+	t := time.NewTimer(applyDelay)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-s.ap.hurry:
+	case <-s.writerDone:
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"runtime/debug"
 	"strings"
@@ -61,8 +62,9 @@ type Options struct {
 	// benchmarks only.
 	NoSync bool
 	// WALSize is the size a write-ahead log file grows to before the
-	// writer starts a new one (default 64 MiB); a full file is deleted
-	// once the database holds all of it.
+	// writer starts a new one (default 8 MiB), and the size a busy writer
+	// preallocates its next file to; a full file is deleted once the
+	// database holds all of it.
 	WALSize int64
 	// MaxLag is the most records acknowledged (durable in the WAL) and not
 	// yet committed to the database; past it, or past 64 MiB of them,
@@ -117,6 +119,8 @@ type Store struct {
 	wal       walWriter // the writer goroutine's (see walwrite.go)
 	createWAL func(path string) (walFile, error)
 	syncDir   func(dir string) error
+	spare     atomic.Int32   // spareNone, spareMaking, spareReady, spareFailed
+	spareWG   sync.WaitGroup // the goroutine making the spare
 	segMu     sync.Mutex
 	doneSegs  []doneSeg // full WAL files, oldest first; guarded by segMu
 
@@ -239,6 +243,9 @@ func (s *Store) open(ctx context.Context, opts Options) error {
 	if err := s.ensureIndexed(ctx, opts.Reindex); err != nil {
 		return err
 	}
+	if err := os.Remove(sparePath(s.path)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("write-ahead log: %w", err) // left by a crash while it was made
+	}
 	if err := s.startWAL(); err != nil {
 		return err
 	}
@@ -249,6 +256,7 @@ func (s *Store) open(ctx context.Context, opts Options) error {
 		applied: s.headSeq,
 		changed: make(chan struct{}),
 		kick:    make(chan struct{}, 1),
+		hurry:   make(chan struct{}, 1),
 		done:    make(chan struct{}),
 	}
 	go s.writer()

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -35,8 +36,8 @@ const (
 	// walMaxFrame bounds the payload of a frame read back (a record is
 	// under 2 MiB stored; the writer puts at most walFramePayload in one).
 	walMaxFrame = 64 << 20
-	// walFramePayload is the payload size after which the writer starts a
-	// new frame within the same write.
+	// walFramePayload is the payload size after which the writer ends a
+	// group (the rest of a batch goes into the next write).
 	walFramePayload = 1 << 20
 )
 
@@ -105,7 +106,8 @@ func parseWALHeader(b []byte) (seq uint64, prev [32]byte, ok bool) {
 	return seq, prev, true
 }
 
-// frameWriter builds the frames of one group of records.
+// frameWriter builds the frame of one group of records (one frame per
+// write and fdatasync, so that a crash can cut short only the last frame).
 type frameWriter struct {
 	buf   []byte
 	start int // offset of the open frame's header, -1 when none
@@ -114,12 +116,8 @@ type frameWriter struct {
 
 func (w *frameWriter) reset() { w.buf, w.start, w.count = w.buf[:0], -1, 0 }
 
-// add appends the stored record seq, opening a frame when none is open
-// or the open one is full.
+// add appends the stored record seq, opening the frame if needed.
 func (w *frameWriter) add(seq uint64, stored []byte) {
-	if w.start >= 0 && len(w.buf)-w.start-walFrameHead >= walFramePayload {
-		w.finish()
-	}
 	if w.start < 0 {
 		w.start = len(w.buf)
 		w.buf = append(w.buf, make([]byte, walFrameHead+12)...)
@@ -143,7 +141,7 @@ func (w *frameWriter) finish() {
 	w.start, w.count = -1, 0
 }
 
-// bytes returns the finished frames.
+// bytes returns the finished frame.
 func (w *frameWriter) bytes() []byte { w.finish(); return w.buf }
 
 // walFrame is one frame read back.
@@ -156,42 +154,68 @@ type walFrame struct {
 // errTorn says that a WAL file ends in an incomplete frame.
 var errTorn = errors.New("incomplete frame at the end")
 
-// readFrames decodes the frames of a WAL file's bytes after its header. A
-// frame that is cut short or fails its checksum and reaches the end of
-// the file is a torn write and ends the frames (errTorn, with the frames
-// before it); any other bad frame is damage.
+// walMaxInFlight bounds the bytes of the one frame that can be in flight
+// at a crash: the writer writes one frame per group (payload at most
+// walFramePayload plus one record) and waits for its fdatasync before the
+// next.
+const walMaxInFlight = walFramePayload + 4<<20
+
+// readFrames decodes the frames of a WAL file's bytes after its header,
+// up to the first frame header of zeros with nothing but zeros after it
+// (the unused, preallocated rest of the file) or the end. A bad frame (cut
+// short, failing its checksum, malformed) followed by nothing but zeros
+// within walMaxInFlight, and by no good frame, is the write a crash cut
+// short (errTorn, with the frames before it); any other bad frame is damage.
 func readFrames(data []byte) ([]walFrame, int64, error) {
 	var frames []walFrame
+	end := len(bytes.TrimRight(data, "\x00"))
 	off := walHeaderSize
-	for off < len(data) {
-		rest := data[off:]
-		if len(rest) < walFrameHead {
-			return frames, int64(off), errTorn
-		}
-		n := int(binary.BigEndian.Uint32(rest))
-		end := walFrameHead + n
-		if n > walMaxFrame || end > len(rest) {
-			if n <= walMaxFrame {
-				return frames, int64(off), errTorn
-			}
-			return frames, int64(off), fmt.Errorf("frame at offset %d: length %d is out of bounds", off, n)
-		}
-		crc := crc32.Update(crc32.Checksum(rest[:4], crcTable), crcTable, rest[walFrameHead:end])
-		if crc != binary.BigEndian.Uint32(rest[4:]) {
-			if end == len(rest) {
-				return frames, int64(off), errTorn
-			}
-			return frames, int64(off), fmt.Errorf("frame at offset %d: checksum mismatch", off)
-		}
-		f, err := parsePayload(rest[walFrameHead:end])
+	for off < end {
+		f, n, err := parseFrame(data[off:])
 		if err != nil {
+			if end-off <= walMaxInFlight && !goodFrameIn(data[off+1:end]) {
+				return frames, int64(off), errTorn
+			}
 			return frames, int64(off), fmt.Errorf("frame at offset %d: %w", off, err)
 		}
 		f.off = int64(off)
 		frames = append(frames, f)
-		off += end
+		off += n
 	}
 	return frames, int64(off), nil
+}
+
+// parseFrame decodes the frame at the start of b and returns its size.
+func parseFrame(b []byte) (walFrame, int, error) {
+	if len(b) < walFrameHead {
+		return walFrame{}, 0, errors.New("frame header cut short")
+	}
+	n := int(binary.BigEndian.Uint32(b))
+	end := walFrameHead + n
+	if n > walMaxFrame || end > len(b) {
+		return walFrame{}, 0, fmt.Errorf("length %d runs past the end of the file", n)
+	}
+	crc := crc32.Update(crc32.Checksum(b[:4], crcTable), crcTable, b[walFrameHead:end])
+	if crc != binary.BigEndian.Uint32(b[4:]) {
+		return walFrame{}, 0, errors.New("checksum mismatch")
+	}
+	f, err := parsePayload(b[walFrameHead:end])
+	return f, end, err
+}
+
+// goodFrameIn reports whether a frame with a good checksum starts anywhere
+// in b.
+func goodFrameIn(b []byte) bool {
+	for i := 0; i+walFrameHead+12 <= len(b); i++ {
+		n := int(binary.BigEndian.Uint32(b[i:]))
+		if n < 12 || i+walFrameHead+n > len(b) {
+			continue
+		}
+		if _, _, err := parseFrame(b[i:]); err == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // parsePayload splits a frame's payload into its records.
@@ -222,7 +246,7 @@ func parsePayload(p []byte) (walFrame, error) {
 // walFile is what the writer needs of an open WAL file; tests inject
 // failures through Store.createWAL.
 type walFile interface {
-	io.Writer
+	io.WriterAt
 	// Sync makes every byte written so far durable (fdatasync).
 	Sync() error
 	Truncate(size int64) error
@@ -236,7 +260,7 @@ func (f osWALFile) Sync() error { return fdatasync(f.File) }
 
 // createWALFile creates a new WAL file (never an existing one).
 func createWALFile(path string) (walFile, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|os.O_APPEND, 0o600)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return nil, err
 	}

@@ -21,7 +21,8 @@ import (
 const killChildEnv = "BMCGATE_AUDIT_KILL_CHILD"
 
 // TestKill9KeepsAcknowledged runs a child process that appends from 32
-// goroutines with real fsyncs and prints every acknowledged record, kills
+// goroutines with real fsyncs (and WAL files small enough to rotate often)
+// and prints every acknowledged record, kills
 // it with SIGKILL after a random number of acknowledgements, reopens the
 // log and checks that every record the child reported is there, unchanged,
 // and that the chain verifies; several rounds on the same log.
@@ -93,7 +94,9 @@ func TestKill9KeepsAcknowledged(t *testing.T) {
 // killChild appends from 32 goroutines until it is killed, printing
 // "seq hash" for each acknowledged record.
 func killChild(path string) {
-	s, err := Open(path, Options{Logger: quietLogger()})
+	// Small WAL files: the child rotates, preallocates and removes files
+	// many times before it is killed.
+	s, err := Open(path, Options{Logger: quietLogger(), WALSize: 128 << 10})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "child:", err)
 		os.Exit(1)

@@ -200,18 +200,28 @@ func frameOffsets(t *testing.T, b []byte) []int {
 // An incomplete last frame (the crash cut the write short: never
 // acknowledged) is discarded with a log line; everything before it stays.
 func TestWALTornTail(t *testing.T) {
+	zeros := make([]byte, 1<<20)
 	for _, tc := range []struct {
-		name string
-		cut  func(b []byte, offs []int) []byte
-		keep int // records kept
+		name   string
+		cut    func(b []byte, offs []int) []byte
+		newSeg []byte // a new last file's bytes instead
+		keep   int    // records kept
+		torn   bool   // a log line about the discarded write
 	}{
-		{"last frame cut short", func(b []byte, offs []int) []byte { return b[:len(b)-7] }, 7},
-		{"only its length written", func(b []byte, offs []int) []byte { return b[:offs[len(offs)-1]+3] }, 7},
+		{"last frame cut short", func(b []byte, offs []int) []byte { return b[:len(b)-7] }, nil, 7, true},
+		{"only its length written", func(b []byte, offs []int) []byte { return b[:offs[len(offs)-1]+3] }, nil, 7, true},
 		{"last frame garbled to the end", func(b []byte, offs []int) []byte {
 			b[len(b)-2] ^= 0xff
 			return b
-		}, 7},
-		{"header of a new file cut short", nil, 8},
+		}, nil, 7, true},
+		{"last frame's first page lost in a preallocated file", func(b []byte, offs []int) []byte {
+			last := offs[len(offs)-1]
+			clear(b[last : last+20])
+			return append(b, zeros...)
+		}, nil, 7, true},
+		{"preallocated zeros after the last frame", func(b []byte, offs []int) []byte { return append(b, zeros...) }, nil, 8, false},
+		{"header of a new file cut short", nil, []byte(walMagic[:7]), 8, true},
+		{"a spare renamed before its header was written", nil, zeros, 8, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path, want := crashState(t, 3, 5, Options{})
@@ -219,12 +229,12 @@ func TestWALTornTail(t *testing.T) {
 			if tc.cut != nil {
 				must(t, os.WriteFile(p, tc.cut(b, frameOffsets(t, b)), 0o600))
 			} else {
-				must(t, os.WriteFile(walPath(path, 9), []byte(walMagic[:7]), 0o600))
+				must(t, os.WriteFile(walPath(path, 9), tc.newSeg, 0o600))
 			}
 			var logs bytes.Buffer
 			s := openStore(t, path, Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
-			if !strings.Contains(logs.String(), "incomplete write") {
-				t.Fatalf("no log line for the torn tail: %s", logs.String())
+			if got := strings.Contains(logs.String(), "incomplete write"); got != tc.torn {
+				t.Fatalf("log line for a torn tail: %v, want %v: %s", got, tc.torn, logs.String())
 			}
 			checkHas(t, s, want[:tc.keep])
 			if r := mustAppend(t, s, Record{Code: CodeCmdRun}); r.Seq != uint64(tc.keep+1) {

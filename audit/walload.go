@@ -61,8 +61,10 @@ func (s *Store) loadSeg(st *walState, v *verifier, seg walSeg, last bool, next *
 	}
 	first, prev, ok := parseWALHeader(data)
 	switch {
-	case !ok && last && len(data) < walHeaderSize:
-		st.torn = fmt.Sprintf("%s (header cut short, %d bytes)", seg.path, len(data))
+	case !ok && last && len(bytes.TrimRight(data, "\x00")) < walHeaderSize:
+		// Created (or a spare renamed) and the crash came before its
+		// header was durable: it holds no record.
+		st.torn = fmt.Sprintf("%s (header cut short)", seg.path)
 		return nil
 	case !ok:
 		return errors.New("not a write-ahead log file (bad header)")

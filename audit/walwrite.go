@@ -7,16 +7,30 @@ import (
 )
 
 // DefaultWALSize is the default Options.WALSize.
-const DefaultWALSize = 64 << 20
+const DefaultWALSize = 8 << 20
+
+// spareAfter is the size of a WAL file that was not preallocated from
+// which the writer has a preallocated one prepared (a store that appends
+// a few records never writes one); half of WALSize if that is less.
+const spareAfter = 1 << 20
+
+// Spare file states.
+const (
+	spareNone int32 = iota
+	spareMaking
+	spareReady
+	spareFailed // not tried again until the next Open
+)
 
 // walWriter is the writer goroutine's open WAL file. Only the writer
 // touches it (and Open and Close, when the writer is not running); the
 // list of full files waiting for the applier is shared, under segMu.
 type walWriter struct {
-	f     walFile
-	path  string
-	first uint64 // first record of the file
-	size  int64
+	f        walFile
+	path     string
+	first    uint64 // first record of the file
+	size     int64  // bytes written (the next frame's offset)
+	prealloc bool   // the file was zero-filled to WALSize beforehand
 }
 
 // doneSeg is a full WAL file: it can go once the database holds last.
@@ -25,15 +39,22 @@ type doneSeg struct {
 	last uint64
 }
 
-// startWAL creates the WAL file for the records after the head.
+// sparePath is the preallocated file the next WAL file is made from: a
+// file of zeros, WALSize long, made durable ahead of time, so that a
+// group's fdatasync writes data blocks only, never the file's size. Its
+// name does not start with walPrefix: it holds no record.
+func sparePath(db string) string { return db + "-wal.spare" }
+
+// startWAL begins the WAL file for the records after the head: the
+// spare, when one is ready, or a new empty file.
 func (s *Store) startWAL() error {
 	path := walPath(s.path, s.headSeq+1)
-	f, err := s.createWAL(path)
+	f, prealloc, err := s.newWALFile(path)
 	if err != nil {
 		return fmt.Errorf("write-ahead log: %w", err)
 	}
 	hdr := walHeader(s.headSeq+1, s.headHash)
-	err = writeAll(f, hdr)
+	err = writeAt(f, hdr, 0)
 	if err == nil && !s.noSync {
 		err = f.Sync()
 	}
@@ -45,13 +66,71 @@ func (s *Store) startWAL() error {
 		os.Remove(path) // holds no record
 		return fmt.Errorf("write-ahead log %s: %w", path, err)
 	}
-	s.wal = walWriter{f: f, path: path, first: s.headSeq + 1, size: int64(len(hdr))}
+	s.wal = walWriter{f: f, path: path, first: s.headSeq + 1, size: int64(len(hdr)), prealloc: prealloc}
 	return nil
 }
 
-// writeAll writes p, turning a short write into an error.
-func writeAll(f walFile, p []byte) error {
-	n, err := f.Write(p)
+// newWALFile renames the spare to path if it is ready, or creates path.
+func (s *Store) newWALFile(path string) (walFile, bool, error) {
+	if s.spare.Load() == spareReady {
+		s.spare.Store(spareNone)
+		if err := os.Rename(sparePath(s.path), path); err == nil {
+			f, err := os.OpenFile(path, os.O_RDWR, 0)
+			if err == nil {
+				return osWALFile{f}, true, nil
+			}
+			os.Remove(path)
+		}
+	}
+	f, err := s.createWAL(path)
+	return f, false, err
+}
+
+// maybeSpare starts preparing a spare when the writer is busy enough to
+// use one and none is ready or being made.
+func (s *Store) maybeSpare() {
+	if s.noSync || s.spare.Load() != spareNone || (!s.wal.prealloc && s.wal.size < min(spareAfter, s.walSize/2)) {
+		return
+	}
+	s.spare.Store(spareMaking)
+	s.spareWG.Go(func() {
+		if err := makeSpare(sparePath(s.path), s.walSize); err != nil {
+			s.log.Warn("audit write-ahead log: cannot preallocate the next file; appends go on, slower", "err", err)
+			s.spare.Store(spareFailed)
+			return
+		}
+		s.spare.Store(spareReady)
+	})
+}
+
+// makeSpare writes a durable file of size zeros at path.
+func makeSpare(path string, size int64) error {
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	zeros := make([]byte, 1<<20)
+	for off := int64(0); off < size && err == nil; off += int64(len(zeros)) {
+		_, err = f.Write(zeros[:min(int64(len(zeros)), size-off)])
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(path)
+	}
+	return err
+}
+
+// writeAt writes p at off, turning a short write into an error.
+func writeAt(f walFile, p []byte, off int64) error {
+	n, err := f.WriteAt(p, off)
 	if err == nil && n != len(p) {
 		err = fmt.Errorf("short write (%d of %d bytes)", n, len(p))
 	}
@@ -71,7 +150,7 @@ func (s *Store) walAppend(frames []byte) error {
 			return fmt.Errorf("write-ahead log %s: %w", s.wal.path, err)
 		}
 	}
-	err := writeAll(s.wal.f, frames)
+	err := writeAt(s.wal.f, frames, s.wal.size)
 	if err == nil && !s.noSync {
 		err = s.wal.f.Sync()
 	}
@@ -88,7 +167,8 @@ func (s *Store) walAppend(frames []byte) error {
 // rotateWAL starts a new WAL file when the current one is full; the full
 // one is deleted once the applier has committed all of it.
 func (s *Store) rotateWAL() error {
-	if s.wal.size < s.walSize {
+	s.maybeSpare()
+	if s.wal.size < s.walSize && (s.wal.prealloc || s.spare.Load() != spareReady) {
 		return nil
 	}
 	old := s.wal
@@ -126,6 +206,10 @@ func (s *Store) dropCovered(applied uint64) {
 // record (the normal case) the WAL files are removed; otherwise they stay
 // for the next Open to replay.
 func (s *Store) closeWAL() {
+	s.spareWG.Wait()
+	if err := os.Remove(sparePath(s.path)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		s.log.Warn("audit write-ahead log: remove the spare file", "err", err)
+	}
 	if s.wal.f == nil {
 		return
 	}
