@@ -13,15 +13,25 @@
 // [Store.Append] is the only way in. It escapes every string field with
 // [Sanitize] so that no control or bidi character ever reaches an auditor's
 // terminal raw, assigns the sequence number, time and hashes, and returns only
-// after the record is durably committed. Callers must treat an error from
-// Append as "not recorded" and refuse the action (fail closed). Appends from
-// many goroutines are group-committed by one writer goroutine: one bbolt
-// transaction per batch (bbolt syncs its data pages, then its meta page).
-// [Store.Enqueue] queues a record for the next commit without waiting for
-// it, for records whose loss with the process is acceptable (reads already
-// decided).
+// after the record is durable. Callers must treat an error from Append as
+// "not recorded" and refuse the action (fail closed). Appends from many
+// goroutines are group-committed by one writer goroutine, which owns the
+// chain head: it chains each group in memory, writes it as one checksummed
+// frame to the write-ahead log (WAL, see wal.go) with one fdatasync, and
+// acknowledges it. An applier goroutine then commits the acknowledged
+// records to bbolt in large transactions (bbolt syncs its data pages, then
+// its meta page) and removes the WAL files bbolt covers; a writable Open
+// replays what the WAL holds beyond bbolt, refusing a damaged or edited
+// WAL. A failed WAL write or bbolt commit fails the store: every later
+// append is refused until it is reopened. Reads (Search, Get, Verify) first
+// wait for the applier to reach every record acknowledged before they
+// began. [Store.Enqueue] queues a record for the next group commit without
+// waiting for it, for records whose loss with the process is acceptable
+// (reads already decided).
 //
-// Storage layout (one bbolt file):
+// Storage layout (one bbolt file, plus the WAL files beside it:
+// <file>-wal-<first seq in 16 hex digits>, and <file>-wal.spare, a
+// preallocated file of zeros the next WAL file is made from):
 //
 //	bucket "records": key = Seq as 8-byte big-endian, value = stored form of the record
 //	bucket "meta":    "format" = "bmcgate-audit/1"

@@ -113,6 +113,9 @@ func VerifyAudit(ctx context.Context, dataDir string, anchor *Anchor, asJSON boo
 		}
 	} else if rep.OK {
 		fmt.Fprintf(w, "audit log OK: %d records, head #%d %s\n", rep.Records, rep.HeadSeq, rep.HeadHash)
+		if rep.Note != "" {
+			fmt.Fprintf(w, "note: %s\n", rep.Note) // e.g. records only the write-ahead log holds
+		}
 	} else {
 		fmt.Fprintf(w, "audit log BROKEN at record #%d: %s\n", rep.FirstBad, rep.Problem)
 	}

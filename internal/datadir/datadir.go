@@ -7,6 +7,7 @@
 //	  audit.db                         the audit log: hash-chained records and console recordings (package audit)
 //	  audit.db-wal-<16 hex digits>     the audit log's write-ahead log: records acknowledged and not yet in audit.db,
 //	                                   named by their first sequence number; removed once audit.db holds them (none after a clean stop)
+//	  audit.db-wal.spare               a preallocated file of zeros the next write-ahead log file is made from (a busy gateway)
 //	  ssh_host_ed25519_key             the SSH door's host key, unless ssh.host_key_file names another
 //	  ssh_user_ca_ed25519_key          the gateway's SSH user CA (ssh.issue_certificates), mode 0600
 //	  ssh_user_certs.json              the certificates that CA issued, mode 0600 (package gateway/sshca)
