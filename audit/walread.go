@@ -18,8 +18,9 @@ func (s *Store) verifyTail(v *verifier) {
 	if len(s.tail) == 0 || v.expect != s.tail[0].seq {
 		return
 	}
-	v.idx.mode = idxNone // they have no index entries yet
-	v.idx.ib = nil
+	mode := v.idx.mode
+	v.idx.mode, v.idx.ib = idxNone, nil // they have no index entries yet
+	defer func() { v.idx.mode = mode }()
 	for _, r := range s.tail {
 		if !v.check(seqKey(r.seq), r.stored) {
 			return
