@@ -195,9 +195,6 @@ func progress(format string, args ...any) {
 	}
 }
 
-// chunkFlushPeriod mirrors the console recorder's flush period.
-const chunkFlushPeriod = 250 * time.Millisecond
-
 // startFleetChild starts this test binary as the fleet helper (simulated
 // BMCs and SSH viewers in their own process) and returns its pipe and a
 // function that ends it (idempotent; also run on cleanup).
@@ -301,7 +298,7 @@ func BenchmarkConsoles500(b *testing.B) {
 	if peak.msg.Echoed != n*rounds {
 		b.Fatalf("%d of %d lines echoed; %d of %d consoles echoed every line", peak.msg.Echoed, n*rounds, peak.msg.Complete, n)
 	}
-	time.Sleep(2 * chunkFlushPeriod)
+	h.g.consoles.hub.Load().Flush() // the recordings' last chunks, now rather than at their deadline
 	seq1, _ := h.g.store.Head()
 	stopChild() // viewers detach while the gateway still records it
 	waitDetached(h)
@@ -324,11 +321,11 @@ func BenchmarkConsoles500(b *testing.B) {
 }
 
 // waitDetached waits (bounded) until the gateway has recorded the viewers'
-// detach, so that shutting it down does not race their last records.
+// detach (the hub has no event for it); the SSH door's Shutdown then waits
+// for the sessions' own end records.
 func waitDetached(h *harness) {
 	hub := h.g.consoles.hub.Load()
 	for deadline := time.Now().Add(30 * time.Second); hub != nil && hub.Viewers() > 0 && time.Now().Before(deadline); {
 		time.Sleep(50 * time.Millisecond)
 	}
-	time.Sleep(time.Second) // the SSH door records the command's end after the console
 }

@@ -120,12 +120,15 @@ func TestWebUILogoutEndsWebsocket(t *testing.T) {
 	}
 	w.logoutClosesWS(t, alice, ws, "websocket")
 	w.waitRecord(t, audit.Query{Code: audit.CodeWebUIWSClose, Actor: "alice"}, nil)
-	// The BMC-side logout follows the close record; wait for it, then make
-	// sure it happened exactly once.
-	for deadline := time.Now().Add(10 * time.Second); w.fake.logouts.Load() == 0 && time.Now().Before(deadline); {
-		time.Sleep(10 * time.Millisecond)
+	// The BMC-side logout follows the close record. Once it is seen and
+	// the gateway has stopped (its shutdown logs out every BMC-side
+	// session still held), the BMC must have seen exactly one.
+	select {
+	case <-w.fake.loggedOut:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no BMC-side logout")
 	}
-	time.Sleep(100 * time.Millisecond)
+	w.stop()
 	if n := w.fake.logouts.Load(); n != 1 {
 		t.Fatalf("BMC-side logouts: %d", n)
 	}

@@ -18,16 +18,17 @@ import (
 // page that needs the session's X-Auth-Token, a websocket echo standing in
 // for a KVM console, and a ComputerSystem.Reset action.
 type fakeBMCWeb struct {
-	srv      *httptest.Server
-	user     string
-	pass     string
-	mu       sync.Mutex
-	tokens   map[string]bool
-	logins   atomic.Int32
-	logouts  atomic.Int32
-	resets   atomic.Int32
-	lastSeen atomic.Value // string: headers of the last page request, for leak checks
-	pages    sync.Map     // path -> HTML of more pages a test adds (behind the login)
+	srv       *httptest.Server
+	user      string
+	pass      string
+	mu        sync.Mutex
+	tokens    map[string]bool
+	logins    atomic.Int32
+	logouts   atomic.Int32
+	loggedOut chan struct{} // receives once per logout (buffered; extra ones are dropped)
+	resets    atomic.Int32
+	lastSeen  atomic.Value // string: headers of the last page request, for leak checks
+	pages     sync.Map     // path -> HTML of more pages a test adds (behind the login)
 }
 
 // fakeBMCPage is the UI's start page; its script opens the websocket and
@@ -48,7 +49,7 @@ fetch("/redfish/v1/Systems/1/Actions/ComputerSystem.Reset", {method: "POST",
 
 func startFakeBMCWeb(t testing.TB, user, pass string) *fakeBMCWeb {
 	t.Helper()
-	f := &fakeBMCWeb{user: user, pass: pass, tokens: map[string]bool{}}
+	f := &fakeBMCWeb{user: user, pass: pass, tokens: map[string]bool{}, loggedOut: make(chan struct{}, 16)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /redfish/v1/SessionService/Sessions", func(w http.ResponseWriter, r *http.Request) {
 		var body struct{ UserName, Password string }
@@ -75,6 +76,10 @@ func startFakeBMCWeb(t testing.TB, user, pass string) *fakeBMCWeb {
 		delete(f.tokens, r.PathValue("id"))
 		f.mu.Unlock()
 		f.logouts.Add(1)
+		select {
+		case f.loggedOut <- struct{}{}:
+		default:
+		}
 		w.WriteHeader(http.StatusNoContent)
 	})
 	mux.HandleFunc("POST /redfish/v1/Systems/1/Actions/ComputerSystem.Reset", func(w http.ResponseWriter, r *http.Request) {

@@ -272,6 +272,21 @@ func (h *Hub) Close() {
 	}
 }
 
+// Flush appends the output every console has buffered for its recording
+// now, instead of at its flush deadline, and returns once it is in the
+// audit log (benchmarks and tests that read the log right after a burst).
+func (h *Hub) Flush() {
+	h.mu.Lock()
+	cons := make([]*console, 0, len(h.consoles))
+	for _, c := range h.consoles {
+		cons = append(cons, c)
+	}
+	h.mu.Unlock()
+	for _, c := range cons {
+		c.output.flushNow()
+	}
+}
+
 // Viewers returns how many viewers are attached in all (for tests and
 // metrics).
 func (h *Hub) Viewers() int {

@@ -40,6 +40,7 @@ type recorder struct {
 	base      audit.Record
 	onFail    func(error)
 	now       func() time.Time
+	afterFunc func(time.Duration, func()) stopper // the flush deadline's timer (tests fire it)
 
 	mu        sync.Mutex
 	t0        time.Time
@@ -48,7 +49,7 @@ type recorder struct {
 	seq       int
 	failed    bool
 	closed    bool
-	timer     *time.Timer   // armed while bytes wait in buf
+	timer     stopper       // armed while bytes wait in buf
 	flushing  bool          // a flusher goroutine runs
 	again     bool          // run the flusher once more when it ends
 	againAll  bool          // ... sealing the current buffer too
@@ -57,8 +58,14 @@ type recorder struct {
 }
 
 func newRecorder(appendRec func(context.Context, audit.Record) error, base audit.Record, onFail func(error)) *recorder {
-	return &recorder{appendRec: appendRec, base: base, onFail: onFail, now: time.Now}
+	return &recorder{appendRec: appendRec, base: base, onFail: onFail, now: time.Now, afterFunc: afterFunc}
 }
+
+// stopper is the part of *time.Timer the recorder uses.
+type stopper interface{ Stop() bool }
+
+// afterFunc is time.AfterFunc as the recorder uses it.
+func afterFunc(d time.Duration, f func()) stopper { return time.AfterFunc(d, f) }
 
 // Write records p as written now.
 func (r *recorder) Write(p []byte) {
@@ -89,7 +96,7 @@ func (r *recorder) write(p []byte) {
 	}
 	r.buf = audit.AppendFrame(r.buf, r.t0, now, p)
 	if r.timer == nil && !r.closed {
-		r.timer = time.AfterFunc(chunkFlushEvery, r.tick)
+		r.timer = r.afterFunc(chunkFlushEvery, r.tick)
 	}
 	r.mu.Unlock()
 }
@@ -100,6 +107,25 @@ func (r *recorder) tick() {
 	defer r.mu.Unlock()
 	r.timer = nil
 	r.startFlushLocked(true)
+}
+
+// flushNow seals what is buffered and returns once it, and every chunk
+// before it, is appended (or the recorder has failed or closed).
+func (r *recorder) flushNow() {
+	r.mu.Lock()
+	if r.timer != nil {
+		r.timer.Stop()
+		r.timer = nil
+	}
+	r.startFlushLocked(true)
+	var running chan struct{}
+	if r.flushing {
+		running = r.flushDone
+	}
+	r.mu.Unlock()
+	if running != nil {
+		<-running
+	}
 }
 
 // startFlushLocked starts the flusher, or asks the running one for one

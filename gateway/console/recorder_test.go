@@ -18,6 +18,8 @@ type memLog struct {
 	fail    error
 	stall   chan struct{}
 	stalled chan struct{} // when set, receives once an append waits on stall
+	// appended, when set, receives once per record appended.
+	appended chan struct{}
 }
 
 func (m *memLog) append(ctx context.Context, r audit.Record) error {
@@ -40,9 +42,68 @@ func (m *memLog) append(ctx context.Context, r audit.Record) error {
 		return errors.New("chunk too large")
 	}
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	m.recs = append(m.recs, r)
+	appended := m.appended
+	m.mu.Unlock()
+	if appended != nil {
+		appended <- struct{}{}
+	}
 	return nil
+}
+
+// waitAppended waits for n more appends.
+func (m *memLog) waitAppended(t *testing.T, n int) {
+	t.Helper()
+	for i := range n {
+		select {
+		case <-m.appended:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%d of %d records appended", i, n)
+		}
+	}
+}
+
+// manualTimers stands in for the recorder's flush timer: the test sees
+// what was armed and fires it.
+type manualTimers struct {
+	mu    sync.Mutex
+	d     time.Duration
+	f     func()
+	armed int
+}
+
+func (m *manualTimers) afterFunc(d time.Duration, f func()) stopper {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.d, m.f = d, f
+	m.armed++
+	return manualTimer{m}
+}
+
+type manualTimer struct{ m *manualTimers }
+
+func (t manualTimer) Stop() bool {
+	t.m.mu.Lock()
+	defer t.m.mu.Unlock()
+	stopped := t.m.f != nil
+	t.m.f = nil
+	return stopped
+}
+
+// fire runs the armed timer's function, as its deadline would.
+func (m *manualTimers) fire(t *testing.T) {
+	t.Helper()
+	m.mu.Lock()
+	f, d := m.f, m.d
+	m.f = nil
+	m.mu.Unlock()
+	if f == nil {
+		t.Fatal("no flush timer armed")
+	}
+	if d != chunkFlushEvery {
+		t.Fatalf("flush timer of %s, want %s", d, chunkFlushEvery)
+	}
+	f()
 }
 
 func (m *memLog) records() []audit.Record {
@@ -52,18 +113,18 @@ func (m *memLog) records() []audit.Record {
 }
 
 func TestRecorderChunksAndTiming(t *testing.T) {
-	log := &memLog{}
+	log := &memLog{appended: make(chan struct{}, 16)}
 	failed := make(chan error, 1)
 	r := newRecorder(log.append, audit.Record{Code: audit.CodeConsoleOutput, Fields: map[string]string{audit.FieldConsole: "c-x"}},
 		func(err error) { failed <- err })
-	start := time.Now()
+	timers := &manualTimers{}
+	r.afterFunc = timers.afterFunc
 	r.Write([]byte("hello"))
-	for len(log.records()) == 0 {
-		if time.Since(start) > 2*chunkFlushEvery {
-			t.Fatal("a small write was not flushed within two flush periods")
-		}
-		time.Sleep(5 * time.Millisecond)
+	if n := len(log.records()); n != 0 {
+		t.Fatalf("%d records before the flush deadline", n)
 	}
+	timers.fire(t) // a small write is flushed at its deadline
+	log.waitAppended(t, 1)
 	big := bytes.Repeat([]byte("0123456789abcdef"), 6000) // 96 KB in one write: three chunks
 	r.Write(big)
 	if !r.Close() {
@@ -155,9 +216,8 @@ func TestViewerSlowConsumerDrops(t *testing.T) {
 		t.Fatalf("queued %d, dropped %d", queued, dropped)
 	}
 	var out bytes.Buffer
+	v.cancel(errDetached) // the pump delivers what is queued before it stops
 	go v.pump(&out)
-	time.Sleep(50 * time.Millisecond)
-	v.cancel(errDetached)
 	<-v.outDone
 	if !bytes.Contains(out.Bytes(), []byte("bytes of output were skipped")) {
 		t.Fatal("the viewer was not told about skipped output")
@@ -168,37 +228,45 @@ func TestViewerSlowConsumerDrops(t *testing.T) {
 // something to write, the timer re-arms for every quiet-then-busy cycle,
 // and Close flushes what is left.
 func TestRecorderIdleHoldsNoGoroutine(t *testing.T) {
-	log := &memLog{}
+	log := &memLog{appended: make(chan struct{}, 16)}
 	r := newRecorder(log.append, audit.Record{Code: audit.CodeConsoleOutput}, func(err error) { t.Errorf("onFail: %v", err) })
-	waitRecords := func(n int) {
-		t.Helper()
-		deadline := time.Now().Add(4 * chunkFlushEvery)
-		for len(log.records()) < n {
-			if time.Now().After(deadline) {
-				t.Fatalf("%d records, want %d within %s", len(log.records()), n, 4*chunkFlushEvery)
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
-	}
+	timers := &manualTimers{}
+	r.afterFunc = timers.afterFunc
 	for i, s := range []string{"first", "second", "third"} {
 		r.Write([]byte(s))
-		waitRecords(i + 1)
-		r.mu.Lock()
-		deadline := time.Now().Add(time.Second)
-		for (r.flushing || r.timer != nil) && time.Now().Before(deadline) {
-			r.mu.Unlock()
-			time.Sleep(5 * time.Millisecond)
-			r.mu.Lock()
+		if timers.armed != i+1 {
+			t.Fatalf("cycle %d: flush timer armed %d times", i, timers.armed)
 		}
+		timers.fire(t)
+		log.waitAppended(t, 1)
+		r.mu.Lock()
+		flushing, done := r.flushing, r.flushDone
+		r.mu.Unlock()
+		if flushing {
+			<-done // the flusher ends once the log has the chunk
+		}
+		r.mu.Lock()
 		busy := r.flushing || r.timer != nil
 		r.mu.Unlock()
 		if busy {
 			t.Fatalf("cycle %d: flusher or timer still active while quiet", i)
 		}
 	}
+	r.Write([]byte("flushed now"))
+	r.flushNow() // no deadline needed: appended when it returns
+	if n := len(log.records()); n != 4 {
+		t.Fatalf("flushNow: %d records, want 4", n)
+	}
+	log.waitAppended(t, 1)
+	r.mu.Lock()
+	busy := r.flushing || r.timer != nil
+	r.mu.Unlock()
+	if busy {
+		t.Fatal("flusher or timer still active after flushNow")
+	}
 	r.Write([]byte("last"))
-	if !r.Close() || len(log.records()) != 4 {
-		t.Fatalf("Close: %d records, want 4", len(log.records()))
+	if !r.Close() || len(log.records()) != 5 {
+		t.Fatalf("Close: %d records, want 5", len(log.records()))
 	}
 	if !r.Close() {
 		t.Fatal("second Close reported a failure")

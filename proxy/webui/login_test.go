@@ -176,12 +176,14 @@ func TestPool(t *testing.T) {
 	}
 
 	// Idle sessions are logged out by Sweep.
-	pool.cfg.IdleTimeout = time.Nanosecond
-	time.Sleep(time.Millisecond)
+	if n := pool.Sweep(ctx); n != 0 {
+		t.Errorf("sweep ended %d sessions in use", n)
+	}
+	pool.now = func() time.Time { return time.Now().Add(pool.cfg.IdleTimeout + time.Second) }
 	if n := pool.Sweep(ctx); n != 2 || vendor.active() != 0 {
 		t.Errorf("sweep ended %d, %d BMC sessions left", n, vendor.active())
 	}
-	pool.cfg.IdleTimeout = time.Hour
+	pool.now = time.Now
 	if _, err := pool.Acquire(ctx, "user-d"); err != nil {
 		t.Fatal(err)
 	}

@@ -35,6 +35,10 @@ type Pool struct {
 	p   *Proxy
 	cfg PoolConfig
 
+	// now is the clock Sweep measures idleness by (tests step it); the
+	// sessions note their last use by time.Now.
+	now func() time.Time
+
 	mu      sync.Mutex
 	entries map[string]*poolEntry
 	closed  bool
@@ -67,7 +71,7 @@ func (p *Proxy) NewPool(cfg PoolConfig) (*Pool, error) {
 	}
 	cfg.MaxSessions = or(cfg.MaxSessions, DefaultMaxSessions)
 	cfg.IdleTimeout = or(cfg.IdleTimeout, DefaultIdleTimeout)
-	return &Pool{p: p, cfg: cfg, entries: map[string]*poolEntry{}}, nil
+	return &Pool{p: p, cfg: cfg, now: time.Now, entries: map[string]*poolEntry{}}, nil
 }
 
 // Acquire returns the BMC-side session for key, logging in when there is
@@ -153,7 +157,7 @@ func (pl *Pool) Release(ctx context.Context, key string) {
 // Sweep logs out sessions idle for longer than the idle timeout and
 // returns how many it ended.
 func (pl *Pool) Sweep(ctx context.Context) int {
-	cutoff := time.Now().Add(-pl.cfg.IdleTimeout)
+	cutoff := pl.now().Add(-pl.cfg.IdleTimeout)
 	type victim struct {
 		key string
 		e   *poolEntry
