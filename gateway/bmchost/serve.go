@@ -12,6 +12,7 @@ import (
 	"github.com/bmcgate/bmcgate/authz"
 	"github.com/bmcgate/bmcgate/gateway/httpfront"
 	"github.com/bmcgate/bmcgate/gateway/service"
+	"github.com/bmcgate/bmcgate/internal/usererr"
 	"github.com/bmcgate/bmcgate/proxy/webui"
 )
 
@@ -113,7 +114,7 @@ func (h *Hosts) proxy(w http.ResponseWriter, r *http.Request, name string, port 
 		var err error
 		if bs, err = ui.Pool.Acquire(ctx, hr.c.Session); err != nil {
 			h.log.Warn("BMC web login failed", "bmc", name, "err", err)
-			h.page(w, http.StatusBadGateway, "bmcgate could not log in to this BMC's web UI: "+webui.UserMessage(err, "the BMC did not answer as expected"))
+			h.page(w, http.StatusBadGateway, "bmcgate could not log in to this BMC's web UI: "+usererr.MessageOr(err, "the BMC did not answer as expected"))
 			return
 		}
 	}
@@ -146,8 +147,8 @@ func (h *Hosts) proxy(w http.ResponseWriter, r *http.Request, name string, port 
 			}
 			d, err := h.svc.Decide(ctx, c, authz.Action(op.Action), b.Target())
 			if err != nil || !d.Allowed {
-				// The proxy shows the user the error's Msg.
-				return &webui.Error{Msg: "bmcgate refused this " + op.Action + ": " + d.Reason}
+				// The proxy shows the user the error's message.
+				return usererr.New("bmcgate refused this "+op.Action+": "+d.Reason, usererr.ErrDenied)
 			}
 			return nil
 		},

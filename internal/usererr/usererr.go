@@ -54,6 +54,15 @@ func Message(err error) (string, bool) {
 	return "", false
 }
 
+// MessageOr returns the user message of err (as Message), or fallback when
+// err carries none or an empty one.
+func MessageOr(err error, fallback string) string {
+	if m, ok := Message(err); ok && m != "" {
+		return m
+	}
+	return fallback
+}
+
 // Sentinels that doors and the service layer decide on with errors.Is.
 var (
 	// ErrUnknownBMC: the BMC does not exist, or the caller may not see it

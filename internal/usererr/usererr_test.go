@@ -30,3 +30,20 @@ func TestTwoTexts(t *testing.T) {
 		t.Error("an error without a cause is not its message")
 	}
 }
+
+func TestMessageOr(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"a message", fmt.Errorf("login: %w", New("the BMC refused the login", errors.New("HTTP 401"))), "the BMC refused the login"},
+		{"no message", errors.New("dial tcp: connection refused"), "fallback"},
+		{"an empty message", New("", errors.New("cause")), "fallback"},
+		{"no error", nil, "fallback"},
+	} {
+		if got := MessageOr(tt.err, "fallback"); got != tt.want {
+			t.Errorf("%s: MessageOr = %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/bmcgate/bmcgate/internal/usererr"
 )
 
 // fuzzMethods are the methods the proxy forwards (allowedMethods).
@@ -142,7 +144,7 @@ func FuzzClassify(f *testing.F) {
 			t.Fatalf("%s %q: operation names %s %q", method, canonical, op.Method, op.Path)
 		}
 		if err != nil {
-			if UserMessage(err, "") == "" {
+			if usererr.MessageOr(err, "") == "" {
 				t.Fatalf("%s %q: refusal %v has no user message", method, canonical, err)
 			}
 			return

@@ -3,6 +3,8 @@ package webui
 import (
 	"errors"
 	"fmt"
+
+	"github.com/bmcgate/bmcgate/internal/usererr"
 )
 
 // Sentinels for errors.Is.
@@ -19,38 +21,11 @@ var (
 	ErrClosed = errors.New("web: closed")
 )
 
-// Error is the error type of this package. Msg is plain, safe text for
-// users; Err is the cause, for logs. Neither ever holds a password or a
-// session token.
-type Error struct {
-	Msg string
-	Err error
-}
-
-// Error returns the message and the cause.
-func (e *Error) Error() string {
-	if e.Err == nil {
-		return e.Msg
-	}
-	return fmt.Sprintf("%s: %v", e.Msg, e.Err)
-}
-
-// Unwrap returns the cause.
-func (e *Error) Unwrap() error { return e.Err }
-
-// UserMessage returns the text a user may see.
-func (e *Error) UserMessage() string { return e.Msg }
-
-// UserMessage returns the text a user may see for err: the non-empty
-// message of the first error in its chain that offers one (a UserMessage
-// method, as *Error has), else fallback.
-func UserMessage(err error, fallback string) string {
-	var um interface{ UserMessage() string }
-	if errors.As(err, &um) && um.UserMessage() != "" {
-		return um.UserMessage()
-	}
-	return fallback
-}
+// Error is the error type of this package, internal/usererr's: Msg is
+// plain, safe text for users (usererr.Message, usererr.MessageOr); Err is
+// the cause, for logs and for errors.Is on the sentinels above. Neither
+// ever holds a password or a session token.
+type Error = usererr.Error
 
 func newError(msg string, sentinel error, format string, args ...any) *Error {
 	cause := fmt.Errorf(format, args...)

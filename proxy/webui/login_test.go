@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/bmcgate/bmcgate/internal/usererr"
 )
 
 const (
@@ -66,7 +68,7 @@ func TestLoginFailuresAreSafe(t *testing.T) {
 			t.Errorf("%s: wrong password accepted", name)
 			continue
 		}
-		if !errors.Is(err, ErrLogin) || strings.Contains(err.Error(), wrong) || UserMessage(err, "") != loginFailed {
+		if !errors.Is(err, ErrLogin) || strings.Contains(err.Error(), wrong) || usererr.MessageOr(err, "") != loginFailed {
 			t.Errorf("%s: error %q", name, err)
 		}
 	}

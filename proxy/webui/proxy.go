@@ -13,6 +13,8 @@ import (
 	"net/url"
 	"strconv"
 	"time"
+
+	"github.com/bmcgate/bmcgate/internal/usererr"
 )
 
 // Proxy forwards requests to one BMC's web interface. It is safe for
@@ -273,18 +275,18 @@ func (p *Proxy) authorize(r *http.Request, st *reqState, ws bool, head []byte) *
 	op.Websocket = ws
 	st.sum.Operation = op
 	if err != nil {
-		return refuse(http.StatusBadRequest, UserMessage(err, "request refused"), err)
+		return refuse(http.StatusBadRequest, usererr.MessageOr(err, "request refused"), err)
 	}
 	if st.req.Authorize == nil {
 		return refuse(http.StatusForbidden, "forbidden", errors.New("web: no Authorize callback"))
 	}
 	if err := st.req.Authorize(op); err != nil {
-		return refuse(http.StatusForbidden, UserMessage(err, "forbidden by the gateway's policy"), err)
+		return refuse(http.StatusForbidden, usererr.MessageOr(err, "forbidden by the gateway's policy"), err)
 	}
 	// Only an authorized account change costs a lookup on the BMC.
 	if p.guard != nil && p.guard.guards(op) {
 		if err := p.guard.check(r.Context(), op, head, p.lookupFunc(st.req.Session)); err != nil {
-			return refuse(http.StatusForbidden, UserMessage(err, "refused: this would change the gateway's own BMC account"), err)
+			return refuse(http.StatusForbidden, usererr.MessageOr(err, "refused: this would change the gateway's own BMC account"), err)
 		}
 	}
 	return nil
