@@ -19,9 +19,10 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/bmcgate/bmcgate/internal/testpeer/nginxpeer"
 )
 
 // TestBenchWebUIVsNginx measures the BMC web UI through the whole gateway
@@ -84,7 +85,7 @@ func TestBenchWebUIVsNginx(t *testing.T) {
 	must(t, os.WriteFile(filepath.Join(dir, "cert.pem"), certPEM, 0o644))
 	must(t, os.WriteFile(filepath.Join(dir, "key.pem"), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o644))
 	ngPort := benchFreePort(t)
-	benchNginx(t, nginxBin, dir, fmt.Sprintf(`
+	nginxpeer.Start(t, nginxpeer.Config{Bin: nginxBin, Dir: dir, HTTP: fmt.Sprintf(`
   upstream bmc { server %s; keepalive 64; }
   server {
     listen 127.0.0.1:%d ssl;
@@ -98,7 +99,7 @@ func TestBenchWebUIVsNginx(t *testing.T) {
       proxy_set_header X-Auth-Token %[4]s;
       proxy_ssl_session_reuse on;
     }
-  }`, strings.TrimPrefix(w.fake.srv.URL, "https://"), ngPort, dir, token))
+  }`, strings.TrimPrefix(w.fake.srv.URL, "https://"), ngPort, dir, token)})
 	ngURL := fmt.Sprintf("https://127.0.0.1:%d/bench", ngPort)
 
 	targets := []benchTarget{
@@ -338,65 +339,6 @@ func benchFreePort(t *testing.T) int {
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
-}
-
-// benchNginx runs nginx (one worker) with httpBody as its http block, as
-// nobody when root, and waits until it answers.
-func benchNginx(t *testing.T, bin, dir, httpBody string) {
-	t.Helper()
-	prefix := filepath.Join(dir, "nginx")
-	must(t, os.MkdirAll(filepath.Join(prefix, "tmp"), 0o755))
-	conf := fmt.Sprintf(`daemon off;
-worker_processes 1;
-pid %[1]s/nginx.pid;
-error_log %[1]s/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path %[1]s/tmp;
-  proxy_temp_path %[1]s/tmp;
-  fastcgi_temp_path %[1]s/tmp;
-  uwsgi_temp_path %[1]s/tmp;
-  scgi_temp_path %[1]s/tmp;
-%[2]s
-}
-`, prefix, httpBody)
-	confPath := filepath.Join(prefix, "nginx.conf")
-	must(t, os.WriteFile(confPath, []byte(conf), 0o644))
-	cmd := exec.Command(bin, "-p", prefix, "-c", confPath, "-e", filepath.Join(prefix, "error.log"))
-	cmd.Stderr = os.Stderr
-	if os.Getuid() == 0 {
-		for _, p := range []string{filepath.Dir(dir), dir} {
-			_ = os.Chmod(p, 0o755)
-		}
-		_ = filepath.Walk(dir, func(p string, _ os.FileInfo, _ error) error { return os.Chown(p, 65534, 65534) })
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
-	}
-	must(t, cmd.Start())
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGQUIT)
-		_ = cmd.Wait()
-	})
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		conn, err := net.Dial("tcp", listenAddr(httpBody))
-		if err == nil {
-			conn.Close()
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("nginx does not listen: %v", err)
-		}
-		time.Sleep(25 * time.Millisecond) // polling an external peer with a deadline
-	}
-}
-
-// listenAddr is the address of the first listen directive of an nginx
-// http block.
-func listenAddr(body string) string {
-	_, rest, _ := strings.Cut(body, "listen ")
-	addr, _, _ := strings.Cut(rest, " ")
-	return strings.TrimSuffix(addr, ";")
 }
 
 func must(t *testing.T, err error) {

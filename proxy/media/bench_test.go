@@ -22,9 +22,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/bmcgate/bmcgate/internal/testpeer/nginxpeer"
 )
 
 // benchImageSize is the image the serving benchmark reads: 8 BMCs at
@@ -143,61 +144,16 @@ func startBenchNginx(b *testing.B, bin, dir string, certPEM, keyPEM []byte) int 
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
-	prefix := filepath.Join(dir, "nginx")
-	if err := os.MkdirAll(filepath.Join(prefix, "tmp"), 0o755); err != nil {
-		b.Fatal(err)
-	}
-	_ = os.WriteFile(filepath.Join(prefix, "cert.pem"), certPEM, 0o644)
-	_ = os.WriteFile(filepath.Join(prefix, "key.pem"), keyPEM, 0o644)
-	conf := fmt.Sprintf(`daemon off;
-worker_processes 1;
-pid %[1]s/nginx.pid;
-error_log %[1]s/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
+	nginxpeer.Start(b, nginxpeer.Config{Bin: bin, Dir: dir, Files: map[string][]byte{"cert.pem": certPEM, "key.pem": keyPEM},
+		HTTP: fmt.Sprintf(`
   sendfile on;
-  client_body_temp_path %[1]s/tmp;
-  proxy_temp_path %[1]s/tmp;
-  fastcgi_temp_path %[1]s/tmp;
-  uwsgi_temp_path %[1]s/tmp;
-  scgi_temp_path %[1]s/tmp;
   server {
     listen 127.0.0.1:%[2]d ssl;
     ssl_certificate %[1]s/cert.pem;
     ssl_certificate_key %[1]s/key.pem;
     root %[3]s;
-  }
-}
-`, prefix, port, dir)
-	confPath := filepath.Join(prefix, "nginx.conf")
-	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
-		b.Fatal(err)
-	}
-	cmd := exec.Command(bin, "-p", prefix, "-c", confPath, "-e", filepath.Join(prefix, "error.log"))
-	if os.Getuid() == 0 {
-		for _, p := range []string{filepath.Dir(dir), dir} {
-			_ = os.Chmod(p, 0o755)
-		}
-		_ = filepath.Walk(dir, func(p string, _ os.FileInfo, _ error) error { return os.Chown(p, 65534, 65534) })
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
-	}
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = cmd.Process.Signal(syscall.SIGQUIT); _ = cmd.Wait() })
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-		if err == nil {
-			c.Close()
-			return port
-		}
-		if time.Now().After(deadline) {
-			b.Fatalf("nginx did not start: %v", err)
-		}
-		time.Sleep(20 * time.Millisecond) // polling an external process with a deadline
-	}
+  }`, nginxpeer.Prefix(dir, ""), port, dir)})
+	return port
 }
 
 func benchCert(b *testing.B) (certPEM, keyPEM []byte, cert tls.Certificate) {

@@ -17,9 +17,10 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/bmcgate/bmcgate/internal/testpeer/nginxpeer"
 )
 
 // TestBenchVsNginx compares this proxy with nginx as a plain reverse proxy
@@ -57,15 +58,15 @@ func TestBenchVsNginx(t *testing.T) {
 	upPort, ngPort := freePort(t), freePort(t)
 	// Two nginx processes: the upstream, and nginx as the proxy, so that
 	// both proxies sit in a process of their own in front of it.
-	startNginx(t, nginxBin, dir, "upstream", fmt.Sprintf(`
+	nginxpeer.Start(t, nginxpeer.Config{Bin: nginxBin, Dir: dir, Name: "upstream", HTTP: fmt.Sprintf(`
   server {
     listen 127.0.0.1:%d ssl;
     ssl_certificate %[2]s/cert.pem;
     ssl_certificate_key %[2]s/key.pem;
     keepalive_requests 1000000;
     location / { return 200 "%[3]s"; }
-  }`, upPort, dir, strings.Repeat("x", 1024)))
-	startNginx(t, nginxBin, dir, "proxy", fmt.Sprintf(`
+  }`, upPort, dir, strings.Repeat("x", 1024))})
+	nginxpeer.Start(t, nginxpeer.Config{Bin: nginxBin, Dir: dir, Name: "proxy", HTTP: fmt.Sprintf(`
   upstream bmc { server 127.0.0.1:%d; keepalive 64; }
   server {
     listen 127.0.0.1:%d;
@@ -76,9 +77,7 @@ func TestBenchVsNginx(t *testing.T) {
       proxy_set_header Connection "";
       proxy_ssl_session_reuse on;
     }
-  }`, upPort, ngPort))
-	waitListen(t, upPort)
-	waitListen(t, ngPort)
+  }`, upPort, ngPort)})
 
 	p := mustNew(t, Config{
 		Name:   "bench",
@@ -129,58 +128,6 @@ func TestBenchVsNginx(t *testing.T) {
 	added := bg.p99 - direct.p99
 	t.Logf("bmcgate/nginx throughput: %.2fx (target >= 0.8x); bmcgate p99 added over direct: %s (target < 2ms); nginx p99 added: %s",
 		ratio, added, ng.p99-direct.p99)
-}
-
-// startNginx runs nginx with one http block body, as nobody when root.
-func startNginx(t *testing.T, bin, dir, name, httpBody string) {
-	t.Helper()
-	prefix := filepath.Join(dir, name)
-	if err := os.MkdirAll(filepath.Join(prefix, "tmp"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	conf := fmt.Sprintf(`daemon off;
-worker_processes 1;
-pid %[1]s/nginx.pid;
-error_log %[1]s/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path %[1]s/tmp;
-  proxy_temp_path %[1]s/tmp;
-  fastcgi_temp_path %[1]s/tmp;
-  uwsgi_temp_path %[1]s/tmp;
-  scgi_temp_path %[1]s/tmp;
-%[2]s
-}
-`, prefix, httpBody)
-	confPath := filepath.Join(prefix, "nginx.conf")
-	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "-p", prefix, "-c", confPath, "-e", filepath.Join(prefix, "error.log"))
-	cmd.Stderr = os.Stderr
-	if os.Getuid() == 0 {
-		// Unprivileged: nobody, with the files it needs handed over.
-		for _, p := range []string{filepath.Dir(dir), dir} {
-			_ = os.Chmod(p, 0o755)
-		}
-		_ = filepath.Walk(dir, func(p string, _ os.FileInfo, _ error) error { return os.Chown(p, 65534, 65534) })
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGQUIT)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-	})
 }
 
 // median returns the round with the median throughput.
@@ -245,17 +192,4 @@ func freePort(t *testing.T) int {
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
-}
-
-func waitListen(t *testing.T, port int) {
-	t.Helper()
-	for i := 0; i < 200; i++ {
-		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-		if err == nil {
-			c.Close()
-			return
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
-	t.Fatalf("nothing listens on port %d", port)
 }
