@@ -41,10 +41,7 @@ func TestBenchWebUIVsNginx(t *testing.T) {
 	if os.Getenv("BMCGATE_BENCH") == "" {
 		t.Skip("benchmark: set BMCGATE_BENCH=1 to run")
 	}
-	nginxBin, err := exec.LookPath("nginx")
-	if err != nil {
-		t.Fatal("nginx is not installed (apt-get install nginx)")
-	}
+	nginxBin := nginxpeer.Binary(t)
 	dur := 5 * time.Second
 	if d, err := time.ParseDuration(os.Getenv("BMCGATE_BENCH_DURATION")); err == nil {
 		dur = d

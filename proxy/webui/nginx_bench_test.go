@@ -35,10 +35,7 @@ func TestBenchVsNginx(t *testing.T) {
 	if os.Getenv("BMCGATE_BENCH") == "" {
 		t.Skip("benchmark: set BMCGATE_BENCH=1 to run")
 	}
-	nginxBin, err := exec.LookPath("nginx")
-	if err != nil {
-		t.Fatal("nginx is not installed (apt-get install nginx)")
-	}
+	nginxBin := nginxpeer.Binary(t)
 	if _, err := exec.LookPath("wrk"); err != nil {
 		t.Fatal("wrk is not installed (apt-get install wrk)")
 	}

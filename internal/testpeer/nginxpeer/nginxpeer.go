@@ -120,3 +120,14 @@ func ListenAddr(httpBody string) string {
 	addr, _, _ := strings.Cut(rest, " ")
 	return strings.TrimSuffix(strings.TrimSpace(addr), ";")
 }
+
+// Binary returns the path of the nginx binary; the test fails without one
+// (Debian package nginx).
+func Binary(t testing.TB) string {
+	t.Helper()
+	bin, err := exec.LookPath("nginx")
+	if err != nil {
+		t.Fatal("nginx is not installed (apt-get install nginx)")
+	}
+	return bin
+}
