@@ -33,10 +33,12 @@ func TestPowerCacheRefreshesOncePerTTL(t *testing.T) {
 		t.Fatalf("views within the TTL called the broker %d more times", got-calls)
 	}
 	pc.Invalidate()
-	pc.Snapshot(ctx, 0)
-	deadline := time.Now().Add(5 * time.Second)
-	for fb.calls.Load() < calls+6 && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
+	pc.Snapshot(ctx, 0) // starts the refresh in the background
+	pc.mu.Lock()
+	done := pc.refreshing // nil when it has ended already
+	pc.mu.Unlock()
+	if done != nil {
+		<-done
 	}
 	if fb.calls.Load() != calls+6 {
 		t.Fatalf("invalidate did not refresh: %d calls", fb.calls.Load()-calls)
