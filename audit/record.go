@@ -66,7 +66,7 @@ const (
 	CodeCertIssue    = "cert.issue"     // the gateway's SSH user CA issued a certificate (serial, key fingerprint, validity)
 	CodeCertRevoke   = "cert.revoke"    // a gateway SSH certificate was revoked by serial (bmcgate cert revoke)
 	CodeCertEnd      = "cert.end"       // a gateway SSH certificate stopped being usable: the web login it came from ended
-	// BMC web UIs through the gateway (gateway/web/bmchost*.go).
+	// BMC web UIs through the gateway (gateway/bmchost).
 	CodeWebUIRequest = "webui.request"  // one request proxied to a BMC's web UI (or refused), with status and bytes
 	CodeWebUIWSOpen  = "webui.ws.open"  // a websocket to a BMC's web UI was opened
 	CodeWebUIWSClose = "webui.ws.close" // a websocket to a BMC's web UI closed, with bytes and duration

@@ -4,12 +4,12 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
-	"net"
 	"net/http"
 	"net/url"
 	"time"
 
 	"github.com/bmcgate/bmcgate/audit"
+	"github.com/bmcgate/bmcgate/gateway/httpfront"
 	"github.com/bmcgate/bmcgate/gateway/service"
 )
 
@@ -59,13 +59,7 @@ func withCaller(r *http.Request, c service.Caller, ss *Session) *http.Request {
 }
 
 // remoteIP is the client address without port.
-func remoteIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
+func remoteIP(r *http.Request) string { return httpfront.RemoteIP(r) }
 
 // sessionCaller builds the service caller for a session.
 func sessionCaller(ss *Session, door string, r *http.Request) service.Caller {
