@@ -64,7 +64,7 @@ func (g *Gateway) certsEnded(ended []sshca.Cert) {
 	ctx := context.Background()
 	for _, c := range ended {
 		code := audit.CodeCertEnd
-		if len(c.Ended) > len(revokedPrefix) && c.Ended[:len(revokedPrefix)] == revokedPrefix {
+		if c.Revoked {
 			code = audit.CodeCertRevoke
 		}
 		_ = g.svc.Audit(ctx, audit.Record{Code: code, Actor: c.User, Door: audit.DoorSystem, Outcome: audit.OutcomeOK,
@@ -77,8 +77,6 @@ func (g *Gateway) certsEnded(ended []sshca.Cert) {
 		g.ssh.Recheck()
 	}
 }
-
-const revokedPrefix = "the certificate was revoked"
 
 // certsPart watches the revocations file while the gateway runs.
 type certsPart struct{ reg *sshca.Registry }

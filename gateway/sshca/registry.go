@@ -47,6 +47,9 @@ type Cert struct {
 	// Ended is why the certificate may no longer log in (its web login
 	// ended, or it was revoked); "" while it may.
 	Ended string `json:"ended,omitempty"`
+	// Revoked says the end was a revocation ("bmcgate cert revoke"), not
+	// the end of its web login.
+	Revoked bool `json:"revoked,omitempty"`
 }
 
 // Request is a certificate to issue.
@@ -219,7 +222,7 @@ func (r *Registry) Of(user string) []Cert {
 	sort.Slice(out, func(i, j int) bool { return out[i].ValidAfter.After(out[j].ValidAfter) })
 	for i := range out {
 		if why := r.revoked.why(out[i].Serial); why != "" && out[i].Ended == "" {
-			out[i].Ended = "the certificate was revoked: " + why
+			out[i].Ended, out[i].Revoked = "the certificate was revoked: "+why, true
 		}
 	}
 	return out
@@ -264,15 +267,17 @@ func (r *Registry) SetGroups(login string, groups []string) {
 // EndLogin ends every certificate issued from the web login login: they
 // may no longer log in, and their live sessions end (OnEnd), with why.
 func (r *Registry) EndLogin(login, why string) {
-	r.end(func(c *Cert) bool { return c.Login == login }, why)
+	r.end(func(c *Cert) bool { return c.Login == login }, why, false)
 }
 
-func (r *Registry) end(match func(*Cert) bool, why string) {
+// end ends the certificates match selects with why; revoked marks a
+// revocation.
+func (r *Registry) end(match func(*Cert) bool, why string, revoked bool) {
 	r.mu.Lock()
 	var ended []Cert
 	for _, c := range r.certs {
 		if c.Ended == "" && match(c) {
-			c.Ended = why
+			c.Ended, c.Revoked = why, revoked
 			ended = append(ended, *c)
 		}
 	}
@@ -306,9 +311,9 @@ func (r *Registry) CheckRevocations() {
 				return true
 			}
 			return false
-		}, reason)
+		}, reason, true)
 		if n == 0 && r.onChange != nil {
-			r.onChange([]Cert{{Serial: serial, Ended: reason}})
+			r.onChange([]Cert{{Serial: serial, Ended: reason, Revoked: true}})
 		}
 	}
 }
@@ -401,7 +406,7 @@ func List(dataDir string) ([]Cert, error) {
 	r.mu.Unlock()
 	for i := range out {
 		if why := r.revoked.why(out[i].Serial); why != "" {
-			out[i].Ended = "the certificate was revoked: " + why
+			out[i].Ended, out[i].Revoked = "the certificate was revoked: "+why, true
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Serial < out[j].Serial })
