@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/bmcgate/bmcgate/gateway/service"
 	"golang.org/x/term"
 )
 
@@ -54,7 +55,7 @@ func (s *Server) shell(se *session) int {
 		}
 		// term.Terminal turns "\n" into "\r\n" on Write.
 		last = s.execLine(se.env(t, t), line)
-		if se.ctx.Err() != nil {
+		if se.ctx.Err() != nil || s.endIfRevoked(se) {
 			return last
 		}
 	}
@@ -77,7 +78,7 @@ func (s *Server) lineShell(se *session) int {
 		if code := s.execLine(se.env(se.stdout(), se.stderr()), line); code != exitOK {
 			last = code
 		}
-		if se.ctx.Err() != nil {
+		if se.ctx.Err() != nil || s.endIfRevoked(se) {
 			break
 		}
 	}
@@ -86,4 +87,17 @@ func (s *Server) lineShell(se *session) int {
 		return exitUsage
 	}
 	return last
+}
+
+// endIfRevoked ends the session when the current config revokes its
+// identity, and reports whether it did. A reload re-checks consoles and
+// connections separately; a console detached by it returns to the shell
+// before the connection is ended, and the shell must not prompt again.
+func (s *Server) endIfRevoked(se *session) bool {
+	_, err := s.svc.Resolve(se.caller)
+	if !errors.Is(err, service.ErrRevoked) {
+		return false
+	}
+	se.end(service.Message(err))
+	return true
 }
