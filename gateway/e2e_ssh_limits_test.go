@@ -134,8 +134,10 @@ func TestE2EKeepalivesAreNotActivity(t *testing.T) {
 		}
 	}
 
-	quiet := startInteractive(t, h, "alice", "-o", "ServerAliveInterval=1", "-o", "ServerAliveCountMax=100")
+	// The idle clock starts when the connection authenticates, before the
+	// prompt startInteractive waits for: measure from before the dial.
 	start = time.Now()
+	quiet := startInteractive(t, h, "alice", "-o", "ServerAliveInterval=1", "-o", "ServerAliveCountMax=100")
 	select {
 	case <-quiet.done:
 	case <-time.After(30 * time.Second):
