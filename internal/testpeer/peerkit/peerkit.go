@@ -11,18 +11,35 @@ import (
 	"crypto/rand"
 	"encoding/pem"
 	"errors"
+	mrand "math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
+	"strconv"
 	"testing"
 	"time"
 
 	gossh "golang.org/x/crypto/ssh"
 )
 
-// FreeTCPAddr returns a loopback address with a port that was free a moment ago.
+// FreeTCPAddr returns a loopback address with a port that was free a
+// moment ago. The port is drawn below the kernel's ephemeral range
+// (/proc/sys/net/ipv4/ip_local_port_range starts at 32768 by default), so
+// the source port of a connection some other test opens cannot take it
+// between this call and the caller's own listen; only another draw can,
+// one time in thousands.
 func FreeTCPAddr(t testing.TB) string {
 	t.Helper()
+	for range 64 {
+		port := freeLow + mrand.IntN(freeHigh-freeLow)
+		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		if err != nil {
+			continue
+		}
+		addr := ln.Addr().String()
+		_ = ln.Close()
+		return addr
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -30,6 +47,9 @@ func FreeTCPAddr(t testing.TB) string {
 	defer ln.Close()
 	return ln.Addr().String()
 }
+
+// freeLow and freeHigh bound the ports FreeTCPAddr draws from.
+const freeLow, freeHigh = 20000, 32000
 
 // Run runs name with args (and stdin, when not nil) under a 60-second
 // deadline and returns its stdout, stderr and exit status. A command that
