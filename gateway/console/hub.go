@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"reflect"
 	"sync"
 	"time"
 
@@ -245,16 +246,87 @@ func (h *Hub) newConsole(b *service.BMC) *console {
 // console.write is demoted. A viewer who types before this pass reaches
 // them is re-checked first (console.typed), so no keystroke is decided
 // under the old state.
+//
+// A console whose target the reload changed (how its line reaches the BMC:
+// SOL or the BMC's SSH console service, the address, account, profile or
+// pinned host key) or whose BMC it removed is ended: its viewers are told
+// why and detached, it is recorded (console.status), and its line is
+// closed, so the next attach opens a line to the new target. Viewers are
+// not moved onto the new target on their own: it may be another machine
+// or another host key, and keystrokes typed for the old one must not
+// reach it unseen.
 func (h *Hub) Reload(ctx context.Context) {
+	st := h.svc.State()
 	h.mu.Lock()
 	cons := make([]*console, 0, len(h.consoles))
-	for _, c := range h.consoles {
-		cons = append(cons, c)
+	var ended []retired
+	for name, c := range h.consoles {
+		nb, ok := st.Inventory.Lookup(name)
+		why := ""
+		switch {
+		case !ok:
+			why = "BMC removed by reload"
+		case !sameTarget(c.bmc, nb):
+			why = "console target changed by reload"
+		}
+		if why == "" {
+			cons = append(cons, c)
+			continue
+		}
+		delete(h.consoles, name)
+		done := make(chan struct{})
+		h.closing[name] = done // a new attach waits for the old line to let go
+		ended = append(ended, retired{c: c, why: why, done: done})
 	}
 	h.mu.Unlock()
+	for _, r := range ended {
+		h.retire(ctx, r)
+	}
 	for _, c := range cons {
 		c.recheck(ctx)
 	}
+}
+
+// retired is a console a reload ended.
+type retired struct {
+	c    *console
+	why  string
+	done chan struct{}
+}
+
+// retire records why a console ends, detaches its viewers with that
+// reason and closes its line (in the background: releasing a SOL payload
+// can take a while), then lets attaches to the BMC go on.
+func (h *Hub) retire(ctx context.Context, r retired) {
+	c := r.c
+	rec := audit.Record{Code: audit.CodeConsoleStatus, Door: audit.DoorSystem, Target: c.bmc.Name, Outcome: audit.OutcomeError,
+		Reason: r.why, Fields: map[string]string{audit.FieldConsole: c.id, "state": "ended"}}
+	if err := h.svc.Audit(ctx, rec); err != nil {
+		h.log.Error("console end not recorded", "bmc", c.bmc.Name, "console", c.id, "err", err)
+	}
+	c.endAll(&service.UserError{Msg: "detached: " + r.why})
+	go func() {
+		c.close()
+		h.mu.Lock()
+		if h.closing[c.bmc.Name] == r.done {
+			delete(h.closing, c.bmc.Name)
+		}
+		h.mu.Unlock()
+		close(r.done)
+	}()
+}
+
+// sameTarget reports whether a console line opened for a still reaches
+// the BMC as b says: the same way (SOL, SSH console service or none) with
+// the same address, account, credentials, profile and pinned host key.
+func sameTarget(a, b *service.BMC) bool {
+	if a.NoConsole != b.NoConsole || (a.SSHConsole == nil) != (b.SSHConsole == nil) {
+		return false
+	}
+	if a.SSHConsole != nil {
+		return reflect.DeepEqual(*a.SSHConsole, *b.SSHConsole)
+	}
+	return a.Endpoint == b.Endpoint
 }
 
 // Close detaches every viewer and closes every console.
