@@ -41,6 +41,7 @@ type harness struct {
 	g          *Gateway
 	port       string
 	keys       map[string]string // user -> private key file
+	logs       *logBuffer        // everything the gateway logged, at every level
 	knownHosts string
 	cancel     context.CancelFunc
 	done       chan error
@@ -137,7 +138,8 @@ func startHarnessAt(t testing.TB, bmcs []testBMC, users []testUser, extra, https
 	if mutate != nil {
 		mutate(cfg)
 	}
-	logger := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	h.logs = &logBuffer{}
+	logger := slog.New(slog.NewTextHandler(testWriter{t: t, all: h.logs}, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	ctx, cancel := context.WithCancel(context.Background())
 	g, err := Open(ctx, cfg, logger)
 	if err != nil {
@@ -179,12 +181,43 @@ func freeTCPAddr(t testing.TB) string {
 	return peerkit.FreeTCPAddr(t)
 }
 
-// testWriter sends log output to the test log.
-type testWriter struct{ t testing.TB }
+// testWriter sends warnings and errors to the test log; with all set it
+// keeps every line there too (tests grep the gateway's logs).
+type testWriter struct {
+	t   testing.TB
+	all *logBuffer
+}
 
 func (w testWriter) Write(p []byte) (int, error) {
+	if w.all != nil {
+		w.all.write(p)
+		if bytes.Contains(p, []byte("level=DEBUG")) || bytes.Contains(p, []byte("level=INFO")) {
+			return len(p), nil
+		}
+	}
 	w.t.Logf("%s", bytes.TrimRight(p, "\n"))
 	return len(p), nil
+}
+
+// logBuffer holds a gateway's log lines.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) write(p []byte) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.buf.Len() < 16<<20 {
+		b.buf.Write(p)
+	}
+}
+
+// String returns every line logged so far.
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // sshArgs are the OpenSSH options every test connection uses: no user

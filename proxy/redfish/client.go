@@ -143,10 +143,8 @@ type request struct {
 	body    any    // JSON-encoded when not nil
 	ifMatch string
 	// write: the request changes state, so a lost answer means an unknown
-	// outcome. idempotent: sending it twice is the same as once (a PATCH of
-	// absolute values, a DELETE), so it may be sent again after a 401.
-	write      bool
-	idempotent bool
+	// outcome (never sent again).
+	write bool
 }
 
 type response struct {
@@ -234,9 +232,12 @@ func (m *bmc) send(ctx context.Context, rq request, s *session, auth bool) (*res
 }
 
 // call sends rq with the warm session, logging in when there is none. A 401
-// means the BMC refused the request before acting on it: the session is
-// dropped, a new one opened, and a read or an idempotent write is sent once
-// more; a non-idempotent write is not (the caller is told nothing was done).
+// means the BMC refused the request before acting on it (a Redfish service
+// authenticates a request before it processes it): the session is
+// dropped, a new one opened, and the request — a read or a write — is sent
+// once more on it. That is the only repetition: a second 401 is an error
+// (nothing done), and a write whose answer was lost is never sent again
+// (send reports it as an unknown outcome, which is not a 401).
 func (m *bmc) call(ctx context.Context, rq request) (*response, error) {
 	s, err := m.session(ctx, rq.write || rq.method != http.MethodGet)
 	if err != nil {
@@ -247,9 +248,6 @@ func (m *bmc) call(ctx context.Context, rq request) (*response, error) {
 		return resp, err
 	}
 	m.invalidate(s)
-	if rq.write && !rq.idempotent {
-		return nil, newError(m.name, KindAuth, msgTokenRefused, fmt.Errorf("%s %s: 401", rq.method, rq.path))
-	}
 	m.st.relogins.Add(1)
 	m.o.Logger.Info("redfish session refused; logging in again", "bmc", m.name)
 	if s, err = m.session(ctx, false); err != nil {
@@ -258,7 +256,7 @@ func (m *bmc) call(ctx context.Context, rq request) (*response, error) {
 	resp, err = m.send(ctx, rq, s, true)
 	if err == nil && resp.status == http.StatusUnauthorized {
 		m.invalidate(s)
-		return nil, newError(m.name, KindAuth, "the BMC refused a fresh session", nil)
+		return nil, newError(m.name, KindAuth, "the BMC refused the gateway's session twice, a fresh one too; nothing was done", nil)
 	}
 	return resp, err
 }

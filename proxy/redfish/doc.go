@@ -10,8 +10,11 @@
 // A [Broker] keeps one Redfish session per BMC warm: it logs in through the
 // SessionService (the sessions collection is found through the service
 // root's Links.Sessions), sends X-Auth-Token, logs in again when the BMC
-// refuses the token (401) and repeats the request once — only for reads and
-// idempotent writes — and logs out (DELETE of the session's Location) on
+// refuses the token (401) and repeats the request once — reads and writes
+// alike: a 401 is the service refusing the request before acting on it
+// (Redfish authenticates every request first), so nothing was done; a
+// write whose answer was lost (sent, then no answer or a broken one) or
+// answered 5xx is never sent again — and logs out (DELETE of the session's Location) on
 // [Broker.Close], on [Broker.Forget] and after IdleLogout. A service without
 // sessions is used with Basic authentication.
 //

@@ -77,33 +77,46 @@ func TestExpiredTokenRead(t *testing.T) {
 	noSecrets(t, []string{logs.String()}, simPass)
 }
 
-// TestExpiredTokenWrite: a write is never sent twice. A session unused for
-// a while is checked before the write (so the write goes out once, on a
-// fresh session); a token refused on the write itself means nothing was
-// done, and the caller is told so.
+// TestExpiredTokenWrite: a write refused with 401 was not carried out (the
+// service authenticates first), so it is sent once more on a fresh
+// session and carried out exactly once; a BMC that refuses the fresh
+// session too gets no third try and the caller is told nothing was done.
+// A session unused for a while is checked before a write, so the write is
+// not the request that finds it expired.
 func TestExpiredTokenWrite(t *testing.T) {
 	var rf *bmcsim.Redfish
-	var expireOnReset atomic.Bool
-	s := startSim(t, bmcsim.RedfishOptions{Wrap: fault(func(r *http.Request) bool { return isReset(r) && expireOnReset.Load() },
+	var expireOnReset atomic.Int32 // resets that find their token expired
+	s := startSim(t, bmcsim.RedfishOptions{Wrap: fault(func(r *http.Request) bool { return isReset(r) && expireOnReset.Load() > 0 },
 		func(w http.ResponseWriter, r *http.Request, h http.Handler) {
-			expireOnReset.Store(false)
+			expireOnReset.Add(-1)
 			rf.ExpireSessions() // the token expires between the read and the write
 			h.ServeHTTP(w, r)
 		})})
 	rf = s.rf
-	b, _ := newBroker(t, Options{})
+	b, logs := newBroker(t, Options{})
 	ctx := t.Context()
 	if _, err := b.PowerStatus(ctx, s.ep); err != nil {
 		t.Fatal(err)
 	}
-	// Fresh session refused on the write itself.
-	expireOnReset.Store(true)
-	_, err := b.Power(ctx, s.ep, PowerOff)
-	if !errors.Is(err, ErrAuth) || !strings.Contains(err.Error(), "nothing was done") {
+	// Fresh session refused on the write itself: log in, send it again.
+	expireOnReset.Store(1)
+	if _, err := b.Power(ctx, s.ep, PowerOff); err != nil {
 		t.Fatalf("write on an expired token: %v", err)
 	}
-	if r := s.rf.Resets(); len(r) != 0 || !s.bmc.Power() {
-		t.Fatalf("resets %v, power %v: the refused write must not run", r, s.bmc.Power())
+	if r := s.rf.Resets(); strings.Join(r, ",") != "ForceOff" || s.bmc.Power() {
+		t.Fatalf("resets %v, power %v: the write must run exactly once", r, s.bmc.Power())
+	}
+	if st := b.Stats(); st.Relogins != 1 {
+		t.Errorf("stats %+v: want 1 relogin", st)
+	}
+	// Refused twice: no third try, nothing done.
+	expireOnReset.Store(2)
+	_, err := b.Power(ctx, s.ep, PowerOn)
+	if !errors.Is(err, ErrAuth) || !strings.Contains(err.Error(), "nothing was done") {
+		t.Fatalf("write refused twice: %v", err)
+	}
+	if r := s.rf.Resets(); len(r) != 1 || s.bmc.Power() {
+		t.Fatalf("resets %v, power %v after two refusals", r, s.bmc.Power())
 	}
 	// Stale session: probed first, replaced, the write sent once.
 	if _, err := b.PowerStatus(ctx, s.ep); err != nil {
@@ -111,12 +124,13 @@ func TestExpiredTokenWrite(t *testing.T) {
 	}
 	ageSession(b, "node01", 2*probeAfter)
 	s.rf.ExpireSessions()
-	if _, err := b.Power(ctx, s.ep, PowerOff); err != nil {
+	if _, err := b.Power(ctx, s.ep, PowerOn); err != nil {
 		t.Fatalf("write after a probe: %v", err)
 	}
-	if r := s.rf.Resets(); strings.Join(r, ",") != "ForceOff" || s.bmc.Power() {
+	if r := s.rf.Resets(); strings.Join(r, ",") != "ForceOff,On" || !s.bmc.Power() {
 		t.Errorf("resets %v, power %v", r, s.bmc.Power())
 	}
+	noSecrets(t, []string{err.Error(), logs.String()}, simPass)
 }
 
 // ageSession makes a BMC's session look unused for d.

@@ -178,7 +178,7 @@ func (b *Broker) SetBoot(ctx context.Context, ep Endpoint, set BootSet) (BootOve
 				boot["BootSourceOverrideMode"] = mode
 			}
 			_, err = m.write(ctx, request{method: http.MethodPatch, path: sp, body: map[string]any{"Boot": boot},
-				ifMatch: etag, write: true, idempotent: true}, "the boot override")
+				ifMatch: etag, write: true}, "the boot override")
 			var e *Error
 			if err != nil && attempt == 0 && etag != "" && errors.As(err, &e) && strings.Contains(e.Err.Error(), "HTTP 412") {
 				continue // changed meanwhile: read the new ETag and set the same absolute values again

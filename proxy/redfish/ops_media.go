@@ -200,7 +200,7 @@ func (b *Broker) InsertMedia(ctx context.Context, ep Endpoint, slot, imageURL st
 			rq = request{method: http.MethodPost, path: target, write: true,
 				body: map[string]any{"Image": imageURL, "Inserted": true, "WriteProtected": true}}
 		case d.Image != nil:
-			rq = request{method: http.MethodPatch, path: p, write: true, idempotent: true,
+			rq = request{method: http.MethodPatch, path: p, write: true,
 				body: map[string]any{"Image": imageURL, "Inserted": true, "WriteProtected": true}}
 		default:
 			return newError(m.name, KindUnsupported, "the BMC's slot "+text(d.ID)+" has no InsertMedia action and no Image to set", nil)
@@ -232,7 +232,7 @@ func (b *Broker) EjectMedia(ctx context.Context, ep Endpoint, slot string) (Medi
 			}
 			rq = request{method: http.MethodPost, path: target, write: true, body: map[string]any{}}
 		case d.Image != nil:
-			rq = request{method: http.MethodPatch, path: p, write: true, idempotent: true,
+			rq = request{method: http.MethodPatch, path: p, write: true,
 				body: map[string]any{"Image": nil, "Inserted": false}}
 		default:
 			return newError(m.name, KindUnsupported, "the BMC's slot "+text(d.ID)+" has no EjectMedia action and no Image to clear", nil)
