@@ -115,7 +115,10 @@ func (p *imagesPart) Reload(_ context.Context, _ *configs.Config, st *service.St
 	})
 }
 
-func (p *imagesPart) Close() { _ = p.hs.Close() }
+func (p *imagesPart) Close() {
+	_ = p.hs.Close()
+	p.srv.Close()
+}
 
 // imagesCertificate is images.tls (web.tls by default), or a self-signed
 // certificate for the listener's host, made at start.

@@ -3,8 +3,11 @@
 // SHA-256), served to BMCs over HTTPS (or opt-in HTTP) under one-time URLs.
 //
 // A [Library] hashes every image when it is opened and again before each
-// grant; a file that changed since (size, modification time or identity)
-// is refused until it is verified again. A [Server] serves an image only
+// grant, and the grant keeps the hashed file open ([Checked]): every
+// request is served from it after one fstat shows it untouched since (size,
+// modification and change time: a write, or a replacement of the file,
+// which unlinks it, moves the change time); a file changed since is refused
+// until it is verified again. A [Server] serves an image only
 // under a URL it granted for one insertion: a random token in the path,
 // bound to the addresses of the BMC it was granted to, valid until it is
 // revoked (the image is ejected) or expires. Requests for anything else,
@@ -139,71 +142,106 @@ func (l *Library) VerifyAll(ctx context.Context) error {
 }
 
 // Verify hashes an image's file and compares it with the configured
-// SHA-256; on success the file's identity is remembered, and requests are
-// served only while it stays the same. It returns the verified size.
+// SHA-256; on success the file's identity is remembered (Statuses). It
+// returns the verified size.
 func (l *Library) Verify(ctx context.Context, name string) (int64, error) {
+	c, err := l.Check(ctx, name)
+	if err != nil {
+		return 0, err
+	}
+	c.Close()
+	return c.size, nil
+}
+
+// Check is Verify that keeps the hashed file open: the Checked it returns
+// serves exactly the bytes that were hashed, for as long as that file is
+// not changed (Unchanged). The caller closes it.
+func (l *Library) Check(ctx context.Context, name string) (*Checked, error) {
 	e := l.images[name]
 	if e == nil {
-		return 0, ErrUnknownImage
+		return nil, ErrUnknownImage
 	}
-	fi, err := e.hash(ctx)
+	c, err := e.hash(ctx)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if err != nil {
 		e.verified, e.verr = nil, err
-		return 0, err
+		return nil, err
 	}
-	e.verified, e.verr = fi, nil
-	return fi.Size(), nil
+	e.verified, e.verr = c.fi, nil
+	return c, nil
 }
 
-// hash reads the file through and checks its digest.
-func (e *entry) hash(ctx context.Context) (os.FileInfo, error) {
+// hash reads the file through and checks its digest; the file stays open
+// for serving when it matches.
+func (e *entry) hash(ctx context.Context) (*Checked, error) {
 	f, before, err := openRegular(e.img.Path)
 	if err != nil {
 		return nil, fmt.Errorf("%w: image %s: %v", ErrUnreadable, e.img.Name, err)
 	}
-	defer f.Close()
+	st0, err := stampOf(f)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%w: image %s: %v", ErrUnreadable, e.img.Name, err)
+	}
 	h := sha256.New()
 	if _, err := io.Copy(h, ctxReader{ctx, f}); err != nil {
+		f.Close()
 		return nil, fmt.Errorf("%w: image %s: %v", ErrUnreadable, e.img.Name, err)
 	}
 	if subtle.ConstantTimeCompare(h.Sum(nil), e.want) != 1 {
+		f.Close()
 		return nil, fmt.Errorf("%w: image %s", ErrChecksum, e.img.Name)
 	}
 	after, err := f.Stat()
 	if err != nil || !sameFile(before, after) {
+		f.Close()
 		return nil, fmt.Errorf("%w: image %s (while it was hashed)", ErrChanged, e.img.Name)
 	}
-	return after, nil
+	st, err := stampOf(f)
+	if err != nil || st != st0 {
+		f.Close()
+		return nil, fmt.Errorf("%w: image %s (while it was hashed)", ErrChanged, e.img.Name)
+	}
+	return &Checked{e: e, f: f, fi: after, size: after.Size(), stamp: st}, nil
 }
 
-// open opens a verified image for serving: the file must still be the one
-// that was verified.
-func (l *Library) open(name string) (*os.File, os.FileInfo, error) {
-	e := l.images[name]
-	if e == nil {
-		return nil, nil, ErrUnknownImage
-	}
-	e.mu.Lock()
-	v := e.verified
-	e.mu.Unlock()
-	if v == nil {
-		return nil, nil, fmt.Errorf("%w: image %s is not verified", ErrChanged, name)
-	}
-	f, fi, err := openRegular(e.img.Path)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%w: image %s: %v", ErrUnreadable, name, err)
-	}
-	if !sameFile(v, fi) {
-		f.Close()
-		e.mu.Lock()
-		e.verified, e.verr = nil, ErrChanged
-		e.mu.Unlock()
-		return nil, nil, fmt.Errorf("%w: image %s", ErrChanged, name)
-	}
-	return f, fi, nil
+// Checked is an image file whose SHA-256 matched, held open.
+type Checked struct {
+	e     *entry
+	f     *os.File
+	fi    os.FileInfo
+	size  int64
+	stamp fileStamp
 }
+
+// Size is the file's size when it was hashed.
+func (c *Checked) Size() int64 { return c.size }
+
+// ModTime is the file's modification time when it was hashed.
+func (c *Checked) ModTime() time.Time { return c.fi.ModTime() }
+
+// ReadAt reads the hashed file (safe for concurrent use).
+func (c *Checked) ReadAt(p []byte, off int64) (int, error) { return c.f.ReadAt(p, off) }
+
+// Unchanged reports whether the open file is still as it was hashed: the
+// same size, modification and (where the system keeps one) change time,
+// one fstat with no allocation. A file written to since is never served
+// again (ErrChanged) and its image is marked unverified until a grant
+// hashes it again.
+func (c *Checked) Unchanged() error {
+	st, err := stampOf(c.f)
+	if err == nil && st == c.stamp {
+		return nil
+	}
+	c.e.mu.Lock()
+	c.e.verified, c.e.verr = nil, ErrChanged
+	c.e.mu.Unlock()
+	return fmt.Errorf("%w: image %s", ErrChanged, c.e.img.Name)
+}
+
+// Close closes the file; reads still under way fail.
+func (c *Checked) Close() { _ = c.f.Close() }
 
 // openRegular opens path, refusing anything but a regular file reached
 // without a symbolic link as the last element.

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -72,6 +73,7 @@ type Grant struct {
 type grant struct {
 	Grant
 	addrs []netip.Addr
+	file  *Checked // the image file hashed for this grant, held open until the grant ends
 }
 
 // Server is the image listener's handler and its table of grants.
@@ -132,12 +134,13 @@ func (s *Server) Grant(ctx context.Context, bmc string, addrs []netip.Addr, imag
 	if len(addrs) == 0 {
 		return Grant{}, ErrNoAddress
 	}
-	size, err := s.lib.Verify(ctx, image)
+	file, err := s.lib.Check(ctx, image)
 	if err != nil {
 		return Grant{}, err
 	}
 	var tok [tokenBytes]byte
 	if _, err := rand.Read(tok[:]); err != nil {
+		file.Close()
 		return Grant{}, fmt.Errorf("media: %w", err)
 	}
 	text := base64.RawURLEncoding.EncodeToString(tok[:])
@@ -146,19 +149,19 @@ func (s *Server) Grant(ctx context.Context, bmc string, addrs []netip.Addr, imag
 		norm[i] = a.Unmap().WithZone("")
 	}
 	g := &grant{Grant: Grant{
-		BMC: bmc, Image: image, Size: size,
+		BMC: bmc, Image: image, Size: file.Size(),
 		URL:     s.base.String() + pathPrefix + text + "/" + url.PathEscape(image) + ".iso",
 		Expires: s.o.Now().Add(s.o.Lifetime),
-	}, addrs: norm}
+	}, addrs: norm, file: file}
 	key := sha256.Sum256([]byte(text))
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.expireLocked()
 	if old, ok := s.byBMC[bmc]; ok {
-		delete(s.grants, old)
+		s.dropLocked(old)
 	}
 	if len(s.grants) >= maxGrants {
-		delete(s.byBMC, bmc)
+		file.Close()
 		return Grant{}, ErrTooMany
 	}
 	s.grants[key] = g
@@ -173,10 +176,32 @@ func (s *Server) Revoke(bmc string) bool {
 	defer s.mu.Unlock()
 	key, ok := s.byBMC[bmc]
 	if ok {
-		delete(s.grants, key)
-		delete(s.byBMC, bmc)
+		s.dropLocked(key)
 	}
 	return ok
+}
+
+// Close ends every grant and closes their files.
+func (s *Server) Close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for key := range s.grants {
+		s.dropLocked(key)
+	}
+}
+
+// dropLocked ends a grant and closes its file (a fetch still reading it
+// fails: the grant is over).
+func (s *Server) dropLocked(key [sha256.Size]byte) {
+	g := s.grants[key]
+	if g == nil {
+		return
+	}
+	delete(s.grants, key)
+	if s.byBMC[g.BMC] == key {
+		delete(s.byBMC, g.BMC)
+	}
+	g.file.Close()
 }
 
 // RevokeIf ends the grants of the BMCs for which gone reports true (they
@@ -187,8 +212,7 @@ func (s *Server) RevokeIf(gone func(bmc string) bool) int {
 	n := 0
 	for bmc, key := range s.byBMC {
 		if gone(bmc) {
-			delete(s.grants, key)
-			delete(s.byBMC, bmc)
+			s.dropLocked(key)
 			n++
 		}
 	}
@@ -219,29 +243,25 @@ func (s *Server) expireLocked() {
 	now := s.o.Now()
 	for key, g := range s.grants {
 		if !now.Before(g.Expires) {
-			delete(s.grants, key)
-			if s.byBMC[g.BMC] == key {
-				delete(s.byBMC, g.BMC)
-			}
+			s.dropLocked(key)
 		}
 	}
 }
 
-// lookup finds the grant of a request path's token.
-func (s *Server) lookup(token string) *grant {
+// lookup finds the grant of a request path's token (a copy).
+func (s *Server) lookup(token string) (grant, bool) {
 	key := sha256.Sum256([]byte(token))
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	g := s.grants[key]
 	if g == nil {
-		return nil
+		return grant{}, false
 	}
 	if !s.o.Now().Before(g.Expires) {
 		s.expireLocked()
-		return nil
+		return grant{}, false
 	}
-	cp := *g
-	return &cp
+	return *g, true
 }
 
 // ServeHTTP serves a granted image (GET and HEAD, ranges included) to the
@@ -270,8 +290,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		refuse(http.StatusNotFound, "not an image URL")
 		return
 	}
-	g := s.lookup(token)
-	if g == nil {
+	g, found := s.lookup(token)
+	if !found {
 		refuse(http.StatusNotFound, "unknown or expired URL")
 		return
 	}
@@ -293,21 +313,29 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		refuse(http.StatusServiceUnavailable, "too many downloads at once")
 		return
 	}
-	file, fi, err := s.lib.open(g.Image)
-	if err != nil {
+	// The grant's file is the one hashed at the insert, held open; one
+	// fstat shows it was not written to since.
+	if err := g.file.Unchanged(); err != nil {
 		s.o.Logger.Error("media: image not served", "bmc", g.BMC, "image", g.Image, "err", err)
 		refuse(http.StatusServiceUnavailable, problem(err))
 		return
 	}
-	defer file.Close()
 	h := cw.Header()
-	h.Set("Content-Type", "application/octet-stream")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
+	h["Content-Type"] = contentType
+	h["Cache-Control"] = noStore
+	h["X-Content-Type-Options"] = noSniff
 	// ServeContent answers Range and If-Range, HEAD, and 416 for ranges
-	// outside the file.
-	http.ServeContent(cw, r, "", fi.ModTime(), file)
+	// outside the file; it reads through ReadAt, so concurrent requests
+	// share the open file.
+	http.ServeContent(cw, r, "", g.file.ModTime(), io.NewSectionReader(g.file, 0, g.file.Size()))
 }
+
+// Header values of every image answer, shared (never modified).
+var (
+	contentType = []string{"application/octet-stream"}
+	noStore     = []string{"no-store"}
+	noSniff     = []string{"nosniff"}
+)
 
 // countingWriter counts body bytes and remembers the status.
 type countingWriter struct {
@@ -329,6 +357,22 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	}
 	n, err := c.ResponseWriter.Write(p)
 	c.n += int64(n)
+	return n, err
+}
+
+// ReadFrom hands the copy of a body to the server's own ReadFrom, which
+// copies through a pooled buffer (and sendfile where it can), so a range
+// answer allocates no copy buffer of its own.
+func (c *countingWriter) ReadFrom(r io.Reader) (int64, error) {
+	if c.code == 0 {
+		c.code = http.StatusOK
+	}
+	rf, ok := c.ResponseWriter.(io.ReaderFrom)
+	if !ok {
+		return io.Copy(struct{ io.Writer }{c}, r)
+	}
+	n, err := rf.ReadFrom(r)
+	c.n += n
 	return n, err
 }
 
