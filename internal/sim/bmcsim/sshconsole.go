@@ -405,7 +405,10 @@ func (s *SSHConsole) handle(sess glssh.Session) {
 	defer cancel()
 	stop := context.AfterFunc(sess.Context(), cancel)
 	defer stop()
-	in := make(chan []byte)
+	// Buffered, and filled without looking at ctx while there is room:
+	// what the client sent just before closing the session (a detach
+	// sequence) reaches the console loop, which drains it at the end.
+	in := make(chan []byte, 16)
 	var rwg sync.WaitGroup
 	defer rwg.Wait()
 	defer func() { _ = sess.Exit(0) }() // ends the reader below
@@ -415,10 +418,15 @@ func (s *SSHConsole) handle(sess glssh.Session) {
 		for {
 			n, err := sess.Read(buf)
 			if n > 0 {
+				p := append([]byte(nil), buf[:n]...)
 				select {
-				case in <- append([]byte(nil), buf[:n]...):
-				case <-ctx.Done():
-					return
+				case in <- p:
+				default:
+					select {
+					case in <- p:
+					case <-ctx.Done():
+						return
+					}
 				}
 			}
 			if err != nil {
@@ -562,9 +570,36 @@ func (ss *sshSession) console(end <-chan struct{}) bool {
 	}()
 	seq := []byte(s.fl.detach)
 	var tail []byte
+	// input passes p to the host up to the detach sequence, and reports
+	// whether p completed it.
+	input := func(p []byte) bool {
+		if len(seq) > 0 {
+			buf := append(tail, p...)
+			if i := bytes.Index(buf, seq); i >= 0 {
+				if k := i - len(tail); k > 0 {
+					host.receive(p[:k]) // what came before the sequence
+				}
+				s.mu.Lock()
+				s.detaches++
+				s.signalLocked()
+				s.mu.Unlock()
+				return true
+			}
+			tail = append([]byte(nil), buf[max(0, len(buf)-len(seq)+1):]...)
+		}
+		host.receive(p)
+		return false
+	}
 	for {
 		select {
 		case <-ss.ctx.Done():
+			// The session ended: input read before its end still counts
+			// (a client detaches, then closes at once).
+			for p := range ss.in {
+				if input(p) {
+					return false
+				}
+			}
 			return false
 		case <-end:
 			return s.fl.prompt != ""
@@ -578,21 +613,9 @@ func (ss *sshSession) console(end <-chan struct{}) bool {
 			if !ok {
 				return false
 			}
-			if len(seq) > 0 {
-				buf := append(tail, p...)
-				if i := bytes.Index(buf, seq); i >= 0 {
-					if k := i - len(tail); k > 0 {
-						host.receive(p[:k]) // what came before the sequence
-					}
-					s.mu.Lock()
-					s.detaches++
-					s.signalLocked()
-					s.mu.Unlock()
-					return true
-				}
-				tail = append([]byte(nil), buf[max(0, len(buf)-len(seq)+1):]...)
+			if input(p) {
+				return true
 			}
-			host.receive(p)
 		}
 	}
 }
