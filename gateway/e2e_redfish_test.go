@@ -230,6 +230,16 @@ func TestE2ERedfishFleet(t *testing.T) {
 				t.Errorf("sel list %s --limit 1:\n%s", bmc, text)
 			}
 		}
+		// sel clear over Redfish: the system's log, not the manager's.
+		if _, errOut, code := ssh("vic", "sel", "clear", "rf01"); code != 1 || !strings.Contains(errOut, "denied") {
+			t.Errorf("viewer sel clear: %d %s", code, errOut)
+		}
+		if out, errOut, code := ssh("alice", "sel", "clear", "rf01"); code != 0 || !strings.Contains(out, "event log cleared") || rfSim.SELCount() != 0 {
+			t.Errorf("sel clear rf01: %d %d records left\n%s\n%s", code, rfSim.SELCount(), out, errOut)
+		}
+		if out, _, _ := ssh("vic", "sel", "list", "rf01"); strings.Contains(out, "system/") || !strings.Contains(out, "manager/") {
+			t.Errorf("after sel clear:\n%s", out)
+		}
 		if shapes["sel ipmi01"] != shapes["sel rf01"] {
 			t.Errorf("log entry JSON differs:\nipmi    %s\nredfish %s", shapes["sel ipmi01"], shapes["sel rf01"])
 		}

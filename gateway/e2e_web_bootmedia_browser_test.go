@@ -145,8 +145,30 @@ func TestWebBootMediaRefusals(t *testing.T) {
 			t.Errorf("%s: %d, want %s with %q:\n%.400s", bad.path, resp.StatusCode, bad.status, bad.want, body)
 		}
 	}
+	// The event log is cleared from the page and through the API.
+	resp, body := w.post(t, c, "/bmc/node01/sel/clear", url.Values{"csrf": {tok}}, "")
+	if resp.StatusCode != 200 || !strings.Contains(body, "event log cleared") {
+		t.Errorf("clear node01's event log from the page: %d\n%.300s", resp.StatusCode, body)
+	}
+	if w.bmc.SELCount() != 0 {
+		t.Errorf("node01 still has %d SEL records", w.bmc.SELCount())
+	}
+	hdr := map[string]string{"X-CSRF-Token": tok, "Origin": w.base}
+	if code, out := w.api(t, c, "DELETE", "/api/v1/bmcs/rf03/sel", "", "", hdr); code != 200 || out["cleared"] != true {
+		t.Errorf("API clear of rf03's event log: %d %v", code, out)
+	}
+	code, out := w.api(t, c, "GET", "/api/v1/bmcs/rf03/sel", "", "", nil)
+	entries, _ := out["entries"].([]any)
+	for _, e := range entries {
+		if log, _ := e.(map[string]any)["log"].(string); !strings.HasPrefix(log, "manager/") {
+			t.Errorf("after the clear, rf03 still lists %v", e)
+		}
+	}
+	if code != 200 {
+		t.Errorf("API sel of rf03: %d %v", code, out)
+	}
 	// Without the CSRF token nothing is done.
-	resp, _ := w.post(t, c, "/bmc/rf03/boot", url.Values{"target": {"pxe"}}, "")
+	resp, _ = w.post(t, c, "/bmc/rf03/boot", url.Values{"target": {"pxe"}}, "")
 	if resp.StatusCode != 403 {
 		t.Errorf("boot form without CSRF token: %d", resp.StatusCode)
 	}
@@ -157,7 +179,10 @@ func TestWebBootMediaRefusals(t *testing.T) {
 	if strings.Contains(page, `id="boot-form"`) || strings.Contains(page, `id="media-form"`) {
 		t.Errorf("a viewer sees the boot or media form")
 	}
-	resp, body := w.post(t, v, "/bmc/rf03/boot", url.Values{"target": {"pxe"}, "csrf": {csrf(t, page)}}, "")
+	if strings.Contains(page, `id="sel-clear"`) {
+		t.Errorf("a viewer sees the event log clear button")
+	}
+	resp, body = w.post(t, v, "/bmc/rf03/boot", url.Values{"target": {"pxe"}, "csrf": {csrf(t, page)}}, "")
 	if resp.StatusCode != 403 || !strings.Contains(body, "boot.set") {
 		t.Errorf("viewer boot set: %d\n%.400s", resp.StatusCode, body)
 	}

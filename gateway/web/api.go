@@ -25,6 +25,7 @@ func (s *Server) apiRoutes() {
 	h("POST /api/v1/bmcs/{name}/power", "", s.apiPowerAction)
 	h("GET /api/v1/bmcs/{name}/sensors", authz.SensorsRead, s.apiSensors)
 	h("GET /api/v1/bmcs/{name}/sel", authz.SELRead, s.apiSEL)
+	h("DELETE /api/v1/bmcs/{name}/sel", authz.SELClear, s.apiClearSEL)
 	h("GET /api/v1/bmcs/{name}/boot", authz.BootRead, s.apiBoot)
 	h("PUT /api/v1/bmcs/{name}/boot", authz.BootSet, s.apiSetBoot)
 	h("GET /api/v1/bmcs/{name}/media", authz.MediaRead, s.apiMedia)
@@ -178,6 +179,14 @@ func (s *Server) apiSEL(w http.ResponseWriter, r *http.Request) {
 	}
 	res, err := s.svc.SEL(r.Context(), c, r.PathValue("name"), limit)
 	apiResult(w, res, err, map[string]any{"bmc": res.BMC, "entries": res.Value})
+}
+
+// apiClearSEL clears the event log (the system's logs and the manager's
+// SEL on Redfish).
+func (s *Server) apiClearSEL(w http.ResponseWriter, r *http.Request) {
+	c, _ := CallerFrom(r.Context())
+	res, err := s.svc.ClearSEL(r.Context(), c, r.PathValue("name"))
+	apiResult(w, res, err, map[string]any{"bmc": res.BMC, "cleared": true})
 }
 
 func (s *Server) apiAudit(w http.ResponseWriter, r *http.Request) {

@@ -20,6 +20,7 @@ type bootMediaView struct {
 	Media                   []service.MediaSlotView
 	MediaErr                string
 	MediaRead               bool
+	SELClear                bool
 	MediaInsert, MediaEject bool
 	Images                  []string // the library's images, the only things that can be inserted
 	InsertSlots             []string // slots that take an image
@@ -32,9 +33,9 @@ var bootTargetChoices = []string{"pxe", "disk", "cdrom", "bios", "usb", "none"}
 // bootMedia reads the boot override and the media slots of b when the
 // caller may read them.
 func (s *Server) bootMedia(ctx context.Context, c service.Caller, b *service.BMC) bootMediaView {
-	allowed := s.svc.ActionsAllowed(c, b.Target(), authz.BootRead, authz.BootSet, authz.MediaRead, authz.MediaInsert, authz.MediaEject)
+	allowed := s.svc.ActionsAllowed(c, b.Target(), authz.BootRead, authz.BootSet, authz.MediaRead, authz.MediaInsert, authz.MediaEject, authz.SELClear)
 	v := bootMediaView{BootRead: allowed[authz.BootRead], BootSet: allowed[authz.BootSet], BootTargets: bootTargetChoices,
-		HasMedia: s.svc.HasMedia(b), MediaRead: allowed[authz.MediaRead]}
+		HasMedia: s.svc.HasMedia(b), MediaRead: allowed[authz.MediaRead], SELClear: allowed[authz.SELClear]}
 	if v.BootRead {
 		if res, err := s.svc.Boot(ctx, c, b.Name); err == nil && res.OK {
 			if bv, ok := res.Value.(service.BootView); ok {
@@ -72,10 +73,8 @@ func (s *Server) bootMedia(ctx context.Context, c service.Caller, b *service.BMC
 // once|persistent, mode uefi|legacy or empty to keep the BMC's). The
 // service validates, decides and audits; a refusal is a plain message.
 func (s *Server) bootDo(w http.ResponseWriter, r *http.Request) {
-	c, _ := CallerFrom(r.Context())
-	b, ok := s.svc.Lookup(c, r.PathValue("name"))
+	c, b, ok := s.formBMC(w, r)
 	if !ok {
-		s.errorPage(w, r, http.StatusNotFound, "Unknown BMC.")
 		return
 	}
 	set := service.BootRequest{Target: r.PostFormValue("target"), Enabled: r.PostFormValue("enabled"), Mode: r.PostFormValue("mode")}
@@ -91,10 +90,8 @@ func (s *Server) bootDo(w http.ResponseWriter, r *http.Request) {
 // media slot from the BMC page's forms. The image is a library name,
 // never a URL; the service grants the BMC its one-time URL.
 func (s *Server) mediaDo(w http.ResponseWriter, r *http.Request) {
-	c, _ := CallerFrom(r.Context())
-	b, ok := s.svc.Lookup(c, r.PathValue("name"))
+	c, b, ok := s.formBMC(w, r)
 	if !ok {
-		s.errorPage(w, r, http.StatusNotFound, "Unknown BMC.")
 		return
 	}
 	slot := r.PostFormValue("slot")
@@ -110,6 +107,28 @@ func (s *Server) mediaDo(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.actionDone(w, r, b.Name, r.PostFormValue("action"), r.PostFormValue("action")+" media", res, err)
+}
+
+// selClear clears the event log from the BMC page's button; the service
+// decides (sel.clear) and audits.
+func (s *Server) selClear(w http.ResponseWriter, r *http.Request) {
+	c, b, ok := s.formBMC(w, r)
+	if !ok {
+		return
+	}
+	res, err := s.svc.ClearSEL(r.Context(), c, b.Name)
+	s.actionDone(w, r, b.Name, "selclear", "clear event log", res, err)
+}
+
+// formBMC is the caller and the BMC a form posts to; an unknown BMC gets
+// the error page.
+func (s *Server) formBMC(w http.ResponseWriter, r *http.Request) (service.Caller, *service.BMC, bool) {
+	c, _ := CallerFrom(r.Context())
+	b, ok := s.svc.Lookup(c, r.PathValue("name"))
+	if !ok {
+		s.errorPage(w, r, http.StatusNotFound, "Unknown BMC.")
+	}
+	return c, b, ok
 }
 
 // actionDone answers a form action: back to the BMC page with a fixed

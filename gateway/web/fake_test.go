@@ -146,6 +146,10 @@ func (f *fakeService) SEL(_ context.Context, _ service.Caller, name string, limi
 	f.called("sel " + name)
 	return service.Result{BMC: name, OK: true}, nil
 }
+func (f *fakeService) ClearSEL(_ context.Context, _ service.Caller, name string) (service.Result, error) {
+	f.called("sel clear " + name)
+	return service.Result{BMC: name, OK: true}, nil
+}
 func (f *fakeService) Boot(context.Context, service.Caller, string) (service.Result, error) {
 	return service.Result{}, nil
 }

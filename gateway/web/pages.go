@@ -27,6 +27,7 @@ func (s *Server) routes() {
 	m.Handle("POST /bmc/{name}/webui", s.RequireSession(http.HandlerFunc(s.webUIOpen)))
 	m.Handle("POST /bmc/{name}/boot", s.RequireSession(http.HandlerFunc(s.bootDo)))
 	m.Handle("POST /bmc/{name}/media", s.RequireSession(http.HandlerFunc(s.mediaDo)))
+	m.Handle("POST /bmc/{name}/sel/clear", s.RequireSession(http.HandlerFunc(s.selClear)))
 	m.Handle("GET /audit", s.RequireSession(http.HandlerFunc(s.auditPage)))
 	m.Handle("GET /tokens", s.RequireSession(http.HandlerFunc(s.tokensPage)))
 	m.Handle("POST /tokens", s.RequireSession(http.HandlerFunc(s.tokenCreate)))
@@ -93,7 +94,7 @@ type bmcView struct {
 var doneMessages = map[string]string{
 	"on": "power on sent", "off": "power off sent", "cycle": "power cycle sent",
 	"reset": "power reset sent", "soft": "soft shutdown sent",
-	"boot": "boot override set", "insert": "image inserted", "eject": "media ejected",
+	"boot": "boot override set", "insert": "image inserted", "eject": "media ejected", "selclear": "event log cleared",
 }
 
 func (s *Server) bmcPage(w http.ResponseWriter, r *http.Request) {

@@ -35,6 +35,7 @@ type Service interface {
 	Info(ctx context.Context, c service.Caller, name string) (service.Result, error)
 	Sensors(ctx context.Context, c service.Caller, name string) (service.Result, error)
 	SEL(ctx context.Context, c service.Caller, name string, limit int) (service.Result, error)
+	ClearSEL(ctx context.Context, c service.Caller, name string) (service.Result, error)
 	Boot(ctx context.Context, c service.Caller, name string) (service.Result, error)
 	SetBoot(ctx context.Context, c service.Caller, set service.BootRequest, selectors []string, emit func(service.Result)) error
 	Media(ctx context.Context, c service.Caller, name string) (service.Result, error)
