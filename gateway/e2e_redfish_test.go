@@ -109,6 +109,16 @@ func TestE2ERedfishFleet(t *testing.T) {
 		if resets := rf.Resets(); len(resets) == 0 || resets[len(resets)-1] != "ForceOff" {
 			t.Errorf("Redfish resets %v", resets)
 		}
+		// The other operations, each its ResetType.
+		for _, op := range []struct{ sub, reset string }{{"on", "On"}, {"cycle", "PowerCycle"}, {"reset", "ForceRestart"}, {"soft", "GracefulShutdown"}} {
+			out, errOut, code := ssh("alice", "power", op.sub, "rf01")
+			if code != 0 || !strings.Contains(out, "power "+op.sub) {
+				t.Fatalf("power %s rf01: %d\n%s\n%s", op.sub, code, out, errOut)
+			}
+			if resets := rf.Resets(); resets[len(resets)-1] != op.reset {
+				t.Errorf("power %s sent %v", op.sub, resets)
+			}
+		}
 	})
 
 	t.Run("info", func(t *testing.T) {
@@ -500,4 +510,34 @@ func startRedfishLibrary(t *testing.T, name, pass string, size int) redfishLibra
       sha256: %s
 `, imgDir, listen, hex.EncodeToString(sum[:]), strings.Repeat("ab", 32))
 	return redfishLibrary{sim: sim, rf: rf, data: data, listen: listen, config: cfg}
+}
+
+// TestE2ERedfishResetTypes: through OpenSSH, a Redfish BMC whose Reset
+// lacks PowerCycle is cycled as off, then on, and the user is told so;
+// one lacking the reset type an operation needs is refused with what it
+// supports, and nothing is sent.
+func TestE2ERedfishResetTypes(t *testing.T) {
+	const pass = "rf-Reset-Pass-4"
+	sim := startSim(t, "rf08", bmcsim.Options{Username: "unused", Password: "unused-Pass-1", PowerOn: true})
+	rf, err := sim.StartRedfish(t.Context(), bmcsim.RedfishOptions{Username: "gw", Password: pass,
+		ResetTypes: []string{"On", "ForceOff", "ForceRestart"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = rf.Close() })
+	h := startHarness(t, nil, []testUser{{name: "alice", roles: "[admin]"}}, redfishBMCEntry(t, t.TempDir(), "rf08", rf, "gw", pass, "{}"))
+	out, errOut, code := h.ssh("alice", nil, "power", "cycle", "rf08")
+	if code != 0 || !strings.Contains(out, "the BMC has no PowerCycle: sent ForceOff, then On") {
+		t.Fatalf("power cycle without PowerCycle: %d\n%s\n%s", code, out, errOut)
+	}
+	if r := rf.Resets(); strings.Join(r, ",") != "ForceOff,On" || !sim.Power() {
+		t.Errorf("resets %v, power %v", r, sim.Power())
+	}
+	out, errOut, code = h.ssh("alice", nil, "power", "soft", "rf08")
+	if code != 1 || !strings.Contains(errOut, "On, ForceOff, ForceRestart") {
+		t.Errorf("power soft without GracefulShutdown: %d\n%s\n%s", code, out, errOut)
+	}
+	if r := rf.Resets(); len(r) != 2 {
+		t.Errorf("a refused operation was sent: %v", r)
+	}
 }
