@@ -95,6 +95,8 @@ for s in "${sections[@]}"; do
   media)
     echo "== media: image listener vs nginx, same 64 MiB file over TLS, 8 BMCs reading it at once in 1 MiB ranges"
     run ./proxy/media 'ImageServe8' 5x
+    echo "== media: the listener's own cost per 1 MiB range (no network, no TLS): time and allocations"
+    run ./proxy/media 'ServeRange' 2000x -benchmem
     ;;
   bmcssh)
     echo "== bmcssh: keystroke echo round trip through OpenSSH's sshd (socat to a fake host serial port), bmcssh line vs OpenSSH's ssh"
