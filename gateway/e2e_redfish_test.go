@@ -203,7 +203,7 @@ func TestE2ERedfishFleet(t *testing.T) {
 				t.Errorf("%s CPU Temp: %v", bmc, x)
 			}
 		}
-		if cpu["rf01"]["health"] != "ok" || cpu["ipmi01"]["health"] != "" {
+		if cpu["rf01"]["health"] != "ok" || cpu["ipmi01"]["health"] != "ok" {
 			t.Errorf("health: Redfish %v, IPMI %v", cpu["rf01"]["health"], cpu["ipmi01"]["health"])
 		}
 		out, _, _ := ssh("vic", "sensors", "ipmi01")

@@ -26,8 +26,9 @@ type Sensor struct {
 	// Reading is the numeric value of an analog sensor, nil otherwise.
 	Reading    *float64   `json:"reading"`
 	Thresholds Thresholds `json:"thresholds"`
-	// Health is the BMC's own verdict (Redfish Status.Health: ok,
-	// warning, critical); "" when the BMC gives none, as IPMI does.
+	// Health is the BMC's own verdict: ok, warning, critical (Redfish
+	// Status.Health; IPMI: the threshold status a threshold sensor's
+	// reading comes with); "" when the BMC gives none.
 	Health string `json:"health"`
 	// State is enabled, disabled, absent, unavailable (IPMI: no reading)
 	// or another Redfish Status.State in lower case; "" when unknown.
@@ -105,7 +106,7 @@ func (e LogEntry) MarshalJSON() ([]byte, error) {
 func sensorFromIPMI(s ipmi.Sensor) Sensor {
 	th := s.Thresholds
 	return Sensor{Name: s.Name, Type: s.Type, Value: s.Value, Unit: s.Unit, Status: s.Status, Reading: s.Reading,
-		State: s.State, Thresholds: Thresholds{
+		Health: s.Health, State: s.State, Thresholds: Thresholds{
 			LowerNonCritical: th.LNC, LowerCritical: th.LCR, LowerFatal: th.LNR,
 			UpperNonCritical: th.UNC, UpperCritical: th.UCR, UpperFatal: th.UNR,
 		}}

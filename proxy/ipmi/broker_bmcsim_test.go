@@ -72,7 +72,7 @@ func TestBrokerBMCSim(t *testing.T) {
 			if err != nil || len(sensors) != 6 {
 				t.Fatalf("Sensors = %v, %v", sensors, err)
 			}
-			want := Sensor{Name: "12V", Type: "Voltage", Value: "12.06", Unit: "Volts", Status: "ok", Reading: f64(12.06), State: "enabled",
+			want := Sensor{Name: "12V", Type: "Voltage", Value: "12.06", Unit: "Volts", Status: "ok", Health: "ok", Reading: f64(12.06), State: "enabled",
 				Thresholds: Thresholds{UNC: f64(12.9), UCR: f64(13.2), LNC: f64(11.1), LCR: f64(10.8)}}
 			if !reflect.DeepEqual(sensors[4], want) {
 				t.Fatalf("sensor 5 = %s, want %s", sensorText(sensors[4]), sensorText(want))

@@ -98,11 +98,11 @@ func TestBrokerIpmiSim(t *testing.T) {
 		// sensor's unit; TestSensorsSDRCacheIpmiSim checks them against
 		// FreeIPMI's reading of the same records.
 		want := []Sensor{
-			{Name: "CPU Temp", Type: "Temperature", Value: "45", Unit: "degrees C", Status: "ok", Reading: f64(45), State: "enabled",
+			{Name: "CPU Temp", Type: "Temperature", Value: "45", Unit: "degrees C", Status: "ok", Health: "ok", Reading: f64(45), State: "enabled",
 				Thresholds: Thresholds{UNC: f64(80), UCR: f64(90)}},
-			{Name: "FAN1", Type: "Fan", Value: "5400", Unit: "RPM", Status: "ok", Reading: f64(5400), State: "enabled",
+			{Name: "FAN1", Type: "Fan", Value: "5400", Unit: "RPM", Status: "ok", Health: "ok", Reading: f64(5400), State: "enabled",
 				Thresholds: Thresholds{LNC: f64(1000), LCR: f64(500)}},
-			{Name: "12V", Type: "Voltage", Value: "12.06", Unit: "Volts", Status: "ok", Reading: f64(12.06), State: "enabled",
+			{Name: "12V", Type: "Voltage", Value: "12.06", Unit: "Volts", Status: "ok", Health: "ok", Reading: f64(12.06), State: "enabled",
 				Thresholds: Thresholds{UNC: f64(12.9), UCR: f64(13.2), LNC: f64(11.1), LCR: f64(10.8)}},
 		}
 		if err != nil || len(got) != len(want) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -27,7 +28,11 @@ type Sensor struct {
 	Status     string     `json:"status"`
 	Reading    *float64   `json:"reading,omitempty"`
 	Thresholds Thresholds `json:"thresholds"`
-	State      string     `json:"state"`
+	// Health is the BMC's own verdict on a threshold sensor with a
+	// reading (ok, warning, critical: the threshold status it answers
+	// with the reading); "" for other sensors.
+	Health string `json:"health,omitempty"`
+	State  string `json:"state"`
 }
 
 // Thresholds of a threshold sensor in its unit, as IPMI names them: lower
@@ -64,7 +69,7 @@ func (s *Session) sensors(ctx context.Context, cache *sdrCache) ([]Sensor, error
 			if err != nil {
 				return err
 			}
-			out = append(out, convertSensor(x, defs[i].thresholds))
+			out = append(out, convertSensor(x, &defs[i]))
 		}
 		return nil
 	})
@@ -118,18 +123,28 @@ func (s *Session) readSensor(ctx context.Context, d *sensorDef) (*types.Sensor, 
 			x.ReadingAvailable = false // no factors, no value
 		}
 	}
-	x.Value = x.ConvertReading(r.Reading)
+	x.Value = float64(r.Reading)
+	if x.HasAnalogReading {
+		x.Value = convertRaw(r.Reading, d.unit.AnalogDataFormat, x.Threshold.ReadingFactors, d.linear)
+		if math.IsNaN(x.Value) || math.IsInf(x.Value, 0) {
+			x.ReadingAvailable = false // outside the linearization's domain
+		}
+	}
 	return x, nil
 }
 
-func convertSensor(x *types.Sensor, th Thresholds) Sensor {
+// convertSensor builds a [Sensor] from a reading and its definition d. A
+// threshold sensor's Health is the BMC's own verdict, the threshold status
+// of its Get Sensor Reading answer; its Status is the worse of that and
+// the raw reading against the record's raw thresholds, as Redfish's is.
+func convertSensor(x *types.Sensor, d *sensorDef) Sensor {
 	s := Sensor{
 		Name:       printable(x.Name),
 		Type:       printable(x.SensorType.String()),
 		Value:      "na",
 		Unit:       printable(x.SensorUnit.String()),
 		Status:     "na",
-		Thresholds: th,
+		Thresholds: d.thresholds,
 		State:      "enabled",
 	}
 	switch {
@@ -147,17 +162,8 @@ func convertSensor(x *types.Sensor, th Thresholds) Sensor {
 		v := roundTo(x.Value, 3)
 		s.Reading = &v
 		s.Value = strconv.FormatFloat(v, 'f', -1, 64)
-		switch x.Threshold.ThresholdStatus {
-		case types.SensorThresholdStatus_OK:
-			s.Status = "ok"
-		case types.SensorThresholdStatus_LNC, types.SensorThresholdStatus_UNC:
-			s.Status = "warning"
-		case types.SensorThresholdStatus_LCR, types.SensorThresholdStatus_UCR,
-			types.SensorThresholdStatus_LNR, types.SensorThresholdStatus_UNR:
-			s.Status = "critical"
-		default:
-			s.Status = "ok"
-		}
+		s.Health = thresholdHealth(x.Threshold.ThresholdStatus)
+		s.Status = worse(s.Health, d.raw.verdict(x.Raw, d.unit.AnalogDataFormat))
 		return s
 	}
 	var events []string
@@ -172,6 +178,19 @@ func convertSensor(x *types.Sensor, th Thresholds) Sensor {
 	}
 	s.Status = "ok"
 	return s
+}
+
+// thresholdHealth is the verdict a Get Sensor Reading answer's threshold
+// status gives.
+func thresholdHealth(st types.SensorThresholdStatus) string {
+	switch st {
+	case types.SensorThresholdStatus_LNC, types.SensorThresholdStatus_UNC:
+		return "warning"
+	case types.SensorThresholdStatus_LCR, types.SensorThresholdStatus_UCR,
+		types.SensorThresholdStatus_LNR, types.SensorThresholdStatus_UNR:
+		return "critical"
+	}
+	return "ok"
 }
 
 func roundTo(v float64, digits int) float64 {

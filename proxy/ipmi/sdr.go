@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"sync"
 
@@ -53,7 +54,8 @@ type sensorDef struct {
 	analog     bool
 	factors    types.ReadingFactors
 	linear     types.LinearizationFunc
-	thresholds Thresholds // the readable thresholds of a linear full record
+	thresholds Thresholds // the readable thresholds of a full record, in its unit
+	raw        rawThresholds
 }
 
 // sdrCache holds the sensor definitions of one BMC. It is safe for
@@ -274,7 +276,7 @@ func parseSensorDef(data []byte, next uint16) (sensorDef, bool) {
 		gen = f.GeneratorID
 		d = sensorDef{number: uint8(f.SensorNumber), name: string(f.IDStringBytes), sensorType: f.SensorType,
 			reading: f.SensorEventReadingType, unit: f.SensorUnit, factors: f.ReadingFactors, linear: f.LinearizationFunc,
-			thresholds: fullThresholds(f, data)}
+			thresholds: fullThresholds(f, data), raw: fullRawThresholds(f, data)}
 	case types.SDRRecordTypeCompactSensor:
 		c := sdr.Compact
 		gen = c.GeneratorID
@@ -298,24 +300,35 @@ func parseSensorDef(data []byte, next uint16) (sensorDef, bool) {
 const sdrReadableMask = 18
 
 // fullThresholds converts the thresholds a full sensor record (data)
-// marks readable into the sensor's unit. A non-linear sensor's factors
-// depend on the reading (Get Sensor Reading Factors), so its thresholds,
-// like those of a non-threshold or non-analog sensor, are left unknown.
+// marks readable into the sensor's unit, linearization applied. A
+// non-linear sensor's factors depend on the reading (Get Sensor Reading
+// Factors), so its thresholds, like those of a non-threshold or non-analog
+// sensor, are left unknown (the gateway's verdict still compares them, raw).
 func fullThresholds(f *types.SDRFull, data []byte) Thresholds {
-	if f == nil || len(data) <= sdrReadableMask || !f.SensorEventReadingType.IsThreshold() ||
-		!f.SensorUnit.IsAnalog() || f.LinearizationFunc.IsNonLinear() {
+	rt := fullRawThresholds(f, data)
+	if rt.readable == 0 || f.LinearizationFunc.IsNonLinear() {
 		return Thresholds{}
 	}
-	readable := data[sdrReadableMask]
-	conv := func(bit uint, raw uint8) *float64 {
-		if readable&(1<<bit) == 0 {
+	conv := func(i int) *float64 {
+		if rt.readable&(1<<i) == 0 {
 			return nil
 		}
-		v := roundTo(f.ConvertReading(raw), 3)
+		v := convertRaw(rt.raw[i], f.SensorUnit.AnalogDataFormat, f.ReadingFactors, f.LinearizationFunc)
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil
+		}
+		v = roundTo(v, 3)
 		return &v
 	}
-	return Thresholds{
-		LNC: conv(0, f.LNC_Raw), LCR: conv(1, f.LCR_Raw), LNR: conv(2, f.LNR_Raw),
-		UNC: conv(3, f.UNC_Raw), UCR: conv(4, f.UCR_Raw), UNR: conv(5, f.UNR_Raw),
+	return Thresholds{LNC: conv(0), LCR: conv(1), LNR: conv(2), UNC: conv(3), UCR: conv(4), UNR: conv(5)}
+}
+
+// fullRawThresholds are the thresholds a full threshold sensor record
+// (data) marks readable, raw; none for another record.
+func fullRawThresholds(f *types.SDRFull, data []byte) rawThresholds {
+	if f == nil || len(data) <= sdrReadableMask || !f.SensorEventReadingType.IsThreshold() || !f.SensorUnit.IsAnalog() {
+		return rawThresholds{}
 	}
+	return rawThresholds{readable: data[sdrReadableMask] & 0x3f,
+		raw: [6]uint8{f.LNC_Raw, f.LCR_Raw, f.LNR_Raw, f.UNC_Raw, f.UCR_Raw, f.UNR_Raw}}
 }

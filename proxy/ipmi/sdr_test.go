@@ -153,8 +153,8 @@ func sensorText(s Sensor) string {
 		return strconv.FormatFloat(*v, 'f', -1, 64)
 	}
 	th := s.Thresholds
-	return fmt.Sprintf("{%s %s %s %s %s reading %s state %s lnc %s lcr %s lnr %s unc %s ucr %s unr %s}", s.Name, s.Type, s.Value, s.Unit, s.Status,
-		p(s.Reading), s.State, p(th.LNC), p(th.LCR), p(th.LNR), p(th.UNC), p(th.UCR), p(th.UNR))
+	return fmt.Sprintf("{%s %s %s %s %s health %s reading %s state %s lnc %s lcr %s lnr %s unc %s ucr %s unr %s}", s.Name, s.Type, s.Value, s.Unit, s.Status,
+		s.Health, p(s.Reading), s.State, p(th.LNC), p(th.LCR), p(th.LNR), p(th.UNC), p(th.UCR), p(th.UNR))
 }
 
 // compactSDR is a compact sensor record (IPMI 2.0 section 43.2) for a

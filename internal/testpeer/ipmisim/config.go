@@ -107,7 +107,7 @@ func emuCommands(o Options) string {
 	b.WriteString("sel_add 0x20 2 0x00 0x00 0x00 0x00 0x20 0x00 0x04 0x01 0x01 0x01 0x57 0x50 0x46\n")
 	b.WriteString("sel_add 0x20 2 0x00 0x00 0x00 0x00 0x20 0x00 0x04 0x01 0x01 0x81 0x57 0x44 0x46\n")
 	if o.Sensors {
-		for _, s := range simSensors {
+		for _, s := range o.sensors() {
 			fmt.Fprintf(&b, "sensor_add 0x20 0 %d 0x%02x 0x01\n", s.number, s.typ)
 			fmt.Fprintf(&b, "sensor_set_value 0x20 0 %d %d 0\n", s.number, s.raw)
 			fmt.Fprintf(&b, "sensor_set_threshold 0x20 0 %d settable %s\n", s.number, s.thresholds)
@@ -128,6 +128,7 @@ type simSensor struct {
 	raw        int
 	thresholds string // sensor_set_threshold mask and raw values (unr ucr unc lnr lcr lnc)
 	sdrThresh  string // matching SDR threshold lines
+	linear     string // sdrcomp linearization; "" is linear
 }
 
 var simSensors = []simSensor{
@@ -139,10 +140,37 @@ var simSensors = []simSensor{
 		thresholds: "011011 0 220 215 0 180 185", sdrThresh: "uc_thresh 220\n  unc_thresh 215\n  lc_thresh 180\n  lnc_thresh 185\n  uc_thrsh_readable true\n  unc_thrsh_readable true\n  lc_thrsh_readable true\n  lnc_thrsh_readable true\n"},
 }
 
+// linearizedSensors are added with Options.Linearized: sensors whose SDR
+// names a linearization function (IPMI 2.0 §36.3, L in y = L[(Mx + B·10^K1)·10^K2]),
+// and one whose SDR says "non-linear" (its factors come from Get Sensor
+// Reading Factors, which ipmi_sim does not answer). sdrcomp's names are
+// one off from table 43-1 past 1/x: its "sqr(x)" writes 09h, x³, and its
+// "cube(x)" 0Ah, √x, which is how ipmitool and FreeIPMI read them too.
+var linearizedSensors = []simSensor{
+	{number: 4, name: "Pump", typ: 0x04, unit: "RPM", m: 1, raw: 50, linear: "sqr(x)",
+		thresholds: "001011 0 0 70 0 20 30", sdrThresh: "unc_thresh 70\n  lc_thresh 20\n  lnc_thresh 30\n  unc_thrsh_readable true\n  lc_thrsh_readable true\n  lnc_thrsh_readable true\n"},
+	{number: 5, name: "Flow", typ: 0x02, unit: "Volts", m: 1, rExp: -2, raw: 150, linear: "exp10",
+		thresholds: "011000 0 250 200 0 0 0", sdrThresh: "uc_thresh 250\n  unc_thresh 200\n  uc_thrsh_readable true\n  unc_thrsh_readable true\n"},
+	{number: 6, name: "NL Temp", typ: 0x01, unit: "degrees_C", m: 1, raw: 40, linear: "non-linear",
+		thresholds: "011000 0 90 80 0 0 0", sdrThresh: "uc_thresh 90\n  unc_thresh 80\n  uc_thrsh_readable true\n  unc_thrsh_readable true\n"},
+}
+
+// sensors are the simulator's sensors under o.
+func (o Options) sensors() []simSensor {
+	if !o.Linearized {
+		return simSensors
+	}
+	return append(append([]simSensor(nil), simSensors...), linearizedSensors...)
+}
+
 // sdrSource renders the sdrcomp input for the sensors.
-func sdrSource() string {
+func sdrSource(o Options) string {
 	var b strings.Builder
-	for _, s := range simSensors {
+	for _, s := range o.sensors() {
+		lin := ""
+		if s.linear != "" {
+			lin = "linearization " + s.linear + "\n  "
+		}
 		fmt.Fprintf(&b, `sdr type 1
   sensor_owner_id 0x20
   channel_number 0
@@ -166,9 +194,9 @@ func sdrSource() string {
   r_exp %d
   sensor_maximum 255
   sensor_minimum 0
-  %s  id_string %q
+  %s%s  id_string %q
 endsdr
-`, s.number, s.typ, s.unit, s.m, s.rExp, s.sdrThresh, s.name)
+`, s.number, s.typ, s.unit, s.m, s.rExp, lin, s.sdrThresh, s.name)
 	}
 	return b.String()
 }

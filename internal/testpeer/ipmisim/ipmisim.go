@@ -27,12 +27,15 @@ type User struct {
 
 // Options configures a simulator. Zero values take the defaults.
 type Options struct {
-	Users    []User   // default: user 2 "admin"/"password", admin
-	PowerOn  bool     // initial chassis power
-	SOLAddr  string   // optional tcp host:port ipmi_sim connects to as the SOL line
-	Sensors  bool     // add a temperature, a fan and a voltage sensor with SDRs
-	ExtraLAN []string // extra lines inside the startlan/endlan block
-	Port     int      // UDP port; 0 picks a free one
+	Users   []User // default: user 2 "admin"/"password", admin
+	PowerOn bool   // initial chassis power
+	SOLAddr string // optional tcp host:port ipmi_sim connects to as the SOL line
+	Sensors bool   // add a temperature, a fan and a voltage sensor with SDRs
+	// Linearized adds, with Sensors, sensors whose SDRs name a
+	// linearization function (x³, 10^x) and a non-linear one.
+	Linearized bool
+	ExtraLAN   []string // extra lines inside the startlan/endlan block
+	Port       int      // UDP port; 0 picks a free one
 	// NoChassisControl leaves out the chassis-control script: ipmi_sim then
 	// answers power status itself (always off) and refuses power control.
 	// Benchmarks use it to measure the session path without the cost of
@@ -193,7 +196,7 @@ func (s *Sim) writeFiles(ctx context.Context, o Options) error {
 		return nil
 	}
 	src := filepath.Join(s.Dir, "sensors.sdrs")
-	if err := os.WriteFile(src, []byte(sdrSource()), 0o644); err != nil {
+	if err := os.WriteFile(src, []byte(sdrSource(o)), 0o644); err != nil {
 		return fmt.Errorf("ipmisim: %w", err)
 	}
 	out, err := exec.CommandContext(ctx, "sdrcomp", "-8", "-o", filepath.Join(state, "sdr.20.main"), src).CombinedOutput()
