@@ -29,6 +29,7 @@ func (s *Server) routes() {
 	m.Handle("POST /bmc/{name}/media", s.RequireSession(http.HandlerFunc(s.mediaDo)))
 	m.Handle("POST /bmc/{name}/sel/clear", s.RequireSession(http.HandlerFunc(s.selClear)))
 	m.Handle("GET /audit", s.RequireSession(http.HandlerFunc(s.auditPage)))
+	m.Handle("GET /audit/export", s.RequireSession(http.HandlerFunc(s.auditExport)))
 	m.Handle("GET /tokens", s.RequireSession(http.HandlerFunc(s.tokensPage)))
 	m.Handle("POST /tokens", s.RequireSession(http.HandlerFunc(s.tokenCreate)))
 	m.Handle("POST /tokens/{id}/revoke", s.RequireSession(http.HandlerFunc(s.tokenRevoke)))
@@ -183,10 +184,12 @@ func (s *Server) powerDo(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/bmc/"+b.Name+"?done="+op, http.StatusSeeOther)
 }
 
-// auditPage searches the audit log with the SSH `audit search` filters.
+// auditPage searches the audit log with the SSH `audit search` filters,
+// newest first unless order=oldest, a page at a time.
 func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) {
 	c, _ := CallerFrom(r.Context())
 	q, since, until, limit, perr := parseAuditQuery(r, s.now())
+	pageOrder(r, &q)
 	data := map[string]any{"Q": q, "Since": since, "Until": until, "Limit": limit}
 	if perr != "" {
 		data["Error"] = perr
@@ -205,16 +208,9 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	data["Records"] = recs
+	data["Export"] = exportLinks(r.URL.Query())
 	if page.More {
-		next := r.URL.Query()
-		cursor := "after"
-		if q.Newest {
-			cursor = "before"
-		}
-		next.Del("after")
-		next.Del("before")
-		next.Set(cursor, strconv.FormatUint(page.Last, 10))
-		data["Next"] = "/audit?" + next.Encode()
+		data["Next"] = "/audit?" + nextCursor(r.URL.Query(), q, page).Encode()
 	}
 	s.render(w, r, http.StatusOK, "audit", data)
 }
