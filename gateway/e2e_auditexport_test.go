@@ -14,7 +14,7 @@ import (
 )
 
 // pageSeqs reads the record numbers of the audit page's table, in order.
-var pageSeq = regexp.MustCompile(`<tr><td>(\d+)</td>`)
+var pageSeq = regexp.MustCompile(`<tr><td><a href="/audit/record/\d+">(\d+)</a></td>`)
 
 func pageSeqs(page string) []uint64 {
 	var s []uint64
@@ -100,8 +100,26 @@ func TestE2EAuditPageOrderAndExport(t *testing.T) {
 			t.Errorf("%s: %d %q", c.path, resp.StatusCode, body)
 		}
 	}
+	// A record's detail page shows its fields and hashes.
+	resp, body = get(t, b, w.base+"/audit/record/"+strconv.FormatUint(lines[0].Seq, 10))
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `id="record"`) || !strings.Contains(body, lines[0].Hash) ||
+		!strings.Contains(body, lines[0].Prev) || !strings.Contains(body, ">vic<") {
+		t.Fatalf("record detail: %d %.2000s", resp.StatusCode, body)
+	}
+	for path, status := range map[string]int{"/audit/record/0": http.StatusBadRequest, "/audit/record/x": http.StatusBadRequest,
+		"/audit/record/99999999": http.StatusNotFound} {
+		if resp, _ := get(t, b, w.base+path); resp.StatusCode != status {
+			t.Errorf("%s: %d, want %d", path, resp.StatusCode, status)
+		}
+	}
 	viewer := w.client(t)
 	w.login(t, viewer, "vic", "vic-password-1", "/")
+	if resp, body := get(t, viewer, w.base+"/audit/record/1"); resp.StatusCode != http.StatusForbidden || strings.Contains(body, "Previous hash") {
+		t.Errorf("viewer without audit.read saw a record: %d", resp.StatusCode)
+	}
+	if _, body := get(t, viewer, w.base+"/"); strings.Contains(body, "/audit/record/") {
+		t.Errorf("the dashboard links records for a user without audit.read")
+	}
 	if resp, body := get(t, viewer, w.base+"/audit/export?format=csv"); resp.StatusCode != http.StatusForbidden || strings.Contains(body, "auth.login") {
 		t.Errorf("viewer without audit.read exported the log: %d %.300s", resp.StatusCode, body)
 	}

@@ -30,6 +30,7 @@ func (s *Server) routes() {
 	m.Handle("POST /bmc/{name}/sel/clear", s.RequireSession(http.HandlerFunc(s.selClear)))
 	m.Handle("GET /audit", s.RequireSession(http.HandlerFunc(s.auditPage)))
 	m.Handle("GET /audit/export", s.RequireSession(http.HandlerFunc(s.auditExport)))
+	m.Handle("GET /audit/record/{seq}", s.RequireSession(http.HandlerFunc(s.auditRecord)))
 	m.Handle("GET /tokens", s.RequireSession(http.HandlerFunc(s.tokensPage)))
 	m.Handle("POST /tokens", s.RequireSession(http.HandlerFunc(s.tokenCreate)))
 	m.Handle("POST /tokens/{id}/revoke", s.RequireSession(http.HandlerFunc(s.tokenRevoke)))

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/bmcgate/bmcgate/audit"
 )
 
 //go:embed templates/*.html
@@ -23,7 +25,16 @@ type templates struct {
 	pages map[string]*template.Template
 }
 
+// recordTable is what the "records" template shows: the records and whether
+// each number links to its detail page (the audit page's, for audit.read).
+type recordTable struct {
+	Records []audit.Record
+	Link    bool
+}
+
 var funcs = template.FuncMap{
+	"linked": func(recs []audit.Record) recordTable { return recordTable{Records: recs, Link: true} },
+	"plain":  func(recs []audit.Record) recordTable { return recordTable{Records: recs} },
 	"when": func(t time.Time) string {
 		if t.IsZero() {
 			return "-"
