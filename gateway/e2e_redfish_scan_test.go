@@ -12,7 +12,8 @@ import (
 )
 
 // TestE2ERedfishPostureScan scans a Redfish-only BMC through OpenSSH: IPMI
-// over LAN still on, an extra Administrator account, a self-signed
+// over LAN still on, plain HTTP and SSDP on (as the DMTF mockup the
+// simulator is seeded from has them), an extra Administrator account, a self-signed
 // certificate and a session someone opened around the gateway are all
 // reported; the firmware inventory is counted for the fleet.
 func TestE2ERedfishPostureScan(t *testing.T) {
@@ -40,7 +41,7 @@ func TestE2ERedfishPostureScan(t *testing.T) {
 	if code != 0 && code != 1 && code != 4 {
 		t.Fatalf("scan: %d\n%s\n%s", code, out, errOut)
 	}
-	for _, id := range []string{"ipmi-over-lan-enabled", "extra-admin-users", "redfish-tls-self-signed", "sessions-not-opened-by-gateway"} {
+	for _, id := range []string{"ipmi-over-lan-enabled", "plain-http-enabled", "ssdp-enabled", "extra-admin-users", "redfish-tls-self-signed", "sessions-not-opened-by-gateway"} {
 		if !strings.Contains(out, `"`+id+`"`) {
 			t.Errorf("no %s finding:\n%s", id, out)
 		}
@@ -51,10 +52,14 @@ func TestE2ERedfishPostureScan(t *testing.T) {
 	if strings.Contains(out, "cipher-suite") || strings.Contains(out, `"reachable": false`) {
 		t.Errorf("a Redfish-only BMC was probed over IPMI:\n%s", out)
 	}
-	// With IPMI off, that finding goes.
+	// With IPMI, plain HTTP and SSDP off, those findings go.
 	rf.SetIPMIEnabled(false)
+	rf.SetProtocolEnabled("HTTP", false)
+	rf.SetProtocolEnabled("SSDP", false)
 	out, _, _ = h.ssh("alice", nil, "scan", "rf05", "--json")
-	if strings.Contains(out, `"ipmi-over-lan-enabled"`) {
-		t.Errorf("IPMI finding with IPMI off:\n%s", out)
+	for _, id := range []string{"ipmi-over-lan-enabled", "plain-http-enabled", "ssdp-enabled"} {
+		if strings.Contains(out, `"`+id+`"`) {
+			t.Errorf("%s finding with it off:\n%s", id, out)
+		}
 	}
 }

@@ -1,7 +1,6 @@
 package scan
 
 import (
-	"bytes"
 	"context"
 	"crypto/x509"
 	"fmt"
@@ -127,7 +126,7 @@ func protocolFindings(r *Report, p map[string]redfish.Protocol) {
 
 // certificateFindings reports a self-signed or expiring certificate.
 func certificateFindings(r *Report, c *x509.Certificate, now time.Time) {
-	if bytes.Equal(c.RawIssuer, c.RawSubject) && c.CheckSignatureFrom(c) == nil {
+	if selfSigned(c) {
 		r.add(with(IDRedfishTLSSelf, "issuer = subject: "+printableName(c.Subject.String())))
 	}
 	if c.NotAfter.Before(now.Add(30 * 24 * time.Hour)) {

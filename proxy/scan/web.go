@@ -61,8 +61,7 @@ func ProbeWeb(ctx context.Context, rawURL string, timeout time.Duration, now tim
 		return info, nil, fmt.Errorf("web probe %s: no TLS handshake succeeded", info.URL)
 	}
 	info.Subject, info.Issuer, info.NotAfter = leaf.Subject.String(), leaf.Issuer.String(), leaf.NotAfter
-	info.SelfSigned = bytes.Equal(leaf.RawIssuer, leaf.RawSubject) &&
-		leaf.CheckSignature(leaf.SignatureAlgorithm, leaf.RawTBSCertificate, leaf.Signature) == nil
+	info.SelfSigned = selfSigned(leaf)
 	var fs []Finding
 	switch {
 	case now.After(leaf.NotAfter):
@@ -92,4 +91,12 @@ func (s *Scanner) ScanWeb(ctx context.Context, r *Report, rawURL string) {
 	}
 	r.Web = info
 	r.Findings = append(r.Findings, fs...)
+}
+
+// selfSigned reports whether c names itself as issuer and its own key
+// verifies its signature. It does not ask for the CA bit, which the
+// self-signed certificates BMCs make for themselves often lack
+// (x509.Certificate.CheckSignatureFrom would refuse those).
+func selfSigned(c *x509.Certificate) bool {
+	return bytes.Equal(c.RawIssuer, c.RawSubject) && c.CheckSignature(c.SignatureAlgorithm, c.RawTBSCertificate, c.Signature) == nil
 }

@@ -228,10 +228,14 @@ func (r *Redfish) Resets() []string {
 }
 
 // SetIPMIEnabled changes what ManagerNetworkProtocol reports for IPMI.
-func (r *Redfish) SetIPMIEnabled(on bool) {
+func (r *Redfish) SetIPMIEnabled(on bool) { r.SetProtocolEnabled("IPMI", on) }
+
+// SetProtocolEnabled changes what ManagerNetworkProtocol reports as the
+// ProtocolEnabled of one of its protocols (HTTP, SSDP, ...).
+func (r *Redfish) SetProtocolEnabled(name string, on bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.netProto["IPMI"] = on
+	r.netProto[name] = on
 }
 
 func (r *Redfish) expireLocked(now time.Time) {
