@@ -26,7 +26,7 @@ var importRules = []struct {
 	may []string
 }{
 	{"cmd/...", []string{"gateway/...", "configs", "audit", "internal/leaves"}},
-	{"gateway/demo", []string{"gateway", "gateway/assemble", "audit", "configs", "internal/leaves", "internal/sim/..."}},
+	{"gateway/demo", []string{"gateway", "gateway/assemble", "gateway/web/breakglass", "audit", "configs", "internal/leaves", "internal/sim/..."}},
 	{"gateway/offline", []string{"gateway/assemble", "gateway/scans", "gateway/service", "audit", "authz", "configs", "proxy/...", "internal/leaves"}},
 	{"gateway/assemble", []string{"gateway/service", "gateway/sshd", "gateway/console", "gateway/scans", "gateway/web", "audit", "authz", "configs", "proxy/...", "internal/leaves"}},
 	{"gateway/scans", []string{"gateway/service", "audit", "authz", "proxy/scan", "internal/leaves"}},

@@ -61,8 +61,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 }
 
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("demo", "demo [--ssh-addr 127.0.0.1:2222] [--bmcs 8] [--data-dir DIR]", stdout)
+	fs := newFlags("demo", "demo [--ssh-addr 127.0.0.1:2222] [--https-addr 127.0.0.1:8443] [--no-web] [--bmcs 8] [--data-dir DIR]", stdout)
 	addr := fs.String("ssh-addr", "127.0.0.1:2222", "SSH listen address (a free port is used if it is taken)")
+	httpsAddr := fs.String("https-addr", "127.0.0.1:8443", "HTTPS listen address of the web door (a free port is used if it is taken)")
+	noWeb := fs.Bool("no-web", false, "start the SSH door only (no web door, no OpenID provider)")
 	n := fs.Int("bmcs", 8, "number of simulated BMCs (1-500)")
 	dir := fs.String("data-dir", "", "keep the demo's data here instead of a temporary directory")
 	logLevel := fs.String("log-level", "warn", "log level")
@@ -78,7 +80,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "bmcgate demo: %v\n", err)
 		return exitUsage
 	}
-	if err := demo.Run(ctx, demo.Options{DataDir: *dir, SSHAddr: *addr, BMCs: *n, Out: stdout, Logger: log}); err != nil {
+	if err := demo.Run(ctx, demo.Options{DataDir: *dir, SSHAddr: *addr, HTTPSAddr: *httpsAddr, NoWeb: *noWeb, BMCs: *n, Out: stdout, Logger: log}); err != nil {
 		fmt.Fprintf(stderr, "bmcgate demo: %v\n", err)
 		return exitFailed
 	}

@@ -34,10 +34,14 @@ import (
 type Options struct {
 	DataDir string // empty: a new temporary directory, removed on exit
 	SSHAddr string // default 127.0.0.1:2222, falling back to a free port
-	BMCs    int    // default 8
-	HomeDir string // where to look for ~/.ssh/*.pub; default $HOME
-	Out     io.Writer
-	Logger  *slog.Logger
+	// HTTPSAddr is the web door's address, default 127.0.0.1:8443, falling
+	// back to a free port. NoWeb starts the SSH door alone.
+	HTTPSAddr string
+	NoWeb     bool
+	BMCs      int    // default 8
+	HomeDir   string // where to look for ~/.ssh/*.pub; default $HOME
+	Out       io.Writer
+	Logger    *slog.Logger
 }
 
 // demoBMC describes one simulated BMC of the demo fleet.
@@ -47,24 +51,14 @@ type demoBMC struct {
 	// A Redfish-only BMC (IPMI over LAN off): its Redfish service, the
 	// certificate pin, and its SSH console service's port and host key.
 	redfish, pin, sshPort, hostKey string
+	webUI                          bool // serves a web UI behind its Redfish service
 }
 
 // Run starts a fleet of simulated BMCs on loopback, writes a demo config
 // into the data directory, authorizes the caller's SSH keys (or a new key
 // pair) and serves until ctx is done.
 func Run(ctx context.Context, o Options) error {
-	if o.Out == nil {
-		o.Out = os.Stdout
-	}
-	if o.BMCs <= 0 {
-		o.BMCs = 8
-	}
-	if o.SSHAddr == "" {
-		o.SSHAddr = "127.0.0.1:2222"
-	}
-	if o.HomeDir == "" {
-		o.HomeDir, _ = os.UserHomeDir()
-	}
+	o.defaults()
 	temp := o.DataDir == ""
 	if temp {
 		d, err := os.MkdirTemp("", "bmcgate-demo-")
@@ -98,7 +92,7 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	sshAddr, note, err := demoListenAddr(o.SSHAddr)
+	sshAddr, note, err := demoListenAddr("SSH", o.SSHAddr)
 	if err != nil {
 		return err
 	}
@@ -109,8 +103,15 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
+	var wd *webDemo
+	if !o.NoWeb {
+		if wd, err = startWebDemo(o); err != nil {
+			return err
+		}
+		defer wd.close()
+	}
 	cfgPath := filepath.Join(o.DataDir, datadir.DemoConfig)
-	if err := os.WriteFile(cfgPath, []byte(demoConfig(o.DataDir, sshAddr, fleet, ids.keys, imagesAddr, img)), 0o600); err != nil {
+	if err := os.WriteFile(cfgPath, []byte(demoConfig(o.DataDir, sshAddr, wd.listen(), fleet, ids.keys, imagesAddr, img)+wd.config()), 0o600); err != nil {
 		return fmt.Errorf("write demo config: %w", err)
 	}
 	cfg, err := assemble.LoadConfig(cfgPath, false)
@@ -126,8 +127,26 @@ func Run(ctx context.Context, o Options) error {
 		g.Close()
 		return err
 	}
-	printDemoHelp(o.Out, g.SSHAddr(), sshCfg, cfgPath, o.DataDir, ids, fleet, temp)
+	printDemoHelp(o.Out, g.SSHAddr(), sshCfg, cfgPath, o.DataDir, ids, fleet, wd, temp)
 	return g.Run(ctx)
+}
+
+func (o *Options) defaults() {
+	if o.Out == nil {
+		o.Out = os.Stdout
+	}
+	if o.BMCs <= 0 {
+		o.BMCs = 8
+	}
+	if o.SSHAddr == "" {
+		o.SSHAddr = "127.0.0.1:2222"
+	}
+	if o.HTTPSAddr == "" {
+		o.HTTPSAddr = "127.0.0.1:8443"
+	}
+	if o.HomeDir == "" {
+		o.HomeDir, _ = os.UserHomeDir()
+	}
 }
 
 func startDemoFleet(ctx context.Context, o Options) ([]demoBMC, []io.Closer, error) {
@@ -302,9 +321,9 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-func demoConfig(dataDir, sshAddr string, fleet []demoBMC, keys map[string][]string, imagesAddr, img string) string {
+func demoConfig(dataDir, sshAddr, moreListen string, fleet []demoBMC, keys map[string][]string, imagesAddr, img string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# bmcgate demo config (generated)\nversion: 1\nlisten:\n  ssh: %q\ndata_dir: %q\n", sshAddr, dataDir)
+	fmt.Fprintf(&b, "# bmcgate demo config (generated)\nversion: 1\nlisten:\n  ssh: %q\n%sdata_dir: %q\n", sshAddr, moreListen, dataDir)
 	b.WriteString(`roles:
   - name: admin
     description: everything, everywhere
@@ -377,7 +396,7 @@ func writeDemoSSHConfig(dataDir, addr string, hostKey gossh.PublicKey, identity 
 	return path, nil
 }
 
-func printDemoHelp(w io.Writer, addr, sshCfg, cfgPath, dataDir string, ids demoIdentities, fleet []demoBMC, temp bool) {
+func printDemoHelp(w io.Writer, addr, sshCfg, cfgPath, dataDir string, ids demoIdentities, fleet []demoBMC, wd *webDemo, temp bool) {
 	fmt.Fprintf(w, "\nbmcgate demo: %d simulated BMCs, SSH front door on %s (%s)\n", len(fleet), addr, ids.note)
 	fmt.Fprintf(w, "config: %s\n", cfgPath)
 	fmt.Fprintf(w, "\nTry:\n")
@@ -406,6 +425,7 @@ func printDemoHelp(w io.Writer, addr, sshCfg, cfgPath, dataDir string, ids demoI
 		}
 		fmt.Fprintf(w, "  %s %s\n", ssh, c)
 	}
+	wd.printHelp(w, fleet)
 	if temp {
 		fmt.Fprintf(w, "\nThe data directory %s is removed when the demo stops (Ctrl-C).\n", dataDir)
 	} else {
@@ -415,7 +435,7 @@ func printDemoHelp(w io.Writer, addr, sshCfg, cfgPath, dataDir string, ids demoI
 
 // demoListenAddr returns addr when it is free, else a free loopback port
 // and a line saying so.
-func demoListenAddr(addr string) (string, string, error) {
+func demoListenAddr(door, addr string) (string, string, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err == nil {
 		ln.Close()
@@ -427,11 +447,11 @@ func demoListenAddr(addr string) (string, string, error) {
 	}
 	ln, ferr := net.Listen("tcp", net.JoinHostPort(host, "0"))
 	if ferr != nil {
-		return "", "", fmt.Errorf("demo SSH address %s: %w, and no free port on %s: %w", addr, oserr.ListenCause(err), host, oserr.ListenCause(ferr))
+		return "", "", fmt.Errorf("demo %s address %s: %w, and no free port on %s: %w", door, addr, oserr.ListenCause(err), host, oserr.ListenCause(ferr))
 	}
 	free := ln.Addr().String()
 	ln.Close()
-	return free, fmt.Sprintf("bmcgate demo: %s is taken (%v); using the free port %s", addr, oserr.ListenCause(err), free), nil
+	return free, fmt.Sprintf("bmcgate demo: %s is taken (%v); using the free port %s for the %s door", addr, oserr.ListenCause(err), free, door), nil
 }
 
 // lockDemoDir takes the demo's lock on dir (a file lock on

@@ -4,14 +4,17 @@ import (
 	"bufio"
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bmcgate/bmcgate/internal/datadir"
 	"github.com/bmcgate/bmcgate/internal/testpeer/peerkit"
@@ -140,5 +143,49 @@ func TestDemoPrintsTheIdentity(t *testing.T) {
 	}
 	if n < 5 {
 		t.Fatalf("%d ssh lines in\n%s", n, strings.Join(lines, "\n"))
+	}
+}
+
+// --no-web keeps the SSH door alone: no web door in the config, no
+// provider, nothing about it printed.
+func TestDemoNoWeb(t *testing.T) {
+	dir := t.TempDir()
+	lines := runningDemo(t, Options{DataDir: dir, SSHAddr: peerkit.FreeTCPAddr(t), NoWeb: true, BMCs: 1, HomeDir: t.TempDir()})
+	text := strings.Join(lines, "\n")
+	cfg, err := os.ReadFile(filepath.Join(dir, datadir.DemoConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(text, "Web door") || strings.Contains(text, "otpauth://") || strings.Contains(string(cfg), "https:") || strings.Contains(string(cfg), "\nweb:") {
+		t.Fatalf("--no-web demo has a web door:\n%s\n%s", text, cfg)
+	}
+}
+
+// A taken HTTPS port is replaced by a free one, and the printed URL is the
+// one served.
+func TestDemoWebFallsBackToAFreePort(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	lines := runningDemo(t, Options{DataDir: t.TempDir(), SSHAddr: peerkit.FreeTCPAddr(t), HTTPSAddr: ln.Addr().String(), BMCs: 1, HomeDir: t.TempDir()})
+	text := strings.Join(lines, "\n")
+	if !strings.Contains(text, ln.Addr().String()+" is taken") || !strings.Contains(text, "for the HTTPS door") {
+		t.Fatalf("demo output:\n%s", text)
+	}
+	d := parseDemoWeb(t, lines)
+	if d.base == "https://"+ln.Addr().String() {
+		t.Fatalf("web door on the taken port: %s", d.base)
+	}
+	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.Get(d.base + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/login" {
+		t.Fatalf("web door answered %d %s", resp.StatusCode, resp.Header.Get("Location"))
 	}
 }
