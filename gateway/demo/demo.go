@@ -184,7 +184,9 @@ func startDemoFleet(ctx context.Context, o Options) ([]demoBMC, []io.Closer, err
 		if i%4 == 2 {
 			// Every fourth BMC, from node02, is Redfish-only: IPMI over
 			// LAN off, the console through its SSH console service.
-			rf, err := b.StartRedfish(ctx, bmcsim.RedfishOptions{Username: "bmcgate", Password: pass, IPMIDisabled: true})
+			// With the web door, it serves a web UI of its own too.
+			d.webUI = !o.NoWeb
+			rf, err := b.StartRedfish(ctx, bmcsim.RedfishOptions{Username: "bmcgate", Password: pass, IPMIDisabled: true, WebUI: d.webUI})
 			if err != nil {
 				return fail(fmt.Errorf("start the Redfish service of %s: %w", name, err))
 			}
@@ -362,6 +364,9 @@ users:
 			host, _, _ := net.SplitHostPort(f.addr)
 			fmt.Fprintf(&b, "  - name: %s\n    address: %q\n    labels: {rack: %s, env: lab, via: redfish}\n    protocol: redfish\n    redfish:\n      url: %q\n      username: bmcgate\n      password_file: %q\n      tls:\n        pin_sha256: %q\n    console:\n      via: ssh\n      profile: openbmc\n      port: %s\n      host_key: %q\n",
 				f.name, host, f.rack, f.redfish, secret, f.pin, f.sshPort, f.hostKey)
+			if f.webUI {
+				fmt.Fprintf(&b, "    web:\n      url: %q\n      login: redfish\n      tls:\n        pin_sha256: %q\n", f.redfish, f.pin)
+			}
 			continue
 		}
 		fmt.Fprintf(&b, "  - name: %s\n    address: %q\n    labels: {rack: %s, env: lab, via: ipmi}\n    ipmi:\n      username: bmcgate\n      password_file: %q\n      cipher_suite: %d\n      privilege: operator\n",

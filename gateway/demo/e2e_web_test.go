@@ -3,6 +3,7 @@ package demo
 import (
 	"context"
 	"encoding/base32"
+	"fmt"
 	"net/url"
 	"os"
 	"os/exec"
@@ -121,6 +122,9 @@ func TestE2EDemoWeb(t *testing.T) {
 	lines := runningDemo(t, Options{DataDir: dir, SSHAddr: peerkit.FreeTCPAddr(t), HTTPSAddr: peerkit.FreeTCPAddr(t), BMCs: 2, HomeDir: t.TempDir()})
 	d := parseDemoWeb(t, lines)
 
+	if !strings.Contains(strings.Join(lines, "\n"), `"Open web UI" on node02`) {
+		t.Errorf("the demo does not point to node02's web UI:\n%s", strings.Join(lines, "\n"))
+	}
 	t.Run("sso", func(t *testing.T) {
 		ctx := browser(t)
 		sctx, cancel := context.WithTimeout(ctx, 60*time.Second)
@@ -142,6 +146,7 @@ func TestE2EDemoWeb(t *testing.T) {
 		if !strings.Contains(body, "admin") || !strings.Contains(body, "node01") || !strings.Contains(body, "node02") {
 			t.Fatalf("dashboard:\n%s", body)
 		}
+		openWebUIAndKVM(t, sctx)
 	})
 
 	t.Run("sso wrong password", func(t *testing.T) {
@@ -190,4 +195,43 @@ func TestE2EDemoWeb(t *testing.T) {
 			t.Fatalf("dashboard of the break-glass session:\n%s", body)
 		}
 	})
+}
+
+// openWebUIAndKVM opens node02's own web UI from the dashboard through the
+// gateway's web-UI proxy (logged in to the BMC by the gateway), then its KVM
+// page, whose websocket must stream a changing screen.
+func openWebUIAndKVM(t *testing.T, ctx context.Context) {
+	t.Helper()
+	err := chromedp.Do(ctx,
+		chromedp.WaitVisible(chromedp.CSS("#webui-node02")),
+		chromedp.Click(chromedp.CSS("#webui-node02")),
+		chromedp.WaitVisible(chromedp.CSS("#system")),
+	)
+	if err != nil {
+		t.Fatalf("open web UI: %v\n%s", err, pageDump(ctx))
+	}
+	loc, _ := chromedp.Run(ctx, chromedp.Location())
+	who, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#whoami")))
+	if !strings.HasPrefix(loc, "https://node02.localhost:") || who != "bmcgate" {
+		t.Fatalf("web UI at %s logged in as %q\n%s", loc, who, pageDump(ctx))
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#kvm-link")), chromedp.WaitVisible(chromedp.CSS("#screen"))); err != nil {
+		t.Fatalf("KVM page: %v\n%s", err, pageDump(ctx))
+	}
+	frames := func(n int) string {
+		t.Helper()
+		if _, err := chromedp.Run(ctx, chromedp.Poll[bool](fmt.Sprintf(`Number(document.getElementById("kvm-state").getAttribute("data-frames") || 0) >= %d`, n))); err != nil {
+			t.Fatalf("KVM websocket: fewer than %d frames: %v\n%s", n, err, pageDump(ctx))
+		}
+		s, err := chromedp.Run(ctx, chromedp.TextContent(chromedp.CSS("#screen")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	first := frames(2)
+	later := frames(6)
+	if !strings.Contains(first, "node02 KVM") || first == later {
+		t.Fatalf("KVM screen does not change: %q then %q", first, later)
+	}
 }

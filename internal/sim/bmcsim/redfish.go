@@ -56,6 +56,10 @@ type RedfishOptions struct {
 	// ImageRoots verifies HTTPS image servers for virtual media; nil skips
 	// verification (VerifyCertificate false, as on most BMCs by default).
 	ImageRoots *x509.CertPool
+	// WebUI serves a small web UI of the BMC's own beside the Redfish
+	// service: a login page, a system page and a KVM page whose websocket
+	// streams a changing screen (see webui.go).
+	WebUI bool
 	// Wrap, when set, wraps the service's handler (tests inject faults).
 	Wrap func(http.Handler) http.Handler
 }
@@ -147,6 +151,9 @@ func (b *BMC) StartRedfish(ctx context.Context, o RedfishOptions) (*Redfish, err
 	}
 	r.netProto["IPMI"] = !o.IPMIDisabled
 	var h http.Handler = http.HandlerFunc(r.serve)
+	if o.WebUI {
+		h = r.withWebUI(h)
+	}
 	if o.Wrap != nil {
 		h = o.Wrap(h)
 	}
@@ -356,26 +363,35 @@ func (r *Redfish) login(w http.ResponseWriter, req *http.Request, body map[strin
 		redfishError(w, http.StatusUnauthorized, "Base.1.5.NoValidSession", "The user name or password is not valid.")
 		return
 	}
+	s, ok := r.openSession(user, req.RemoteAddr)
+	if !ok {
+		redfishError(w, http.StatusServiceUnavailable, "Base.1.5.SessionLimitExceeded", "The session establishment failed due to the number of simultaneous sessions exceeding the limit of the implementation.")
+		return
+	}
+	loc := "/redfish/v1/SessionService/Sessions/" + s.id
+	w.Header().Set("X-Auth-Token", s.token)
+	w.Header().Set("Location", loc)
+	writeJSON(w, http.StatusCreated, r.sessionResource(s), "")
+}
+
+// openSession opens a session for user (whose credentials were checked),
+// unless MaxSessions are open.
+func (r *Redfish) openSession(user, remoteAddr string) (*rfSession, bool) {
 	buf := make([]byte, 24)
 	_, _ = rand.Read(buf)
 	tok := hex.EncodeToString(buf)
 	r.mu.Lock()
+	defer r.mu.Unlock()
 	r.expireLocked(time.Now())
 	if len(r.sessions) >= r.o.MaxSessions {
-		r.mu.Unlock()
-		redfishError(w, http.StatusServiceUnavailable, "Base.1.5.SessionLimitExceeded", "The session establishment failed due to the number of simultaneous sessions exceeding the limit of the implementation.")
-		return
+		return nil, false
 	}
 	r.nextSession++
 	r.logins++
-	host, _, _ := net.SplitHostPort(req.RemoteAddr)
+	host, _, _ := net.SplitHostPort(remoteAddr)
 	s := &rfSession{id: fmt.Sprintf("%d", r.nextSession), token: tok, user: user, client: host, lastUsed: time.Now()}
 	r.sessions[tok] = s
-	r.mu.Unlock()
-	loc := "/redfish/v1/SessionService/Sessions/" + s.id
-	w.Header().Set("X-Auth-Token", tok)
-	w.Header().Set("Location", loc)
-	writeJSON(w, http.StatusCreated, r.sessionResource(s), "")
+	return s, true
 }
 
 func (r *Redfish) sessionResource(s *rfSession) map[string]any {
