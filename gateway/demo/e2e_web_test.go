@@ -149,6 +149,30 @@ func TestE2EDemoWeb(t *testing.T) {
 		openWebUIAndKVM(t, sctx)
 	})
 
+	// The auditor finds the web UI's websocket in the audit log, under the
+	// user who opened it.
+	t.Run("audit", func(t *testing.T) {
+		ctx := browser(t)
+		sctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+		defer cancel()
+		err := chromedp.Do(sctx,
+			chromedp.Navigate(d.base+"/audit?code=webui.ws.*&bmc=node02"),
+			chromedp.WaitVisible(chromedp.CSS("#sso")),
+			chromedp.Click(chromedp.CSS("#sso")),
+			chromedp.WaitVisible(chromedp.CSS("#username")),
+			chromedp.SendKeys(chromedp.CSS("#username"), "auditor"),
+			chromedp.SendKeys(chromedp.CSS("#password"), d.passwords["auditor"]),
+			chromedp.Submit(chromedp.CSS("#password")),
+			chromedp.WaitVisible(chromedp.CSS(".records")),
+		)
+		if err != nil {
+			t.Fatalf("audit page: %v\n%s", err, pageDump(ctx))
+		}
+		if body := bodyText(t, ctx); !strings.Contains(body, "webui.ws.open") || !strings.Contains(body, "admin") {
+			t.Fatalf("audit page lacks admin's KVM websocket:\n%s", body)
+		}
+	})
+
 	t.Run("sso wrong password", func(t *testing.T) {
 		ctx := browser(t)
 		sctx, cancel := context.WithTimeout(ctx, 60*time.Second)
