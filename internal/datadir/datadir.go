@@ -12,6 +12,8 @@
 //	  ssh_user_ca_ed25519_key          the gateway's SSH user CA (ssh.issue_certificates), mode 0600
 //	  ssh_user_certs.json              the certificates that CA issued, mode 0600 (package gateway/sshca)
 //	  ssh_user_certs_revoked           serials revoked by "bmcgate cert revoke", one line each
+//	  credentials.json                 automation credentials: owner, scope, expiry, password hash, mode 0600 (package gateway/creds)
+//	  credentials.key                  the key that seals RMCP+ credentials' passwords in credentials.json, mode 0600
 //	  web.db                           the web door's sessions, pre-login records, TOTP state and API tokens
 //	  web_tls_cert.pem, web_tls_key.pem             the web door's self-signed certificate (when web.tls is absent)
 //	  web_proxy_tls_cert.pem, web_proxy_tls_key.pem the BMC web-UI hosts' self-signed certificate (when web.proxy_tls is absent)
@@ -39,6 +41,8 @@ const (
 	UserCA         = "ssh_user_ca_ed25519_key"
 	UserCerts      = "ssh_user_certs.json"
 	UserRevoked    = "ssh_user_certs_revoked"
+	Credentials    = "credentials.json"
+	CredentialsKey = "credentials.key"
 	WebDB          = "web.db"
 	WebCert        = "web_tls_cert.pem"
 	WebKey         = "web_tls_key.pem"

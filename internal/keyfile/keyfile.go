@@ -82,3 +82,45 @@ func create(path, what, comment string) error {
 	}
 	return f.Close()
 }
+
+// WritePrivate replaces the secret file at path with data atomically
+// (a temporary file beside it, synced, then renamed), mode 0600.
+func WritePrivate(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path))
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	_, err = tmp.Write(data)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	return err
+}
+
+// CreatePrivate writes data to a new secret file at path, mode 0600,
+// failing with fs.ErrExist if one is there already, so that two processes
+// creating the same key never replace each other's.
+func CreatePrivate(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(path)
+	}
+	return err
+}
