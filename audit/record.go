@@ -44,28 +44,31 @@ const (
 // Codes. They are stable: tools and alerting match on them. Add new ones,
 // never rename.
 const (
-	CodeAuthLogin    = "auth.login"     // login succeeded
-	CodeAuthFail     = "auth.fail"      // login failed
-	CodeAuthLogout   = "auth.logout"    // logout
-	CodeSSHRefused   = "ssh.refused"    // forwarding, agent, X11, env, subsystem, ... refused
-	CodeSSHLimit     = "ssh.limit"      // connection limit hit
-	CodeSessionStart = "session.start"  // front-door session started
-	CodeSessionEnd   = "session.end"    // front-door session ended
-	CodeDecision     = "authz.decision" // one authorization decision
-	CodeCmdRun       = "cmd.run"        // a command with its outcome
-	CodeBMCCall      = "bmc.call"       // one broker call on one BMC, with outcome and duration
-	CodeAuditVerify  = "audit.verify"   // the audit log was verified
-	CodeAuditSearch  = "audit.search"   // the audit log was searched
-	CodeConfigLoad   = "config.load"    // configuration loaded
-	CodeGatewayStart = "gateway.start"  // gateway started
-	CodeGatewayStop  = "gateway.stop"   // gateway stopped
-	CodeScanReport   = "scan.report"    // a posture scan report of one BMC (periodic or offline scan)
-	CodeScanFix      = "scan.fix"       // one posture remediation applied to one BMC, with outcome
-	CodeTokenCreate  = "token.create"   // a personal API token was created
-	CodeTokenRevoke  = "token.revoke"   // a personal API token was revoked
-	CodeCertIssue    = "cert.issue"     // the gateway's SSH user CA issued a certificate (serial, key fingerprint, validity)
-	CodeCertRevoke   = "cert.revoke"    // a gateway SSH certificate was revoked by serial (bmcgate cert revoke)
-	CodeCertEnd      = "cert.end"       // a gateway SSH certificate stopped being usable: the web login it came from ended
+	CodeAuthLogin    = "auth.login"        // login succeeded
+	CodeAuthFail     = "auth.fail"         // login failed
+	CodeAuthLogout   = "auth.logout"       // logout
+	CodeSSHRefused   = "ssh.refused"       // forwarding, agent, X11, env, subsystem, ... refused
+	CodeSSHLimit     = "ssh.limit"         // connection limit hit
+	CodeSessionStart = "session.start"     // front-door session started
+	CodeSessionEnd   = "session.end"       // front-door session ended
+	CodeDecision     = "authz.decision"    // one authorization decision
+	CodeCmdRun       = "cmd.run"           // a command with its outcome
+	CodeBMCCall      = "bmc.call"          // one broker call on one BMC, with outcome and duration
+	CodeAuditVerify  = "audit.verify"      // the audit log was verified
+	CodeAuditSearch  = "audit.search"      // the audit log was searched
+	CodeConfigLoad   = "config.load"       // configuration loaded
+	CodeGatewayStart = "gateway.start"     // gateway started
+	CodeGatewayStop  = "gateway.stop"      // gateway stopped
+	CodeScanReport   = "scan.report"       // a posture scan report of one BMC (periodic or offline scan)
+	CodeScanFix      = "scan.fix"          // one posture remediation applied to one BMC, with outcome
+	CodeTokenCreate  = "token.create"      // a personal API token was created
+	CodeTokenRevoke  = "token.revoke"      // a personal API token was revoked
+	CodeCertIssue    = "cert.issue"        // the gateway's SSH user CA issued a certificate (serial, key fingerprint, validity)
+	CodeCertRevoke   = "cert.revoke"       // a gateway SSH certificate was revoked by serial (bmcgate cert revoke)
+	CodeCertEnd      = "cert.end"          // a gateway SSH certificate stopped being usable: the web login it came from ended
+	CodeCredIssue    = "credential.issue"  // an automation credential was issued (user name, scope, expiry; never the password)
+	CodeCredUse      = "credential.use"    // an automation credential logged in at a protocol front door
+	CodeCredRevoke   = "credential.revoke" // an automation credential was revoked by its owner
 	// BMC web UIs through the gateway (gateway/bmchost).
 	CodeWebUIRequest = "webui.request"  // one request proxied to a BMC's web UI (or refused), with status and bytes
 	CodeWebUIWSOpen  = "webui.ws.open"  // a websocket to a BMC's web UI was opened

@@ -12,6 +12,7 @@ import (
 	"github.com/bmcgate/bmcgate/audit"
 	"github.com/bmcgate/bmcgate/configs"
 	"github.com/bmcgate/bmcgate/gateway/assemble"
+	"github.com/bmcgate/bmcgate/gateway/creds"
 	"github.com/bmcgate/bmcgate/gateway/service"
 	"github.com/bmcgate/bmcgate/gateway/sshca"
 	"github.com/bmcgate/bmcgate/gateway/sshd"
@@ -114,10 +115,9 @@ func (g *Gateway) open(ctx context.Context, cfg *configs.Config) error {
 	g.hostPK = signer.PublicKey()
 	log.Info("ssh host key", "fingerprint", gossh.FingerprintSHA256(signer.PublicKey()))
 
-	g.broker = ipmi.NewBroker(assemble.IPMIOptions(cfg, log))
-	g.svc = service.New(st, service.IPMITransport{Broker: g.broker}, g.store, log)
-	g.rf = redfish.NewBroker(assemble.RedfishOptions(cfg, log))
-	g.svc.SetRedfish(g.rf)
+	if err := g.openService(cfg, st); err != nil {
+		return err
+	}
 	g.consoles.svc = g.svc
 	if dir, err = g.openCerts(cfg, dir); err != nil {
 		return err
@@ -163,6 +163,22 @@ func (g *Gateway) open(ctx context.Context, cfg *configs.Config) error {
 	return nil
 }
 
+// openService starts the brokers and the service layer, with the
+// gateway's one automation credential store (in the data directory): every
+// door reaches it through Service.Credentials (or Gateway.Credentials).
+func (g *Gateway) openService(cfg *configs.Config, st *service.State) error {
+	g.broker = ipmi.NewBroker(assemble.IPMIOptions(cfg, g.log))
+	g.svc = service.New(st, service.IPMITransport{Broker: g.broker}, g.store, g.log)
+	g.rf = redfish.NewBroker(assemble.RedfishOptions(cfg, g.log))
+	g.svc.SetRedfish(g.rf)
+	cs, err := creds.Open(cfg.DataDir, creds.Options{})
+	if err != nil {
+		return fmt.Errorf("data_dir %s: %w", cfg.DataDir, err)
+	}
+	g.svc.SetCredentials(cs)
+	return nil
+}
+
 // SSHAddr is the address the SSH front door listens on ("off" when the
 // door is not open: nobody could log in over SSH).
 func (g *Gateway) SSHAddr() string {
@@ -177,6 +193,10 @@ func (g *Gateway) HostKey() gossh.PublicKey { return g.hostPK }
 
 // Service returns the gateway's service layer (for tests and tools).
 func (g *Gateway) Service() *service.Service { return g.svc }
+
+// Credentials returns the gateway's automation credential store, the one
+// its service layer uses (Service().Credentials()).
+func (g *Gateway) Credentials() *creds.Store { return g.svc.Credentials() }
 
 // shutdownTimeout bounds each stage of the shutdown.
 const shutdownTimeout = 5 * time.Second

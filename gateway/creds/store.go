@@ -55,6 +55,8 @@ var (
 type Credential struct {
 	User    string    `json:"user"`
 	Owner   string    `json:"owner"`
+	Source  string    `json:"source,omitempty"`  // where the owner's account is defined (the service layer's identity source)
+	Groups  []string  `json:"groups,omitempty"`  // a single sign-on owner's provider groups at issue
 	Scope   []string  `json:"scope,omitempty"`   // actions; none: every action the owner's roles allow
 	Targets []string  `json:"targets,omitempty"` // BMC names; none: every BMC the owner's roles allow
 	RMCP    bool      `json:"rmcp,omitempty"`    // may log in over RMCP+ (its password is sealed, not only hashed)
@@ -82,13 +84,15 @@ func (c Credential) Permits(action, target string) bool {
 // public is the credential without its hash and sealed password.
 func (c Credential) public() Credential {
 	c.Hash, c.Sealed = nil, nil
-	c.Scope, c.Targets = slices.Clone(c.Scope), slices.Clone(c.Targets)
+	c.Scope, c.Targets, c.Groups = slices.Clone(c.Scope), slices.Clone(c.Targets), slices.Clone(c.Groups)
 	return c
 }
 
 // Request is a credential to issue.
 type Request struct {
 	Owner    string
+	Source   string   // where the owner's account is defined
+	Groups   []string // a single sign-on owner's provider groups
 	Scope    []string
 	Targets  []string
 	Lifetime time.Duration // 0: DefaultLifetime
@@ -194,7 +198,7 @@ func (s *Store) Issue(req Request) (Credential, string, error) {
 	}
 	password := randomString(PasswordLen, alnum)
 	sum := sha256.Sum256([]byte(password))
-	c := &Credential{User: user, Owner: req.Owner, Scope: slices.Clone(req.Scope), Targets: slices.Clone(req.Targets),
+	c := &Credential{User: user, Owner: req.Owner, Source: req.Source, Groups: slices.Clone(req.Groups), Scope: slices.Clone(req.Scope), Targets: slices.Clone(req.Targets),
 		RMCP: req.RMCP, Issued: now.UTC(), Expires: now.Add(req.Lifetime).UTC(), Hash: sum[:]}
 	if req.RMCP {
 		nonce := make([]byte, s.aead.NonceSize())

@@ -44,6 +44,12 @@ type Identity struct {
 	// Scope narrows what the identity may do to these actions (a personal
 	// API token); nil means no narrowing.
 	Scope []authz.Action
+	// Targets narrows which BMCs the identity may act on (an automation
+	// credential's targets); nil means no narrowing.
+	Targets []string
+	// Credential is the user name of the automation credential the caller
+	// logged in with, acting as its owner Name; empty otherwise.
+	Credential string
 	// CertSerial and CertRoles are a gateway certificate's serial and the
 	// roles it carries (SourceCert).
 	CertSerial uint64
@@ -189,7 +195,8 @@ func (a *Accounts) SSORoles(user string, groups []string) []string {
 // and the scope its credential is narrowed to.
 type principal struct {
 	authz.Principal
-	scope []authz.Action
+	scope   []authz.Action
+	targets []string
 }
 
 // decide asks pol whether p may do a on t, within p's scope.
@@ -197,6 +204,11 @@ func (p principal) decide(pol *authz.Policy, a authz.Action, t authz.Target) aut
 	if p.scope != nil && !slices.Contains(p.scope, a) {
 		d := authz.Decision{Action: a, Principal: p.Name, Target: t.Name}
 		d.Reason = "denied: the credential's scope does not include " + string(a)
+		return d
+	}
+	if p.targets != nil && !slices.Contains(p.targets, t.Name) {
+		d := authz.Decision{Action: a, Principal: p.Name, Target: t.Name}
+		d.Reason = "denied: the credential is not for " + t.Name
 		return d
 	}
 	return pol.Decide(p.Principal, a, t)

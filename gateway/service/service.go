@@ -10,6 +10,7 @@ import (
 
 	"github.com/bmcgate/bmcgate/audit"
 	"github.com/bmcgate/bmcgate/authz"
+	"github.com/bmcgate/bmcgate/gateway/creds"
 )
 
 // AuditLog is the subset of the audit store that service uses.
@@ -96,6 +97,8 @@ type Service struct {
 	diskLow atomic.Bool
 	// certs answers for gateway-issued SSH certificates (SetCerts).
 	certs atomic.Pointer[certsHolder]
+	// creds is the automation credential store (credentials.go); nil until installed.
+	creds atomic.Pointer[creds.Store]
 }
 
 type certsHolder struct{ c CertStanding }
@@ -184,13 +187,13 @@ func (st *State) resolve(c Caller) (principal, error) {
 		if err != nil {
 			return principal{}, err
 		}
-		return principal{Principal: pr, scope: c.Identity.Scope}, nil
+		return principal{Principal: pr, scope: c.Identity.Scope, targets: c.Identity.Targets}, nil
 	}
 	pr, err := st.Accounts.Principal(c.Identity, c.Door)
 	if err != nil {
 		return principal{}, err
 	}
-	return principal{Principal: pr, scope: c.Identity.Scope}, nil
+	return principal{Principal: pr, scope: c.Identity.Scope, targets: c.Identity.Targets}, nil
 }
 
 // certPrincipal resolves a user logged in with a gateway certificate: the

@@ -52,6 +52,7 @@ func commandTable() map[string]*command {
 	cmds = append(cmds, scanCommands()...)
 	cmds = append(cmds, bootCommands()...)
 	cmds = append(cmds, mediaCommands()...)
+	cmds = append(cmds, credentialCommands()...)
 	m := make(map[string]*command, len(cmds))
 	for _, c := range cmds {
 		m[c.name] = c

@@ -104,6 +104,15 @@ func (f *fakeService) ScanFix(context.Context, service.Caller, []string, bool, f
 func (f *fakeService) ScanLast(context.Context, service.Caller, []string, func(service.Result)) error {
 	return nil
 }
+func (f *fakeService) IssueCredential(context.Context, service.Caller, service.CredentialRequest) (service.CredentialView, string, error) {
+	return service.CredentialView{}, "", service.ErrNoCredentials
+}
+func (f *fakeService) ListCredentials(context.Context, service.Caller) ([]service.CredentialView, error) {
+	return nil, service.ErrNoCredentials
+}
+func (f *fakeService) RevokeCredential(context.Context, service.Caller, string) (service.CredentialView, error) {
+	return service.CredentialView{}, service.ErrNoCredentials
+}
 
 // TestDoorOverFakeService runs command lines through the SSH door against
 // a fake service: what the service answers is rendered one line per BMC,

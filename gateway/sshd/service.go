@@ -37,6 +37,10 @@ type Service interface {
 	Scan(ctx context.Context, c service.Caller, selectors []string, emit func(service.Result)) error
 	ScanFix(ctx context.Context, c service.Caller, selectors []string, apply bool, emit func(service.Result)) error
 	ScanLast(ctx context.Context, c service.Caller, selectors []string, emit func(service.Result)) error
+
+	IssueCredential(ctx context.Context, c service.Caller, req service.CredentialRequest) (service.CredentialView, string, error)
+	ListCredentials(ctx context.Context, c service.Caller) ([]service.CredentialView, error)
+	RevokeCredential(ctx context.Context, c service.Caller, user string) (service.CredentialView, error)
 }
 
 var _ Service = (*service.Service)(nil)

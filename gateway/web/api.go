@@ -32,6 +32,7 @@ func (s *Server) apiRoutes() {
 	h("POST /api/v1/bmcs/{name}/media", "", s.apiMediaAction)
 	h("GET /api/v1/audit", authz.AuditRead, s.apiAudit)
 	h("POST /api/v1/ssh/certificates", "", s.apiSSHCert)
+	s.credRoutes()
 	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusNotFound, "not_found", "no such API endpoint")
 	})

@@ -171,5 +171,14 @@ func (f *fakeService) AuditSearchPage(context.Context, service.Caller, audit.Que
 func (f *fakeService) OwnEvents(context.Context, service.Caller, int) ([]audit.Record, error) {
 	return nil, nil
 }
+func (f *fakeService) IssueCredential(context.Context, service.Caller, service.CredentialRequest) (service.CredentialView, string, error) {
+	return service.CredentialView{}, "", service.ErrNoCredentials
+}
+func (f *fakeService) ListCredentials(context.Context, service.Caller) ([]service.CredentialView, error) {
+	return nil, service.ErrNoCredentials
+}
+func (f *fakeService) RevokeCredential(context.Context, service.Caller, string) (service.CredentialView, error) {
+	return service.CredentialView{}, service.ErrNoCredentials
+}
 
 var _ Service = (*fakeService)(nil)

@@ -44,6 +44,10 @@ type Service interface {
 
 	AuditSearchPage(ctx context.Context, c service.Caller, q audit.Query, fn func(audit.Record) error) (audit.Page, error)
 	OwnEvents(ctx context.Context, c service.Caller, limit int) ([]audit.Record, error)
+
+	IssueCredential(ctx context.Context, c service.Caller, req service.CredentialRequest) (service.CredentialView, string, error)
+	ListCredentials(ctx context.Context, c service.Caller) ([]service.CredentialView, error)
+	RevokeCredential(ctx context.Context, c service.Caller, user string) (service.CredentialView, error)
 }
 
 var _ Service = (*service.Service)(nil)
