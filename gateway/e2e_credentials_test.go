@@ -160,6 +160,29 @@ func TestE2ECredentialsOverSSH(t *testing.T) {
 		t.Fatalf("list after revoke:\n%s", out)
 	}
 	noSecretAnywhere(t, h, password)
+
+	// An RMCP+ credential: its password is recoverable by the store (for
+	// the RAKP handshake) and a door that proved it opens a session.
+	out, _, code = h.ssh("alice", nil, "credentials", "--rmcp", "--scope", "power.status", "emb01")
+	m = credLine.FindStringSubmatch(out)
+	if code != 0 || m == nil {
+		t.Fatalf("issue --rmcp: %d\n%s", code, out)
+	}
+	cred, secret, err := svc.Credentials().Secret(m[1])
+	if err != nil || string(secret) != m[2] || !cred.Permits("power.status", "emb01") || cred.Permits("power.off", "emb01") {
+		t.Fatalf("Secret: %v, matches %v, %+v", err, string(secret) == m[2], cred)
+	}
+	rc, err := svc.CredentialSession(ctx, cred, "ipmi", "127.0.0.1:623", "rmcp1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.waitRecord(t, audit.Query{Code: audit.CodeCredUse, Actor: "alice"}, func(r audit.Record) bool {
+		return r.Fields["credential"] == m[1] && r.Door == "ipmi" && r.Fields["rmcp"] == "true"
+	})
+	if res := credPower(t, svc, rc, "status", "emb01"); !res.OK {
+		t.Fatalf("power status over the RMCP+ credential: %+v", res)
+	}
+	noSecretAnywhere(t, h, m[2])
 }
 
 // TestE2ECredentialsAPI issues, lists and revokes a credential through the

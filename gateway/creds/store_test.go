@@ -293,3 +293,20 @@ func TestKeyCreatedOnce(t *testing.T) {
 		t.Errorf("Secret through the second store: %q, %v", got, err)
 	}
 }
+
+// TestOwnerKept checks that the owner's account source and provider groups
+// survive a restart, and that the store hands out copies.
+func TestOwnerKept(t *testing.T) {
+	c := &clock{t: time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)}
+	dir := t.TempDir()
+	s := open(t, dir, c)
+	cred, _, err := s.Issue(Request{Owner: "alice", Source: "sso", Groups: []string{"ops", "viewers"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cred.Groups[0] = "changed"
+	got, ok := open(t, dir, c).Lookup(cred.User)
+	if !ok || got.Source != "sso" || strings.Join(got.Groups, ",") != "ops,viewers" {
+		t.Fatalf("after reopening: %+v", got)
+	}
+}

@@ -174,7 +174,18 @@ func (s *Service) CredentialLogin(ctx context.Context, door, source, session, us
 	if err != nil {
 		return Caller{}, creds.ErrRefused
 	}
+	return s.CredentialSession(ctx, cred, door, source, session)
+}
+
+// CredentialSession is CredentialLogin for a door that proved the
+// credential itself (RMCP+: the RAKP handshake with Credentials().Secret):
+// it checks that the credential is live and its owner may still act,
+// records credential.use and returns the caller acting for it.
+func (s *Service) CredentialSession(ctx context.Context, cred creds.Credential, door, source, session string) (Caller, error) {
 	c := CredentialCaller(cred, door, source, session)
+	if !s.CredentialInUse(c) {
+		return Caller{}, creds.ErrRefused
+	}
 	if _, err := s.State().resolve(c); err != nil {
 		return Caller{}, creds.ErrRefused
 	}
@@ -187,9 +198,9 @@ func (s *Service) CredentialLogin(ctx context.Context, door, source, session, us
 	return c, nil
 }
 
-// CredentialCaller is the caller acting for cred at a front door: for
-// doors that authenticate the credential themselves (RMCP+ proves the key
-// in its handshake) and then call CredentialInUse on each request.
+// CredentialCaller is the caller acting for cred at a front door, without
+// any check or record (CredentialSession does both); doors with long-lived
+// sessions call CredentialInUse before each request.
 func CredentialCaller(cred creds.Credential, door, source, session string) Caller {
 	id := Identity{Name: cred.Owner, Source: Source(cred.Source), Groups: cred.Groups, Targets: cred.Targets, Credential: cred.User}
 	if id.Source == "" {
