@@ -34,6 +34,10 @@ const (
 	ScanRun        Action = "scan.run"
 	ScanFix        Action = "scan.fix"
 	AuditRead      Action = "audit.read"
+	// SessionJoin lists live sessions of every door (and watches their
+	// consoles, read-only); SessionTerminate ends them with a reason.
+	SessionJoin      Action = "session.join"
+	SessionTerminate Action = "session.terminate"
 )
 
 // knownActions lists every Action constant, sorted. It is a constant table:
@@ -63,6 +67,8 @@ var knownActions = []Action{
 	SELClear,
 	SELRead,
 	SensorsRead,
+	SessionJoin,
+	SessionTerminate,
 	WebAccess,
 	WebWrite,
 }
@@ -80,8 +86,9 @@ func (a Action) Known() bool {
 	return found
 }
 
-// Global reports whether a is decided without a BMC (with the zero Target).
-// Only audit.read is global; every other action is scoped to one BMC.
+// Global reports whether a is decided without a BMC (with the zero Target):
+// audit.read, session.join and session.terminate; every other action is
+// scoped to one BMC.
 func (a Action) Global() bool {
-	return a == AuditRead
+	return a == AuditRead || a == SessionJoin || a == SessionTerminate
 }

@@ -70,36 +70,36 @@ func (g *Gateway) certsEnded(ended []sshca.Cert) {
 		_ = g.svc.Audit(ctx, audit.Record{Code: code, Actor: c.User, Door: audit.DoorSystem, Outcome: audit.OutcomeOK,
 			Reason: c.Ended, Fields: map[string]string{"serial": strconv.FormatUint(c.Serial, 10), "fingerprint": c.Fingerprint}})
 	}
-	if h := g.consoles.hub.Load(); h != nil {
-		h.Reload(ctx)
-	}
-	if g.ssh != nil {
-		g.ssh.Recheck()
-	}
+	g.recheckLive(ctx)
 }
 
-// certsPart watches the revocations file while the gateway runs.
-type certsPart struct{ reg *sshca.Registry }
-
+// openCertsPart watches the revocations file while the gateway runs.
 func openCertsPart(_ context.Context, g *Gateway, _ *configs.Config) (part, error) {
 	if g.certs == nil {
 		return nil, nil
 	}
-	return certsPart{g.certs}, nil
+	return pollPart{every: revocationPoll, fn: func(context.Context) { g.certs.CheckRevocations() }}, nil
 }
 
-func (p certsPart) Run(ctx context.Context) error {
-	t := time.NewTicker(revocationPoll)
+// pollPart runs fn every interval while the gateway runs: the files that
+// commands beside a running gateway write (revocations, locks).
+type pollPart struct {
+	every time.Duration
+	fn    func(context.Context)
+}
+
+func (p pollPart) Run(ctx context.Context) error {
+	t := time.NewTicker(p.every)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
-			p.reg.CheckRevocations()
+			p.fn(ctx)
 		}
 	}
 }
 
-func (certsPart) Reload(context.Context, *configs.Config, *service.State) {}
-func (certsPart) Close()                                                  {}
+func (pollPart) Reload(context.Context, *configs.Config, *service.State) {}
+func (pollPart) Close()                                                  {}

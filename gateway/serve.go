@@ -13,6 +13,7 @@ import (
 	"github.com/bmcgate/bmcgate/configs"
 	"github.com/bmcgate/bmcgate/gateway/assemble"
 	"github.com/bmcgate/bmcgate/gateway/creds"
+	"github.com/bmcgate/bmcgate/gateway/locks"
 	"github.com/bmcgate/bmcgate/gateway/service"
 	"github.com/bmcgate/bmcgate/gateway/sshca"
 	"github.com/bmcgate/bmcgate/gateway/sshd"
@@ -37,6 +38,7 @@ type Gateway struct {
 
 	parts    []part          // optional subsystems: console broker, web door, scanner
 	certs    *sshca.Registry // the gateway's SSH user CA, nil when off (part_certs.go)
+	locks    *locks.List     // locked users and roles (part_locks.go)
 	web      *web.Server     // the HTTPS door, nil when off (web.go)
 	consoles consoleDoor     // the SSH door's way to the console hub (console.go)
 
@@ -63,6 +65,8 @@ var partOpeners = []func(ctx context.Context, g *Gateway, cfg *configs.Config) (
 	openWebUI, // after openWeb: it mounts on the web door
 	openImages,
 	openCertsPart,
+	openLocksPart,
+	openSessionDoors,
 }
 
 // Open builds a gateway from a checked config and binds its listeners. It
@@ -119,7 +123,7 @@ func (g *Gateway) open(ctx context.Context, cfg *configs.Config) error {
 		return err
 	}
 	g.consoles.svc = g.svc
-	if dir, err = g.openCerts(cfg, dir); err != nil {
+	if dir, err = g.openIdentity(cfg, dir); err != nil {
 		return err
 	}
 	sc := assemble.SSHConfig(cfg)

@@ -37,13 +37,14 @@ var importRules = []struct {
 	// The automation credential store knows owners, scopes and secrets
 	// only; policy and audit are its callers' part.
 	{"gateway/creds", []string{"internal/leaves"}},
+	{"gateway/locks", []string{"internal/leaves"}},
 	{"gateway/bmchost", []string{"gateway/service", "gateway/httpfront", "audit", "authz", "configs", "proxy/webui", "internal/leaves"}},
 	{"gateway/web", []string{"gateway/creds", "gateway/service", "gateway/refusals", "gateway/httpfront", "gateway/bmchost", "gateway/web/breakglass", "gateway/sshca", "audit", "authz", "configs", "proxy/...", "internal/leaves"}},
 	{"gateway/console", []string{"gateway/service", "audit", "authz", "proxy/sol", "proxy/bmcssh", "internal/leaves"}},
 	{"gateway/refusals", []string{"audit", "internal/leaves"}},
 	{"gateway/httpfront", []string{"audit", "internal/leaves"}},
 	{"gateway/service", []string{"gateway/creds", "audit", "authz", "proxy/...", "internal/leaves"}},
-	{"gateway", []string{"gateway/assemble", "gateway/creds", "gateway/service", "gateway/sshd", "gateway/sshca", "gateway/web", "gateway/bmchost", "gateway/console", "gateway/scans", "audit", "authz", "configs", "proxy/...", "internal/leaves"}},
+	{"gateway", []string{"gateway/assemble", "gateway/creds", "gateway/service", "gateway/sshd", "gateway/sshca", "gateway/locks", "gateway/web", "gateway/bmchost", "gateway/console", "gateway/scans", "audit", "authz", "configs", "proxy/...", "internal/leaves"}},
 	// proxy/sol, the console broker, knows BMCs only: of bmcgate's
 	// packages it imports proxy/ipmi alone. No broker knows users.
 	{"proxy/sol", []string{"proxy/ipmi", "internal/leaves"}},

@@ -37,6 +37,8 @@ func subcommands() []subcommand {
 		{"pin", "show a BMC's web certificate and print the line that pins it (pin BMC --config FILE)", runPin},
 		{"passwd", "hash a break-glass web password (and make a TOTP secret)", runPasswd},
 		{"cert", "revoke or list the SSH certificates the gateway issued (cert revoke SERIAL --data-dir DIR)", runCert},
+		{"lock", "lock a user or a role: their sessions end, new ones are refused (lock NAME --data-dir DIR --reason TEXT)", runLock},
+		{"unlock", "lift a lock (unlock NAME --data-dir DIR)", runUnlock},
 		{"version", "print the version", runVersion},
 	}
 }

@@ -49,8 +49,12 @@ var readmeSkipped = map[string]string{
 	"bmcgate passwd [--totp-file FILE]":                                                                             "",
 	"bmcgate audit replay SESSION --data-dir DIR":                                                                   "",
 	"bmcgate version": "",
-	"bmcgate cert revoke SERIAL --data-dir DIR [--reason TEXT]": "",
-	"bmcgate cert list --data-dir DIR":                          "",
+	"bmcgate lock USER|ROLE --data-dir DIR [--for 1h] --reason TEXT": "",
+	"bmcgate unlock USER|ROLE --data-dir DIR [--reason TEXT]":        "",
+	"bmcgate lock NAME --data-dir DIR --reason TEXT [--for 1h]":      "",
+	"bmcgate unlock NAME --data-dir DIR":                             "",
+	"bmcgate cert revoke SERIAL --data-dir DIR [--reason TEXT]":      "",
+	"bmcgate cert list --data-dir DIR":                               "",
 }
 
 var (
@@ -226,6 +230,10 @@ func (f readmeFixture) fill(t *testing.T, args []string) []string {
 			a = filepath.Join("..", "..", "configs", "example.yaml")
 		case a == "SESSION":
 			a = f.session
+		case a == "USER":
+			a = "alice"
+		case a == "ROLE":
+			a = "admin"
 		case a == "SERIAL":
 			a = "4242"
 		case a == "TEXT":

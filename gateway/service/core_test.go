@@ -377,7 +377,7 @@ func TestListAndWhoami(t *testing.T) {
 		t.Fatalf("blind list = %+v, %v", blind, err)
 	}
 	id, err := svc.Whoami(ctx, caller("admin"))
-	if err != nil || id.User != "u-admin" || len(id.GlobalActions) != 1 || id.GlobalActions[0] != "audit.read" {
+	if err != nil || id.User != "u-admin" || strings.Join(id.GlobalActions, ",") != "audit.read,session.join,session.terminate" {
 		t.Errorf("whoami = %+v", id)
 	}
 }

@@ -2,6 +2,7 @@ package service
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"sort"
 
@@ -113,6 +114,15 @@ func (a *Accounts) WithUserRoles(userRoles map[string][]string) *Accounts {
 // its account was removed or disabled, or its provider groups map to no
 // role. Front doors end the identity's sessions.
 var ErrRevoked = errors.New("identity revoked")
+
+// ErrLocked marks an identity refused by a lock (bmcgate lock) of the user
+// or of one of their roles; it is an ErrRevoked too.
+var ErrLocked = fmt.Errorf("%w: locked", ErrRevoked)
+
+// Locks answers whether a user with these roles is locked, and why.
+type Locks interface {
+	Locked(user string, roles []string) string
+}
 
 // revoked is the error for an identity that may no longer act; why reads
 // well after "denied: " and "session ended: ".

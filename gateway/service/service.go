@@ -78,6 +78,7 @@ type State struct {
 	CertsOn bool
 
 	certs CertStanding // set by Swap from SetCerts
+	locks Locks        // set by Swap from SetLocks
 }
 
 // Service is the front doors' shared entry point. It is safe for concurrent use.
@@ -99,9 +100,23 @@ type Service struct {
 	certs atomic.Pointer[certsHolder]
 	// creds is the automation credential store (credentials.go); nil until installed.
 	creds atomic.Pointer[creds.Store]
+	// locks is the list of locked users and roles (SetLocks).
+	locks atomic.Pointer[locksHolder]
+	// doors are the front doors whose live sessions moderators see
+	// (sessions.go).
+	doors atomic.Pointer[[]SessionDoor]
 }
 
 type certsHolder struct{ c CertStanding }
+
+type locksHolder struct{ l Locks }
+
+// SetLocks installs the list of locked users and roles; states swapped in
+// from now on (and the current one) use it.
+func (s *Service) SetLocks(l Locks) {
+	s.locks.Store(&locksHolder{l})
+	s.Swap(s.State())
+}
 
 // SetCerts installs what answers for the gateway's own SSH certificates;
 // states swapped in from now on (and the current one) use it.
@@ -128,6 +143,9 @@ func (s *Service) Swap(st *State) {
 	cp.Limits = cp.Limits.withDefaults()
 	if h := s.certs.Load(); h != nil {
 		cp.certs = h.c
+	}
+	if h := s.locks.Load(); h != nil {
+		cp.locks = h.l
 	}
 	s.state.Store(&cp)
 }
@@ -182,16 +200,20 @@ func (s *Service) Resolve(c Caller) (authz.Principal, error) {
 
 // resolve resolves the caller under st.
 func (st *State) resolve(c Caller) (principal, error) {
+	var pr authz.Principal
+	var err error
 	if c.Identity.Source == SourceCert {
-		pr, err := st.certPrincipal(c.Identity, c.Door)
-		if err != nil {
-			return principal{}, err
-		}
-		return principal{Principal: pr, scope: c.Identity.Scope, targets: c.Identity.Targets}, nil
+		pr, err = st.certPrincipal(c.Identity, c.Door)
+	} else {
+		pr, err = st.Accounts.Principal(c.Identity, c.Door)
 	}
-	pr, err := st.Accounts.Principal(c.Identity, c.Door)
 	if err != nil {
 		return principal{}, err
+	}
+	if st.locks != nil {
+		if why := st.locks.Locked(pr.Name, pr.Roles); why != "" {
+			return principal{}, &UserError{Msg: why, Err: ErrLocked}
+		}
 	}
 	return principal{Principal: pr, scope: c.Identity.Scope, targets: c.Identity.Targets}, nil
 }

@@ -53,6 +53,7 @@ func commandTable() map[string]*command {
 	cmds = append(cmds, bootCommands()...)
 	cmds = append(cmds, mediaCommands()...)
 	cmds = append(cmds, credentialCommands()...)
+	cmds = append(cmds, sessionCommands()...)
 	m := make(map[string]*command, len(cmds))
 	for _, c := range cmds {
 		m[c.name] = c

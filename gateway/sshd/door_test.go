@@ -187,3 +187,13 @@ func TestDoorOverFakeService(t *testing.T) {
 		})
 	}
 }
+
+func (f *fakeService) Sessions(context.Context, service.Caller) ([]service.LiveSession, error) {
+	f.called("sessions")
+	return nil, nil
+}
+
+func (f *fakeService) Terminate(context.Context, service.Caller, string, string) error {
+	f.called("terminate")
+	return nil
+}

@@ -87,18 +87,47 @@ func (s *Server) Recheck() {
 		if !errors.Is(err, service.ErrRevoked) {
 			continue
 		}
-		why := service.Message(err)
-		s.mu.Lock()
-		lc.st.endWhy = why
-		s.mu.Unlock()
-		s.log.Info("ending an ssh connection", "user", lc.caller.Name(), "session", lc.caller.Session, "reason", why)
-		ended := make([]*session, 0, len(lc.sessions))
-		for se := range lc.sessions {
-			se.end(why)
-			ended = append(ended, se)
-		}
-		go closeWhenDone(lc.conn, ended)
+		s.endConn(lc, service.Message(err))
 	}
+}
+
+// endConn ends a live connection: each of its sessions stops its command,
+// shows why on stderr and closes; then the connection closes, and its
+// session.end record carries why.
+func (s *Server) endConn(lc liveConn, why string) {
+	s.mu.Lock()
+	lc.st.endWhy = why
+	s.mu.Unlock()
+	s.log.Info("ending an ssh connection", "user", lc.caller.Name(), "session", lc.caller.Session, "reason", why)
+	ended := make([]*session, 0, len(lc.sessions))
+	for se := range lc.sessions {
+		se.end(why)
+		ended = append(ended, se)
+	}
+	go closeWhenDone(lc.conn, ended)
+}
+
+// LiveSessions lists the door's authenticated connections with open
+// sessions, for moderators (service.SessionDoor).
+func (s *Server) LiveSessions() []service.LiveSession {
+	var out []service.LiveSession
+	for _, lc := range s.live.snapshot() {
+		out = append(out, service.LiveSession{ID: lc.caller.Session, User: lc.caller.Name(), Door: "ssh",
+			Source: lc.caller.Source, Auth: lc.caller.Auth, Since: lc.st.started})
+	}
+	return out
+}
+
+// Terminate ends the connection whose session id is id, showing why to its
+// user; it reports whether there was one.
+func (s *Server) Terminate(id, why string) bool {
+	for _, lc := range s.live.snapshot() {
+		if lc.caller.Session == id {
+			s.endConn(lc, why)
+			return true
+		}
+	}
+	return false
 }
 
 // closeWhenDone closes conn once every ended session has finished and the

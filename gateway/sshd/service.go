@@ -41,6 +41,8 @@ type Service interface {
 	IssueCredential(ctx context.Context, c service.Caller, req service.CredentialRequest) (service.CredentialView, string, error)
 	ListCredentials(ctx context.Context, c service.Caller) ([]service.CredentialView, error)
 	RevokeCredential(ctx context.Context, c service.Caller, user string) (service.CredentialView, error)
+	Sessions(ctx context.Context, c service.Caller) ([]service.LiveSession, error)
+	Terminate(ctx context.Context, c service.Caller, id, reason string) error
 }
 
 var _ Service = (*service.Service)(nil)

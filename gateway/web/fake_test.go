@@ -182,3 +182,13 @@ func (f *fakeService) RevokeCredential(context.Context, service.Caller, string) 
 }
 
 var _ Service = (*fakeService)(nil)
+
+func (f *fakeService) Sessions(context.Context, service.Caller) ([]service.LiveSession, error) {
+	f.called("sessions")
+	return nil, nil
+}
+
+func (f *fakeService) Terminate(context.Context, service.Caller, string, string) error {
+	f.called("terminate")
+	return nil
+}

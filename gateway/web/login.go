@@ -9,6 +9,7 @@ import (
 
 	"github.com/bmcgate/bmcgate/audit"
 	"github.com/bmcgate/bmcgate/configs"
+	"github.com/bmcgate/bmcgate/gateway/service"
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 )
@@ -115,7 +116,11 @@ func (s *Server) authCallback(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, lf.status, "error", map[string]any{"Message": msg, "Retry": true})
 		return
 	}
-	if _, err := s.ssoRoles(id); err != nil {
+	if _, err := s.ssoRoles(id); errors.Is(err, service.ErrLocked) {
+		s.auditLoginFail(r, id.User, methodOIDC, "refused: "+service.Message(err))
+		s.errorPage(w, r, http.StatusForbidden, "You may not log in to bmcgate now: "+service.Message(err)+".")
+		return
+	} else if err != nil {
 		s.refuseNoRoles(w, r, id)
 		return
 	}

@@ -125,7 +125,10 @@ func identityFromClaims(claims map[string]any, w configs.Web) (identity, error) 
 // session or token of theirs ends).
 func (s *Server) ssoRoles(id identity) ([]string, error) {
 	p, err := s.svc.Resolve(service.Caller{Identity: id.serviceIdentity(), Door: audit.DoorWeb})
-	if err != nil {
+	switch {
+	case errors.Is(err, service.ErrLocked):
+		return nil, err // the lock's reason, for the page and the record
+	case err != nil:
 		return nil, errNoRoles
 	}
 	return p.Roles, nil

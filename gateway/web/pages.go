@@ -35,6 +35,8 @@ func (s *Server) routes() {
 	m.Handle("POST /tokens", s.RequireSession(http.HandlerFunc(s.tokenCreate)))
 	m.Handle("POST /tokens/{id}/revoke", s.RequireSession(http.HandlerFunc(s.tokenRevoke)))
 	m.Handle("GET /ssh", s.RequireSession(http.HandlerFunc(s.sshPage)))
+	m.Handle("GET /sessions", s.RequireSession(http.HandlerFunc(s.sessionsPage)))
+	m.Handle("POST /sessions/terminate", s.RequireSession(http.HandlerFunc(s.sessionTerminate)))
 	m.Handle("POST /ssh", s.RequireSession(http.HandlerFunc(s.sshSign)))
 	s.apiRoutes()
 }

@@ -76,6 +76,8 @@ type page struct {
 	Audit   bool // the user may search the audit log
 	// SSHCerts: the gateway issues SSH certificates to this login.
 	SSHCerts bool
+	// Moderate: the user may see the live sessions (session.join).
+	Moderate bool
 	Data     any
 }
 
@@ -88,6 +90,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		p.SSHCerts = s.certs != nil && ss.Method == methodOIDC
 		if c, ok := CallerFrom(r.Context()); ok {
 			p.Audit = s.svc.Allowed(c, "audit.read")
+			p.Moderate = s.svc.Allowed(c, "session.join")
 		}
 	}
 	t := s.tmpl.pages[name]

@@ -273,6 +273,14 @@ func (s *Server) Reload(cfg *configs.Config) {
 	s.bmc.Recheck(context.Background())
 }
 
+// EndRevoked ends now, server-side, every session (and BMC web UI session)
+// whose identity the service layer no longer lets act: a lock of the user
+// or a role, or a certificate's login ending.
+func (s *Server) EndRevoked(ctx context.Context) {
+	s.revokeSessions(ctx)
+	s.bmc.Recheck(ctx)
+}
+
 // Close stops serving and closes the session database.
 func (s *Server) Close() {
 	_ = s.http.Close()

@@ -21,6 +21,8 @@ type Service interface {
 	Decide(ctx context.Context, c service.Caller, a authz.Action, t authz.Target) (authz.Decision, error)
 	Permits(c service.Caller, a authz.Action, name string) (authz.Decision, *service.BMC)
 	Allowed(c service.Caller, a authz.Action) bool
+	Sessions(ctx context.Context, c service.Caller) ([]service.LiveSession, error)
+	Terminate(ctx context.Context, c service.Caller, id, reason string) error
 	PowerAllowed(c service.Caller, t authz.Target) map[string]bool
 	ActionsAllowed(c service.Caller, t authz.Target, acts ...authz.Action) map[authz.Action]bool
 	HasMedia(b *service.BMC) bool

@@ -14,6 +14,7 @@
 //	  ssh_user_certs_revoked           serials revoked by "bmcgate cert revoke", one line each
 //	  credentials.json                 automation credentials: owner, scope, expiry, password hash, mode 0600 (package gateway/creds)
 //	  credentials.key                  the key that seals RMCP+ credentials' passwords in credentials.json, mode 0600
+//	  locks                            users and roles locked by "bmcgate lock", one line each (package gateway/locks)
 //	  web.db                           the web door's sessions, pre-login records, TOTP state and API tokens
 //	  web_tls_cert.pem, web_tls_key.pem             the web door's self-signed certificate (when web.tls is absent)
 //	  web_proxy_tls_cert.pem, web_proxy_tls_key.pem the BMC web-UI hosts' self-signed certificate (when web.proxy_tls is absent)
@@ -43,6 +44,7 @@ const (
 	UserRevoked    = "ssh_user_certs_revoked"
 	Credentials    = "credentials.json"
 	CredentialsKey = "credentials.key"
+	Locks          = "locks"
 	WebDB          = "web.db"
 	WebCert        = "web_tls_cert.pem"
 	WebKey         = "web_tls_key.pem"
