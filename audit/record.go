@@ -72,7 +72,6 @@ const (
 	CodeLockSet          = "lock.set"          // a user or role was locked (bmcgate lock): their sessions end, new ones are refused
 	CodeLockLift         = "lock.lift"         // a lock was lifted (bmcgate unlock)
 	CodeSessionTerminate = "session.terminate" // a moderator ended a live session (with the reason its user sees)
-	CodeSessionWatch     = "session.watch"     // a moderator started watching a live session's console read-only
 	// BMC web UIs through the gateway (gateway/bmchost).
 	CodeWebUIRequest = "webui.request"  // one request proxied to a BMC's web UI (or refused), with status and bytes
 	CodeWebUIWSOpen  = "webui.ws.open"  // a websocket to a BMC's web UI was opened

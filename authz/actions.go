@@ -34,8 +34,8 @@ const (
 	ScanRun        Action = "scan.run"
 	ScanFix        Action = "scan.fix"
 	AuditRead      Action = "audit.read"
-	// SessionJoin lists live sessions of every door (and watches their
-	// consoles, read-only); SessionTerminate ends them with a reason.
+	// SessionJoin lists live sessions of every door; SessionTerminate ends
+	// them with a reason.
 	SessionJoin      Action = "session.join"
 	SessionTerminate Action = "session.terminate"
 )
