@@ -71,6 +71,8 @@ for s in "${sections[@]}"; do
   policy)
     echo "== policy: per-command decision of an open session, roles resolved from the current config vs captured at login"
     run ./gateway/service 'DecisionLiveCaller' 200000x
+    echo "== policy: SSH certificate issuance by the gateway's CA (registry empty / 1,000 live) vs ssh-keygen -s, same CA key"
+    run ./gateway/sshca 'Issue' 200x
     ;;
   redfish)
     echo "== redfish: broker warm session vs cold (TLS, login, discovery, call, logout), same simulated BMC"
