@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	jose "github.com/go-jose/go-jose/v4"
 	"github.com/zitadel/oidc/v3/example/server/storage"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
@@ -122,6 +123,27 @@ func newStore(c Client, users []User) *store {
 	clients := map[string]*storage.Client{c.ID: storage.WebClient(c.ID, c.Secret, c.RedirectURIs...)}
 	s.Storage = storage.NewStorageWithClients(us, clients)
 	return s
+}
+
+// errNoServiceAccounts answers every grant that is not a user's login.
+// The storage package this provider builds on ships service accounts with
+// published secrets and keys; the demo provider offers none of them.
+var errNoServiceAccounts = errors.New("the demo provider has no service accounts")
+
+// ClientCredentials refuses the client-credentials grant.
+func (s *store) ClientCredentials(context.Context, string, string) (op.Client, error) {
+	return nil, errNoServiceAccounts
+}
+
+// ClientCredentialsTokenRequest refuses the client-credentials grant.
+func (s *store) ClientCredentialsTokenRequest(context.Context, string, []string) (op.TokenRequest, error) {
+	return nil, errNoServiceAccounts
+}
+
+// GetKeyByIDAndClientID refuses every JWT-profile grant and JWT client
+// authentication: no key is trusted.
+func (s *store) GetKeyByIDAndClientID(context.Context, string, string) (*jose.JSONWebKey, error) {
+	return nil, errNoServiceAccounts
 }
 
 func (s *store) add(info *oidc.UserInfo, subject string) {
